@@ -1,0 +1,52 @@
+package dev.conveyor.events.messaging;
+
+import java.net.URI;
+import java.time.ZoneOffset;
+import java.util.Optional;
+
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.Metadata;
+
+import dev.conveyor.events.v1.CloudEventAttributes;
+import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.Stage;
+import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
+import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+
+/**
+ * Builds and reads SmallRye messages that carry Conveyor events as CloudEvents in Kafka binary mode.
+ *
+ * <p>
+ * Outgoing messages get the deterministic CloudEvents attributes of {@link CloudEventAttributes}, the app id as record
+ * key (so one app's events stay ordered in one partition) and the event's topic, so a single emitter can publish every
+ * event type.
+ */
+public final class EventMessages {
+
+    private EventMessages() {
+    }
+
+    /** A message for {@code event}, emitted by {@code source}. */
+    public static <E extends ConveyorEvent> Message<E> of(E event, Stage source) {
+        CloudEventAttributes ce = CloudEventAttributes.of(event, source);
+        OutgoingCloudEventMetadata<Object> cloudEvent = OutgoingCloudEventMetadata.builder()
+                .withId(ce.id())
+                .withType(ce.type())
+                .withSource(URI.create(ce.source()))
+                .withSubject(ce.subject())
+                .withTimestamp(ce.time().atZone(ZoneOffset.UTC))
+                .withDataContentType(CloudEventAttributes.DATA_CONTENT_TYPE)
+                .build();
+        OutgoingKafkaRecordMetadata<String> kafka = OutgoingKafkaRecordMetadata.<String>builder()
+                .withKey(event.run().app())
+                .withTopic(event.eventType().topic())
+                .build();
+        return Message.of(event, Metadata.of(cloudEvent, kafka));
+    }
+
+    /** The CloudEvents id of an incoming message: what the events it causes carry as {@code causationId}. */
+    public static Optional<String> cloudEventId(Message<?> message) {
+        return message.getMetadata(IncomingCloudEventMetadata.class).map(IncomingCloudEventMetadata::getId);
+    }
+}
