@@ -40,10 +40,12 @@ import dev.conveyor.testkit.TempDirs;
  * generated {@link #knownHosts()} file: host key checking is never turned off.
  *
  * <p>
- * Privileges: as root (CI), sshd needs its privilege separation directory {@code /run/sshd}, which this class creates.
- * As a normal user, sshd runs without privilege separation and can only log in that same user; that works as long as
- * the account is not locked ({@code !} in {@code /etc/shadow}), because with {@code UsePAM no} OpenSSH refuses locked
- * accounts even for key logins ({@code usermod -p '*' <user>} unlocks it without setting a password).
+ * Privileges (checked by hand with OpenSSH 9.2): as root (CI), sshd needs its privilege separation directory
+ * {@code /run/sshd}, which this class creates; and because the config says {@code UsePAM no}, a root-run sshd refuses
+ * accounts locked with {@code !} in {@code /etc/shadow} even for key logins ({@code usermod -p '*' root} unlocks
+ * without setting a password; Debian containers already use {@code *}). As a normal user, sshd runs without privilege
+ * separation, needs no {@code /run/sshd}, cannot read the shadow file (so a locked account does not matter), and can
+ * only log in that same user, which is exactly the user this class puts in {@code AllowUsers}.
  */
 public final class SshGitServer implements AutoCloseable {
 
@@ -330,7 +332,7 @@ public final class SshGitServer implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new IllegalStateException("sshd is up but an SSH login with the generated key failed (" + e
-                    + "). If not running as root, check that the account is not locked. sshd log:\n"
+                    + "). As root, check that the account is not locked in /etc/shadow. sshd log:\n"
                     + readQuietly(stderr), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
