@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * Native images see only the classes registered for reflection; Jackson reads and writes the records reflectively,
- * so every record and enum of the contract must be in the events jar's reflect-config.json.
+ * Native images see only the classes registered for reflection; Jackson reads and writes the records reflectively, so
+ * every record and enum of the contract must be in the events jar's reflect-config.json.
  */
 class NativeImageConfigTest {
 
@@ -20,7 +20,7 @@ class NativeImageConfigTest {
     void everyRecordAndEnumOfTheContractIsRegisteredForReflection() throws Exception {
         Set<String> registered = new HashSet<>();
         try (InputStream in = getClass().getResourceAsStream(
-          "/META-INF/native-image/dev.conveyor/conveyor-events/reflect-config.json")) {
+                "/META-INF/native-image/dev.conveyor/conveyor-events/reflect-config.json")) {
             for (JsonNode entry : EventJson.mapper().readTree(in)) {
                 registered.add(entry.get("name").asText());
             }
@@ -30,7 +30,7 @@ class NativeImageConfigTest {
             collect(type.recordClass(), needed);
         }
         assertThat(needed).extracting(Class::getName).allMatch(registered::contains,
-          "registered in reflect-config.json");
+                "registered in reflect-config.json");
     }
 
     private static void collect(Class<?> type, Set<Class<?>> needed) {
