@@ -1,0 +1,101 @@
+package dev.conveyor.stage.git;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.TagOpt;
+
+import dev.conveyor.stage.StageException;
+
+/**
+ * One bare mirror per remote under a cache directory, fetched (never re-cloned) each time a stage needs it. Branches
+ * and tags are mirrored as {@code refs/heads/*} and {@code refs/tags/*}, pruned when deleted remotely. Callers hold
+ * {@link #lock(String)} around a fetch-compute-push sequence so two threads never interleave on one mirror.
+ */
+public final class RepoMirrors {
+
+    private final Path cacheDir;
+    private final GitAccess access;
+    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+    public RepoMirrors(Path cacheDir, GitAccess access) {
+        this.cacheDir = cacheDir;
+        this.access = access;
+    }
+
+    /** The lock of a remote's mirror. */
+    public ReentrantLock lock(String url) {
+        return locks.computeIfAbsent(key(url), k -> new ReentrantLock());
+    }
+
+    /**
+     * Fetches the remote into its mirror, creating the mirror on first use, and returns the mirror's repository; the
+     * caller closes it. Failures are classified by {@link GitFailure}.
+     */
+    public Repository fetch(String url) {
+        Path dir = cacheDir.resolve(key(url));
+        Repository repo = null;
+        try {
+            boolean fresh = !Files.exists(dir.resolve("HEAD"));
+            if (fresh) {
+                Files.createDirectories(dir);
+                repo = FileRepositoryBuilder.create(dir.toFile());
+                repo.create(true);
+            } else {
+                repo = new FileRepositoryBuilder().setGitDir(dir.toFile()).setMustExist(true).build();
+            }
+            try (Git git = Git.wrap(repo)) {
+                access.apply(git.fetch())
+                        .setRemote(url)
+                        .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
+                        .setTagOpt(TagOpt.NO_TAGS)
+                        .setRemoveDeletedRefs(true)
+                        .call();
+            }
+            return repo;
+        } catch (GitAPIException | IOException | org.eclipse.jgit.api.errors.JGitInternalException e) {
+            if (repo != null) {
+                repo.close();
+            }
+            throw GitFailure.classify(e, url);
+        } catch (StageException e) {
+            if (repo != null) {
+                repo.close();
+            }
+            throw e;
+        }
+    }
+
+    /** The mirror directory of a remote: a hash of its redacted URL, so credentials never reach the file system. */
+    public Path mirrorDir(String url) {
+        return cacheDir.resolve(key(url));
+    }
+
+    /** Where the mirrors live. */
+    public File cacheDir() {
+        return cacheDir.toFile();
+    }
+
+    private static String key(String url) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256")
+                    .digest(GitUrls.redact(url).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 16) + ".git";
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
