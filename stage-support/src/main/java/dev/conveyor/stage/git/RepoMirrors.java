@@ -60,7 +60,10 @@ public final class RepoMirrors {
             try (Git git = Git.wrap(repo)) {
                 access.apply(git.fetch())
                         .setRemote(url)
-                        .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
+                        .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"),
+                    // Pull and merge request heads (GitHub, GitLab), so CI runs from forks resolve too.
+                    new RefSpec("+refs/pull/*/head:refs/pull/*/head"),
+                    new RefSpec("+refs/merge-requests/*/head:refs/merge-requests/*/head"))
                         .setTagOpt(TagOpt.NO_TAGS)
                         .setRemoveDeletedRefs(true)
                         .call();
