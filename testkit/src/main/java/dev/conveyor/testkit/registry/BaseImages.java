@@ -40,6 +40,7 @@ public final class BaseImages {
     public static final int NONROOT_UID = 65532;
 
     private static final Map<String, String> FILES = files();
+    private static final String SEND_CREDENTIALS_OVER_HTTP = "sendCredentialsOverHttp";
 
     private BaseImages() {
     }
@@ -67,7 +68,12 @@ public final class BaseImages {
         String reference = registry.host() + "/" + REPOSITORY + ":" + TAG;
         build(reference, work -> {
             RegistryImage target = RegistryImage.named(reference);
-            registry.credentials().ifPresent(c -> target.addCredential(c.user(), c.password()));
+            registry.credentials().ifPresent(c -> {
+                target.addCredential(c.user(), c.password());
+                // Jib refuses to send credentials over plain HTTP unless this JVM-wide switch is on; the registry is
+                // on loopback, so nothing leaves the machine.
+                System.setProperty(SEND_CREDENTIALS_OVER_HTTP, "true");
+            });
             return Containerizer.to(target).setAllowInsecureRegistries(true);
         });
         return reference;
