@@ -32,8 +32,8 @@ import io.fabric8.mockwebserver.MockWebServer;
  * <li><strong>No server-side apply.</strong> A {@code PATCH} with {@code application/apply-patch+yaml} to an existing
  * object is answered with 415 Unsupported Media Type and changes nothing; to an object that does not exist yet it is
  * answered with 404 Not Found (apply never creates). Use create, update/replace, JSON patch or JSON merge patch.</li>
- * <li><strong>No strategic merge patch either.</strong> {@code application/strategic-merge-patch+json} is also
- * answered with 415, so client-side {@code kubectl apply} of an existing built-in object fails too. Only
+ * <li><strong>No strategic merge patch either.</strong> {@code application/strategic-merge-patch+json} is also answered
+ * with 415, so client-side {@code kubectl apply} of an existing built-in object fails too. Only
  * {@code application/json-patch+json} and {@code application/merge-patch+json} are supported.</li>
  * <li><strong>No validation.</strong> Schemas, required fields, immutable fields and admission are not checked;
  * anything that is syntactically a Kubernetes object is stored.</li>

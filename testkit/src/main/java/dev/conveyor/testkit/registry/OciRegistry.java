@@ -34,9 +34,9 @@ import dev.conveyor.testkit.TempDirs;
  *
  * <p>
  * Clients must treat it as an insecure registry ({@code --tls-verify=false} for skopeo,
- * {@code setAllowInsecureRegistries(true)} for Jib). The process writes its output to {@code registry.log} in the
- * temporary directory; failures include its tail. {@link #close()} stops the process and its descendants and removes
- * all stored images.
+ * {@code setAllowInsecureRegistries(true)} for Jib). The process writes its output to {@code registry-<attempt>.log}
+ * ({@link #logFile()}) in the temporary directory; failures include its tail. {@link #close()} stops the process and
+ * its descendants and removes all stored images.
  */
 public final class OciRegistry implements AutoCloseable {
 
