@@ -33,18 +33,17 @@ public final class Binaries {
     }
 
     /**
-     * The program's path, or a failure that says which Debian package installs it. This never skips a test: a missing
-     * program is a broken machine, and CI installs every one of them in {@code .ci/run}.
+     * The program's path, or a failure that says which Debian package installs it. This never skips a test: a
+     * missing program is a broken machine, and CI installs every one of them in {@code .ci/run}.
      */
     public static Path require(String program, String debianPackage) {
         return find(program).orElseThrow(() -> new IllegalStateException(
-                "'" + program + "' was not found on PATH or in /usr/sbin:/usr/bin. Install it with "
-                        + "'sudo apt-get install -y " + debianPackage + "' (.ci/run does this on CI machines)."));
+          "'" + program + "' was not found on PATH or in /usr/sbin:/usr/bin. Install it with "
+            + "'sudo apt-get install -y " + debianPackage + "' (.ci/run does this on CI machines)."));
     }
 
     private static Optional<Path> executable(Path candidate) {
-        return Files.isRegularFile(candidate) && Files.isExecutable(candidate)
-                ? Optional.of(candidate)
-                : Optional.empty();
+        return Files.isRegularFile(candidate) && Files.isExecutable(candidate) ? Optional.of(candidate)
+          : Optional.empty();
     }
 }
