@@ -1,0 +1,176 @@
+package dev.conveyor.testkit.kube;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+
+import dev.conveyor.testkit.Ports;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+
+/**
+ * A Kubernetes API server stand-in for tests and the local stack: fabric8's {@link KubernetesMockServer} in CRUD mode,
+ * plain HTTP on a free port of 127.0.0.1, with the {@linkplain ReleaseCrds release CRDs} created at start, so
+ * {@code FluxHelmRelease} and both {@code HelmRelease} kinds can be created, read, listed, watched and deleted like
+ * built-in objects, and the CRDs themselves are listed under {@code apiextensions.k8s.io/v1}.
+ *
+ * <p>
+ * What it does <strong>not</strong> do, which tests of other modules rely on:
+ * <ul>
+ * <li><strong>No server-side apply.</strong> A {@code PATCH} with {@code application/apply-patch+yaml} to an existing
+ * object is answered with 415 Unsupported Media Type and changes nothing; to an object that does not exist yet it is
+ * answered with 404 Not Found (apply never creates). Use create, update/replace, JSON patch or JSON merge patch.</li>
+ * <li><strong>No strategic merge patch either.</strong> {@code application/strategic-merge-patch+json} is also answered
+ * with 415, so client-side {@code kubectl apply} of an existing built-in object fails too. Only
+ * {@code application/json-patch+json} and {@code application/merge-patch+json} are supported.</li>
+ * <li><strong>No validation.</strong> Schemas, required fields, immutable fields and admission are not checked;
+ * anything that is syntactically a Kubernetes object is stored.</li>
+ * <li><strong>No controllers.</strong> Nothing reconciles: Deployments never get ready replicas, Pods never run,
+ * Namespaces are not finalised, garbage collection by owner reference does not happen, and release custom resources
+ * never get a status unless a test writes one (through the {@code /status} subresource).</li>
+ * <li>No authentication or authorisation: every request is allowed; the token in {@link #writeKubeconfig(Path)} is only
+ * there for tools that insist on having credentials.</li>
+ * </ul>
+ * Several stand-ins can run in one JVM and several JVMs can run at once: each has its own port and its own store.
+ */
+public final class KubernetesApiStandIn implements AutoCloseable {
+
+    /** Namespace of {@link #client()} and of the kubeconfig context. */
+    public static final String DEFAULT_NAMESPACE = "default";
+
+    private static final int START_ATTEMPTS = 5;
+
+    private final KubernetesMockServer server;
+    private final KubernetesClient client;
+
+    private KubernetesApiStandIn(KubernetesMockServer server) {
+        this.server = server;
+        this.client = newClient(url());
+    }
+
+    /** Starts a stand-in and registers the release CRDs in it. */
+    public static KubernetesApiStandIn start() {
+        KubernetesMockServer server = listen();
+        KubernetesApiStandIn standIn;
+        try {
+            standIn = new KubernetesApiStandIn(server);
+        } catch (RuntimeException e) {
+            server.destroy();
+            throw e;
+        }
+        try {
+            // Created through the API, not registered behind its back, so the CRD objects are listable like in a
+            // real cluster and the CRUD dispatcher learns the plural, scope and status subresource from them.
+            for (CustomResourceDefinition crd : ReleaseCrds.load()) {
+                standIn.client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+            }
+            return standIn;
+        } catch (RuntimeException e) {
+            standIn.close();
+            throw e;
+        }
+    }
+
+    private static KubernetesMockServer listen() {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        RuntimeException failure = null;
+        // Another JVM may take the free port before we bind it: try a few.
+        for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+            KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                    new KubernetesCrudDispatcher(List.of()), false);
+            try {
+                server.init(loopback, Ports.free());
+                return server;
+            } catch (RuntimeException e) {
+                failure = e;
+                server.destroy();
+            }
+        }
+        throw new IllegalStateException("cannot bind the Kubernetes API stand-in to a free loopback port", failure);
+    }
+
+    private static KubernetesClient newClient(String url) {
+        // Config.empty(): a developer's ~/.kube/config or KUBERNETES_* variables must not leak into tests.
+        Config config = new ConfigBuilder(Config.empty()).withMasterUrl(url).withNamespace(DEFAULT_NAMESPACE)
+                .withTrustCerts(true).withRequestRetryBackoffLimit(0).build();
+        return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    /** {@code http://127.0.0.1:<port>}, the API server URL. */
+    public String url() {
+        return "http://127.0.0.1:" + server.getPort();
+    }
+
+    /** The loopback port the stand-in listens on. */
+    public int port() {
+        return server.getPort();
+    }
+
+    /** A client for the stand-in, namespace {@value #DEFAULT_NAMESPACE}; closed with the stand-in. */
+    public KubernetesClient client() {
+        return client;
+    }
+
+    /** A new client for the stand-in, which the caller closes; for tests that need to close a client themselves. */
+    public KubernetesClient newClient() {
+        return newClient(url());
+    }
+
+    /**
+     * Writes a kubeconfig whose current context points at the stand-in (namespace {@value #DEFAULT_NAMESPACE}), so
+     * processes of the local stack can use it through {@code KUBECONFIG}. Returns {@code file}.
+     */
+    public Path writeKubeconfig(Path file) {
+        String kubeconfig = """
+                apiVersion: v1
+                kind: Config
+                preferences: {}
+                clusters:
+                  - name: conveyor-standin
+                    cluster:
+                      server: %s
+                users:
+                  - name: conveyor-standin
+                    user:
+                      token: conveyor-testkit
+                contexts:
+                  - name: conveyor-standin
+                    context:
+                      cluster: conveyor-standin
+                      user: conveyor-standin
+                      namespace: %s
+                current-context: conveyor-standin
+                """.formatted(url(), DEFAULT_NAMESPACE);
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            return Files.writeString(file, kubeconfig, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write kubeconfig " + file, e);
+        }
+    }
+
+    /** Closes the client and stops the server; everything stored is gone. */
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } finally {
+            server.destroy();
+        }
+    }
+}
