@@ -43,6 +43,6 @@ public interface GitConfig {
     /** These settings as credentials for {@link GitAccess}. */
     default GitCredentials toCredentials() {
         return new GitCredentials(ssh().privateKey(), ssh().knownHosts(), ssh().strictHostKeyChecking(),
-          https().username(), https().token());
+                https().username(), https().token());
     }
 }

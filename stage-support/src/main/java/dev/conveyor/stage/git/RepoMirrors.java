@@ -61,9 +61,9 @@ public final class RepoMirrors {
                 access.apply(git.fetch())
                         .setRemote(url)
                         .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"),
-                    // Pull and merge request heads (GitHub, GitLab), so CI runs from forks resolve too.
-                    new RefSpec("+refs/pull/*/head:refs/pull/*/head"),
-                    new RefSpec("+refs/merge-requests/*/head:refs/merge-requests/*/head"))
+                                // Pull and merge request heads (GitHub, GitLab), so CI runs from forks resolve too.
+                                new RefSpec("+refs/pull/*/head:refs/pull/*/head"),
+                                new RefSpec("+refs/merge-requests/*/head:refs/merge-requests/*/head"))
                         .setTagOpt(TagOpt.NO_TAGS)
                         .setRemoveDeletedRefs(true)
                         .call();
