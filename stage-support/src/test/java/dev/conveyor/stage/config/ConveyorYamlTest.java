@@ -1,0 +1,71 @@
+package dev.conveyor.stage.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+class ConveyorYamlTest {
+
+    @Test
+    void readsSectionsListsAndStrings() {
+        ConveyorYaml yaml = ConveyorYaml.parse("""
+                version:
+                  strategy: file
+                  file: VERSION
+                apps:
+                  - name: api
+                    path: api/
+                slack:
+                  channel: "#shop"
+                """);
+        assertThat(yaml.section("version").string("strategy")).contains("file");
+        assertThat(yaml.root().list("apps")).singleElement()
+                .satisfies(app -> assertThat(app.string("path")).contains("api/"));
+        assertThat(yaml.section("image").isPresent()).isFalse();
+    }
+
+    @Test
+    void emptyFilesAreEmptyConfigurations() {
+        assertThat(ConveyorYaml.parse("").section("version").isPresent()).isFalse();
+        assertThat(ConveyorYaml.parse("# only a comment\n").section("version").isPresent()).isFalse();
+    }
+
+    @Test
+    void errorsNameTheField() {
+        ConveyorYaml yaml = ConveyorYaml.parse("""
+                version:
+                  strategy: [tags]
+                  tagprefix: v
+                apps:
+                  - name: api
+                  - oops
+                """);
+        assertThatThrownBy(() -> yaml.section("version").allowOnly(Set.of("strategy", "tagPrefix")))
+                .isInstanceOfSatisfying(InvalidConfigException.class,
+                        e -> assertThat(e.field()).isEqualTo("version.tagprefix"))
+                .hasMessageContaining("unknown field version.tagprefix");
+        assertThatThrownBy(() -> yaml.section("version").string("strategy"))
+                .hasMessage("version.strategy must be a string");
+        assertThatThrownBy(() -> yaml.root().list("apps")).hasMessage("apps[1] must be a mapping");
+    }
+
+    @Test
+    void hostileYamlIsRefused() {
+        StringBuilder bomb = new StringBuilder("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (char c = 'b'; c <= 'z'; c++) {
+            char prev = (char) (c - 1);
+            bomb.append(c).append(": &").append(c).append(" [*").append(prev).append(", *").append(prev)
+                    .append(", *").append(prev).append(", *").append(prev).append(", *").append(prev).append("]\n");
+        }
+        assertThatThrownBy(() -> ConveyorYaml.parse(bomb.toString())).isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("not valid YAML");
+        assertThatThrownBy(() -> ConveyorYaml.parse("version: {a: 1}\nversion: {b: 2}\n"))
+                .isInstanceOf(InvalidConfigException.class);
+        assertThatThrownBy(() -> ConveyorYaml.parse("- a\n- b\n")).hasMessageContaining("must be a mapping");
+        assertThatThrownBy(() -> ConveyorYaml.parse("x: \"" + "y".repeat(ConveyorYaml.MAX_BYTES) + "\""))
+                .hasMessageContaining("larger than");
+    }
+}
