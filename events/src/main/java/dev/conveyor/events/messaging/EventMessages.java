@@ -3,6 +3,7 @@ package dev.conveyor.events.messaging;
 import java.net.URI;
 import java.time.ZoneOffset;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
@@ -43,6 +44,20 @@ public final class EventMessages {
                 .withTopic(event.eventType().topic())
                 .build();
         return Message.of(event, Metadata.of(cloudEvent, kafka));
+    }
+
+    /**
+     * Like {@link #of(ConveyorEvent, Stage)}, completing {@code acked} when the broker acknowledges the record (or
+     * exceptionally when it is nacked), so a consumer can acknowledge its input only after its outputs are safe.
+     */
+    public static <E extends ConveyorEvent> Message<E> of(E event, Stage source, CompletableFuture<Void> acked) {
+        return of(event, source).withAck(() -> {
+            acked.complete(null);
+            return CompletableFuture.completedFuture(null);
+        }).withNack(failure -> {
+            acked.completeExceptionally(failure);
+            return CompletableFuture.completedFuture(null);
+        });
     }
 
     /** The CloudEvents id of an incoming message: what the events it causes carry as {@code causationId}. */

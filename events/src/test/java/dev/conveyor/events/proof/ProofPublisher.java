@@ -7,7 +7,6 @@ import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
-import org.eclipse.microprofile.reactive.messaging.Message;
 
 import dev.conveyor.events.messaging.EventMessages;
 import dev.conveyor.events.v1.ConveyorEvent;
@@ -25,15 +24,8 @@ public class ProofPublisher {
     Emitter<ConveyorEvent> emitter;
 
     public CompletionStage<Void> publish(ConveyorEvent event, Stage source) {
-        Message<ConveyorEvent> message = EventMessages.of(event, source);
         var acked = new java.util.concurrent.CompletableFuture<Void>();
-        emitter.send(message.withAck(() -> {
-            acked.complete(null);
-            return java.util.concurrent.CompletableFuture.completedFuture(null);
-        }).withNack(failure -> {
-            acked.completeExceptionally(failure);
-            return java.util.concurrent.CompletableFuture.completedFuture(null);
-        }));
+        emitter.send(EventMessages.of(event, source, acked));
         return acked;
     }
 }

@@ -30,7 +30,7 @@ public final class ConventionalCommits {
     public static boolean isBreaking(CommitInfo commit) {
         Matcher header = HEADER.matcher(commit.subject());
         return header.matches() && header.group(3) != null
-          || commit.body() != null && BREAKING_FOOTER.matcher(commit.body()).find();
+                || commit.body() != null && BREAKING_FOOTER.matcher(commit.body()).find();
     }
 
     /** The conventional type of a subject, lower-cased, if it has one. */

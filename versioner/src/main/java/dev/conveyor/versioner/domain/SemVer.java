@@ -11,12 +11,13 @@ import java.util.regex.Pattern;
  * compared as numbers, a release above any of its pre-releases); build metadata is kept but ignored for order.
  */
 public record SemVer(int major, int minor, int patch, List<String> preRelease, String build)
-  implements Comparable<SemVer> {
+        implements
+            Comparable<SemVer> {
 
     private static final Pattern FORMAT = Pattern.compile(
-      "(0|[1-9]\\d{0,8})\\.(0|[1-9]\\d{0,8})\\.(0|[1-9]\\d{0,8})"
-        + "(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-        + "(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?");
+            "(0|[1-9]\\d{0,8})\\.(0|[1-9]\\d{0,8})\\.(0|[1-9]\\d{0,8})"
+                    + "(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+                    + "(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?");
 
     public SemVer {
         preRelease = List.copyOf(preRelease);
@@ -38,7 +39,7 @@ public record SemVer(int major, int minor, int patch, List<String> preRelease, S
         }
         List<String> pre = m.group(4) == null ? List.of() : List.of(m.group(4).split("\\."));
         return Optional.of(new SemVer(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
-          Integer.parseInt(m.group(3)), pre, m.group(5)));
+                Integer.parseInt(m.group(3)), pre, m.group(5)));
     }
 
     public boolean isPreRelease() {

@@ -11,15 +11,15 @@ import dev.conveyor.events.v1.Flow;
  * The version rules, as a pure function of a {@link VersionRequest}.
  *
  * <ul>
- * <li>CD, the commit already carries a release tag of the app: that version again ({@code EXISTING_TAG}) — a replay
- * or a duplicate event never makes a second tag.</li>
+ * <li>CD, the commit already carries a release tag of the app: that version again ({@code EXISTING_TAG}) — a replay or
+ * a duplicate event never makes a second tag.</li>
  * <li>No release tag reachable: the initial version ({@code 0.1.0} unless configured), or the version file's.</li>
  * <li>Otherwise the base is bumped by the commits since it that touch the app: any breaking change a major, any
- * {@code feat} a minor, anything else a patch. Before 1.0.0 a breaking change bumps the minor version (0.x is
- * unstable by definition; moving to 1.0.0 is a deliberate act: tag it or set it in the version file).</li>
+ * {@code feat} a minor, anything else a patch. Before 1.0.0 a breaking change bumps the minor version (0.x is unstable
+ * by definition; moving to 1.0.0 is a deliberate act: tag it or set it in the version file).</li>
  * <li>FILE strategy: the file's version is released as is while it is above the base.</li>
- * <li>A version whose tag already exists elsewhere (another branch) is skipped to the next patch, so one version
- * never names two commits.</li>
+ * <li>A version whose tag already exists elsewhere (another branch) is skipped to the next patch, so one version never
+ * names two commits.</li>
  * <li>CI: the version the merge would get, as pre-release {@code X.Y.Z-pr.<N>.<sha7>}, never tagged.</li>
  * </ul>
  */
@@ -36,13 +36,13 @@ public final class VersionCalculator {
         VersionSettings settings = request.settings();
         if (request.flow() == Flow.CD) {
             Optional<VersionTag> existing = request.tagsOnCommit().stream()
-              .filter(t -> !t.version().isPreRelease())
-              .max(Comparator.comparing(VersionTag::version));
+                    .filter(t -> !t.version().isPreRelease())
+                    .max(Comparator.comparing(VersionTag::version));
             if (existing.isPresent()) {
                 SemVer previous = request.base().filter(b -> !b.commitId().equals(request.commitId()))
-                  .map(VersionTag::version).orElse(null);
+                        .map(VersionTag::version).orElse(null);
                 return new VersionResolution(existing.get().version(), existing.get().name(), true, previous,
-                  BumpReason.EXISTING_TAG, List.of());
+                        BumpReason.EXISTING_TAG, List.of());
             }
         }
 
@@ -64,7 +64,7 @@ public final class VersionCalculator {
                 throw new NothingToRelease(previous, request.base().get().name(), settings.paths());
             }
             SemVer.Bump bump = relevant.stream().map(ConventionalCommits::bumpOf)
-              .min(Comparator.naturalOrder()).orElse(SemVer.Bump.PATCH);
+                    .min(Comparator.naturalOrder()).orElse(SemVer.Bump.PATCH);
             if (bump == SemVer.Bump.MAJOR && previous.major() == 0) {
                 bump = SemVer.Bump.MINOR;
             }
@@ -82,7 +82,7 @@ public final class VersionCalculator {
         if (request.flow() == Flow.CI) {
             String sha7 = request.commitId().substring(0, Math.min(7, request.commitId().length()));
             return new VersionResolution(next.withPreRelease("pr", String.valueOf(request.pullRequest()), sha7), null,
-              false, previous, BumpReason.PRERELEASE, changes);
+                    false, previous, BumpReason.PRERELEASE, changes);
         }
         return new VersionResolution(next, settings.tagPrefix() + next, false, previous, reason, changes);
     }
@@ -90,7 +90,7 @@ public final class VersionCalculator {
     /** The highest release (non-pre-release) tag among {@code reachable}. */
     public static Optional<VersionTag> base(List<VersionTag> reachable) {
         return reachable.stream().filter(t -> !t.version().isPreRelease())
-          .max(Comparator.comparing(VersionTag::version));
+                .max(Comparator.comparing(VersionTag::version));
     }
 
     private static SemVer release(SemVer version) {
@@ -101,7 +101,7 @@ public final class VersionCalculator {
     public static final class NothingToRelease extends RuntimeException {
         public NothingToRelease(SemVer previous, String tag, List<String> paths) {
             super("no commit since " + tag + " touches " + String.join(", ", paths) + ": nothing to release after "
-              + previous);
+                    + previous);
         }
     }
 }

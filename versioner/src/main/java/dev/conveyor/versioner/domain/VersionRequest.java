@@ -20,15 +20,15 @@ import dev.conveyor.events.v1.Flow;
  * @param allTagNames every tag name in the repository, so a version is never given to two commits
  */
 public record VersionRequest(
-  Flow flow,
-  Integer pullRequest,
-  String commitId,
-  VersionSettings settings,
-  Optional<SemVer> fileVersion,
-  List<VersionTag> tagsOnCommit,
-  Optional<VersionTag> base,
-  List<CommitInfo> commitsSinceBase,
-  Set<String> allTagNames) {
+        Flow flow,
+        Integer pullRequest,
+        String commitId,
+        VersionSettings settings,
+        Optional<SemVer> fileVersion,
+        List<VersionTag> tagsOnCommit,
+        Optional<VersionTag> base,
+        List<CommitInfo> commitsSinceBase,
+        Set<String> allTagNames) {
 
     public VersionRequest {
         tagsOnCommit = List.copyOf(tagsOnCommit);

@@ -15,7 +15,7 @@ import dev.conveyor.events.v1.BumpReason;
  * @param changes subjects of the relevant commits since the previous version, newest first
  */
 public record VersionResolution(SemVer version, String tagName, boolean existingTag, SemVer previous,
-  BumpReason bump, List<String> changes) {
+        BumpReason bump, List<String> changes) {
 
     public VersionResolution {
         changes = List.copyOf(changes);
