@@ -1,0 +1,122 @@
+package dev.conveyor.versioner.messaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serdes;
+import org.junit.jupiter.api.Test;
+
+import dev.conveyor.events.kafka.ConveyorEventDeserializer;
+import dev.conveyor.events.kafka.ConveyorEventSerializer;
+import dev.conveyor.events.v1.Artifact;
+import dev.conveyor.events.v1.BuildSucceeded;
+import dev.conveyor.events.v1.BumpReason;
+import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.EventType;
+import dev.conveyor.events.v1.Flow;
+import dev.conveyor.events.v1.PipelineRun;
+import dev.conveyor.events.v1.StageFailed;
+import dev.conveyor.events.v1.Topics;
+import dev.conveyor.events.v1.VersionResolved;
+import dev.conveyor.testkit.git.BareRepo;
+import dev.conveyor.testkit.git.GitServerResource;
+import dev.conveyor.testkit.git.GitServers;
+import dev.conveyor.testkit.git.InjectGitServers;
+import dev.conveyor.testkit.kafka.KafkaBrokerResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kafka.InjectKafkaCompanion;
+import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
+
+/** The versioner as deployed: BuildSucceeded over a real broker in, VersionResolved out, poison to its DLQ. */
+@QuarkusTest
+@QuarkusTestResource(KafkaBrokerResource.class)
+@QuarkusTestResource(GitServerResource.class)
+class VersionerMessagingIT {
+
+    static final String SHA = "ab".repeat(32);
+
+    @InjectKafkaCompanion
+    KafkaCompanion companion;
+
+    @InjectGitServers
+    GitServers git;
+
+    @Test
+    void aBuildOnTheDefaultBranchIsTaggedAndResolved() {
+        companion.registerSerde(ConveyorEvent.class,
+                Serdes.serdeFrom(new ConveyorEventSerializer(), new ConveyorEventDeserializer()));
+        BareRepo repo = git.repos().createBare("messaging-app");
+        repo.writer().file("README.md", "x").message("feat: first").commit();
+        repo.writer().file("README.md", "y").message("fix: second").tag("v1.2.0").commit();
+        String head = repo.writer().file("README.md", "z").message("feat: cart").commit();
+        BuildSucceeded build = new BuildSucceeded(
+                PipelineRun.start("messaging-app", git.daemon().url(repo), head, "main", null, Flow.CD), Instant.now(),
+                null, "https://jenkins.example.com/job/1/", new Artifact("file:///tmp/app.jar", SHA, null, "jar"), null,
+                null);
+
+        companion.produce(String.class, ConveyorEvent.class)
+                .fromRecords(new ProducerRecord<>(Topics.BUILD_SUCCEEDED, build.run().app(), build))
+                .awaitCompletion(Duration.ofSeconds(30));
+
+        ConsumerRecord<String, ConveyorEvent> out = companion.consume(String.class, ConveyorEvent.class)
+                .fromTopics(Topics.VERSION_RESOLVED, 1).awaitCompletion(Duration.ofSeconds(60)).getFirstRecord();
+        VersionResolved resolved = (VersionResolved) out.value();
+        assertThat(out.key()).isEqualTo("messaging-app");
+        assertThat(new String(out.headers().lastHeader("ce_type").value(), StandardCharsets.UTF_8))
+                .isEqualTo(EventType.VERSION_RESOLVED.type());
+        assertThat(resolved.version()).isEqualTo("1.3.0");
+        assertThat(resolved.tag()).isEqualTo("v1.3.0");
+        assertThat(resolved.taggedNow()).isTrue();
+        assertThat(resolved.bump()).isEqualTo(BumpReason.MINOR);
+        assertThat(resolved.previousVersion()).isEqualTo("1.2.0");
+        assertThat(resolved.changes()).containsExactly("feat: cart");
+        assertThat(resolved.artifact()).isEqualTo(build.artifact());
+        assertThat(repo.tags()).anySatisfy(t -> {
+            assertThat(t.name()).isEqualTo("v1.3.0");
+            assertThat(t.commitId()).isEqualTo(head);
+            assertThat(t.annotated()).isTrue();
+            assertThat(t.message()).contains("Conveyor-Run: " + build.run().runId());
+        });
+    }
+
+    @Test
+    void anUnknownCommitIsATerminalStageFailedAndPoisonIsDeadLettered() {
+        companion.registerSerde(ConveyorEvent.class,
+                Serdes.serdeFrom(new ConveyorEventSerializer(), new ConveyorEventDeserializer()));
+        BareRepo repo = git.repos().createBare("messaging-unknown");
+        repo.seed(Map.of("a", "b"), "init");
+        BuildSucceeded build = new BuildSucceeded(
+                PipelineRun.start("messaging-unknown", git.daemon().url(repo),
+                        "0123456789012345678901234567890123456789",
+                        "main", null, Flow.CD),
+                Instant.now(), null, "https://jenkins.example.com/job/2/",
+                new Artifact("file:///tmp/app.jar", SHA, null, "jar"), null, null);
+        companion.produce(String.class, byte[].class).fromRecords(
+                new ProducerRecord<>(Topics.BUILD_SUCCEEDED, null, "messaging-unknown",
+                        "{\"not\":\"an event\"}".getBytes(StandardCharsets.UTF_8), new RecordHeaders()))
+                .awaitCompletion(Duration.ofSeconds(30));
+        companion.produce(String.class, ConveyorEvent.class)
+                .fromRecords(new ProducerRecord<>(Topics.BUILD_SUCCEEDED, build.run().app(), build))
+                .awaitCompletion(Duration.ofSeconds(30));
+
+        ConsumerRecord<String, byte[]> dead = companion.consume(String.class, byte[].class)
+                .fromTopics(Topics.BUILD_SUCCEEDED + ".dlq.versioner", 1).awaitCompletion(Duration.ofSeconds(60))
+                .getFirstRecord();
+        assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
+                .contains("missing required fields run");
+
+        StageFailed failed = (StageFailed) companion.consume(String.class, ConveyorEvent.class)
+                .fromTopics(Topics.STAGE_FAILED, 1).awaitCompletion(Duration.ofSeconds(60)).getFirstRecord().value();
+        assertThat(failed.reason()).isEqualTo("UNKNOWN_COMMIT");
+        assertThat(failed.retryable()).isFalse();
+        assertThat(failed.run().runId()).isEqualTo(build.run().runId());
+    }
+}
