@@ -24,6 +24,7 @@ import org.eclipse.jgit.treewalk.TreeWalk;
 import org.eclipse.jgit.util.io.DisabledOutputStream;
 
 import dev.conveyor.versioner.domain.CommitInfo;
+import dev.conveyor.versioner.domain.SemVer;
 import dev.conveyor.versioner.domain.VersionTag;
 
 /** Reads what the version rules need out of a repository (a mirror): tags, reachability, commits, files. */
@@ -56,51 +57,73 @@ public final class GitHistory {
         }
     }
 
-    /** Every tag name, and the commit each points at (annotated tags peeled; tags of non-commits left out). */
+    /**
+     * Every tag name and the object it points at, annotated tags peeled. Tags of trees or blobs are kept too; they
+     * never match a commit in a walk, so they name no version.
+     */
     public Map<String, ObjectId> tagCommits() throws IOException {
         Map<String, ObjectId> tags = new HashMap<>();
-        try (RevWalk walk = new RevWalk(repo)) {
-            for (Ref ref : repo.getRefDatabase().getRefsByPrefix(Constants.R_TAGS)) {
-                Ref peeled = repo.getRefDatabase().peel(ref);
-                ObjectId target = peeled.getPeeledObjectId() != null ? peeled.getPeeledObjectId() : ref.getObjectId();
-                try {
-                    walk.parseCommit(target);
-                    tags.put(ref.getName().substring(Constants.R_TAGS.length()), target);
-                } catch (org.eclipse.jgit.errors.IncorrectObjectTypeException | MissingObjectException e) {
-                    // A tag of a tree or blob names no version.
-                }
-            }
+        for (Ref ref : repo.getRefDatabase().getRefsByPrefix(Constants.R_TAGS)) {
+            Ref peeled = ref.isPeeled() ? ref : repo.getRefDatabase().peel(ref);
+            ObjectId target = peeled.getPeeledObjectId() != null ? peeled.getPeeledObjectId() : ref.getObjectId();
+            tags.put(ref.getName().substring(Constants.R_TAGS.length()), target);
         }
         return tags;
     }
 
     /**
-     * The version tags (with {@code prefix}) on commits reachable from {@code start}. Tags that are not semantic
-     * versions are skipped and reported through {@code ignored}.
+     * The version tags (with {@code prefix}) on commits reachable from {@code start} that matter to the version rules:
+     * every one on {@code start} itself, and enough of the others that the highest reachable release is among them.
+     * The walk from {@code start} stops as soon as no unvisited tag could name a higher release than one already
+     * found, which on an ordinary history is the first tagged commit; tags that are not semantic versions are skipped
+     * and reported through {@code ignored}.
      */
     public List<VersionTag> reachableVersionTags(RevCommit start, String prefix, Map<String, ObjectId> tags,
             List<String> ignored) throws IOException {
-        Map<ObjectId, List<String>> byCommit = new HashMap<>();
+        Map<ObjectId, List<VersionTag>> byCommit = new HashMap<>();
+        List<VersionTag> releases = new ArrayList<>();
         tags.forEach((name, id) -> {
             if (name.startsWith(prefix)) {
-                byCommit.computeIfAbsent(id, k -> new ArrayList<>()).add(name);
+                VersionTag.parse(name, prefix, id.name()).ifPresentOrElse(tag -> {
+                    byCommit.computeIfAbsent(id, k -> new ArrayList<>()).add(tag);
+                    if (!tag.version().isPreRelease()) {
+                        releases.add(tag);
+                    }
+                }, () -> ignored.add(name));
             }
         });
         List<VersionTag> found = new ArrayList<>();
         if (byCommit.isEmpty()) {
             return found;
         }
+        // Unvisited releases, highest first: the walk may stop once the best found is not below the head of this list.
+        releases.sort(java.util.Comparator.comparing(VersionTag::version).reversed());
+        Set<String> visitedTagged = new HashSet<>();
+        SemVer bestFound = null;
+        int next = 0;
         try (RevWalk walk = new RevWalk(repo)) {
             walk.setRetainBody(false);
-            walk.markStart(walk.parseCommit(start));
-            int remaining = byCommit.size();
-            for (RevCommit c = walk.next(); c != null && remaining > 0; c = walk.next()) {
-                List<String> names = byCommit.get(c);
-                if (names != null) {
-                    remaining--;
-                    for (String name : names) {
-                        VersionTag.parse(name, prefix, c.name()).ifPresentOrElse(found::add, () -> ignored.add(name));
+            RevCommit first = walk.parseCommit(start);
+            walk.markStart(first);
+            for (RevCommit c = walk.next(); c != null; c = walk.next()) {
+                List<VersionTag> onCommit = byCommit.get(c);
+                if (onCommit != null) {
+                    found.addAll(onCommit);
+                    visitedTagged.add(c.name());
+                    for (VersionTag tag : onCommit) {
+                        // The start commit's own tags are reported but are not a base, so they do not end the walk.
+                        if (!c.equals(first) && !tag.version().isPreRelease() && (bestFound == null
+                                || tag.version().compareTo(bestFound) > 0)) {
+                            bestFound = tag.version();
+                        }
                     }
+                }
+                while (next < releases.size() && visitedTagged.contains(releases.get(next).commitId())) {
+                    next++;
+                }
+                if (bestFound != null
+                        && (next == releases.size() || releases.get(next).version().compareTo(bestFound) <= 0)) {
+                    break;
                 }
             }
         }
