@@ -155,6 +155,21 @@ class VersionerRemotesIT {
         }
     }
 
+    @Test
+    void credentialsInTheRepositoryUrlNeverReachTheFailure() {
+        String url = "https://bot:ghp_supersecret@127.0.0.1:" + dev.conveyor.testkit.Ports.free() + "/acme/app.git";
+        try (GitAccess access = GitAccess.create(new GitCredentials(Optional.empty(), Optional.empty(), true,
+                "x-access-token", Optional.of("glpat-alsosecret")))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> service(access, (u, t) -> {
+            }).resolve(build(url, "0".repeat(40)), null))
+                    .isInstanceOfSatisfying(dev.conveyor.stage.StageException.class, e -> {
+                        assertThat(e.reason()).isEqualTo("NETWORK");
+                        assertThat(e.getMessage() + e.details()).contains("https://127.0.0.1:")
+                                .doesNotContain("supersecret").doesNotContain("alsosecret").doesNotContain("bot:");
+                    });
+        }
+    }
+
     private static void tagExisting(BareRepo remote, String tag, String commit) {
         try (var repo = remote.open(); var git = org.eclipse.jgit.api.Git.wrap(repo)) {
             var walk = new org.eclipse.jgit.revwalk.RevWalk(repo);
