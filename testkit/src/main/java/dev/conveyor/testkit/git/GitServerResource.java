@@ -9,15 +9,13 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
  * Quarkus test resource starting {@link GitServers}: a repository root and a git daemon, plus sshd with init arg
  * {@code ssh=true}.
  *
- * <pre>
- * {
- *     &#64;code
- *     &#64;QuarkusTest
- *     &#64;QuarkusTestResource(value = GitServerResource.class, initArgs = @ResourceArg(name = "ssh", value = "true"))
- *     class PromoterIT {
- *         @InjectGitServers
- *         GitServers git;
- *     }
+ * <pre>{@code
+ * @QuarkusTest
+ * @QuarkusTestResource(value = GitServerResource.class, initArgs = @ResourceArg(name = "ssh", value = "true"))
+ * class PromoterIT {
+ *     @InjectGitServers
+ *     GitServers git;
+ * }
  * }
  * </pre>
  *
