@@ -79,6 +79,10 @@ class VersionerMessagingIT {
         assertThat(resolved.previousVersion()).isEqualTo("1.2.0");
         assertThat(resolved.changes()).containsExactly("feat: cart");
         assertThat(resolved.artifact()).isEqualTo(build.artifact());
+        // Written by Conveyor's own serializer (absent optionals omitted), not a generic one Quarkus might generate.
+        ConsumerRecord<String, byte[]> raw = companion.consume(String.class, byte[].class)
+                .fromTopics(Topics.VERSION_RESOLVED, 1).awaitCompletion(Duration.ofSeconds(30)).getFirstRecord();
+        assertThat(new String(raw.value(), StandardCharsets.UTF_8)).doesNotContain("null").startsWith("{\"run\":");
         assertThat(repo.tags()).anySatisfy(t -> {
             assertThat(t.name()).isEqualTo("v1.3.0");
             assertThat(t.commitId()).isEqualTo(head);
