@@ -26,6 +26,10 @@ public enum GitFailure {
     /** Any other git failure. */
     GIT_ERROR;
 
+    /** An HTTP 401 or 403 status, not the digits inside a port number or an id. */
+    private static final java.util.regex.Pattern HTTP_AUTH_STATUS = java.util.regex.Pattern
+            .compile("(?<![:\\d.])40[13](?![\\d.])");
+
     /**
      * Classifies a failure talking to {@code url}: auth, host key and missing repository are terminal, network trouble
      * transient. The message names the redacted URL and never a credential.
@@ -46,8 +50,8 @@ public enum GitFailure {
                     "the SSH host key of " + remote + " is not trusted (check known_hosts)", details, e);
         }
         if (text.contains("not authorized") || text.contains("auth fail") || text.contains("authentication")
-                || text.contains("cannot log in") || text.contains("permission denied") || text.contains("401")
-                || text.contains("403") || text.contains("no credentialsprovider")) {
+                || text.contains("cannot log in") || text.contains("permission denied")
+                || HTTP_AUTH_STATUS.matcher(text).find() || text.contains("no credentialsprovider")) {
             return new StageException(FailureKind.TERMINAL, AUTH_DENIED,
                     "access to " + remote + " was denied: check the configured git credentials", details, e);
         }
