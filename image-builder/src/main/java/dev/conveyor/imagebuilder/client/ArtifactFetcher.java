@@ -88,7 +88,8 @@ public final class ArtifactFetcher {
         };
         if (!sha256.equals(artifact.sha256())) {
             throw StageException.terminal(ImageBuilderFailure.CHECKSUM_MISMATCH, "artifact " + display(uri)
-                    + " has sha256 " + sha256 + " but the build reported " + artifact.sha256(), Map.of("artifact",
+                    + " has sha256 " + sha256 + " but the build reported " + artifact.sha256(),
+                    Map.of("artifact",
                             display(uri), "expected", artifact.sha256(), "actual", sha256));
         }
         try {

@@ -66,7 +66,7 @@ public final class JibImages {
 
     /** The digest the image would have, without pushing it. */
     public String digest(ImagePlan plan, ImageContent content, Path work) {
-        TarImage tar = TarImage.at(work.resolve("image.tar")).named(plan.reference(plan.versionTag()));
+        TarImage tar = TarImage.at(work.resolve("image.tar")).named(reference(plan.reference(plan.versionTag())));
         return containerize(plan, content, Containerizer.to(tar), work).getDigest().toString();
     }
 
@@ -111,22 +111,22 @@ public final class JibImages {
     }
 
     private RegistryImage registryImage(String reference) {
-        try {
-            ImageReference parsed = ImageReference.parse(reference);
-            RegistryImage image = RegistryImage.named(parsed);
-            Optional<RegistryCredentials.Credential> credential = credentials.find(parsed.getRegistry());
-            credential.ifPresent(c -> image.addCredential(c.username(), c.password()));
-            return image;
-        } catch (InvalidImageReferenceException e) {
-            throw StageException.terminal(ImageBuilderFailure.INVALID_CONFIG, "'" + reference
-                    + "' is not a valid image reference", Map.of("field", "image.base"));
-        }
+        ImageReference parsed = reference(reference);
+        RegistryImage image = RegistryImage.named(parsed);
+        Optional<RegistryCredentials.Credential> credential = credentials.find(parsed.getRegistry());
+        credential.ifPresent(c -> image.addCredential(c.username(), c.password()));
+        return image;
     }
 
     /** The registry host of an image reference, Docker Hub for short names. */
     public static String registryOf(String reference) {
+        return reference(reference).getRegistry();
+    }
+
+    /** Parses an image reference; an invalid one is a terminal configuration error. */
+    public static ImageReference reference(String reference) {
         try {
-            return ImageReference.parse(reference).getRegistry();
+            return ImageReference.parse(reference);
         } catch (InvalidImageReferenceException e) {
             throw StageException.terminal(ImageBuilderFailure.INVALID_CONFIG, "'" + reference
                     + "' is not a valid image reference", Map.of("field", "image.base"));

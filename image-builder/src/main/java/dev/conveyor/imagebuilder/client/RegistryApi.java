@@ -224,7 +224,8 @@ public final class RegistryApi {
     static StageException denied(String registry, String repository, String why) {
         return StageException.terminal(ImageBuilderFailure.REGISTRY_AUTH_DENIED, "registry " + registry
                 + " denied access to " + repository + ": " + why + " (conveyor.image-builder.registries.\""
-                + RegistryCredentials.normalize(registry) + "\")", Map.of("registry", registry, "repository",
+                + RegistryCredentials.normalize(registry) + "\")",
+                Map.of("registry", registry, "repository",
                         repository));
     }
 

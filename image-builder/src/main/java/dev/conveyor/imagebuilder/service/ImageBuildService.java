@@ -11,10 +11,10 @@ import java.util.Optional;
 
 import org.jboss.logging.Logger;
 
+import com.google.cloud.tools.jib.api.ImageReference;
 import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
 import com.google.cloud.tools.jib.api.buildplan.FilePermissions;
-import com.google.cloud.tools.jib.api.ImageReference;
 
 import dev.conveyor.events.v1.ImagePushed;
 import dev.conveyor.events.v1.PipelineRun;
@@ -93,7 +93,7 @@ public final class ImageBuildService {
         }
 
         // Cheap checks first: nothing is downloaded for a run that cannot push.
-        ImageReference base = parse(plan.baseImage());
+        ImageReference base = JibImages.reference(plan.baseImage());
         if (registries.digest(base.getRegistry(), base.getRepository(), base.getQualifier()).isEmpty()) {
             throw StageException.terminal(ImageBuilderFailure.BASE_IMAGE_NOT_FOUND, "base image " + plan.baseImage()
                     + " does not exist in " + base.getRegistry(), Map.of("baseImage", plan.baseImage()));
@@ -188,15 +188,6 @@ public final class ImageBuildService {
         }
         return new ImageContent(layers, entrypoint, settings.args(), settings.env(), settings.ports(), settings
                 .user(), workdir);
-    }
-
-    private static ImageReference parse(String reference) {
-        try {
-            return ImageReference.parse(reference);
-        } catch (com.google.cloud.tools.jib.api.InvalidImageReferenceException e) {
-            throw StageException.terminal(ImageBuilderFailure.INVALID_CONFIG, "'" + reference
-                    + "' is not a valid image reference", Map.of("field", "image.base"));
-        }
     }
 
     private static void deleteQuietly(Path dir) {
