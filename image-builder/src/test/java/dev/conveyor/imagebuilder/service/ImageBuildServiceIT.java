@@ -313,7 +313,8 @@ class ImageBuildServiceIT {
             String kind, String sha256) {
         return new VersionResolved(run(app, commit, flow), Instant.now(), null, version, flow == Flow.CD
                 ? "v" + version
-                : null, true, null, BumpReason.INITIAL, List.of(), new Artifact(artifact.toUri().toString(), sha256,
+                : null, true, null, BumpReason.INITIAL, List.of(),
+                new Artifact(artifact.toUri().toString(), sha256,
                         null, kind));
     }
 

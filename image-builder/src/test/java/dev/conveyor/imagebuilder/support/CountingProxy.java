@@ -91,7 +91,7 @@ public final class CountingProxy implements AutoCloseable {
     /** Occurrences of pattern in window that end after {@code fresh} (so carried bytes are not counted twice). */
     private static int occurrences(byte[] window, byte[] pattern, int fresh) {
         int count = 0;
-        outer: for (int i = 0; i + pattern.length <= window.length; i++) {
+        outer : for (int i = 0; i + pattern.length <= window.length; i++) {
             if (i + pattern.length <= fresh) {
                 continue;
             }

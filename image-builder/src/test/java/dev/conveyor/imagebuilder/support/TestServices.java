@@ -92,7 +92,7 @@ public final class TestServices {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
                 .followRedirects(HttpClient.Redirect.NEVER).build();
         RegistryCredentials creds = new RegistryCredentials(credentials);
-        RegistryApi api = new RegistryApi(http, creds, Set.of(registry, JibImages.registryOf(base)),
+        RegistryApi api = new RegistryApi(http, creds, Set.copyOf(List.of(registry, JibImages.registryOf(base))),
                 Duration.ofSeconds(20));
         ArtifactFetcher fetcher = new ArtifactFetcher(http, maxBytes, Duration.ofMinutes(2), List.of(root),
                 artifactAuth);
