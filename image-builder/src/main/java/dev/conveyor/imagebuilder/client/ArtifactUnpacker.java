@@ -119,7 +119,7 @@ public final class ArtifactUnpacker {
         }
         files.sort(Comparator.comparing(UnpackedFile::name));
         if (files.isEmpty()) {
-            throw invalid("the archive holds no files");
+            throw invalid("the artifact is not a tar.gz with files in it");
         }
         return List.copyOf(files);
     }
