@@ -88,7 +88,7 @@ public final class JibImages {
     }
 
     private JibContainerBuilder builder(ImagePlan plan, ImageContent content) {
-        JibContainerBuilder builder = Jib.from(registryImage(plan.baseImage())).setFormat(ImageFormat.OCI)
+        JibContainerBuilder builder = Jib.from(registryImage(baseReference(plan))).setFormat(ImageFormat.OCI)
                 .setCreationTime(plan.creationTime()).setLabels(plan.labels());
         for (FileEntriesLayer layer : content.layers()) {
             if (!layer.getEntries().isEmpty()) {
@@ -108,6 +108,16 @@ public final class JibImages {
         content.user().ifPresent(builder::setUser);
         builder.setWorkingDirectory(AbsoluteUnixPath.get(content.workdir()));
         return builder;
+    }
+
+    /** The base image by digest when the plan pinned it, else by its reference. */
+    static String baseReference(ImagePlan plan) {
+        String digest = plan.labels().get(ImagePlan.BASE_DIGEST_LABEL);
+        if (digest == null) {
+            return plan.baseImage();
+        }
+        ImageReference base = reference(plan.baseImage());
+        return base.getRegistry() + "/" + base.getRepository() + "@" + digest;
     }
 
     private RegistryImage registryImage(String reference) {
@@ -170,9 +180,19 @@ public final class JibImages {
     }
 
     private static void log(LogEvent event) {
+        String message = event.getMessage();
+        // Jib tries HTTPS before plain HTTP even for registries listed as insecure; that is expected, not a warning.
+        boolean expected = message.startsWith("Cannot verify server at https://")
+                || message.startsWith("Failed to connect to https://");
         switch (event.getLevel()) {
-            case ERROR, WARN -> LOG.warnf("[image-builder] jib: %s", event.getMessage());
-            default -> LOG.debugf("[image-builder] jib: %s", event.getMessage());
+            case ERROR, WARN -> {
+                if (expected) {
+                    LOG.debugf("[image-builder] jib: %s", message);
+                } else {
+                    LOG.warnf("[image-builder] jib: %s", message);
+                }
+            }
+            default -> LOG.debugf("[image-builder] jib: %s", message);
         }
     }
 }

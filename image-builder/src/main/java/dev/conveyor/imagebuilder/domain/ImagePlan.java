@@ -44,6 +44,19 @@ public record ImagePlan(
         labels = Map.copyOf(labels);
     }
 
+    /** Label with the digest the base image's tag resolved to when the build started. */
+    public static final String BASE_DIGEST_LABEL = "org.opencontainers.image.base.digest";
+
+    /**
+     * The same plan with the base image pinned to {@code digest}: the tag is resolved once, so the existence check, the
+     * digest comparison and the push all build on the same base, and the image records which one.
+     */
+    public ImagePlan withBaseDigest(String digest) {
+        Map<String, String> pinned = new LinkedHashMap<>(labels);
+        pinned.put(BASE_DIGEST_LABEL, digest);
+        return new ImagePlan(registry, repository, tags, immutable, baseImage, kind, pinned, creationTime);
+    }
+
     /** The full repository, {@code registry/repository}. */
     public String fullRepository() {
         return registry + "/" + repository;

@@ -93,11 +93,12 @@ public final class ImageBuildService {
         }
 
         // Cheap checks first: nothing is downloaded for a run that cannot push.
-        ImageReference base = JibImages.reference(plan.baseImage());
-        if (registries.digest(base.getRegistry(), base.getRepository(), base.getQualifier()).isEmpty()) {
-            throw StageException.terminal(ImageBuilderFailure.BASE_IMAGE_NOT_FOUND, "base image " + plan.baseImage()
-                    + " does not exist in " + base.getRegistry(), Map.of("baseImage", plan.baseImage()));
-        }
+        String baseImage = plan.baseImage();
+        ImageReference base = JibImages.reference(baseImage);
+        String baseDigest = registries.digest(base.getRegistry(), base.getRepository(), base.getQualifier())
+                .orElseThrow(() -> StageException.terminal(ImageBuilderFailure.BASE_IMAGE_NOT_FOUND, "base image "
+                        + baseImage + " does not exist in " + base.getRegistry(), Map.of("baseImage", baseImage)));
+        plan = plan.withBaseDigest(baseDigest);
         Optional<String> existing = registries.digest(plan.registry(), plan.repository(), plan.versionTag());
 
         Path work = null;

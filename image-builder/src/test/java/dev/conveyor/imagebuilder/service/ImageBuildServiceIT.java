@@ -114,6 +114,8 @@ class ImageBuildServiceIT {
         assertThat(labels.path("org.opencontainers.image.revision").asText()).isEqualTo(commit);
         assertThat(labels.path("org.opencontainers.image.version").asText()).isEqualTo("1.2.0");
         assertThat(Instant.parse(labels.path("org.opencontainers.image.created").asText())).isBefore(Instant.now());
+        assertThat(labels.path("org.opencontainers.image.base.digest").asText())
+                .isEqualTo(registry.manifestDigest(BaseImages.REPOSITORY, BaseImages.TAG).orElseThrow());
 
         // Same inputs, fresh caches, another repository: the same image, byte for byte.
         ImageBuildService.Result again = TestServices.under(root).registry(registry.host()).base(base)
