@@ -43,7 +43,8 @@ public final class PushBenchmark {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         Path root = TempDirs.create("image-bench");
-        try (OciRegistry registry = OciRegistry.start(); GitRepos repos = new GitRepos()) {
+        try (OciRegistry registry = OciRegistry.start(); OciRegistry other = OciRegistry.start();
+                GitRepos repos = new GitRepos()) {
             String base = BaseImages.seed(registry);
             BareRepo repo = repos.createBare("bench");
             String commit = repo.writer().file("README.md", "bench").message("feat: bench").commit();
@@ -55,6 +56,7 @@ public final class PushBenchmark {
             List<Long> warm = new ArrayList<>();
             List<Long> replay = new ArrayList<>();
             List<Long> copy = new ArrayList<>();
+            List<Long> copyAcross = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
                 String namespace = "bench" + round;
                 ImageBuildService service = TestServices.under(root).registry(registry.host()).base(base)
@@ -76,16 +78,21 @@ public final class PushBenchmark {
                     throw new IllegalStateException("unexpected push outcomes");
                 }
 
+                String source = registry.host() + "/" + namespace + "/bench:" + v1.version();
                 start = System.nanoTime();
-                skopeoCopy(root, registry.host() + "/" + namespace + "/bench:" + v1.version(), registry.host()
-                        + "/copy" + round + "/bench:" + v1.version());
+                String same = skopeoCopy(root, source, registry.host() + "/copy" + round + "/bench:" + v1.version());
                 copy.add(System.nanoTime() - start);
-                System.out.printf("round %d: cold %d ms, warm %d ms, replay %d ms, skopeo copy %d ms (image %.1f MB)%n",
-                        round, ms(cold.get(round - 1)), ms(warm.get(round - 1)), ms(replay.get(round - 1)),
-                        ms(copy.get(round - 1)), first.event().sizeBytes() / 1e6);
+                start = System.nanoTime();
+                skopeoCopy(root, source, other.host() + "/copy" + round + "/bench:" + v1.version());
+                copyAcross.add(System.nanoTime() - start);
+                System.out.printf("round %d: cold %d ms, warm %d ms, replay %d ms, skopeo copy same registry %d ms "
+                        + "(%s), to another registry %d ms (image %.1f MB)%n", round, ms(cold.get(round - 1)),
+                        ms(warm.get(round - 1)), ms(replay.get(round - 1)), ms(copy.get(round - 1)), same,
+                        ms(copyAcross.get(round - 1)), first.event().sizeBytes() / 1e6);
             }
-            System.out.printf("median of %d: cold %d ms | warm %d ms | replay (no push) %d ms | skopeo copy %d ms%n",
-                    rounds, ms(median(cold)), ms(median(warm)), ms(median(replay)), ms(median(copy)));
+            System.out.printf("median of %d: cold %d ms | warm %d ms | replay (no push) %d ms | skopeo copy same "
+                    + "registry %d ms | skopeo copy to another registry %d ms%n", rounds, ms(median(cold)),
+                    ms(median(warm)), ms(median(replay)), ms(median(copy)), ms(median(copyAcross)));
         } finally {
             TempDirs.deleteQuietly(root);
         }
@@ -102,7 +109,8 @@ public final class PushBenchmark {
                 new Artifact(jar.toUri().toString(), Artifacts.sha256(jar), null, "jar"));
     }
 
-    private static void skopeoCopy(Path root, String from, String to) throws IOException, InterruptedException {
+    /** Copies and returns how skopeo reported the blobs, e.g. {@code 3 blobs: 3 skipped (already exist/mounted)}. */
+    private static String skopeoCopy(Path root, String from, String to) throws IOException, InterruptedException {
         Path home = Files.createTempDirectory(root, "skopeo-home");
         ProcessBuilder builder = new ProcessBuilder(Binaries.require("skopeo", "skopeo").toString(), "copy",
                 "--src-tls-verify=false", "--dest-tls-verify=false", "docker://" + from, "docker://" + to)
@@ -113,6 +121,10 @@ public final class PushBenchmark {
         if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
             throw new IllegalStateException("skopeo copy failed: " + Files.readString(root.resolve("skopeo.log")));
         }
+        List<String> blobs = Files.readAllLines(root.resolve("skopeo.log")).stream()
+                .filter(l -> l.startsWith("Copying blob")).toList();
+        long skipped = blobs.stream().filter(l -> l.contains("skipped")).count();
+        return blobs.size() + " blobs, " + skipped + " skipped by skopeo";
     }
 
     private static long median(List<Long> values) {
