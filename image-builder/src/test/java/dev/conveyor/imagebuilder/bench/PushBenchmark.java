@@ -43,7 +43,8 @@ public final class PushBenchmark {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         Path root = TempDirs.create("image-bench");
-        try (OciRegistry registry = OciRegistry.start(); OciRegistry other = OciRegistry.start();
+        try (OciRegistry registry = OciRegistry.start();
+                OciRegistry other = OciRegistry.start();
                 GitRepos repos = new GitRepos()) {
             String base = BaseImages.seed(registry);
             BareRepo repo = repos.createBare("bench");
