@@ -6,6 +6,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Enumeration;
@@ -148,7 +152,8 @@ public final class ArtifactUnpacker {
     private long copyLimited(InputStream in, Path target, long sofar) throws IOException {
         byte[] buffer = new byte[64 * 1024];
         long written = 0;
-        try (OutputStream out = Files.newOutputStream(target)) {
+        MessageDigest sha = sha256();
+        try (OutputStream out = new DigestOutputStream(Files.newOutputStream(target), sha)) {
             for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
                 written += n;
                 if (sofar + written > maxBytes) {
@@ -157,7 +162,30 @@ public final class ArtifactUnpacker {
                 out.write(buffer, 0, n);
             }
         }
+        Files.setLastModifiedTime(target, contentTime(sha.digest()));
         return written;
+    }
+
+    /**
+     * A modification time derived from the file's content. Jib reuses a cached layer when the source paths and their
+     * modification times are unchanged; a content-derived time makes that hold exactly when the content is unchanged,
+     * so an unchanged dependency layer is neither compressed nor hashed again. (The image itself carries Jib's fixed
+     * timestamps, not these.)
+     */
+    static FileTime contentTime(byte[] sha256) {
+        long millis = 0;
+        for (int i = 0; i < 5; i++) {
+            millis = (millis << 8) | (sha256[i] & 0xff);
+        }
+        return FileTime.fromMillis(millis);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static StageException invalid(String message) {

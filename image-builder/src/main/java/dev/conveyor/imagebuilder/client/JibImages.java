@@ -44,14 +44,18 @@ public final class JibImages {
     private static final String TOOL = "conveyor-image-builder";
 
     private final Path baseCache;
+    private final Path appCache;
     private final RegistryCredentials credentials;
     private final RegistryApi registries;
 
     /**
      * @param baseCache Jib's base image layer cache, kept between builds
+     * @param appCache Jib's application layer cache, kept between builds: an unchanged dependency layer is taken from
+     *     it instead of being compressed again
      */
-    public JibImages(Path baseCache, RegistryCredentials credentials, RegistryApi registries) {
+    public JibImages(Path baseCache, Path appCache, RegistryCredentials credentials, RegistryApi registries) {
         this.baseCache = baseCache;
+        this.appCache = appCache;
         this.credentials = credentials;
         this.registries = registries;
     }
@@ -71,7 +75,7 @@ public final class JibImages {
     }
 
     private JibContainer containerize(ImagePlan plan, ImageContent content, Containerizer containerizer, Path work) {
-        containerizer.setBaseImageLayersCache(baseCache).setApplicationLayersCache(work.resolve("jib-app-cache"))
+        containerizer.setBaseImageLayersCache(baseCache).setApplicationLayersCache(appCache)
                 .setAllowInsecureRegistries(registries.isInsecure(plan.registry())
                         || registries.isInsecure(registryOf(plan.baseImage())))
                 .setToolName(TOOL).addEventHandler(LogEvent.class, JibImages::log);

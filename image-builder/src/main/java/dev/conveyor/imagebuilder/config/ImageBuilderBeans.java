@@ -77,13 +77,14 @@ public class ImageBuilderBeans {
                 config.artifact().fileRoots(), artifactAuth);
         ArtifactUnpacker unpacker = new ArtifactUnpacker(config.artifact().maxUnpackedBytes(), config.artifact()
                 .maxFiles());
-        JibImages images = new JibImages(config.workDir().resolve("base-cache"), credentials, registries);
+        JibImages images = new JibImages(config.workDir().resolve("base-cache"), config.workDir().resolve(
+                "app-cache"), credentials, registries);
         ArtifactKind kind = ArtifactKind.parse(config.defaultKind()).orElseThrow(() -> new IllegalArgumentException(
                 "conveyor.image-builder.default-kind must be 'jar' or 'directory'"));
         ImageDefaults defaults = new ImageDefaults(config.registry(), config.namespace(), config.jarBaseImage(),
                 config.directoryBaseImage(), kind, config.pushLatest());
         return new ImageBuildService(new AppSources(new RepoMirrors(config.mirrorDir(), access)),
-                fetcher, unpacker, images, registries, defaults, config.workDir().resolve("builds"), clock);
+                fetcher, unpacker, images, registries, defaults, config.workDir(), clock);
     }
 
     @Produces

@@ -102,13 +102,18 @@ public final class ImageBuildService {
         Optional<String> existing = registries.digest(plan.registry(), plan.repository(), plan.versionTag());
 
         Path work = null;
+        Path staging = null;
         try {
-            Files.createDirectories(workRoot);
-            work = Files.createTempDirectory(workRoot, "build-");
+            Files.createDirectories(workRoot.resolve("builds"));
+            work = Files.createTempDirectory(workRoot.resolve("builds"), "build-");
+            // A stable place per repository, so Jib's layer cache recognises unchanged files from the last build.
+            staging = workRoot.resolve("staging").resolve(stagingKey(plan.fullRepository()));
+            deleteQuietly(staging);
             Path artifact = fetcher.fetch(version.artifact(), work);
-            ImageContent content = content(plan, settings, artifact, work);
+            ImageContent content = content(plan, settings, artifact, staging);
             String digest;
             boolean pushed;
+            List<String> tags = plan.tags();
             if (existing.isPresent()) {
                 digest = images.digest(plan, content, work);
                 if (!digest.equals(existing.get())) {
@@ -121,7 +126,7 @@ public final class ImageBuildService {
                     digest = images.push(plan, content, work);
                     pushed = true;
                 } else {
-                    alignTags(plan, digest);
+                    tags = alignTags(plan, digest);
                     pushed = false;
                 }
             } else {
@@ -131,33 +136,48 @@ public final class ImageBuildService {
             long size = registries.imageSize(plan.registry(), plan.repository(), digest);
             LOG.infof("[image-builder] %s run %s: %s %s@%s (%s, %d bytes)", run.app(), run.runId(), pushed
                     ? "pushed"
-                    : "already present, skipped", plan.fullRepository(), digest, plan.tags(), size);
+                    : "already present, skipped", plan.fullRepository(), digest, tags, size);
             return new Result(new ImagePushed(run, clock.instant(), causationId, version.version(), plan
-                    .fullRepository(), plan.tags(), digest, size), pushed);
+                    .fullRepository(), tags, digest, size), pushed);
         } catch (IOException e) {
             throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "cannot prepare the work "
                     + "directory: " + e.getMessage(), e);
         } finally {
             deleteQuietly(work);
+            deleteQuietly(staging);
         }
     }
 
-    /** Points every extra tag that does not yet name {@code digest} at it, without pushing blobs. */
-    private void alignTags(ImagePlan plan, String digest) {
+    /**
+     * Creates the extra tags that do not exist yet, pointing them at {@code digest} without pushing blobs, and returns
+     * the tags that name the image. Tags that already name another image are left alone: a replay of an older release
+     * must not move {@code latest} back.
+     */
+    private List<String> alignTags(ImagePlan plan, String digest) {
+        List<String> naming = new ArrayList<>(List.of(plan.versionTag()));
         RegistryApi.Manifest manifest = null;
         for (String tag : plan.tags().subList(1, plan.tags().size())) {
-            if (registries.digest(plan.registry(), plan.repository(), tag).filter(digest::equals).isEmpty()) {
+            Optional<String> current = registries.digest(plan.registry(), plan.repository(), tag);
+            if (current.isEmpty()) {
                 if (manifest == null) {
-                    manifest = registries.manifest(plan.registry(), plan.repository(), digest).orElseThrow();
+                    manifest = registries.manifest(plan.registry(), plan.repository(), digest).orElseThrow(
+                            () -> StageException.transientFailure(ImageBuilderFailure.REGISTRY_UNAVAILABLE, "registry "
+                                    + plan.registry() + " lost " + plan.repository() + "@" + digest, null));
                 }
                 registries.putManifest(plan.registry(), plan.repository(), tag, manifest);
+                naming.add(tag);
+            } else if (current.get().equals(digest)) {
+                naming.add(tag);
+            } else {
+                LOG.infof("[image-builder] %s: tag %s names another image, left as it is", plan.fullRepository(),
+                        tag);
             }
         }
+        return naming;
     }
 
-    private ImageContent content(ImagePlan plan, ImageSettings settings, Path artifact, Path work) {
+    private ImageContent content(ImagePlan plan, ImageSettings settings, Path artifact, Path into) {
         String workdir = settings.workdir().orElse(JarLayout.APP_DIR);
-        Path into = work.resolve("unpacked");
         List<FileEntriesLayer> layers = new ArrayList<>();
         List<String> entrypoint = settings.entrypoint();
         if (plan.kind() == ArtifactKind.JAR) {
@@ -191,8 +211,18 @@ public final class ImageBuildService {
                 .user(), workdir);
     }
 
+    private static String stagingKey(String repository) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(repository.getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(hash, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static void deleteQuietly(Path dir) {
-        if (dir == null) {
+        if (dir == null || !Files.exists(dir)) {
             return;
         }
         try (var paths = Files.walk(dir)) {

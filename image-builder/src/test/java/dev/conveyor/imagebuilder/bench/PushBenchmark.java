@@ -61,7 +61,7 @@ public final class PushBenchmark {
             for (int round = 1; round <= rounds; round++) {
                 String namespace = "bench" + round;
                 ImageBuildService service = TestServices.under(root).registry(registry.host()).base(base)
-                        .namespace(namespace).baseCache(root.resolve("cache-" + round)).maxBytes(1L << 30).build();
+                        .namespace(namespace).caches(root.resolve("cache-" + round)).maxBytes(1L << 30).build();
                 VersionResolved v1 = event(repo, commit, "1.0." + (round * 10), jar(root, round * 10));
                 long start = System.nanoTime();
                 ImageBuildService.Result first = service.build(v1, null);

@@ -119,7 +119,7 @@ class ImageBuildServiceIT {
 
         // Same inputs, fresh caches, another repository: the same image, byte for byte.
         ImageBuildService.Result again = TestServices.under(root).registry(registry.host()).base(base)
-                .namespace("copy").pushLatest(true).baseCache(root.resolve("other-cache")).build()
+                .namespace("copy").pushLatest(true).caches(root.resolve("other-cache")).build()
                 .build(event, "cause-1");
         assertThat(again.event().repository()).isEqualTo(registry.host() + "/copy/shop");
         assertThat(again.event().digest()).isEqualTo(pushed.digest());
@@ -208,6 +208,54 @@ class ImageBuildServiceIT {
     }
 
     @Test
+    void aReplayOnlyAddsMissingTagsAndNeverMovesLatestBack() {
+        BareRepo repo = repos.createBare("orders");
+        String first = repo.writer().file("README.md", "1").message("feat: one").commit();
+        String second = repo.writer().file("README.md", "2").message("feat: two").commit();
+        Path jar = Artifacts.fatJar(root.resolve("orders/one.jar"), "com.example.Orders", 2, 1, 256, 1);
+        Path newer = Artifacts.fatJar(root.resolve("orders/two.jar"), "com.example.Orders", 2, 1, 256, 2);
+        VersionResolved one = resolved("orders", first, Flow.CD, "1.0.0", jar, "jar");
+
+        String oneDigest = service().build().build(one, null).event().digest();
+        assertThat(registry.tags("orders")).containsExactlyInAnyOrder("1.0.0", first.substring(0, 7));
+
+        // Replayed once latest is configured: the missing tag is added without pushing the image again.
+        ImageBuildService.Result replay = service().pushLatest(true).build().build(one, null);
+        assertThat(replay.pushed()).isFalse();
+        assertThat(replay.event().tags()).containsExactly("1.0.0", first.substring(0, 7), "latest");
+        assertThat(registry.manifestDigest("orders", "latest")).contains(oneDigest);
+
+        String twoDigest = service().pushLatest(true).build().build(resolved("orders", second, Flow.CD, "1.1.0",
+                newer, "jar"), null).event().digest();
+        assertThat(registry.manifestDigest("orders", "latest")).contains(twoDigest);
+
+        // Replaying the older release leaves latest on the newer one.
+        ImageBuildService.Result old = service().pushLatest(true).build().build(one, null);
+        assertThat(old.pushed()).isFalse();
+        assertThat(old.event().tags()).containsExactly("1.0.0", first.substring(0, 7));
+        assertThat(registry.manifestDigest("orders", "latest")).contains(twoDigest);
+        assertThat(registry.manifestDigest("orders", "1.0.0")).contains(oneDigest);
+    }
+
+    @Test
+    void aChangedDependencyUnderTheSamePathIsNeverTakenFromTheLayerCache() {
+        String commit = appRepo("ledger", "");
+        Path jar = Artifacts.fatJar(root.resolve("ledger/a.jar"), "com.example.Ledger", 2, 2, 2048, 1, 1);
+        Path changed = Artifacts.fatJar(root.resolve("ledger/b.jar"), "com.example.Ledger", 2, 2, 2048, 1, 2);
+        ImageBuildService service = service().build();
+
+        String first = service.build(resolved("ledger", commit, Flow.CD, "1.0.0", jar, "jar"), null).event().digest();
+        String second = service.build(resolved("ledger", commit, Flow.CD, "1.0.1", changed, "jar"), null).event()
+                .digest();
+
+        JsonNode one = Skopeo.parse(skopeo.inspectRaw(registry.host() + "/ledger@" + first)).path("layers");
+        JsonNode two = Skopeo.parse(skopeo.inspectRaw(registry.host() + "/ledger@" + second)).path("layers");
+        assertThat(two.get(0).path("digest")).as("base").isEqualTo(one.get(0).path("digest"));
+        assertThat(two.get(1).path("digest")).as("dependencies").isNotEqualTo(one.get(1).path("digest"));
+        assertThat(two.get(2).path("digest")).as("application").isEqualTo(one.get(2).path("digest"));
+    }
+
+    @Test
     void aReleaseTagIsNeverOverwrittenWithAnotherImage() {
         String commit = appRepo("billing", "");
         Path jar = Artifacts.fatJar(root.resolve("billing/app.jar"), "com.example.Billing", 3, 1, 1024, 1);
@@ -270,8 +318,10 @@ class ImageBuildServiceIT {
 
         assertThat(registry.tags("broken")).isEmpty();
         assertThat(registry.tags("nobase")).isEmpty();
-        try (var left = Files.list(root.resolve("work"))) {
-            assertThat(left).as("work directories are deleted on every path").isEmpty();
+        try (var builds = Files.list(root.resolve("work/builds"));
+                var staged = Files.list(root.resolve("work/staging"))) {
+            assertThat(builds).as("work directories are deleted on every path").isEmpty();
+            assertThat(staged).as("unpacked artifacts are deleted on every path").isEmpty();
         }
     }
 

@@ -35,6 +35,12 @@ public final class Artifacts {
      */
     public static Path fatJar(Path file, String mainClass, int classes, int dependencies, int dependencyBytes,
             long appSeed) {
+        return fatJar(file, mainClass, classes, dependencies, dependencyBytes, appSeed, 42);
+    }
+
+    /** As above, with the seed of the dependencies' content. */
+    public static Path fatJar(Path file, String mainClass, int classes, int dependencies, int dependencyBytes,
+            long appSeed, long dependencySeed) {
         try {
             Files.createDirectories(file.getParent());
             Manifest manifest = new Manifest();
@@ -50,7 +56,7 @@ public final class Artifacts {
                     put(jar, "com/example/C" + i + ".class", ("class " + i + " seed " + appSeed)
                             .getBytes(StandardCharsets.UTF_8));
                 }
-                Random random = new Random(42);
+                Random random = new Random(dependencySeed);
                 for (int i = 0; i < dependencies; i++) {
                     byte[] bytes = new byte[dependencyBytes];
                     random.nextBytes(bytes);

@@ -35,10 +35,12 @@ public final class TestServices {
     private final Map<String, ArtifactFetcher.HostAuth> artifactAuth = new HashMap<>();
     private long maxBytes = 512L * 1024 * 1024;
     private Path baseCache;
+    private Path appCache;
 
     private TestServices(Path root) {
         this.root = root;
         this.baseCache = root.resolve("base-cache");
+        this.appCache = root.resolve("app-cache");
     }
 
     /** A service whose mirrors, caches and work directories live under {@code root}; artifacts may come from it. */
@@ -83,8 +85,10 @@ public final class TestServices {
         return this;
     }
 
-    public TestServices baseCache(Path baseCache) {
-        this.baseCache = baseCache;
+    /** Jib's base and application layer caches under {@code dir} instead of the shared ones. */
+    public TestServices caches(Path dir) {
+        this.baseCache = dir.resolve("base");
+        this.appCache = dir.resolve("app");
         return this;
     }
 
@@ -99,6 +103,6 @@ public final class TestServices {
         ImageDefaults defaults = new ImageDefaults(registry, namespace, base, base, ArtifactKind.JAR, pushLatest);
         return new ImageBuildService(new AppSources(new RepoMirrors(root.resolve("mirrors"), GitAccess.create(
                 GitCredentials.none()))), fetcher, new ArtifactUnpacker(4L * 1024 * 1024 * 1024, 100_000),
-                new JibImages(baseCache, creds, api), api, defaults, root.resolve("work"), Clock.systemUTC());
+                new JibImages(baseCache, appCache, creds, api), api, defaults, root.resolve("work"), Clock.systemUTC());
     }
 }
