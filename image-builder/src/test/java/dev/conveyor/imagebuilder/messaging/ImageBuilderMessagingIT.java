@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import dev.conveyor.events.kafka.ConveyorEventDeserializer;
@@ -64,13 +65,20 @@ class ImageBuilderMessagingIT {
     @Inject
     MeterRegistry meters;
 
+    Path scratch = TempDirs.create("image-builder-messaging");
+
+    @AfterEach
+    void clean() {
+        TempDirs.deleteQuietly(scratch);
+    }
+
     @Test
     void aResolvedVersionBecomesAPushedImageAndARedeliveryPushesNothing() {
         serde();
         BareRepo repo = git.repos().createBare("kafka-shop");
         String commit = repo.writer().file(".conveyor.yaml", "image:\n  ports: [8080]\n").message("feat: shop")
                 .commit();
-        Path jar = Artifacts.fatJar(TempDirs.create("kafka-shop").resolve("app.jar"), "com.example.Main", 3, 2, 1024,
+        Path jar = Artifacts.fatJar(scratch.resolve("app.jar"), "com.example.Main", 3, 2, 1024,
                 1);
         VersionResolved version = new VersionResolved(
                 PipelineRun.start("kafka-shop", git.daemon().url(repo), commit, "main", null, Flow.CD),
@@ -103,7 +111,7 @@ class ImageBuilderMessagingIT {
         serde();
         BareRepo repo = git.repos().createBare("kafka-bad");
         String commit = repo.writer().file("README.md", "x").message("feat: bad").commit();
-        Path jar = Artifacts.fatJar(TempDirs.create("kafka-bad").resolve("app.jar"), "com.example.Main", 1, 1, 64, 1);
+        Path jar = Artifacts.fatJar(scratch.resolve("app.jar"), "com.example.Main", 1, 1, 64, 1);
         VersionResolved version = new VersionResolved(
                 PipelineRun.start("kafka-bad", git.daemon().url(repo), commit, "main", null, Flow.CD), Instant.now(),
                 null, "0.1.0", "v0.1.0", true, null, BumpReason.INITIAL, List.of(),

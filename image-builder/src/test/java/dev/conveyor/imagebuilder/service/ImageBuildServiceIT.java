@@ -307,6 +307,12 @@ class ImageBuildServiceIT {
             assertThat(guarded.tags("broken")).isEmpty();
         }
 
+        StageFailed plainHttp = runThrough(service().httpsOnly().build(), resolved("broken", commit, Flow.CD,
+                "1.0.0", jar, "jar"), new AtomicInteger());
+        assertThat(plainHttp.reason()).isEqualTo("REGISTRY_TLS_ERROR");
+        assertThat(plainHttp.retryable()).isFalse();
+        assertThat(plainHttp.message()).contains("insecure-registries");
+
         String down = "127.0.0.1:" + Ports.free();
         ImageBuildService unreachable = TestServices.under(root).registry(down).base(base).build();
         AtomicInteger attempts = new AtomicInteger();

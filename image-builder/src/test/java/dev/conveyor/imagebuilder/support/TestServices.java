@@ -36,6 +36,7 @@ public final class TestServices {
     private long maxBytes = 512L * 1024 * 1024;
     private Path baseCache;
     private Path appCache;
+    private boolean insecure = true;
 
     private TestServices(Path root) {
         this.root = root;
@@ -60,6 +61,12 @@ public final class TestServices {
 
     public TestServices base(String base) {
         this.base = base;
+        return this;
+    }
+
+    /** Lists no registry as insecure: every registry must speak HTTPS. */
+    public TestServices httpsOnly() {
+        this.insecure = false;
         return this;
     }
 
@@ -96,7 +103,9 @@ public final class TestServices {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
                 .followRedirects(HttpClient.Redirect.NEVER).build();
         RegistryCredentials creds = new RegistryCredentials(credentials);
-        RegistryApi api = new RegistryApi(http, creds, Set.copyOf(List.of(registry, JibImages.registryOf(base))),
+        RegistryApi api = new RegistryApi(http, creds, insecure
+                ? Set.copyOf(List.of(registry, JibImages.registryOf(base)))
+                : Set.of(),
                 Duration.ofSeconds(20));
         ArtifactFetcher fetcher = new ArtifactFetcher(http, maxBytes, Duration.ofMinutes(2), List.of(root),
                 artifactAuth);
