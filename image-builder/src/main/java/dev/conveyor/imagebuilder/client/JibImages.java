@@ -1,0 +1,202 @@
+package dev.conveyor.imagebuilder.client;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+
+import org.jboss.logging.Logger;
+
+import com.google.cloud.tools.jib.api.CacheDirectoryCreationException;
+import com.google.cloud.tools.jib.api.Containerizer;
+import com.google.cloud.tools.jib.api.ImageReference;
+import com.google.cloud.tools.jib.api.InsecureRegistryException;
+import com.google.cloud.tools.jib.api.InvalidImageReferenceException;
+import com.google.cloud.tools.jib.api.Jib;
+import com.google.cloud.tools.jib.api.JibContainer;
+import com.google.cloud.tools.jib.api.JibContainerBuilder;
+import com.google.cloud.tools.jib.api.LogEvent;
+import com.google.cloud.tools.jib.api.Ports;
+import com.google.cloud.tools.jib.api.RegistryAuthenticationFailedException;
+import com.google.cloud.tools.jib.api.RegistryException;
+import com.google.cloud.tools.jib.api.RegistryImage;
+import com.google.cloud.tools.jib.api.RegistryUnauthorizedException;
+import com.google.cloud.tools.jib.api.TarImage;
+import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
+import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
+import com.google.cloud.tools.jib.api.buildplan.ImageFormat;
+import com.google.cloud.tools.jib.registry.RegistryCredentialsNotSentException;
+
+import dev.conveyor.imagebuilder.domain.ImagePlan;
+import dev.conveyor.imagebuilder.service.ImageBuilderFailure;
+import dev.conveyor.stage.FailureKind;
+import dev.conveyor.stage.StageException;
+
+/**
+ * Builds images with Jib: OCI format, the commit time as creation time and Jib's fixed file timestamps, so the same
+ * inputs always give the same digest. Pushes to a registry, or only computes the digest (through a throw-away tar) to
+ * compare it with what a registry already holds. Jib failures are classified.
+ */
+public final class JibImages {
+
+    private static final Logger LOG = Logger.getLogger(JibImages.class);
+    private static final String TOOL = "conveyor-image-builder";
+
+    private final Path baseCache;
+    private final Path appCache;
+    private final RegistryCredentials credentials;
+    private final RegistryApi registries;
+
+    /**
+     * @param baseCache Jib's base image layer cache, kept between builds
+     * @param appCache Jib's application layer cache, kept between builds: an unchanged dependency layer is taken from
+     *     it instead of being compressed again
+     */
+    public JibImages(Path baseCache, Path appCache, RegistryCredentials credentials, RegistryApi registries) {
+        this.baseCache = baseCache;
+        this.appCache = appCache;
+        this.credentials = credentials;
+        this.registries = registries;
+    }
+
+    /** Pushes the image under every tag of the plan and returns its digest. */
+    public String push(ImagePlan plan, ImageContent content, Path work) {
+        RegistryImage target = registryImage(plan.reference(plan.versionTag()));
+        Containerizer containerizer = Containerizer.to(target);
+        plan.tags().stream().skip(1).forEach(containerizer::withAdditionalTag);
+        return containerize(plan, content, containerizer, work).getDigest().toString();
+    }
+
+    /** The digest the image would have, without pushing it. */
+    public String digest(ImagePlan plan, ImageContent content, Path work) {
+        TarImage tar = TarImage.at(work.resolve("image.tar")).named(reference(plan.reference(plan.versionTag())));
+        return containerize(plan, content, Containerizer.to(tar), work).getDigest().toString();
+    }
+
+    private JibContainer containerize(ImagePlan plan, ImageContent content, Containerizer containerizer, Path work) {
+        containerizer.setBaseImageLayersCache(baseCache).setApplicationLayersCache(appCache)
+                .setAllowInsecureRegistries(registries.isInsecure(plan.registry())
+                        || registries.isInsecure(registryOf(plan.baseImage())))
+                .setToolName(TOOL).addEventHandler(LogEvent.class, JibImages::log);
+        try {
+            return builder(plan, content).containerize(containerizer);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "interrupted", e);
+        } catch (ExecutionException e) {
+            throw classify(plan, e.getCause() == null ? e : e.getCause());
+        } catch (RegistryException | IOException | CacheDirectoryCreationException | RuntimeException e) {
+            throw classify(plan, e);
+        }
+    }
+
+    private JibContainerBuilder builder(ImagePlan plan, ImageContent content) {
+        JibContainerBuilder builder = Jib.from(registryImage(baseReference(plan))).setFormat(ImageFormat.OCI)
+                .setCreationTime(plan.creationTime()).setLabels(plan.labels());
+        for (FileEntriesLayer layer : content.layers()) {
+            if (!layer.getEntries().isEmpty()) {
+                builder.addFileEntriesLayer(layer);
+            }
+        }
+        if (!content.entrypoint().isEmpty()) {
+            builder.setEntrypoint(content.entrypoint());
+        }
+        if (!content.args().isEmpty()) {
+            builder.setProgramArguments(content.args());
+        }
+        content.env().forEach(builder::addEnvironmentVariable);
+        if (!content.ports().isEmpty()) {
+            builder.setExposedPorts(Ports.parse(content.ports()));
+        }
+        content.user().ifPresent(builder::setUser);
+        builder.setWorkingDirectory(AbsoluteUnixPath.get(content.workdir()));
+        return builder;
+    }
+
+    /** The base image by digest when the plan pinned it, else by its reference. */
+    static String baseReference(ImagePlan plan) {
+        String digest = plan.labels().get(ImagePlan.BASE_DIGEST_LABEL);
+        if (digest == null) {
+            return plan.baseImage();
+        }
+        ImageReference base = reference(plan.baseImage());
+        return base.getRegistry() + "/" + base.getRepository() + "@" + digest;
+    }
+
+    private RegistryImage registryImage(String reference) {
+        ImageReference parsed = reference(reference);
+        RegistryImage image = RegistryImage.named(parsed);
+        Optional<RegistryCredentials.Credential> credential = credentials.find(parsed.getRegistry());
+        credential.ifPresent(c -> image.addCredential(c.username(), c.password()));
+        return image;
+    }
+
+    /** The registry host of an image reference, Docker Hub for short names. */
+    public static String registryOf(String reference) {
+        return reference(reference).getRegistry();
+    }
+
+    /** Parses an image reference; an invalid one is a terminal configuration error. */
+    public static ImageReference reference(String reference) {
+        try {
+            return ImageReference.parse(reference);
+        } catch (InvalidImageReferenceException e) {
+            throw StageException.terminal(ImageBuilderFailure.INVALID_CONFIG, "'" + reference
+                    + "' is not a valid image reference", Map.of("field", "image.base"));
+        }
+    }
+
+    private static StageException classify(ImagePlan plan, Throwable e) {
+        if (e instanceof StageException stage) {
+            return stage;
+        }
+        String target = plan.fullRepository();
+        if (e instanceof RegistryUnauthorizedException || e instanceof RegistryCredentialsNotSentException
+                || e instanceof RegistryAuthenticationFailedException) {
+            return new StageException(FailureKind.TERMINAL, ImageBuilderFailure.REGISTRY_AUTH_DENIED, "a registry "
+                    + "denied access while building " + target + ": check conveyor.image-builder.registries",
+                    Map.of("repository", target), e);
+        }
+        if (e instanceof InsecureRegistryException) {
+            return RegistryApi.tlsFailure(plan.registry(), (Exception) e);
+        }
+        String text = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        if (text.contains("manifest_unknown") || text.contains("manifest unknown")) {
+            return new StageException(FailureKind.TERMINAL, ImageBuilderFailure.BASE_IMAGE_NOT_FOUND, "base image "
+                    + plan.baseImage() + " does not exist", Map.of("baseImage", plan.baseImage()), e);
+        }
+        if (e instanceof IOException || e instanceof RegistryException) {
+            return new StageException(FailureKind.TRANSIENT, ImageBuilderFailure.REGISTRY_UNAVAILABLE, "pushing "
+                    + target + " failed: " + e.getClass().getSimpleName() + " " + firstLine(e.getMessage()),
+                    Map.of("repository", target), e);
+        }
+        return new StageException(FailureKind.TRANSIENT, ImageBuilderFailure.IMAGE_BUILD_FAILED, "building " + target
+                + " failed: " + e.getClass().getSimpleName() + " " + firstLine(e.getMessage()), Map.of(), e);
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+
+    private static void log(LogEvent event) {
+        String message = event.getMessage();
+        // Jib tries HTTPS before plain HTTP even for registries listed as insecure; that is expected, not a warning.
+        boolean expected = message.startsWith("Cannot verify server at https://")
+                || message.startsWith("Failed to connect to https://");
+        switch (event.getLevel()) {
+            case ERROR, WARN -> {
+                if (expected) {
+                    LOG.debugf("[image-builder] jib: %s", message);
+                } else {
+                    LOG.warnf("[image-builder] jib: %s", message);
+                }
+            }
+            default -> LOG.debugf("[image-builder] jib: %s", message);
+        }
+    }
+}

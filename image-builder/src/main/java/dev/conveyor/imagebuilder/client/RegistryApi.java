@@ -1,0 +1,250 @@
+package dev.conveyor.imagebuilder.client;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.net.ssl.SSLException;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.conveyor.imagebuilder.service.ImageBuilderFailure;
+import dev.conveyor.stage.FailureKind;
+import dev.conveyor.stage.StageException;
+
+/**
+ * The few OCI distribution API calls Jib does not offer: does a tag exist and at which digest, read a manifest, put a
+ * manifest under another tag, and an image's size. Speaks Basic and Bearer token auth (Docker Hub), HTTPS unless the
+ * registry is listed as insecure. Failures are classified; messages never carry a credential.
+ */
+public final class RegistryApi {
+
+    /** A manifest as the registry serves it. */
+    public record Manifest(String digest, String mediaType, byte[] body) {
+    }
+
+    /** Accept header for every manifest kind: OCI and Docker, single image or index. */
+    public static final String MANIFEST_ACCEPT = String.join(",", "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
+
+    private final HttpClient http;
+    private final RegistryCredentials credentials;
+    private final Set<String> insecure;
+    private final Duration timeout;
+
+    public RegistryApi(HttpClient http, RegistryCredentials credentials, Set<String> insecure, Duration timeout) {
+        this.http = http;
+        this.credentials = credentials;
+        this.insecure = Set.copyOf(insecure.stream().map(RegistryCredentials::normalize).toList());
+        this.timeout = timeout;
+    }
+
+    /** Whether plain HTTP is allowed for {@code registry}. */
+    public boolean isInsecure(String registry) {
+        return insecure.contains(RegistryCredentials.normalize(registry));
+    }
+
+    /** The digest a tag (or digest) resolves to, or empty when the registry does not have it. */
+    public Optional<String> digest(String registry, String repository, String reference) {
+        HttpResponse<byte[]> response = send(registry, repository, false, HttpRequest.newBuilder(manifestUri(registry,
+                repository, reference)).header("Accept", MANIFEST_ACCEPT).method("HEAD",
+                        HttpRequest.BodyPublishers.noBody()));
+        if (response.statusCode() == 404) {
+            return Optional.empty();
+        }
+        expect(response, 200, registry, repository);
+        return response.headers().firstValue("Docker-Content-Digest");
+    }
+
+    /** The manifest of a tag or digest, or empty when the registry does not have it. */
+    public Optional<Manifest> manifest(String registry, String repository, String reference) {
+        HttpResponse<byte[]> response = send(registry, repository, false, HttpRequest.newBuilder(manifestUri(registry,
+                repository, reference)).header("Accept", MANIFEST_ACCEPT).GET());
+        if (response.statusCode() == 404) {
+            return Optional.empty();
+        }
+        expect(response, 200, registry, repository);
+        String mediaType = response.headers().firstValue("Content-Type").orElse(MANIFEST_ACCEPT.split(",")[0]);
+        String digest = response.headers().firstValue("Docker-Content-Digest").orElse(reference);
+        return Optional.of(new Manifest(digest, mediaType, response.body()));
+    }
+
+    /** Puts {@code manifest} under {@code tag}: moving a tag to an image the repository already holds. */
+    public void putManifest(String registry, String repository, String tag, Manifest manifest) {
+        HttpResponse<byte[]> response = send(registry, repository, true, HttpRequest.newBuilder(manifestUri(registry,
+                repository, tag)).header("Content-Type", manifest.mediaType())
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest.body())));
+        expect(response, 201, registry, repository);
+    }
+
+    /** The compressed size of an image: its manifest's config and layers. */
+    public long imageSize(String registry, String repository, String digest) {
+        Manifest manifest = manifest(registry, repository, digest).orElseThrow(() -> StageException.transientFailure(
+                ImageBuilderFailure.REGISTRY_UNAVAILABLE, "registry " + registry + " does not serve " + repository
+                        + "@" + digest + " right after the push",
+                null));
+        try {
+            JsonNode root = JSON.readTree(manifest.body());
+            long size = root.path("config").path("size").asLong();
+            for (JsonNode layer : root.path("layers")) {
+                size += layer.path("size").asLong();
+            }
+            return size;
+        } catch (IOException e) {
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "registry " + registry
+                    + " served an unreadable manifest for " + repository + "@" + digest, e);
+        }
+    }
+
+    private URI manifestUri(String registry, String repository, String reference) {
+        return URI.create(base(registry) + "/v2/" + repository + "/manifests/" + URLEncoder.encode(reference,
+                StandardCharsets.UTF_8));
+    }
+
+    private String base(String registry) {
+        String host = RegistryCredentials.apiHost(registry);
+        return (isInsecure(registry) ? "http://" : "https://") + host;
+    }
+
+    private HttpResponse<byte[]> send(String registry, String repository, boolean push,
+            HttpRequest.Builder request) {
+        request.timeout(timeout);
+        HttpResponse<byte[]> response = exchange(registry, request.copy().build());
+        if (response.statusCode() != 401) {
+            return response;
+        }
+        Optional<RegistryCredentials.Credential> credential = credentials.find(registry);
+        String challenge = response.headers().firstValue("WWW-Authenticate").orElse("");
+        String authorization;
+        if (challenge.regionMatches(true, 0, "Bearer", 0, 6)) {
+            authorization = "Bearer " + token(registry, repository, push, challenge, credential);
+        } else if (credential.isPresent()) {
+            authorization = basic(credential.get());
+        } else {
+            throw denied(registry, repository, "no credentials are configured for it");
+        }
+        return exchange(registry, request.copy().header("Authorization", authorization).build());
+    }
+
+    private String token(String registry, String repository, boolean push, String challenge,
+            Optional<RegistryCredentials.Credential> credential) {
+        Map<String, String> params = new LinkedHashMap<>();
+        Matcher matcher = PARAM.matcher(challenge);
+        while (matcher.find()) {
+            params.put(matcher.group(1).toLowerCase(Locale.ROOT), matcher.group(2));
+        }
+        String realm = params.get("realm");
+        if (realm == null) {
+            throw denied(registry, repository, "its token challenge names no realm");
+        }
+        String scope = "repository:" + repository + ":" + (push ? "pull,push" : "pull");
+        StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? "&" : "?").append("scope=")
+                .append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
+        if (params.containsKey("service")) {
+            url.append("&service=").append(URLEncoder.encode(params.get("service"), StandardCharsets.UTF_8));
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url.toString())).timeout(timeout).GET();
+        credential.ifPresent(c -> request.header("Authorization", basic(c)));
+        HttpResponse<byte[]> response = exchange(registry, request.build());
+        if (response.statusCode() == 401 || response.statusCode() == 403) {
+            throw denied(registry, repository, "its token service refused the configured credentials");
+        }
+        expect(response, 200, registry, repository);
+        try {
+            JsonNode body = JSON.readTree(response.body());
+            String token = body.path("token").asText(body.path("access_token").asText(""));
+            if (token.isEmpty()) {
+                throw denied(registry, repository, "its token service answered without a token");
+            }
+            return token;
+        } catch (IOException e) {
+            throw StageException.transientFailure(ImageBuilderFailure.REGISTRY_UNAVAILABLE, "the token service of "
+                    + registry + " answered with invalid JSON", e);
+        }
+    }
+
+    private HttpResponse<byte[]> exchange(String registry, HttpRequest request) {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (SSLException e) {
+            throw tlsFailure(registry, e);
+        } catch (IOException e) {
+            if (hasCause(e, SSLException.class)) {
+                throw tlsFailure(registry, e);
+            }
+            throw StageException.transientFailure(ImageBuilderFailure.REGISTRY_UNAVAILABLE, "registry " + registry
+                    + " cannot be reached: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw StageException.transientFailure(ImageBuilderFailure.REGISTRY_UNAVAILABLE, "interrupted", e);
+        }
+    }
+
+    static StageException tlsFailure(String registry, Exception e) {
+        return new StageException(FailureKind.TERMINAL, ImageBuilderFailure.REGISTRY_TLS_ERROR, "registry "
+                + registry + " failed the TLS handshake; if it serves plain HTTP, list it under "
+                + "conveyor.image-builder.insecure-registries", Map.of("registry", registry), e);
+    }
+
+    private void expect(HttpResponse<byte[]> response, int expected, String registry, String repository) {
+        int status = response.statusCode();
+        if (status == expected) {
+            return;
+        }
+        if (status == 401 || status == 403) {
+            throw denied(registry, repository, "it refused the configured credentials (HTTP " + status + ")");
+        }
+        if (status >= 500 || status == 429 || status == 408) {
+            throw StageException.transientFailure(ImageBuilderFailure.REGISTRY_UNAVAILABLE, "registry " + registry
+                    + " answered HTTP " + status + " for " + repository, null);
+        }
+        throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "registry " + registry
+                + " answered HTTP " + status + " for " + repository + ": " + snippet(response.body()), null);
+    }
+
+    static StageException denied(String registry, String repository, String why) {
+        return StageException.terminal(ImageBuilderFailure.REGISTRY_AUTH_DENIED, "registry " + registry
+                + " denied access to " + repository + ": " + why + " (conveyor.image-builder.registries.\""
+                + RegistryCredentials.normalize(registry) + "\")",
+                Map.of("registry", registry, "repository",
+                        repository));
+    }
+
+    private static String basic(RegistryCredentials.Credential credential) {
+        return "Basic " + Base64.getEncoder().encodeToString((credential.username() + ":" + credential.password())
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String snippet(byte[] body) {
+        String text = new String(body, StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+        return text.length() > 200 ? text.substring(0, 200) + "..." : text;
+    }
+
+    private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.conveyor.imagebuilder.config;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+
+import dev.conveyor.events.v1.Stage;
+import dev.conveyor.imagebuilder.client.AppSources;
+import dev.conveyor.imagebuilder.client.ArtifactFetcher;
+import dev.conveyor.imagebuilder.client.ArtifactUnpacker;
+import dev.conveyor.imagebuilder.client.JibImages;
+import dev.conveyor.imagebuilder.client.RegistryApi;
+import dev.conveyor.imagebuilder.client.RegistryCredentials;
+import dev.conveyor.imagebuilder.domain.ArtifactKind;
+import dev.conveyor.imagebuilder.domain.ImageDefaults;
+import dev.conveyor.imagebuilder.service.ImageBuildService;
+import dev.conveyor.stage.StageMetrics;
+import dev.conveyor.stage.StageRunner;
+import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.GitConfig;
+import dev.conveyor.stage.git.RepoMirrors;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** Wires the plain stage classes from configuration. */
+@ApplicationScoped
+public class ImageBuilderBeans {
+
+    /** Jib's JVM-wide switch that lets it send credentials to a plain-HTTP registry. */
+    static final String SEND_CREDENTIALS_OVER_HTTP = "sendCredentialsOverHttp";
+
+    @Produces
+    @ApplicationScoped
+    GitAccess gitAccess(GitConfig git) {
+        return GitAccess.create(git.toCredentials());
+    }
+
+    void closeGitAccess(@Disposes GitAccess access) {
+        access.close();
+    }
+
+    @Produces
+    @ApplicationScoped
+    ImageBuildService imageBuildService(ImageBuilderConfig config, GitAccess access) throws IOException {
+        return create(config, access, Clock.systemUTC());
+    }
+
+    static ImageBuildService create(ImageBuilderConfig config, GitAccess access, Clock clock)
+            throws IOException {
+        Files.createDirectories(config.mirrorDir());
+        Files.createDirectories(config.workDir());
+        Map<String, RegistryCredentials.Credential> byHost = new HashMap<>();
+        config.registries().forEach((host, r) -> byHost.put(host, new RegistryCredentials.Credential(r.username(),
+                r.password())));
+        RegistryCredentials credentials = new RegistryCredentials(byHost);
+        List<String> insecure = config.insecureRegistries().orElse(List.of());
+        if (insecure.stream().anyMatch(host -> credentials.find(host).isPresent())) {
+            // Only registries the operator listed as insecure are ever spoken to over HTTP.
+            System.setProperty(SEND_CREDENTIALS_OVER_HTTP, "true");
+        }
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+        RegistryApi registries = new RegistryApi(http, credentials, Set.copyOf(insecure), config.registryTimeout());
+        Map<String, ArtifactFetcher.HostAuth> artifactAuth = new HashMap<>();
+        config.artifact().auth().forEach((host, a) -> artifactAuth.put(host, new ArtifactFetcher.HostAuth(a
+                .username(), a.password(), a.token())));
+        ArtifactFetcher fetcher = new ArtifactFetcher(http, config.artifact().maxBytes(), config.artifact().timeout(),
+                config.artifact().fileRoots(), artifactAuth);
+        ArtifactUnpacker unpacker = new ArtifactUnpacker(config.artifact().maxUnpackedBytes(), config.artifact()
+                .maxFiles());
+        JibImages images = new JibImages(config.workDir().resolve("base-cache"), config.workDir().resolve(
+                "app-cache"), credentials, registries);
+        ArtifactKind kind = ArtifactKind.parse(config.defaultKind()).orElseThrow(() -> new IllegalArgumentException(
+                "conveyor.image-builder.default-kind must be 'jar' or 'directory'"));
+        ImageDefaults defaults = new ImageDefaults(config.registry(), config.namespace(), config.jarBaseImage(),
+                config.directoryBaseImage(), kind, config.pushLatest());
+        return new ImageBuildService(new AppSources(new RepoMirrors(config.mirrorDir(), access)),
+                fetcher, unpacker, images, registries, defaults, config.workDir(), clock);
+    }
+
+    @Produces
+    @ApplicationScoped
+    StageRunner stageRunner(ImageBuilderConfig config, MeterRegistry registry) {
+        return new StageRunner(Stage.IMAGE_BUILDER, config.retry().backoff(), new StageMetrics(registry,
+                Stage.IMAGE_BUILDER));
+    }
+}

@@ -1,0 +1,234 @@
+package dev.conveyor.imagebuilder.service;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.jboss.logging.Logger;
+
+import com.google.cloud.tools.jib.api.ImageReference;
+import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
+import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
+import com.google.cloud.tools.jib.api.buildplan.FilePermissions;
+
+import dev.conveyor.events.v1.ImagePushed;
+import dev.conveyor.events.v1.PipelineRun;
+import dev.conveyor.events.v1.VersionResolved;
+import dev.conveyor.imagebuilder.client.AppSources;
+import dev.conveyor.imagebuilder.client.ArtifactFetcher;
+import dev.conveyor.imagebuilder.client.ArtifactUnpacker;
+import dev.conveyor.imagebuilder.client.ImageContent;
+import dev.conveyor.imagebuilder.client.JibImages;
+import dev.conveyor.imagebuilder.client.RegistryApi;
+import dev.conveyor.imagebuilder.domain.ArtifactKind;
+import dev.conveyor.imagebuilder.domain.ImageDefaults;
+import dev.conveyor.imagebuilder.domain.ImagePlan;
+import dev.conveyor.imagebuilder.domain.ImageSettings;
+import dev.conveyor.imagebuilder.domain.JarLayout;
+import dev.conveyor.stage.StageException;
+import dev.conveyor.stage.config.InvalidConfigException;
+
+/**
+ * The image builder's stage logic: read the app's image settings at the commit, check the base image and what the
+ * target repository already holds, fetch and verify the artifact, build the image with Jib and push it under the
+ * version tag, the short commit and (CD, when configured) {@code latest}.
+ *
+ * <p>
+ * Safe to run again on the same event: when the version tag exists, the image's digest is computed without pushing; the
+ * same digest means nothing is pushed (missing extra tags are pointed at it), and a different digest under a release
+ * tag is refused, because releases are immutable. The work directory with the artifact is deleted on every path.
+ */
+public final class ImageBuildService {
+
+    /** What a run did: the event to emit and whether anything was pushed. */
+    public record Result(ImagePushed event, boolean pushed) {
+    }
+
+    private static final Logger LOG = Logger.getLogger(ImageBuildService.class);
+
+    private final AppSources sources;
+    private final ArtifactFetcher fetcher;
+    private final ArtifactUnpacker unpacker;
+    private final JibImages images;
+    private final RegistryApi registries;
+    private final ImageDefaults defaults;
+    private final Path workRoot;
+    private final Clock clock;
+
+    public ImageBuildService(AppSources sources, ArtifactFetcher fetcher, ArtifactUnpacker unpacker, JibImages images,
+            RegistryApi registries, ImageDefaults defaults, Path workRoot, Clock clock) {
+        this.sources = sources;
+        this.fetcher = fetcher;
+        this.unpacker = unpacker;
+        this.images = images;
+        this.registries = registries;
+        this.defaults = defaults;
+        this.workRoot = workRoot;
+        this.clock = clock;
+    }
+
+    /** Builds and pushes the run's image; failures are classified {@link StageException}s. */
+    public Result build(VersionResolved version, String causationId) {
+        PipelineRun run = version.run();
+        AppSources.AtCommit source = sources.read(run.repoUrl(), run.commit());
+        ImageSettings settings;
+        ImagePlan plan;
+        try {
+            settings = source.conveyorYaml().map(text -> ImageSettings.parse(text, run.app()))
+                    .orElse(ImageSettings.defaults());
+            plan = ImagePlan.of(run, version.version(), version.artifact().kind(), source.commitTime(), settings,
+                    defaults);
+        } catch (InvalidConfigException e) {
+            throw StageException.terminal(ImageBuilderFailure.INVALID_CONFIG, e.getMessage(), Map.of("field",
+                    e.field()));
+        }
+        if (plan.kind() == ArtifactKind.DIRECTORY && settings.entrypoint().isEmpty()) {
+            throw StageException.terminal(ImageBuilderFailure.INVALID_CONFIG, "image.entrypoint is required for "
+                    + "directory apps in .conveyor.yaml", Map.of("field", "image.entrypoint"));
+        }
+
+        // Cheap checks first: nothing is downloaded for a run that cannot push.
+        String baseImage = plan.baseImage();
+        ImageReference base = JibImages.reference(baseImage);
+        String baseDigest = registries.digest(base.getRegistry(), base.getRepository(), base.getQualifier())
+                .orElseThrow(() -> StageException.terminal(ImageBuilderFailure.BASE_IMAGE_NOT_FOUND, "base image "
+                        + baseImage + " does not exist in " + base.getRegistry(), Map.of("baseImage", baseImage)));
+        plan = plan.withBaseDigest(baseDigest);
+        Optional<String> existing = registries.digest(plan.registry(), plan.repository(), plan.versionTag());
+
+        Path work = null;
+        Path staging = null;
+        try {
+            Files.createDirectories(workRoot.resolve("builds"));
+            work = Files.createTempDirectory(workRoot.resolve("builds"), "build-");
+            // A stable place per repository, so Jib's layer cache recognises unchanged files from the last build.
+            staging = workRoot.resolve("staging").resolve(stagingKey(plan.fullRepository()));
+            deleteQuietly(staging);
+            Path artifact = fetcher.fetch(version.artifact(), work);
+            ImageContent content = content(plan, settings, artifact, staging);
+            String digest;
+            boolean pushed;
+            List<String> tags = plan.tags();
+            if (existing.isPresent()) {
+                digest = images.digest(plan, content, work);
+                if (!digest.equals(existing.get())) {
+                    if (plan.immutable()) {
+                        throw StageException.terminal(ImageBuilderFailure.IMMUTABLE_TAG, "release tag "
+                                + plan.reference(plan.versionTag()) + " already names " + existing.get()
+                                + " and this build makes " + digest + "; releases are never overwritten",
+                                Map.of("tag", plan.versionTag(), "existing", existing.get(), "built", digest));
+                    }
+                    digest = images.push(plan, content, work);
+                    pushed = true;
+                } else {
+                    tags = alignTags(plan, digest);
+                    pushed = false;
+                }
+            } else {
+                digest = images.push(plan, content, work);
+                pushed = true;
+            }
+            long size = registries.imageSize(plan.registry(), plan.repository(), digest);
+            LOG.infof("[image-builder] %s run %s: %s %s@%s (%s, %d bytes)", run.app(), run.runId(), pushed
+                    ? "pushed"
+                    : "already present, skipped", plan.fullRepository(), digest, tags, size);
+            return new Result(new ImagePushed(run, clock.instant(), causationId, version.version(), plan
+                    .fullRepository(), tags, digest, size), pushed);
+        } catch (IOException e) {
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "cannot prepare the work "
+                    + "directory: " + e.getMessage(), e);
+        } finally {
+            deleteQuietly(work);
+            deleteQuietly(staging);
+        }
+    }
+
+    /**
+     * Creates the extra tags that do not exist yet, pointing them at {@code digest} without pushing blobs, and returns
+     * the tags that name the image. Tags that already name another image are left alone: a replay of an older release
+     * must not move {@code latest} back.
+     */
+    private List<String> alignTags(ImagePlan plan, String digest) {
+        List<String> naming = new ArrayList<>(List.of(plan.versionTag()));
+        RegistryApi.Manifest manifest = null;
+        for (String tag : plan.tags().subList(1, plan.tags().size())) {
+            Optional<String> current = registries.digest(plan.registry(), plan.repository(), tag);
+            if (current.isEmpty()) {
+                if (manifest == null) {
+                    manifest = registries.manifest(plan.registry(), plan.repository(), digest).orElseThrow(
+                            () -> StageException.transientFailure(ImageBuilderFailure.REGISTRY_UNAVAILABLE, "registry "
+                                    + plan.registry() + " lost " + plan.repository() + "@" + digest, null));
+                }
+                registries.putManifest(plan.registry(), plan.repository(), tag, manifest);
+                naming.add(tag);
+            } else if (current.get().equals(digest)) {
+                naming.add(tag);
+            } else {
+                LOG.infof("[image-builder] %s: tag %s names another image, left as it is", plan.fullRepository(),
+                        tag);
+            }
+        }
+        return naming;
+    }
+
+    private ImageContent content(ImagePlan plan, ImageSettings settings, Path artifact, Path into) {
+        String workdir = settings.workdir().orElse(JarLayout.APP_DIR);
+        List<FileEntriesLayer> layers = new ArrayList<>();
+        List<String> entrypoint = settings.entrypoint();
+        if (plan.kind() == ArtifactKind.JAR) {
+            ArtifactUnpacker.ExplodedJar jar = unpacker.explodeJar(artifact, into);
+            FileEntriesLayer.Builder dependencies = FileEntriesLayer.builder().setName("dependencies");
+            FileEntriesLayer.Builder application = FileEntriesLayer.builder().setName("application");
+            for (ArtifactUnpacker.UnpackedFile file : jar.files()) {
+                (JarLayout.isDependency(file.name()) ? dependencies : application).addEntry(file.file(),
+                        AbsoluteUnixPath.get(workdir).resolve(file.name()), FilePermissions.DEFAULT_FILE_PERMISSIONS);
+            }
+            layers.add(dependencies.build());
+            layers.add(application.build());
+            if (entrypoint.isEmpty()) {
+                try {
+                    entrypoint = JarLayout.entrypoint(workdir, jar.names(), jar.mainClass());
+                } catch (IllegalArgumentException e) {
+                    throw StageException.terminal(ImageBuilderFailure.ARTIFACT_INVALID, e.getMessage(), Map.of(
+                            "field", "image.entrypoint"));
+                }
+            }
+        } else {
+            FileEntriesLayer.Builder application = FileEntriesLayer.builder().setName("application");
+            for (ArtifactUnpacker.UnpackedFile file : unpacker.unpackTar(artifact, into)) {
+                int mode = file.mode() == 0 ? 0644 : file.mode();
+                application.addEntry(file.file(), AbsoluteUnixPath.get(workdir).resolve(file.name()),
+                        FilePermissions.fromOctalString(String.format("%03o", mode)));
+            }
+            layers.add(application.build());
+        }
+        return new ImageContent(layers, entrypoint, settings.args(), settings.env(), settings.ports(), settings
+                .user(), workdir);
+    }
+
+    private static String stagingKey(String repository) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(repository.getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(hash, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.warnf("[image-builder] could not delete work directory %s: %s", dir, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.conveyor.imagebuilder.support;
+
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import dev.conveyor.imagebuilder.client.AppSources;
+import dev.conveyor.imagebuilder.client.ArtifactFetcher;
+import dev.conveyor.imagebuilder.client.ArtifactUnpacker;
+import dev.conveyor.imagebuilder.client.JibImages;
+import dev.conveyor.imagebuilder.client.RegistryApi;
+import dev.conveyor.imagebuilder.client.RegistryCredentials;
+import dev.conveyor.imagebuilder.domain.ArtifactKind;
+import dev.conveyor.imagebuilder.domain.ImageDefaults;
+import dev.conveyor.imagebuilder.service.ImageBuildService;
+import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.GitCredentials;
+import dev.conveyor.stage.git.RepoMirrors;
+
+/** Wires an {@link ImageBuildService} the way the CDI producer does, with test settings. */
+public final class TestServices {
+
+    private final Path root;
+    private String registry;
+    private Optional<String> namespace = Optional.empty();
+    private String base;
+    private boolean pushLatest;
+    private final Map<String, RegistryCredentials.Credential> credentials = new HashMap<>();
+    private final Map<String, ArtifactFetcher.HostAuth> artifactAuth = new HashMap<>();
+    private long maxBytes = 512L * 1024 * 1024;
+    private Path baseCache;
+    private Path appCache;
+    private boolean insecure = true;
+
+    private TestServices(Path root) {
+        this.root = root;
+        this.baseCache = root.resolve("base-cache");
+        this.appCache = root.resolve("app-cache");
+    }
+
+    /** A service whose mirrors, caches and work directories live under {@code root}; artifacts may come from it. */
+    public static TestServices under(Path root) {
+        return new TestServices(root);
+    }
+
+    public TestServices registry(String registry) {
+        this.registry = registry;
+        return this;
+    }
+
+    public TestServices namespace(String namespace) {
+        this.namespace = Optional.of(namespace);
+        return this;
+    }
+
+    public TestServices base(String base) {
+        this.base = base;
+        return this;
+    }
+
+    /** Lists no registry as insecure: every registry must speak HTTPS. */
+    public TestServices httpsOnly() {
+        this.insecure = false;
+        return this;
+    }
+
+    public TestServices pushLatest(boolean pushLatest) {
+        this.pushLatest = pushLatest;
+        return this;
+    }
+
+    public TestServices credentials(String host, String user, String password) {
+        credentials.put(host, new RegistryCredentials.Credential(user, password));
+        System.setProperty("sendCredentialsOverHttp", "true");
+        return this;
+    }
+
+    public TestServices artifactAuth(String host, String user, String password) {
+        artifactAuth.put(host, new ArtifactFetcher.HostAuth(Optional.of(user), Optional.of(password),
+                Optional.empty()));
+        return this;
+    }
+
+    public TestServices maxBytes(long maxBytes) {
+        this.maxBytes = maxBytes;
+        return this;
+    }
+
+    /** Jib's base and application layer caches under {@code dir} instead of the shared ones. */
+    public TestServices caches(Path dir) {
+        this.baseCache = dir.resolve("base");
+        this.appCache = dir.resolve("app");
+        return this;
+    }
+
+    public ImageBuildService build() {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+        RegistryCredentials creds = new RegistryCredentials(credentials);
+        RegistryApi api = new RegistryApi(http, creds, insecure
+                ? Set.copyOf(List.of(registry, JibImages.registryOf(base)))
+                : Set.of(),
+                Duration.ofSeconds(20));
+        ArtifactFetcher fetcher = new ArtifactFetcher(http, maxBytes, Duration.ofMinutes(2), List.of(root),
+                artifactAuth);
+        ImageDefaults defaults = new ImageDefaults(registry, namespace, base, base, ArtifactKind.JAR, pushLatest);
+        return new ImageBuildService(new AppSources(new RepoMirrors(root.resolve("mirrors"), GitAccess.create(
+                GitCredentials.none()))), fetcher, new ArtifactUnpacker(4L * 1024 * 1024 * 1024, 100_000),
+                new JibImages(baseCache, appCache, creds, api), api, defaults, root.resolve("work"), Clock.systemUTC());
+    }
+}
