@@ -1,0 +1,11 @@
+package dev.conveyor.notifier.domain;
+
+/**
+ * A failure seen in a run.
+ *
+ * @param stage stage id ({@code build}, {@code versioner}, ... {@code flux-sync})
+ * @param reason machine reason code
+ * @param message human message, as the failing stage wrote it
+ */
+public record Failure(String stage, String reason, String message) {
+}

@@ -1,0 +1,17 @@
+package dev.conveyor.notifier.domain;
+
+/** The systems the notifier talks to; each has its own queue and worker, so one down never delays another. */
+public enum ProviderKind {
+    GITHUB("github"), GITLAB("gitlab"), SLACK("slack"), JIRA("jira");
+
+    private final String id;
+
+    ProviderKind(String id) {
+        this.id = id;
+    }
+
+    /** Lower-case name used in metric labels and logs. */
+    public String id() {
+        return id;
+    }
+}
