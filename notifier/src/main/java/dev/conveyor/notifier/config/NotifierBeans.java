@@ -43,7 +43,11 @@ public class NotifierBeans {
     @Produces
     @Singleton
     NotifierService notifierService(NotifierConfig config, Engine engine, MeterRegistry registry) {
-        Clock clock = Clock.systemUTC();
+        return create(config, engine, registry, Clock.systemUTC());
+    }
+
+    /** Builds the service, its journal, HTTP clients and workers; also used by tests outside Quarkus. */
+    public static NotifierService create(NotifierConfig config, Engine engine, MeterRegistry registry, Clock clock) {
         NotifierMetrics metrics = new NotifierMetrics(registry, new StageMetrics(registry, Stage.NOTIFIER));
         StateStore store = StateStore.open(config.dataDir(), config.stateRetention(), clock);
         NotifierConfig.Retry retry = config.retry();

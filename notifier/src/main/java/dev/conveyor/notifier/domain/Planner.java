@@ -124,7 +124,11 @@ public final class Planner {
             status(s, notices, f.stage().id(), StatusState.FAILURE);
             failure(s, notices, new Failure(f.stage().id(), f.reason(), f.message()));
         }
+        // the summary first, then the failures: a Slack thread reply follows the updated message
+        List<Notice> failures = notices.stream().filter(n -> n instanceof Notice.FailureSeen).toList();
+        notices.removeAll(failures);
         notices.add(new Notice.SummaryChanged());
+        notices.addAll(failures);
         boolean end = event instanceof ManifestsValidated && event.run().flow() == Flow.CI;
         if (end || notices.stream().anyMatch(n -> n instanceof Notice.FailureSeen)) {
             notices.add(new Notice.Milestone());

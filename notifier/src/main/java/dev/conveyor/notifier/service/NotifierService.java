@@ -180,7 +180,12 @@ public final class NotifierService implements AutoCloseable {
         return text.length() <= max ? text : text.substring(0, max - 1) + "…";
     }
 
-    /** Calls waiting at a provider. */
+    /** Whether an event with this CloudEvents id has been handled. */
+    public boolean handled(String eventId) {
+        return store.handled(eventId);
+    }
+
+    /** Calls waiting at a provider or in progress. */
     public int backlog(ProviderKind provider) {
         ProviderWorker w = workers.get(provider);
         return w == null ? 0 : w.backlog();

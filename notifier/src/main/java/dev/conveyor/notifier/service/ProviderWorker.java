@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jboss.logging.Logger;
 
@@ -31,6 +32,7 @@ public final class ProviderWorker implements AutoCloseable {
     private final Duration maxRetryAfter;
     private final NotifierMetrics metrics;
     private final LinkedBlockingQueue<Delivery> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger outstanding = new AtomicInteger();
     private final CountDownLatch stop = new CountDownLatch(1);
     private final Thread thread;
 
@@ -48,12 +50,13 @@ public final class ProviderWorker implements AutoCloseable {
     }
 
     public void submit(Delivery delivery) {
+        outstanding.incrementAndGet();
         queue.add(delivery);
     }
 
     /** Calls waiting or in progress. */
     public int backlog() {
-        return queue.size();
+        return outstanding.get();
     }
 
     private void loop() {
@@ -61,7 +64,11 @@ public final class ProviderWorker implements AutoCloseable {
             try {
                 Delivery d = queue.poll(1, TimeUnit.SECONDS);
                 if (d != null) {
-                    deliver(d);
+                    try {
+                        deliver(d);
+                    } finally {
+                        outstanding.decrementAndGet();
+                    }
                 }
             } catch (InterruptedException e) {
                 return;
