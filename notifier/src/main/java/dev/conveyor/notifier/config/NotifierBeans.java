@@ -1,5 +1,8 @@
 package dev.conveyor.notifier.config;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -16,11 +19,13 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
 import dev.conveyor.events.v1.Stage;
+import dev.conveyor.notifier.client.AppConfigReader;
 import dev.conveyor.notifier.client.GitHubClient;
 import dev.conveyor.notifier.client.GitLabClient;
 import dev.conveyor.notifier.client.HttpCalls;
 import dev.conveyor.notifier.client.JiraClient;
 import dev.conveyor.notifier.client.SlackClient;
+import dev.conveyor.notifier.domain.AppNotifySettings;
 import dev.conveyor.notifier.domain.Planner;
 import dev.conveyor.notifier.domain.ProviderKind;
 import dev.conveyor.notifier.service.MessageTemplates;
@@ -30,6 +35,9 @@ import dev.conveyor.notifier.service.ProviderWorker;
 import dev.conveyor.notifier.service.StateStore;
 import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageMetrics;
+import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.GitConfig;
+import dev.conveyor.stage.git.RepoMirrors;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.qute.Engine;
 
@@ -42,12 +50,40 @@ public class NotifierBeans {
 
     @Produces
     @Singleton
-    NotifierService notifierService(NotifierConfig config, Engine engine, MeterRegistry registry) {
-        return create(config, engine, registry, Clock.systemUTC());
+    NotifierService notifierService(NotifierConfig config, Engine engine, MeterRegistry registry, GitAccess git) {
+        return create(config, engine, registry, Clock.systemUTC(), appSettings(config, git));
+    }
+
+    void closeNotifierService(@Disposes NotifierService service) {
+        service.close();
+    }
+
+    @Produces
+    @Singleton
+    GitAccess gitAccess(GitConfig git) {
+        return GitAccess.create(git.toCredentials());
+    }
+
+    void closeGitAccess(@Disposes GitAccess access) {
+        access.close();
+    }
+
+    /** The app's {@code .conveyor.yaml} from a mirror, or nothing when turned off. */
+    public static NotifierService.AppSettingsSource appSettings(NotifierConfig config, GitAccess git) {
+        if (!config.appConfig().enabled()) {
+            return (app, runId, repoUrl, commit) -> AppNotifySettings.none();
+        }
+        try {
+            Files.createDirectories(config.appConfig().mirrorDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + config.appConfig().mirrorDir(), e);
+        }
+        return new AppConfigReader(new RepoMirrors(config.appConfig().mirrorDir(), git))::read;
     }
 
     /** Builds the service, its journal, HTTP clients and workers; also used by tests outside Quarkus. */
-    public static NotifierService create(NotifierConfig config, Engine engine, MeterRegistry registry, Clock clock) {
+    public static NotifierService create(NotifierConfig config, Engine engine, MeterRegistry registry, Clock clock,
+            NotifierService.AppSettingsSource appSettings) {
         NotifierMetrics metrics = new NotifierMetrics(registry, new StageMetrics(registry, Stage.NOTIFIER));
         StateStore store = StateStore.open(config.dataDir(), config.stateRetention(), clock);
         NotifierConfig.Retry retry = config.retry();
@@ -98,11 +134,7 @@ public class NotifierBeans {
                 Map.copyOf(slack.channels()), jira.transitionId(), config.runUrl(), config.maxDiffChars());
         Planner planner = new Planner(Set.copyOf(jira.projects().orElse(List.of())));
         MessageTemplates templates = new MessageTemplates(engine, config.templates().dir());
-        return new NotifierService(store, planner, templates, settings, workers, metrics, clock);
-    }
-
-    void closeNotifierService(@Disposes NotifierService service) {
-        service.close();
+        return new NotifierService(store, planner, templates, settings, workers, metrics, clock, appSettings);
     }
 
     private static Set<String> lower(List<String> hosts) {

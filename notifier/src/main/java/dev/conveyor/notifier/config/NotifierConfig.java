@@ -35,6 +35,9 @@ public interface NotifierConfig {
     /** Message templates. */
     Templates templates();
 
+    /** Reading the {@code notify} section of each app's {@code .conveyor.yaml} (git credentials: {@code conveyor.git.*}). */
+    AppConfig appConfig();
+
     /** Retries of transient failures (network, 408, 429, 5xx), per call. */
     Retry retry();
 
@@ -53,6 +56,16 @@ public interface NotifierConfig {
          * replaces it.
          */
         Optional<Path> dir();
+    }
+
+    interface AppConfig {
+        /** Whether a run's first event reads the app's {@code .conveyor.yaml} at the run's commit. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Bare mirrors of app repositories, fetched not re-cloned. Persistent volume. */
+        @WithDefault("/var/lib/conveyor/notifier/mirrors")
+        Path mirrorDir();
     }
 
     interface Retry {

@@ -66,14 +66,14 @@ public final class Planner {
         if (event instanceof BuildSucceeded b) {
             s.buildUrl = b.buildUrl();
             s.pullRequestTitle = b.pullRequestTitle();
-            keys(s, branchText(b.run().branch()));
+            keys(s, branchText(s, b.run().branch()));
             keys(s, b.pullRequestTitle());
             status(s, notices, BUILD, StatusState.SUCCESS);
             status(s, notices, VERSIONER, StatusState.PENDING);
         } else if (event instanceof BuildFailed f) {
             s.buildUrl = f.buildUrl();
             s.pullRequestTitle = f.pullRequestTitle();
-            keys(s, branchText(f.run().branch()));
+            keys(s, branchText(s, f.run().branch()));
             keys(s, f.pullRequestTitle());
             status(s, notices, BUILD, StatusState.FAILURE);
             failure(s, notices, new Failure(BUILD, f.failedStep(), f.reason()));
@@ -176,13 +176,18 @@ public final class Planner {
         return changes;
     }
 
-    private String branchText(String branch) {
+    private String branchText(RunState s, String branch) {
         // branch names are often lower case (feature/shop-12-cart); only trusted with a project list
-        return jiraProjects.isEmpty() ? branch : branch.toUpperCase(Locale.ROOT);
+        return projects(s).isEmpty() ? branch : branch.toUpperCase(Locale.ROOT);
     }
 
     private void keys(RunState s, String text) {
-        s.jiraKeys.addAll(JiraKeys.in(text, jiraProjects));
+        s.jiraKeys.addAll(JiraKeys.in(text, projects(s)));
+    }
+
+    /** The app's own project from {@code .conveyor.yaml}, else the platform's list. */
+    private Set<String> projects(RunState s) {
+        return s.jiraProject != null ? Set.of(s.jiraProject) : jiraProjects;
     }
 
     private static void status(RunState s, List<Notice> notices, String stage, StatusState state) {

@@ -41,6 +41,10 @@ public final class RunState {
     public Integer objectCount;
     public Integer warnings;
     public String health;
+    /** From the app's {@code .conveyor.yaml} {@code notify.slack.channel}, read once per run. */
+    public String slackChannel;
+    /** From the app's {@code .conveyor.yaml} {@code notify.jira.project}. */
+    public String jiraProject;
     public List<String> changes = new ArrayList<>();
     @JsonDeserialize(as = LinkedHashMap.class)
     public Map<String, StatusState> stages = new LinkedHashMap<>();
@@ -86,6 +90,8 @@ public final class RunState {
         s.objectCount = objectCount;
         s.warnings = warnings;
         s.health = health;
+        s.slackChannel = slackChannel;
+        s.jiraProject = jiraProject;
         s.changes = new ArrayList<>(changes);
         s.stages = new LinkedHashMap<>(stages);
         s.failures = new ArrayList<>(failures);

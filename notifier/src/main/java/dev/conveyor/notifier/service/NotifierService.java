@@ -1,6 +1,7 @@
 package dev.conveyor.notifier.service;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -15,6 +16,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.RepoSynced;
+import dev.conveyor.notifier.domain.AppNotifySettings;
 import dev.conveyor.notifier.domain.Delivery;
 import dev.conveyor.notifier.domain.Deployment;
 import dev.conveyor.notifier.domain.Notice;
@@ -49,9 +52,17 @@ public final class NotifierService implements AutoCloseable {
     private final Map<ProviderKind, ProviderWorker> workers;
     private final NotifierMetrics metrics;
     private final Clock clock;
+    private final AppSettingsSource appSettings;
+
+    /** Where a run's app settings come from: the app's {@code .conveyor.yaml} at the run's commit, or nowhere. */
+    @FunctionalInterface
+    public interface AppSettingsSource {
+        AppNotifySettings read(String app, String runId, String repoUrl, String commit);
+    }
 
     public NotifierService(StateStore store, Planner planner, MessageTemplates templates, Settings settings,
-            Map<ProviderKind, ProviderWorker> workers, NotifierMetrics metrics, Clock clock) {
+            Map<ProviderKind, ProviderWorker> workers, NotifierMetrics metrics, Clock clock,
+            AppSettingsSource appSettings) {
         this.store = store;
         this.planner = planner;
         this.templates = templates;
@@ -60,6 +71,7 @@ public final class NotifierService implements AutoCloseable {
         this.workers.putAll(workers);
         this.metrics = metrics;
         this.clock = clock;
+        this.appSettings = appSettings;
         // calls recorded before a restart and not done yet go out first
         List<Delivery> resumed = store.pending();
         if (!resumed.isEmpty()) {
@@ -81,7 +93,21 @@ public final class NotifierService implements AutoCloseable {
             LOG.debugf("app %s run %s: event %s handled before", event.run().app(), event.run().runId(), eventId);
             return false;
         }
-        List<RunChange> changes = planner.apply(event, store::run, clock.instant());
+        Instant now = clock.instant();
+        String runId = event.run().runId();
+        Optional<RunState> seed = Optional.empty();
+        if (!(event instanceof RepoSynced) && store.run(runId).isEmpty()) {
+            // a run's first event: read the app's own settings once, kept in the run's state from then on
+            RunState fresh = RunState.start(event.run(), now);
+            AppNotifySettings app = appSettings.read(event.run().app(), runId, event.run().repoUrl(),
+                    event.run().commit());
+            fresh.slackChannel = app.slackChannel().orElse(null);
+            fresh.jiraProject = app.jiraProject().orElse(null);
+            seed = Optional.of(fresh);
+        }
+        Optional<RunState> first = seed;
+        List<RunChange> changes = planner.apply(event,
+                id -> store.run(id).or(() -> id.equals(runId) ? first : Optional.empty()), now);
         List<Delivery> deliveries = new ArrayList<>();
         for (RunChange change : changes) {
             deliveries.addAll(calls(change));
@@ -114,7 +140,8 @@ public final class NotifierService implements AutoCloseable {
                 ? Optional.empty()
                 : RepoRef.parse(s.repoUrl, settings.githubHosts(), settings.gitlabHosts())
                         .filter(r -> settings.enabled().contains(r.provider()));
-        Optional<String> channel = Optional.ofNullable(settings.slackChannels().get(s.app))
+        Optional<String> channel = Optional.ofNullable(s.slackChannel)
+                .or(() -> Optional.ofNullable(settings.slackChannels().get(s.app)))
                 .or(settings::slackDefaultChannel);
         boolean slackBot = settings.slackBot() && channel.isPresent();
         boolean failureSeen = change.notices().stream().anyMatch(n -> n instanceof Notice.FailureSeen);

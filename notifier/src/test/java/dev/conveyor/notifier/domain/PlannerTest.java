@@ -111,6 +111,20 @@ class PlannerTest {
     }
 
     @Test
+    void theAppsOwnJiraProjectReplacesThePlatformList() {
+        List<ConveyorEvent> run = Runs.delivery("cart", "https://github.com/acme/cart.git", SHA);
+        RunState seeded = RunState.start(run.get(0).run(), Instant.now());
+        seeded.jiraProject = "OPS";
+        states.put(seeded.runId, seeded);
+        apply(run.get(0));
+        apply(new dev.conveyor.events.v1.VersionResolved(run.get(0).run(), Runs.T0, null, "2.4.0", "v2.4.0", true,
+                null, dev.conveyor.events.v1.BumpReason.MINOR, List.of("feat: SHOP-7 basket", "fix: OPS-3 alerts"),
+                ((dev.conveyor.events.v1.BuildSucceeded) run.get(0)).artifact()));
+
+        assertThat(states.get(seeded.runId).jiraKeys).containsExactly("OPS-3");
+    }
+
+    @Test
     void aSyncOfRunsTheNotifierNeverSawChangesNothing() {
         List<ConveyorEvent> run = Runs.delivery("cart", "https://github.com/acme/cart.git", SHA);
         RepoSynced other = new RepoSynced(run.get(0).run(), Runs.T0, null, "https://git.example.com/flux.git", "abc",

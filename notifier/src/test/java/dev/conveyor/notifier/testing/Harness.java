@@ -20,6 +20,7 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
 import dev.conveyor.notifier.config.NotifierBeans;
 import dev.conveyor.notifier.config.NotifierConfig;
+import dev.conveyor.notifier.domain.AppNotifySettings;
 import dev.conveyor.notifier.service.NotifierService;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.qute.Engine;
@@ -81,7 +82,12 @@ public final class Harness {
     }
 
     public static NotifierService start(Map<String, String> properties, SimpleMeterRegistry registry) {
-        return NotifierBeans.create(config(properties), engine(), registry, Clock.systemUTC());
+        return start(properties, registry, (app, runId, url, commit) -> AppNotifySettings.none());
+    }
+
+    public static NotifierService start(Map<String, String> properties, SimpleMeterRegistry registry,
+            NotifierService.AppSettingsSource apps) {
+        return NotifierBeans.create(config(properties), engine(), registry, Clock.systemUTC(), apps);
     }
 
     /** A standalone Qute engine that finds {@code templates/<name>} on the classpath, as Quarkus does. */
