@@ -1,5 +1,7 @@
 package dev.conveyor.notifier.domain;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * A release of the run promoted into a GitOps repository, and whether that repository has been synced with it.
  *
@@ -10,6 +12,7 @@ package dev.conveyor.notifier.domain;
  * @param chartVersion chart version promoted, may be empty
  * @param revision the synced revision, {@code null} until a {@code RepoSynced} lists the run
  */
+@RegisterForReflection
 public record Deployment(String gitopsRepo, String environment, String namespace, String release,
         String chartVersion, String revision) {
 

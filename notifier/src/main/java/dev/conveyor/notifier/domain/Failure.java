@@ -1,5 +1,7 @@
 package dev.conveyor.notifier.domain;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * A failure seen in a run.
  *
@@ -7,5 +9,6 @@ package dev.conveyor.notifier.domain;
  * @param reason machine reason code
  * @param message human message, as the failing stage wrote it
  */
+@RegisterForReflection
 public record Failure(String stage, String reason, String message) {
 }

@@ -1,6 +1,9 @@
 package dev.conveyor.notifier.domain;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /** State of one stage of a run, as shown in a commit status. */
+@RegisterForReflection
 public enum StatusState {
     PENDING, SUCCESS, FAILURE;
 

@@ -37,6 +37,7 @@ import dev.conveyor.events.kafka.ConveyorEventDeserializer;
 import dev.conveyor.events.kafka.ConveyorEventSerializer;
 import dev.conveyor.events.v1.CloudEventAttributes;
 import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.EventType;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.events.v1.Topics;
 import dev.conveyor.notifier.domain.ProviderKind;
@@ -233,18 +234,24 @@ class NotifierMessagingIT {
     }
 
     @Test
-    void poisonOnAnyTopicIsDeadLetteredWithItsReason() {
-        companion.produce(String.class, byte[].class).fromRecords(
-                new ProducerRecord<>(Topics.STAGE_FAILED, null, "shop",
-                        "{\"not\":\"an event\"}".getBytes(StandardCharsets.UTF_8), new RecordHeaders()))
-                .awaitCompletion(Duration.ofSeconds(30));
+    void poisonOnEveryTopicIsDeadLetteredToItsOwnTopicWithItsReason() {
+        List<String> topics = Arrays.stream(EventType.values()).map(EventType::topic).toList();
+        assertThat(topics).hasSize(11);
+        for (String topic : topics) {
+            companion.produce(String.class, byte[].class).fromRecords(
+                    new ProducerRecord<>(topic, null, "shop", "{\"not\":\"an event\"}".getBytes(StandardCharsets.UTF_8),
+                            new RecordHeaders()))
+                    .awaitCompletion(Duration.ofSeconds(30));
+        }
 
-        ConsumerRecord<String, byte[]> dead = companion.consume(String.class, byte[].class)
-                .fromTopics(Topics.deadLetter(Topics.STAGE_FAILED, Stage.NOTIFIER), 1)
-                .awaitCompletion(Duration.ofSeconds(60)).getFirstRecord();
-        assertThat(dead.key()).isEqualTo("shop");
-        assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("{\"not\":\"an event\"}");
-        assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
-                .contains("missing required fields run");
+        for (String topic : topics) {
+            ConsumerRecord<String, byte[]> dead = companion.consume(String.class, byte[].class)
+                    .fromTopics(Topics.deadLetter(topic, Stage.NOTIFIER), 1)
+                    .awaitCompletion(Duration.ofSeconds(60)).getFirstRecord();
+            assertThat(dead.key()).isEqualTo("shop");
+            assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("{\"not\":\"an event\"}");
+            assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
+                    .as(topic).contains("missing required fields run");
+        }
     }
 }
