@@ -29,6 +29,7 @@ import dev.conveyor.notifier.domain.AppNotifySettings;
 import dev.conveyor.notifier.domain.Planner;
 import dev.conveyor.notifier.domain.ProviderKind;
 import dev.conveyor.notifier.service.MessageTemplates;
+import dev.conveyor.notifier.service.NotifierFailure;
 import dev.conveyor.notifier.service.NotifierMetrics;
 import dev.conveyor.notifier.service.NotifierService;
 import dev.conveyor.notifier.service.ProviderWorker;
@@ -133,7 +134,8 @@ public class NotifierBeans {
                 enabled, slack.token().isPresent(), slack.webhookUrl().isPresent(), slack.defaultChannel(),
                 Map.copyOf(slack.channels()), jira.transitionId(), config.runUrl(), config.maxDiffChars());
         Planner planner = new Planner(Set.copyOf(jira.projects().orElse(List.of())));
-        MessageTemplates templates = new MessageTemplates(engine, config.templates().dir());
+        MessageTemplates templates = new MessageTemplates(engine, config.templates().dir(),
+                () -> metrics.failed(NotifierFailure.TEMPLATE_ERROR));
         return new NotifierService(store, planner, templates, settings, workers, metrics, clock, appSettings);
     }
 

@@ -101,6 +101,7 @@ public class EventConsumer {
     CompletionStage<Void> handle(Message<ConveyorEvent> message) {
         ConveyorEvent event = message.getPayload();
         if (event == null) {
+            notifier.unreadable();
             return message.nack(new IllegalArgumentException(deserializationFailure(message)));
         }
         String id = EventMessages.cloudEventId(message).orElseGet(() -> CloudEventAttributes.idOf(event));

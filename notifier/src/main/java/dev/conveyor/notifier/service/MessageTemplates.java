@@ -31,8 +31,14 @@ public final class MessageTemplates {
     private static final Logger LOG = Logger.getLogger(MessageTemplates.class);
 
     private final Map<String, Template> templates = new HashMap<>();
+    private final Map<String, Template> builtIn = new HashMap<>();
+    private final Runnable onError;
 
-    public MessageTemplates(Engine engine, Optional<Path> overrides) {
+    /**
+     * @param onError called when an override fails to render (the built-in template is used instead), for metrics
+     */
+    public MessageTemplates(Engine engine, Optional<Path> overrides, Runnable onError) {
+        this.onError = onError;
         for (String name : NAMES) {
             Path file = overrides.map(dir -> dir.resolve(name)).filter(Files::isRegularFile).orElse(null);
             Template template;
@@ -47,18 +53,37 @@ public final class MessageTemplates {
                 }
                 LOG.infof("template %s overridden by %s", name, file);
             } else {
-                template = engine.getTemplate(name);
-                if (template == null) {
-                    throw new IllegalStateException("built-in template " + name + " is missing");
-                }
+                template = null;
             }
-            templates.put(name, template);
+            Template original = engine.getTemplate(name);
+            if (original == null) {
+                throw new IllegalStateException("built-in template " + name + " is missing");
+            }
+            builtIn.put(name, original);
+            templates.put(name, template == null ? original : template);
         }
     }
 
-    /** Renders a template with the given data; trailing whitespace trimmed. */
+    /**
+     * Renders a template with the given data, trailing whitespace trimmed. An override that fails (a property that does
+     * not exist) is logged and counted, and the built-in template is used: a typo in a template never loses a message.
+     */
     public String render(String name, Map<String, Object> data) {
-        var instance = templates.get(name).instance();
+        Template template = templates.get(name);
+        try {
+            return render(template, data);
+        } catch (RuntimeException e) {
+            if (template == builtIn.get(name)) {
+                throw e;
+            }
+            LOG.warnf("template override %s failed, the built-in one is used: %s", name, e.getMessage());
+            onError.run();
+            return render(builtIn.get(name), data);
+        }
+    }
+
+    private static String render(Template template, Map<String, Object> data) {
+        var instance = template.instance();
         data.forEach(instance::data);
         return instance.render().strip();
     }

@@ -207,6 +207,11 @@ public final class NotifierService implements AutoCloseable {
         return text.length() <= max ? text : text.substring(0, max - 1) + "…";
     }
 
+    /** Counts a record that is not a Conveyor event (the channel dead-letters it). */
+    public void unreadable() {
+        metrics.failed(NotifierFailure.UNREADABLE_EVENT);
+    }
+
     /** Whether an event with this CloudEvents id has been handled. */
     public boolean handled(String eventId) {
         return store.handled(eventId);

@@ -196,6 +196,42 @@ class NotifierServiceTest {
     }
 
     @Test
+    void aBrokenOverrideFallsBackToTheBuiltInTemplateAndIsCounted() throws IOException {
+        Path templates = Files.createDirectories(dir.resolve("templates"));
+        Files.writeString(templates.resolve("status.txt"), "{run.noSuchProperty} {stage}");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        service = Harness.start(Harness.settings(wiremock, dir.resolve("data"),
+                Map.of("conveyor.notifier.templates.dir", templates.toString(), "conveyor.notifier.slack.token", "",
+                        "conveyor.notifier.jira.base-url", "")),
+                registry);
+        List<ConveyorEvent> run = Runs.pullRequest("shop", "https://github.com/acme/shop.git", 42, SHA);
+        service.accept(run.get(0), Runs.id(run.get(0)));
+        settle(3);
+
+        wiremock.verify(1, postRequestedFor(urlEqualTo("/github/repos/acme/shop/statuses/" + SHA))
+                .withRequestBody(matchingJsonPath("$.description", equalTo("shop: build success"))));
+        assertThat(registry.find("conveyor.stage.failures").tag("reason", "TEMPLATE_ERROR").counter().count())
+                .isEqualTo(2.0);
+    }
+
+    @Test
+    void aDeletedPullRequestCommentIsCreatedAgain() {
+        wiremock.stubFor(patch(urlEqualTo("/github/repos/acme/shop/issues/comments/9001"))
+                .willReturn(aResponse().withStatus(404).withHeader("Content-Type", "application/json")
+                        .withBody("{\"message\":\"Not Found\"}")));
+        start(Map.of("conveyor.notifier.slack.token", "", "conveyor.notifier.jira.base-url", ""));
+        List<ConveyorEvent> run = Runs.pullRequest("shop", "https://github.com/acme/shop.git", 42, SHA);
+        service.accept(run.get(0), Runs.id(run.get(0)));
+        service.accept(run.get(1), Runs.id(run.get(1)));
+        settle(7);
+
+        assertThat(Harness.calls(wiremock, "/github").stream().filter(c -> c.contains("comments")))
+                .containsExactly("POST /github/repos/acme/shop/issues/42/comments",
+                        "PATCH /github/repos/acme/shop/issues/comments/9001",
+                        "POST /github/repos/acme/shop/issues/42/comments");
+    }
+
+    @Test
     void aTemplateOverrideReplacesTheBuiltInOne() throws IOException {
         Path templates = Files.createDirectories(dir.resolve("templates"));
         Files.writeString(templates.resolve("status.txt"), "Conveyor says {stage} is {state}");
