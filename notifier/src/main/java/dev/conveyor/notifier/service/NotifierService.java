@@ -86,18 +86,17 @@ public final class NotifierService implements AutoCloseable {
      * @param eventId the record's CloudEvents id
      * @return {@code false} when the id was handled before and nothing was done
      */
-    public synchronized boolean accept(ConveyorEvent event, String eventId) {
+    public boolean accept(ConveyorEvent event, String eventId) {
         metrics.consumed(event.eventType());
         if (store.handled(eventId)) {
-            metrics.duplicate();
-            LOG.debugf("app %s run %s: event %s handled before", event.run().app(), event.run().runId(), eventId);
-            return false;
+            return duplicate(event, eventId);
         }
         Instant now = clock.instant();
         String runId = event.run().runId();
         Optional<RunState> seed = Optional.empty();
         if (!(event instanceof RepoSynced) && store.run(runId).isEmpty()) {
-            // a run's first event: read the app's own settings once, kept in the run's state from then on
+            // a run's first event: read the app's own settings once (a git fetch, so outside the lock), kept in the
+            // run's state from then on
             RunState fresh = RunState.start(event.run(), now);
             AppNotifySettings app = appSettings.read(event.run().app(), runId, event.run().repoUrl(),
                     event.run().commit());
@@ -105,9 +104,25 @@ public final class NotifierService implements AutoCloseable {
             fresh.jiraProject = app.jiraProject().orElse(null);
             seed = Optional.of(fresh);
         }
-        Optional<RunState> first = seed;
-        List<RunChange> changes = planner.apply(event,
-                id -> store.run(id).or(() -> id.equals(runId) ? first : Optional.empty()), now);
+        synchronized (this) {
+            if (store.handled(eventId)) {
+                return duplicate(event, eventId);
+            }
+            Optional<RunState> first = seed;
+            List<RunChange> changes = planner.apply(event,
+                    id -> store.run(id).or(() -> id.equals(runId) ? first : Optional.empty()), now);
+            record(event, eventId, changes);
+        }
+        return true;
+    }
+
+    private boolean duplicate(ConveyorEvent event, String eventId) {
+        metrics.duplicate();
+        LOG.debugf("app %s run %s: event %s handled before", event.run().app(), event.run().runId(), eventId);
+        return false;
+    }
+
+    private void record(ConveyorEvent event, String eventId, List<RunChange> changes) {
         List<Delivery> deliveries = new ArrayList<>();
         for (RunChange change : changes) {
             deliveries.addAll(calls(change));
@@ -120,7 +135,6 @@ public final class NotifierService implements AutoCloseable {
         LOG.debugf("app %s run %s: %s makes %d calls", event.run().app(), event.run().runId(),
                 event.eventType().eventName(), numbered.size());
         numbered.forEach(this::dispatch);
-        return true;
     }
 
     private void dispatch(Delivery d) {
