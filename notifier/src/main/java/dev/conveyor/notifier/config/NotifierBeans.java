@@ -39,6 +39,7 @@ import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitConfig;
 import dev.conveyor.stage.git.RepoMirrors;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.qute.Engine;
 
@@ -130,6 +131,10 @@ public class NotifierBeans {
             enabled.add(ProviderKind.JIRA);
         }
 
+        // calls waiting per provider: a growing backlog is a provider down or rate-limiting
+        workers.forEach((provider, worker) -> Gauge.builder(NotifierMetrics.BACKLOG, worker, ProviderWorker::backlog)
+                .description("Calls waiting or in progress at a provider").tag("provider", provider.id())
+                .register(registry));
         NotifierService.Settings settings = new NotifierService.Settings(lower(github.hosts()), lower(gitlab.hosts()),
                 enabled, slack.token().isPresent(), slack.webhookUrl().isPresent(), slack.defaultChannel(),
                 Map.copyOf(slack.channels()), jira.transitionId(), config.runUrl(), config.maxDiffChars());

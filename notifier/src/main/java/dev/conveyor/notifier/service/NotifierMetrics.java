@@ -19,6 +19,8 @@ public final class NotifierMetrics {
     public static final String DELIVERIES = "conveyor.notifier.deliveries";
     /** Prometheus {@code conveyor_notifier_retries_total{provider,cause}}. */
     public static final String RETRIES = "conveyor.notifier.retries";
+    /** Prometheus {@code conveyor_notifier_backlog{provider}}: calls waiting or in progress. */
+    public static final String BACKLOG = "conveyor.notifier.backlog";
     /** Prometheus {@code conveyor_notifier_duplicates_total}: records whose CloudEvents id was handled before. */
     public static final String DUPLICATES = "conveyor.notifier.duplicates";
 

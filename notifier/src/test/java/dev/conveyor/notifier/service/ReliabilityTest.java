@@ -155,6 +155,7 @@ class ReliabilityTest {
                 && service.backlog(ProviderKind.GITHUB) == 0);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
         assertThat(service.backlog(ProviderKind.SLACK)).isEqualTo(1);
+        assertThat(registry.find(NotifierMetrics.BACKLOG).tag("provider", "slack").gauge().value()).isEqualTo(1.0);
         await().atMost(Duration.ofSeconds(20)).until(this::settled);
         assertThat(deliveries("slack", "delivered")).isEqualTo(1.0);
     }
