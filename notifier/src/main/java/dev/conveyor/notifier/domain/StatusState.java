@@ -1,0 +1,14 @@
+package dev.conveyor.notifier.domain;
+
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
+/** State of one stage of a run, as shown in a commit status. */
+@RegisterForReflection
+public enum StatusState {
+    PENDING, SUCCESS, FAILURE;
+
+    /** Whether the stage has finished; a finished stage never goes back to pending within one attempt. */
+    public boolean finished() {
+        return this != PENDING;
+    }
+}

@@ -1,0 +1,131 @@
+package dev.conveyor.notifier.service;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jboss.logging.Logger;
+
+import dev.conveyor.notifier.client.DeliveryException;
+import dev.conveyor.notifier.client.ProviderClient;
+import dev.conveyor.notifier.domain.Delivery;
+import dev.conveyor.notifier.domain.ProviderKind;
+import dev.conveyor.stage.Backoff;
+
+/**
+ * One provider's queue and thread. Calls are made in the order they were recorded (an update after its create), each
+ * retried on transient failures with backoff or the provider's {@code Retry-After}; a permanent refusal is logged and
+ * counted once. Waiting here never delays another provider. A call cut short by shutdown stays pending in the journal
+ * and is made after the restart.
+ */
+public final class ProviderWorker implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(ProviderWorker.class);
+
+    private final ProviderKind provider;
+    private final ProviderClient client;
+    private final StateStore store;
+    private final Backoff backoff;
+    private final Duration maxRetryAfter;
+    private final NotifierMetrics metrics;
+    private final LinkedBlockingQueue<Delivery> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private final Thread thread;
+
+    public ProviderWorker(ProviderKind provider, ProviderClient client, StateStore store, Backoff backoff,
+            Duration maxRetryAfter, NotifierMetrics metrics) {
+        this.provider = provider;
+        this.client = client;
+        this.store = store;
+        this.backoff = backoff;
+        this.maxRetryAfter = maxRetryAfter;
+        this.metrics = metrics;
+        this.thread = new Thread(this::loop, "notifier-" + provider.id());
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    public void submit(Delivery delivery) {
+        outstanding.incrementAndGet();
+        queue.add(delivery);
+    }
+
+    /** Calls waiting or in progress. */
+    public int backlog() {
+        return outstanding.get();
+    }
+
+    private void loop() {
+        while (stop.getCount() > 0) {
+            try {
+                Delivery d = queue.poll(1, TimeUnit.SECONDS);
+                if (d != null) {
+                    try {
+                        deliver(d);
+                    } finally {
+                        outstanding.decrementAndGet();
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.errorf("%s worker: unexpected %s", provider.id(), e.getClass().getName());
+            }
+        }
+    }
+
+    private void deliver(Delivery d) throws InterruptedException {
+        for (int attempt = 1;; attempt++) {
+            Map<String, String> refs;
+            try {
+                refs = client.deliver(d, store::ref);
+            } catch (RuntimeException e) {
+                // a call that cannot even be built (bad URL from config) will not get better by retrying
+                LOG.warnf("%s cannot be made: %s", d.describe(), e.getClass().getSimpleName());
+                metrics.rejected(d);
+                store.recordDone(d, Map.of());
+                return;
+            } catch (DeliveryException e) {
+                if (e.permanent()) {
+                    LOG.warnf("%s refused, not retried: %s", d.describe(), e.getMessage());
+                    metrics.rejected(d);
+                    store.recordDone(d, Map.of());
+                    return;
+                }
+                if (attempt >= backoff.maxAttempts()) {
+                    LOG.warnf("%s given up after %d attempts: %s", d.describe(), attempt, e.getMessage());
+                    metrics.gaveUp(d);
+                    store.recordDone(d, Map.of());
+                    return;
+                }
+                int failed = attempt;
+                Duration delay = e.retryAfter().map(r -> r.compareTo(maxRetryAfter) > 0 ? maxRetryAfter : r)
+                        .orElseGet(() -> backoff.delayAfter(failed));
+                LOG.infof("%s failed (%s), retrying in %d ms", d.describe(), e.getMessage(), delay.toMillis());
+                metrics.retried(d, e.cause());
+                if (stop.await(delay.toMillis(), TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+                continue;
+            }
+            store.recordDone(d, refs);
+            metrics.delivered(d);
+            return;
+        }
+    }
+
+    @Override
+    public void close() {
+        stop.countDown();
+        thread.interrupt();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.conveyor.notifier.domain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+class RepoRefTest {
+
+    static final Set<String> GITHUB = Set.of("github.com", "ghe.example.com");
+    static final Set<String> GITLAB = Set.of("gitlab.example.com");
+
+    @Test
+    void cloneUrlsOfEveryShapeMapToTheirProviderAndPath() {
+        assertThat(RepoRef.parse("https://github.com/acme/shop.git", GITHUB, GITLAB))
+                .contains(new RepoRef(ProviderKind.GITHUB, "github.com", "acme/shop"));
+        assertThat(RepoRef.parse("git@GitHub.com:acme/shop.git", GITHUB, GITLAB))
+                .contains(new RepoRef(ProviderKind.GITHUB, "github.com", "acme/shop"));
+        assertThat(RepoRef.parse("ssh://git@ghe.example.com/acme/shop", GITHUB, GITLAB))
+                .contains(new RepoRef(ProviderKind.GITHUB, "ghe.example.com", "acme/shop"));
+        assertThat(RepoRef.parse("https://gitlab.example.com/group/sub/shop.git", GITHUB, GITLAB))
+                .contains(new RepoRef(ProviderKind.GITLAB, "gitlab.example.com", "group/sub/shop"));
+    }
+
+    @Test
+    void unknownHostsAndMalformedPathsReportNowhere() {
+        assertThat(RepoRef.parse("https://bitbucket.org/acme/shop.git", GITHUB, GITLAB)).isEmpty();
+        assertThat(RepoRef.parse("https://github.com/acme", GITHUB, GITLAB)).isEmpty();
+        assertThat(RepoRef.parse("https://github.com/acme/shop/extra", GITHUB, GITLAB)).isEmpty();
+        assertThat(RepoRef.parse("https://gitlab.example.com/group/../x", GITHUB, GITLAB)).isEmpty();
+        assertThat(RepoRef.parse("file:///srv/git/shop.git", GITHUB, GITLAB)).isEmpty();
+    }
+
+    @Test
+    void jiraKeysAreFoundInOrderAndFilteredByProject() {
+        assertThat(JiraKeys.in("SHOP-12: cart, fixes SHOP-3 and OPS-4; UTF-8", Set.of()))
+                .containsExactly("SHOP-12", "SHOP-3", "OPS-4", "UTF-8");
+        assertThat(JiraKeys.in("SHOP-12: cart, fixes SHOP-3 and OPS-4; UTF-8", Set.of("SHOP")))
+                .containsExactly("SHOP-12", "SHOP-3");
+        assertThat(JiraKeys.in("xSHOP-12 SHOP-012 SHOP-1", Set.of())).containsExactly("SHOP-1");
+    }
+}
