@@ -71,7 +71,7 @@ public final class ChartIndex {
         List<Object> versions = (List<Object>) versionsNode;
         for (Object v : versions) {
             if (v instanceof Map<?, ?> entry && version.equals(String.valueOf(entry.get("version")))) {
-                if (digestHex.equals(entry.get("digest"))) {
+                if (digestHex.equals(String.valueOf(entry.get("digest")))) {
                     return new Result(Outcome.ALREADY_PUBLISHED, existing.orElse(""));
                 }
                 throw new VersionConflict("chart " + name + " " + version + " is already in the index with digest "

@@ -28,6 +28,9 @@ public final class YamlText {
     /** Largest document edited. */
     public static final int MAX_CHARS = 512 * 1024;
 
+    /** Most nodes a document may expand to when its aliases are followed (an alias bomb expands to billions). */
+    public static final int MAX_EXPANDED_NODES = 100_000;
+
     private static final Pattern PLAIN_SAFE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/@:+-]*");
     private static final Resolver RESOLVER = new Resolver();
 
@@ -66,6 +69,10 @@ public final class YamlText {
             if (!(documents.get(0) instanceof MappingNode mapping)) {
                 throw new InvalidDocumentException(file, file + " must be a mapping at the top level");
             }
+            if (expandedSize(mapping, new int[]{0}, 0) > MAX_EXPANDED_NODES) {
+                throw new InvalidDocumentException(file, file + " expands to more than " + MAX_EXPANDED_NODES
+                        + " nodes through its aliases");
+            }
             return new YamlText(file, text, mapping);
         } catch (YAMLException e) {
             String message = e.getMessage() == null
@@ -74,6 +81,47 @@ public final class YamlText {
                             .findFirst().orElse("");
             throw new InvalidDocumentException(file, file + " is not valid YAML: " + message);
         }
+    }
+
+    /** The dotted path of the first duplicate key (the composer keeps duplicates; only construction checks). */
+    private static String duplicateKey(Node node, int depth) {
+        if (!(node instanceof MappingNode mapping) || depth > 64) {
+            return null;
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (NodeTuple tuple : mapping.getValue()) {
+            if (tuple.getKeyNode() instanceof ScalarNode key) {
+                if (!seen.add(key.getValue())) {
+                    return key.getValue();
+                }
+                String nested = duplicateKey(tuple.getValueNode(), depth + 1);
+                if (nested != null) {
+                    return key.getValue() + "." + nested;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static int expandedSize(Node node, int[] count, int depth) {
+        if (++count[0] > MAX_EXPANDED_NODES || depth > 64) {
+            return MAX_EXPANDED_NODES + 1;
+        }
+        if (node instanceof MappingNode mapping) {
+            for (NodeTuple tuple : mapping.getValue()) {
+                expandedSize(tuple.getKeyNode(), count, depth + 1);
+                if (expandedSize(tuple.getValueNode(), count, depth + 1) > MAX_EXPANDED_NODES) {
+                    return count[0];
+                }
+            }
+        } else if (node instanceof org.yaml.snakeyaml.nodes.SequenceNode sequence) {
+            for (Node item : sequence.getValue()) {
+                if (expandedSize(item, count, depth + 1) > MAX_EXPANDED_NODES) {
+                    return count[0];
+                }
+            }
+        }
+        return count[0];
     }
 
     /** The document's text. */
