@@ -69,6 +69,10 @@ public final class YamlText {
             if (!(documents.get(0) instanceof MappingNode mapping)) {
                 throw new InvalidDocumentException(file, file + " must be a mapping at the top level");
             }
+            String duplicate = duplicateKey(mapping, 0);
+            if (duplicate != null) {
+                throw new InvalidDocumentException(duplicate, file + " has the key " + duplicate + " twice");
+            }
             if (expandedSize(mapping, new int[]{0}, 0) > MAX_EXPANDED_NODES) {
                 throw new InvalidDocumentException(file, file + " expands to more than " + MAX_EXPANDED_NODES
                         + " nodes through its aliases");
