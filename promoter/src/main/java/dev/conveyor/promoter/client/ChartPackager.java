@@ -16,9 +16,6 @@ import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
-import org.apache.commons.compress.compressors.gzip.GzipParameters;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -36,6 +33,9 @@ import dev.conveyor.stage.StageException;
  * already published and an immutable repository refuse a changed one.
  */
 public final class ChartPackager {
+
+    /** Helm's engine keeps process-wide state; one package at a time (packaging takes milliseconds). */
+    private static final Object HELM = new Object();
 
     /** Fixed modification time of every packaged file: 2000-01-01T00:00:00Z. */
     static final java.util.Date FIXED_TIME = new java.util.Date(946_684_800_000L);
@@ -73,7 +73,9 @@ public final class ChartPackager {
 
         Path raw = Files.createDirectories(destination.resolve("raw"));
         try {
-            new Helm(chartDir).packageIt().withDestination(raw).call();
+            synchronized (HELM) {
+                new Helm(chartDir).packageIt().withDestination(raw).call();
+            }
         } catch (RuntimeException e) {
             throw StageException.terminal(ChartSource.Failure.CHART_INVALID, "helm package failed: " + firstLine(e
                     .getMessage()), Map.of("field", "chartPath"));
@@ -90,9 +92,6 @@ public final class ChartPackager {
 
     /** Rewrites a .tgz with fixed times and owners; returns the new file's sha256. */
     static String normalise(Path in, Path out) throws IOException {
-        GzipParameters gzip = new GzipParameters();
-        gzip.setModificationTime(0);
-        gzip.setOperatingSystem(3);
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -100,11 +99,12 @@ public final class ChartPackager {
             throw new IllegalStateException(e);
         }
         try (InputStream raw = Files.newInputStream(in);
-                TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(raw));
+                TarArchiveInputStream tar = new TarArchiveInputStream(new java.util.zip.GZIPInputStream(raw));
                 OutputStream file = Files.newOutputStream(out);
+                // The JDK writes a gzip header without time or name: the same bytes every time.
                 OutputStream hashed = new java.security.DigestOutputStream(file, sha);
-                TarArchiveOutputStream target = new TarArchiveOutputStream(new GzipCompressorOutputStream(hashed,
-                        gzip))) {
+                TarArchiveOutputStream target = new TarArchiveOutputStream(
+                        new java.util.zip.GZIPOutputStream(hashed))) {
             target.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
                 TarArchiveEntry copy = new TarArchiveEntry(entry.getName());
