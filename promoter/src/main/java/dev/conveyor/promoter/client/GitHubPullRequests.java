@@ -91,9 +91,20 @@ public final class GitHubPullRequests {
                 Failure.PULL_REQUEST_AUTH_DENIED, Failure.PULL_REQUEST_UNAVAILABLE, Failure.PULL_REQUEST_REFUSED);
     }
 
+    /** The newest pull request from {@code head} in {@code state} ({@code open}, {@code closed}, {@code all}). */
+    public Optional<String> find(RepoSlug slug, String head, String state) {
+        return find(slug, head, state, "Bearer " + token.orElseThrow(() -> StageException.terminal(
+                Failure.PULL_REQUEST_NOT_CONFIGURED, "pull-request mode needs conveyor.promoter.github.token",
+                Map.of("field", "conveyor.promoter.github.token"))));
+    }
+
     private Optional<String> findOpen(RepoSlug slug, String head, String auth) {
+        return find(slug, head, "open", auth);
+    }
+
+    private Optional<String> find(RepoSlug slug, String head, String state, String auth) {
         String query = "head=" + URLEncoder.encode(slug.owner() + ":" + head, StandardCharsets.UTF_8)
-                + "&state=open";
+                + "&state=" + state;
         HttpResponse<byte[]> response = HttpSupport.send(github(URI.create(apiUrl + "/repos/" + slug.owner() + "/"
                 + slug.name() + "/pulls?" + query), auth).GET().build(), Failure.PULL_REQUEST_UNAVAILABLE);
         if (response.statusCode() != 200) {

@@ -209,10 +209,20 @@ public final class PromotionService {
         } else {
             String head = "conveyor/" + target.environment() + "/" + target.release() + "-" + input.version();
             GitHubPullRequests.RepoSlug slug = GitHubPullRequests.slug(target.gitopsRepo());
-            GitCommitter.Committed committed = gitops.commitToOwnBranch(target.gitopsRepo(), target.branch(), head,
-                    subject, body, trailer, edit);
-            gitopsCommit = committed.commit();
-            pullRequestUrl = pullRequests.ensure(slug, head, target.branch(), subject, body + "\n\n" + trailer);
+            if (gitops.alreadyOn(target.gitopsRepo(), target.branch(), edit)) {
+                // Replayed after the pull request was merged: report the merged change and its pull request.
+                gitopsCommit = gitops.commit(target.gitopsRepo(), target.branch(), subject, body, trailer, edit)
+                        .commit();
+                pullRequestUrl = pullRequests.find(slug, head, "all").orElseThrow(() -> StageException.terminal(
+                        PromoterFailure.RELEASE_INVALID, "branch " + target.branch() + " of " + GitUrls.redact(target
+                                .gitopsRepo()) + " already holds " + target.label() + " " + input.version()
+                                + " but no pull request from " + head + " exists",
+                        Map.of("field", "mode")));
+            } else {
+                gitopsCommit = gitops.commitToOwnBranch(target.gitopsRepo(), target.branch(), head, subject, body,
+                        trailer, edit).commit();
+                pullRequestUrl = pullRequests.ensure(slug, head, target.branch(), subject, body + "\n\n" + trailer);
+            }
             LOG.infof("[promoter] %s run %s: %s proposed in %s", run.app(), run.runId(), target.label(),
                     pullRequestUrl);
         }

@@ -92,6 +92,24 @@ class PullRequestPromotionIT {
             github.verify(2, getRequestedFor(urlPathEqualTo("/repos/platform/gitops-prod/pulls"))
                     .withHeader("Authorization", equalTo("Bearer " + TOKEN)));
             assertThat(Fixtures.messages(gitops, head)).hasSize(2);
+
+            // Merged (fast-forward) and replayed: the merged commit and the same pull request are reported.
+            gitops.writer().file("releases/helm/shop/cart.yaml", Fixtures.read(gitops, head,
+                    "releases/helm/shop/cart.yaml").orElseThrow()).file("charts/cart/Chart.yaml", Fixtures.read(
+                            gitops, head, "charts/cart/Chart.yaml").orElseThrow())
+                    .file("charts/cart/values.yaml", Fixtures.read(gitops, head, "charts/cart/values.yaml")
+                            .orElseThrow())
+                    .file("charts/cart/templates/configmap.yaml", Fixtures.read(gitops, head,
+                            "charts/cart/templates/configmap.yaml").orElseThrow())
+                    .message("Merge pull request #7").commit();
+            github.stubFor(get(urlPathEqualTo("/repos/platform/gitops-prod/pulls")).inScenario("pr")
+                    .whenScenarioStateIs("opened").withQueryParam("state", equalTo("all"))
+                    .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                            .withBody("[{\"number\":7,\"state\":\"closed\",\"html_url\":\"" + PR_URL + "\"}]")));
+            ReleasePromoted merged = (ReleasePromoted) service.promote(input, null).get(1);
+            assertThat(merged.pullRequestUrl()).isEqualTo(PR_URL);
+            assertThat(merged.gitopsCommit()).isEqualTo(gitops.head("main").orElseThrow());
+            github.verify(1, postRequestedFor(urlPathEqualTo("/repos/platform/gitops-prod/pulls")));
         } finally {
             github.stop();
         }
