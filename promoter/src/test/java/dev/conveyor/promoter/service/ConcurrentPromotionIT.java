@@ -42,13 +42,17 @@ class ConcurrentPromotionIT {
             Path dir = Fixtures.tempDir("promoter-race");
             List<ManifestsValidated> inputs = new ArrayList<>();
             List<PromotionService> replicas = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger lostRaces = new java.util.concurrent.atomic.AtomicInteger();
             for (int i = 0; i < APPS; i++) {
                 String name = String.format("app-%02d", i);
                 BareRepo app = git.repos().createBare("apps/" + name);
                 String commit = Fixtures.seedApp(app, name, "v" + i);
                 inputs.add(Fixtures.validated(name, git.daemon().url(app), commit, name, "1." + i + ".0"));
                 replicas.add(Fixtures.service(dir.resolve(name), access, List.of(), List.of(Fixtures.target("all",
-                        gitopsUrl, "load", PromotionMode.AUTO)), null, 60));
+                        gitopsUrl, "load", PromotionMode.AUTO)), null, 60, d -> {
+                            lostRaces.incrementAndGet();
+                            Thread.sleep(d.toMillis());
+                        }));
             }
 
             ExecutorService pool = Executors.newFixedThreadPool(APPS);
@@ -69,6 +73,8 @@ class ConcurrentPromotionIT {
             }
             pool.shutdown();
 
+            // The pushes really raced: some were rejected and re-applied on a newer tip.
+            assertThat(lostRaces.get()).isPositive();
             List<String> messages = Fixtures.messages(gitops, "main");
             assertThat(messages).hasSize(APPS + 1);
             Set<String> runs = new HashSet<>();

@@ -115,8 +115,16 @@ final class Fixtures {
     /** A service as one replica would run it: its own mirrors and scratch space. */
     static PromotionService service(Path dir, GitAccess access, List<ChartRepositoryRule> repos,
             List<TargetRule> targets, GitHubPullRequests prs, int pushAttempts) {
+        return service(dir, access, repos, targets, prs, pushAttempts, d -> Thread.sleep(d.toMillis()));
+    }
+
+    /** As above, pausing between push rounds with {@code sleeper}. */
+    static PromotionService service(Path dir, GitAccess access, List<ChartRepositoryRule> repos,
+            List<TargetRule> targets, GitHubPullRequests prs, int pushAttempts,
+            dev.conveyor.stage.StageRunner.Sleeper sleeper) {
         RepoMirrors mirrors = new RepoMirrors(dir.resolve("mirrors"), access);
-        GitCommitter committer = committer(mirrors, access, pushAttempts);
+        GitCommitter committer = new GitCommitter(mirrors, access, "Conveyor", "conveyor@conveyor.dev",
+                pushAttempts, Duration.ofMillis(20), sleeper);
         return new PromotionService(mirrors, new ChartPackager(), committer, prs, new PromotionService.Settings(repos,
                 targets, Set.of(), "main", "charts", dir.resolve("work")), Clock.systemUTC());
     }
