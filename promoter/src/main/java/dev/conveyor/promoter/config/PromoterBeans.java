@@ -1,0 +1,101 @@
+package dev.conveyor.promoter.config;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+
+import dev.conveyor.events.v1.Stage;
+import dev.conveyor.promoter.client.ChartMuseumRepository;
+import dev.conveyor.promoter.client.ChartPackager;
+import dev.conveyor.promoter.client.ChartRepository;
+import dev.conveyor.promoter.client.GitCommitter;
+import dev.conveyor.promoter.client.GitHubPullRequests;
+import dev.conveyor.promoter.client.GitIndexChartRepository;
+import dev.conveyor.promoter.client.OciChartRepository;
+import dev.conveyor.promoter.domain.PromotionTarget;
+import dev.conveyor.promoter.domain.TargetRule;
+import dev.conveyor.promoter.domain.Targets;
+import dev.conveyor.promoter.service.ChartRepositoryRule;
+import dev.conveyor.promoter.service.PromotionService;
+import dev.conveyor.stage.StageMetrics;
+import dev.conveyor.stage.StageRunner;
+import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.GitConfig;
+import dev.conveyor.stage.git.RepoMirrors;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** Wires the plain stage classes from configuration; a bad setting fails the start with the key's name. */
+@ApplicationScoped
+public class PromoterBeans {
+
+    @Produces
+    @ApplicationScoped
+    GitAccess gitAccess(GitConfig git) {
+        return GitAccess.create(git.toCredentials());
+    }
+
+    void closeGitAccess(@Disposes GitAccess access) {
+        access.close();
+    }
+
+    @Produces
+    @ApplicationScoped
+    PromotionService promotionService(PromoterConfig config, GitAccess access) throws IOException {
+        java.nio.file.Files.createDirectories(config.mirrorDir());
+        RepoMirrors mirrors = new RepoMirrors(config.mirrorDir(), access);
+        GitCommitter committer = new GitCommitter(mirrors, access, config.committer().name(), config.committer()
+                .email(), config.pushAttempts(), config.pushJitter(), d -> Thread.sleep(d.toMillis()));
+        return new PromotionService(mirrors, new ChartPackager(), committer, new GitHubPullRequests(config.github()
+                .apiUrl(), config.github().token()), settings(config, committer), Clock.systemUTC());
+    }
+
+    /** The service's settings from configuration. */
+    public static PromotionService.Settings settings(PromoterConfig config, GitCommitter committer) {
+        List<ChartRepositoryRule> repositories = new ArrayList<>();
+        for (Map.Entry<String, PromoterConfig.ChartRepo> e : new java.util.TreeMap<>(config.chartRepositories())
+                .entrySet()) {
+            repositories.add(new ChartRepositoryRule(repository(e.getKey(), e.getValue(), committer), e.getValue()
+                    .apps().orElse(List.of()), e.getValue().charts().orElse(List.of())));
+        }
+        List<TargetRule> targets = new ArrayList<>();
+        for (Map.Entry<String, PromoterConfig.Target> e : new java.util.TreeMap<>(config.targets()).entrySet()) {
+            PromoterConfig.Target t = e.getValue();
+            String where = "conveyor.promoter.targets." + e.getKey();
+            PromotionTarget target = new PromotionTarget(t.gitopsRepo(), t.branch(), t.environment(), t.namespace(),
+                    t.release().orElse(null), Targets.mode(t.mode(), where + ".mode"), Targets.kind(t.kind(),
+                            where + ".kind"));
+            targets.add(new TargetRule(e.getKey(), target, t.apps().orElse(List.of()), t.charts().orElse(List
+                    .of())));
+        }
+        Set<String> known = new HashSet<>(config.allowedGitopsRepos().orElse(List.of()));
+        return new PromotionService.Settings(repositories, targets, known, config.defaultBranch(), config
+                .fluxV2Source(), config.workDir());
+    }
+
+    private static ChartRepository repository(String id, PromoterConfig.ChartRepo repo, GitCommitter committer) {
+        return switch (repo.type()) {
+            case "oci" -> new OciChartRepository(id, repo.url(), repo.plainHttp(), repo.username(), repo.password());
+            case "git" -> new GitIndexChartRepository(id, repo.url(), repo.gitRepo().orElseThrow(
+                    () -> new IllegalArgumentException("conveyor.promoter.chart-repositories." + id
+                            + ".git-repo is required for type git")),
+                    repo.branch(), repo.path().orElse(""), committer, Clock.systemUTC());
+            case "chartmuseum" -> new ChartMuseumRepository(id, repo.url(), repo.username(), repo.password());
+            default -> throw new IllegalArgumentException("conveyor.promoter.chart-repositories." + id
+                    + ".type must be oci, git or chartmuseum, not " + repo.type());
+        };
+    }
+
+    @Produces
+    @ApplicationScoped
+    StageRunner stageRunner(PromoterConfig config, MeterRegistry registry) {
+        return new StageRunner(Stage.PROMOTER, config.retry().backoff(), new StageMetrics(registry, Stage.PROMOTER));
+    }
+}
