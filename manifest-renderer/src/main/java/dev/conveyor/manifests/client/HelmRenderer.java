@@ -45,8 +45,8 @@ public final class HelmRenderer {
             String kubeVersion) {
     }
 
-    /** Sets {@code version} and {@code appVersion} in the chart's {@code Chart.yaml}. */
-    public static void setChartVersion(Path chartDir, String version) {
+    /** Sets {@code version} and {@code appVersion} in the chart's {@code Chart.yaml}; returns the chart's name. */
+    public static String setChartVersion(Path chartDir, String version) {
         Path chartYaml = chartDir.resolve("Chart.yaml");
         try {
             LoaderOptions options = new LoaderOptions();
@@ -63,6 +63,11 @@ public final class HelmRenderer {
             DumperOptions dump = new DumperOptions();
             dump.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
             Files.writeString(chartYaml, new Yaml(dump).dump(chart));
+            Object name = chart.get("name");
+            if (!(name instanceof String text) || text.isBlank()) {
+                throw new HelmFailure("Chart.yaml has no name", null);
+            }
+            return text;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (org.yaml.snakeyaml.error.YAMLException e) {

@@ -158,12 +158,9 @@ public final class RenderService {
                         + (config.chartPath().isEmpty() ? "the repository root" : config.chartPath() + "/")
                         + " at commit " + commit.name(), Map.of("field", "manifests.chart"));
             }
-            String chartName = config.chartPath().isEmpty()
-                    ? "chart"
-                    : config.chartPath().substring(config.chartPath().lastIndexOf('/') + 1);
-            Path chartDir = work.resolve(chartName);
+            Path chartDir = work.resolve("chart");
             files.copyTo(config.chartPath(), chartDir);
-            HelmRenderer.setChartVersion(chartDir, image.version());
+            String chartName = HelmRenderer.setChartVersion(chartDir, image.version());
             List<Path> values = new ArrayList<>();
             for (int i = 0; i < config.valuesFiles().size(); i++) {
                 String file = config.valuesFiles().get(i);
@@ -180,6 +177,11 @@ public final class RenderService {
             imageValues.put(config.imageDigestKey(), image.digest());
             values.add(HelmRenderer.writeValues(work.resolve("conveyor-image.yaml"), imageValues));
 
+            String output = helm.template(new HelmRenderer.Request(chartDir, config.releaseName(), config
+                    .namespace(), values, settings.kubernetesVersion()));
+
+            ManifestParser parser = new ManifestParser(settings.limits());
+            ManifestParser.Result parsed = parser.parse(output, chartName + "/<rendered>");
             int lintWarnings = 0;
             if (settings.lint()) {
                 LintResult lint = helm.lint(chartDir, values);
@@ -188,15 +190,12 @@ public final class RenderService {
                 if (lint.isFailed()) {
                     throw StageException.terminal(RendererFailure.LINT_FAILED, "helm lint --strict failed for "
                             + config.chartPath() + ":\n" + String.join("\n", messages.stream().filter(m -> !m
-                                    .startsWith("[INFO]")).limit(settings.maxProblemsInMessage()).toList()),
+                                    .startsWith("[INFO]")).limit(settings.maxProblemsInMessage()).map(m -> m
+                                            .replace(chartDir.toString(), config.chartPath()))
+                                    .toList()),
                             Map.of("chartPath", config.chartPath()));
                 }
             }
-            String output = helm.template(new HelmRenderer.Request(chartDir, config.releaseName(), config
-                    .namespace(), values, settings.kubernetesVersion()));
-
-            ManifestParser parser = new ManifestParser(settings.limits());
-            ManifestParser.Result parsed = parser.parse(output, chartName + "/<rendered>");
             SchemaRegistry registry = new SchemaRegistry(builtins, locations);
             List<Problem> problems = new ArrayList<>(parsed.problems());
             // CRDs the chart installs (crds/) and the repository's CRD directories give custom resources a schema.
@@ -220,9 +219,16 @@ public final class RenderService {
             }
             ValidationReport report = new Validator(registry, settings.validation()).validate(parsed.objects(),
                     problems);
-            return new Rendered(chartName, ManifestSet.of(parsed.objects()), report, lintWarnings);
+            // Namespaced objects without a namespace land in the release namespace, as `helm install` would put them.
+            List<RenderedObject> placed = parsed.objects().stream().map(o -> placed(o, registry, config.namespace()))
+                    .toList();
+            return new Rendered(chartName, ManifestSet.of(placed), report, lintWarnings);
         } catch (HelmRenderer.HelmFailure e) {
-            throw StageException.terminal(RendererFailure.TEMPLATE_ERROR, "helm could not render "
+            // Helm's own YAML pass already refuses some alias bombs; they are bombs all the same.
+            RendererFailure reason = e.getMessage().contains("excessive aliasing")
+                    ? RendererFailure.YAML_ALIAS_BOMB
+                    : RendererFailure.TEMPLATE_ERROR;
+            throw StageException.terminal(reason, "helm could not render "
                     + config.chartPath() + ": " + e.getMessage().replace(work.toString() + "/", ""),
                     Map.of("chartPath", config.chartPath()));
         } catch (ManifestInputException e) {
@@ -236,6 +242,20 @@ public final class RenderService {
         } finally {
             delete(work);
         }
+    }
+
+    private static RenderedObject placed(RenderedObject object, SchemaRegistry registry, String namespace) {
+        if (!object.namespace().isEmpty() || object.kind().isEmpty() || registry.find(object.apiVersion(), object
+                .kind()).map(r -> r.namespaced() == Boolean.FALSE).orElse(false)) {
+            return object;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode body = object.body().deepCopy();
+        com.fasterxml.jackson.databind.JsonNode metadata = body.path("metadata");
+        if (!metadata.isObject()) {
+            return object;
+        }
+        ((com.fasterxml.jackson.databind.node.ObjectNode) metadata).put("namespace", namespace);
+        return RenderedObject.of(object.source(), body);
     }
 
     private String commitManifests(Repository repo, PipelineRun run, String version, ManifestSet manifests) {
