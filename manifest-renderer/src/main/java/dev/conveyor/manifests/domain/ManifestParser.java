@@ -162,15 +162,17 @@ public final class ManifestParser {
             }
             if (node instanceof MappingNode mapping) {
                 ObjectNode object = NODES.objectNode();
+                java.util.Set<String> explicit = new java.util.HashSet<>();
                 for (NodeTuple tuple : mapping.getValue()) {
                     Node keyNode = tuple.getKeyNode();
                     if (keyNode.getTag().equals(Tag.MERGE)) {
-                        merge(object, tuple.getValueNode(), path, depth);
+                        merge(object, explicit, tuple.getValueNode(), path, depth);
                         continue;
                     }
                     String key = keyNode instanceof ScalarNode scalar ? scalar.getValue() : keyNode.toString();
                     String childPath = Validator.child(path, key);
-                    if (object.has(key)) {
+                    // A key given twice is an error; a key overriding a merged (<<) one is not.
+                    if (!explicit.add(key)) {
                         duplicates.add(new String[]{childPath, "duplicate key \"" + key + "\" (line "
                                 + (keyNode.getStartMark().getLine() + 1) + ")"});
                     }
@@ -189,13 +191,13 @@ public final class ManifestParser {
             return scalar((ScalarNode) node);
         }
 
-        private void merge(ObjectNode into, Node value, String path, int depth) {
+        private void merge(ObjectNode into, java.util.Set<String> explicit, Node value, String path, int depth) {
             List<Node> sources = value instanceof SequenceNode seq ? seq.getValue() : List.of(value);
             for (Node s : sources) {
                 JsonNode converted = convert(s, path, depth + 1);
                 if (converted.isObject()) {
                     converted.fields().forEachRemaining(e -> {
-                        if (!into.has(e.getKey())) {
+                        if (!explicit.contains(e.getKey()) && !into.has(e.getKey())) {
                             into.set(e.getKey(), e.getValue());
                         }
                     });

@@ -74,8 +74,8 @@ public record RenderedDiff(List<String> added, List<String> changed, List<String
 
     /** A unified diff of two texts with three lines of context. */
     static String unified(String fromName, String toName, String from, String to) {
-        String[] a = from.split("\n", -1);
-        String[] b = to.split("\n", -1);
+        String[] a = lines(from);
+        String[] b = lines(to);
         StringBuilder out = new StringBuilder("--- ").append(fromName).append("\n+++ ").append(toName).append('\n');
         if (a.length > MAX_LINES_TO_DIFF || b.length > MAX_LINES_TO_DIFF) {
             return out.append("@@ object too large to diff line by line (").append(a.length).append(" -> ")
@@ -98,14 +98,14 @@ public record RenderedDiff(List<String> added, List<String> changed, List<String
                 lines.add(a[i]);
                 i++;
                 j++;
-            } else if (j < b.length && (i == a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-                ops.add(new char[]{'+'});
-                lines.add(b[j]);
-                j++;
-            } else {
+            } else if (i < a.length && (j == b.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
                 ops.add(new char[]{'-'});
                 lines.add(a[i]);
                 i++;
+            } else {
+                ops.add(new char[]{'+'});
+                lines.add(b[j]);
+                j++;
             }
         }
         // Group changes into hunks with context.
@@ -154,6 +154,11 @@ public record RenderedDiff(List<String> added, List<String> changed, List<String
             k = end;
         }
         return out.toString();
+    }
+
+    private static String[] lines(String text) {
+        String body = text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+        return body.isEmpty() ? new String[0] : body.split("\n", -1);
     }
 
     /** Convenience for tests and callers holding plain maps. */
