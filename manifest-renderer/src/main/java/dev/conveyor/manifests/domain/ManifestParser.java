@@ -60,6 +60,7 @@ public final class ManifestParser {
         }
         List<RenderedObject> objects = new ArrayList<>();
         List<Problem> problems = new ArrayList<>();
+        Yaml yaml = yaml(); // one loader per call: not thread-safe, but reusable across documents
         for (String chunk : SEPARATOR.split(rendered)) {
             if (chunk.isBlank()) {
                 continue;
@@ -67,7 +68,7 @@ public final class ManifestParser {
             String source = source(chunk, defaultSource);
             Node root;
             try {
-                root = yaml().compose(new StringReader(chunk));
+                root = yaml.compose(new StringReader(chunk));
             } catch (YAMLException e) {
                 if (isAliasLimit(e)) {
                     throw new ManifestInputException(ManifestInputException.Reason.YAML_ALIAS_BOMB, source
