@@ -37,6 +37,7 @@ import dev.conveyor.manifests.domain.Problem;
 import dev.conveyor.manifests.domain.RenderedDiff;
 import dev.conveyor.manifests.domain.RenderedObject;
 import dev.conveyor.manifests.domain.RepoPaths;
+import dev.conveyor.manifests.domain.Secrets;
 import dev.conveyor.manifests.domain.ValidationReport;
 import dev.conveyor.manifests.domain.Validator;
 import dev.conveyor.manifests.domain.schema.BuiltinSchemas;
@@ -87,7 +88,15 @@ public final class RenderService {
     }
 
     /** A chart rendered and validated. */
-    record Rendered(String chartName, ManifestSet manifests, ValidationReport report, int lintWarnings) {
+    record Rendered(String chartName, List<RenderedObject> objects, ValidationReport report, int lintWarnings) {
+        ManifestSet manifests() {
+            return ManifestSet.of(objects);
+        }
+
+        /** The set with Secret values replaced by a digest, for the pull request comment. */
+        ManifestSet redacted() {
+            return ManifestSet.of(objects.stream().map(Secrets::redact).toList());
+        }
     }
 
     /** Renders, validates and (CD) commits or (CI) diffs; failures are classified {@link StageException}s. */
@@ -115,7 +124,7 @@ public final class RenderService {
             if (run.flow() == Flow.CD) {
                 manifestsCommit = commitManifests(repo, run, image.version(), rendered.manifests());
             } else {
-                diff = diffAgainstBase(repo, config, image, rendered.manifests());
+                diff = diffAgainstBase(repo, config, image, rendered.redacted());
             }
             LOG.infof("[manifest-renderer] %s run %s: %d objects valid (%s), %s", run.app(), run.runId(),
                     rendered.manifests().size(), rendered.manifests().digest(), run.flow() == Flow.CD
@@ -222,7 +231,7 @@ public final class RenderService {
             // Namespaced objects without a namespace land in the release namespace, as `helm install` would put them.
             List<RenderedObject> placed = parsed.objects().stream().map(o -> placed(o, registry, config.namespace()))
                     .toList();
-            return new Rendered(chartName, ManifestSet.of(placed), report, lintWarnings);
+            return new Rendered(chartName, placed, report, lintWarnings);
         } catch (HelmRenderer.HelmFailure e) {
             // Helm's own YAML pass already refuses some alias bombs; they are bombs all the same.
             RendererFailure reason = e.getMessage().contains("excessive aliasing")
@@ -319,7 +328,7 @@ public final class RenderService {
             try {
                 // The same image and version on both sides: the diff shows what the pull request's chart changes.
                 AppManifestConfig baseConfig = config(repo, baseCommit.get(), image.run().app());
-                baseSet = renderAt(repo, baseCommit.get(), baseConfig, image).manifests();
+                baseSet = renderAt(repo, baseCommit.get(), baseConfig, image).redacted();
             } catch (StageException e) {
                 baseSet = ManifestSet.ofFiles(Map.of());
                 note = "Base branch " + base + " could not be rendered (" + e.reason()

@@ -48,4 +48,28 @@ class ManifestSetTest {
         assertThat(ManifestSet.of(reversed).digest()).isEqualTo(set.digest()).matches("sha256:[0-9a-f]{64}");
         assertThat(ManifestSet.of(objects.subList(0, 2)).digest()).isNotEqualTo(set.digest());
     }
+
+    @Test
+    void secretValuesAreRedactedForPeopleButChangesStillShow() {
+        List<RenderedObject> one = parser.parse("""
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: db}
+                data: {password: aHVudGVyMg==}
+                stringData: {user: admin}
+                """, "t").objects();
+        List<RenderedObject> two = parser.parse("""
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: db}
+                data: {password: c2VjcmV0}
+                stringData: {user: admin}
+                """, "t").objects();
+        String first = ManifestSet.of(one.stream().map(Secrets::redact).toList()).files().get("secret-db.yaml");
+        String second = ManifestSet.of(two.stream().map(Secrets::redact).toList()).files().get("secret-db.yaml");
+        assertThat(first).doesNotContain("aHVudGVyMg==").doesNotContain("admin").containsPattern(
+                "password: <redacted sha256:[0-9a-f]{12}>");
+        assertThat(second).isNotEqualTo(first);
+        assertThat(ManifestSet.of(one).files().get("secret-db.yaml")).contains("aHVudGVyMg==");
+    }
 }
