@@ -93,7 +93,7 @@ public final class HelmRenderer {
         dump.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
         dump.setDefaultScalarStyle(DumperOptions.ScalarStyle.DOUBLE_QUOTED);
         try {
-            Files.writeString(file, new Yaml(dump).dump(root).replace("\"image\":", "image:"));
+            Files.writeString(file, new Yaml(dump).dump(root));
             return file;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -81,8 +81,6 @@ public final class SchemaGenerator {
         ENUMS.put("V1NetworkPolicySpec.policyTypes", "Ingress,Egress");
         ENUMS.put("V1HTTPGetAction.scheme", "HTTP,HTTPS");
         ENUMS.put("V1TopologySpreadConstraint.whenUnsatisfiable", "DoNotSchedule,ScheduleAnyway");
-        ENUMS.put("V1PolicyRule.verbs", null); // free-form on purpose: '*' and custom verbs are valid
-        ENUMS.remove("V1PolicyRule.verbs");
     }
 
     private SchemaGenerator() {
