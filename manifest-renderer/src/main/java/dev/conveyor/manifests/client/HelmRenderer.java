@@ -126,7 +126,7 @@ public final class HelmRenderer {
     }
 
     /** Fetches declared dependencies that are not vendored under {@code charts/} (file:// ones work offline). */
-    private static void buildDependencies(Path chartDir) {
+    static void buildDependencies(Path chartDir) {
         try {
             String chartYaml = Files.readString(chartDir.resolve("Chart.yaml"));
             if (!chartYaml.contains("dependencies:")) {
@@ -140,7 +140,12 @@ public final class HelmRenderer {
                 }
             }
             if (vendored.isEmpty()) {
-                new Helm(chartDir).dependency().build().call();
+                // With a lock file the locked versions are fetched; without one they are resolved first.
+                if (Files.exists(chartDir.resolve("Chart.lock"))) {
+                    new Helm(chartDir).dependency().build().call();
+                } else {
+                    new Helm(chartDir).dependency().update().call();
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

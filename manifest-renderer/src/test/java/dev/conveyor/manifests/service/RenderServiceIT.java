@@ -154,6 +154,41 @@ class RenderServiceIT {
     }
 
     @Test
+    void aDeclaredFileDependencyIsBuiltAndRendered() {
+        BareRepo repo = repos.createBare("dep-app");
+        String head = commitFiles(repo, Map.of("chart/Chart.yaml", """
+                apiVersion: v2
+                name: app
+                version: 0.1.0
+                icon: https://example.com/icon.png
+                dependencies:
+                  - name: lib
+                    version: 0.2.0
+                    repository: file://deps/lib
+                """, "chart/values.yaml", "image: {repository: x, tag: y, digest: z}\n",
+                "chart/deps/lib/Chart.yaml", """
+                        apiVersion: v2
+                        name: lib
+                        version: 0.2.0
+                        icon: https://example.com/icon.png
+                        """, "chart/deps/lib/templates/cm.yaml", """
+                        apiVersion: v1
+                        kind: ConfigMap
+                        metadata:
+                          name: {{ .Release.Name }}-lib
+                        data:
+                          from: lib
+                        """), "feat: dependency");
+
+        ManifestsValidated out = service().render(pushed(repo, head, "0.5.0", Flow.CD), null);
+
+        assertThat(out.objectCount()).isEqualTo(1);
+        Path clone = repo.cloneTo(tmp.resolve("clone-dep"));
+        assertThat(clone.resolve("manifests/configmap-default-dep-app-lib.yaml")).content().contains(
+                "# Source: app/charts/lib/templates/cm.yaml");
+    }
+
+    @Test
     void aChartWithACrdValidatesItsCustomResources() {
         BareRepo repo = repos.createBare("crd-app");
         String good = commitFiles(repo, TestCharts.withCrd("chart", "size: 3\nimage: {{ .Values.image.repository }}"),
