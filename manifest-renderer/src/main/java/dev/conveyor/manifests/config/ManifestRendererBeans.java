@@ -1,0 +1,80 @@
+package dev.conveyor.manifests.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+
+import dev.conveyor.events.v1.Stage;
+import dev.conveyor.manifests.client.HelmRenderer;
+import dev.conveyor.manifests.client.ManifestsCommitter;
+import dev.conveyor.manifests.client.SchemaLocations;
+import dev.conveyor.manifests.domain.ManifestParser;
+import dev.conveyor.manifests.domain.ValidationSettings;
+import dev.conveyor.manifests.domain.schema.BuiltinSchemas;
+import dev.conveyor.manifests.domain.schema.SchemaRegistry;
+import dev.conveyor.manifests.service.RenderService;
+import dev.conveyor.manifests.service.RenderSettings;
+import dev.conveyor.stage.StageMetrics;
+import dev.conveyor.stage.StageRunner;
+import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.GitConfig;
+import dev.conveyor.stage.git.RepoMirrors;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** Wires the plain stage classes from configuration. */
+@ApplicationScoped
+public class ManifestRendererBeans {
+
+    @Produces
+    @ApplicationScoped
+    GitAccess gitAccess(GitConfig git) {
+        return GitAccess.create(git.toCredentials());
+    }
+
+    void closeGitAccess(@Disposes GitAccess access) {
+        access.close();
+    }
+
+    @Produces
+    @ApplicationScoped
+    BuiltinSchemas builtinSchemas(ManifestRendererConfig config) {
+        return BuiltinSchemas.load(config.kubernetesVersion());
+    }
+
+    @Produces
+    @ApplicationScoped
+    RenderService renderService(ManifestRendererConfig config, GitAccess access, BuiltinSchemas builtins)
+            throws IOException {
+        Files.createDirectories(config.mirrorDir());
+        Files.createDirectories(config.workDir());
+        List<SchemaRegistry.SchemaLookup> locations = config.schemaLocations().orElse(List.of()).stream()
+                .map(l -> (SchemaRegistry.SchemaLookup) new SchemaLocations(l, config.kubernetesVersion(), config
+                        .strict()))
+                .toList();
+        RenderSettings settings = new RenderSettings(config.workDir(), config.kubernetesVersion(), config
+                .defaultNamespace(), config.defaultBaseBranch(), config.manifestsDir(),
+                new ValidationSettings(config
+                        .strict(), config.missingSchema(), config.apiChecks()),
+                new ManifestParser.Limits(config.maxOutputBytes(), config.maxAliases(), config.maxNodesPerDocument(),
+                        64),
+                config.lint(), config.pushAttempts(), config.maxDiffChars(), config.maxProblemsInMessage(), config
+                        .maxFileBytes(),
+                config.maxFiles(), config.committer().name(), config.committer().email());
+        return new RenderService(new RepoMirrors(config.mirrorDir(), access), new HelmRenderer(),
+                new ManifestsCommitter(access), builtins, locations, settings, Clock.systemUTC(), (url, branch,
+                        attempt) -> {
+                });
+    }
+
+    @Produces
+    @ApplicationScoped
+    StageRunner stageRunner(ManifestRendererConfig config, MeterRegistry registry) {
+        return new StageRunner(Stage.MANIFEST_RENDERER, config.retry().backoff(), new StageMetrics(registry,
+                Stage.MANIFEST_RENDERER));
+    }
+}

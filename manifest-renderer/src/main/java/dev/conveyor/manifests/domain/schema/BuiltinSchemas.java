@@ -1,0 +1,123 @@
+package dev.conveyor.manifests.domain.schema;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The Kubernetes built-in kinds, from the schema bundled in the jar
+ * ({@code dev/conveyor/manifests/schemas/kubernetes-<version>.json}, generated from the client-java-api model classes),
+ * so validation never needs the network.
+ */
+public final class BuiltinSchemas {
+
+    /** A built-in kind: its schema and whether it lives in a namespace. */
+    public record Kind(Schema.ObjectType schema, boolean namespaced) {
+    }
+
+    private final String kubernetesVersion;
+    private final Map<String, Kind> kinds;
+    private final Map<String, Schema.ObjectType> types;
+
+    private BuiltinSchemas(String kubernetesVersion, Map<String, Kind> kinds, Map<String, Schema.ObjectType> types) {
+        this.kubernetesVersion = kubernetesVersion;
+        this.kinds = kinds;
+        this.types = types;
+    }
+
+    /** Kubernetes versions with a bundled schema. */
+    public static Set<String> bundledVersions() {
+        return Set.of("1.32");
+    }
+
+    /** Loads the bundled schema of a Kubernetes version such as {@code 1.32} (or {@code v1.32.0}). */
+    public static BuiltinSchemas load(String kubernetesVersion) {
+        String minor = kubernetesVersion.replaceFirst("^v", "").replaceFirst("^(\\d+\\.\\d+)\\..*$", "$1");
+        String resource = "/dev/conveyor/manifests/schemas/kubernetes-" + minor + ".json";
+        try (InputStream in = BuiltinSchemas.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no bundled schema for Kubernetes " + kubernetesVersion
+                        + " (bundled: " + bundledVersions() + ")");
+            }
+            return fromJson(new ObjectMapper().readTree(in));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static BuiltinSchemas fromJson(JsonNode root) {
+        Map<String, Schema.ObjectType> types = new HashMap<>();
+        root.path("types").fieldNames().forEachRemaining(name -> types.put(name, new Schema.ObjectType(name)));
+        root.path("types").fields().forEachRemaining(e -> {
+            Schema.ObjectType type = types.get(e.getKey());
+            e.getValue().path("properties").fields().forEachRemaining(p -> type.properties().put(p.getKey(), spec(p
+                    .getValue().asText(), types)));
+            Set<String> required = new LinkedHashSet<>();
+            e.getValue().path("required").forEach(r -> required.add(r.asText()));
+            type.required(required);
+        });
+        Map<String, Kind> kinds = new HashMap<>();
+        root.path("kinds").fields().forEachRemaining(e -> kinds.put(e.getKey(), new Kind(types.get(e.getValue()
+                .path("type").asText()), e.getValue().path("namespaced").asBoolean())));
+        return new BuiltinSchemas(root.path("kubernetesVersion").asText(), kinds, types);
+    }
+
+    private static Schema spec(String spec, Map<String, Schema.ObjectType> types) {
+        if (spec.startsWith("[]")) {
+            return new Schema.ArrayOf(spec(spec.substring(2), types));
+        }
+        if (spec.startsWith("{}")) {
+            return new Schema.MapOf(spec(spec.substring(2), types));
+        }
+        if (spec.startsWith("#")) {
+            Schema.ObjectType type = types.get(spec.substring(1));
+            if (type == null) {
+                throw new IllegalStateException("bundled schema refers to unknown type " + spec);
+            }
+            return type;
+        }
+        if (spec.startsWith("enum:")) {
+            return new Schema.Enum(Set.of(spec.substring(5).split(",")));
+        }
+        return switch (spec) {
+            case "string" -> Schema.Scalar.STRING;
+            case "integer" -> Schema.Scalar.INTEGER;
+            case "number" -> Schema.Scalar.NUMBER;
+            case "boolean" -> Schema.Scalar.BOOLEAN;
+            case "int-or-string" -> Schema.Scalar.INT_OR_STRING;
+            case "quantity" -> Schema.Scalar.QUANTITY;
+            case "date-time" -> Schema.Scalar.DATE_TIME;
+            case "byte" -> Schema.Scalar.BYTE;
+            case "any" -> Schema.Any.INSTANCE;
+            default -> throw new IllegalStateException("bundled schema has unknown type " + spec);
+        };
+    }
+
+    /** The Kubernetes version the schema describes. */
+    public String kubernetesVersion() {
+        return kubernetesVersion;
+    }
+
+    /** The built-in kind, e.g. {@code kind("apps/v1", "Deployment")}. */
+    public Optional<Kind> kind(String apiVersion, String kind) {
+        return Optional.ofNullable(kinds.get(apiVersion + "/" + kind));
+    }
+
+    /** A named model type, e.g. {@code V1ObjectMeta}. */
+    public Schema.ObjectType type(String name) {
+        return types.get(name);
+    }
+
+    /** How many built-in kinds there are. */
+    public int kindCount() {
+        return kinds.size();
+    }
+}

@@ -1,0 +1,373 @@
+package dev.conveyor.manifests.service;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.Repository;
+import org.jboss.logging.Logger;
+
+import com.marcnuri.helm.LintResult;
+
+import dev.conveyor.events.v1.Flow;
+import dev.conveyor.events.v1.ImagePushed;
+import dev.conveyor.events.v1.ManifestsValidated;
+import dev.conveyor.events.v1.PipelineRun;
+import dev.conveyor.manifests.client.HelmRenderer;
+import dev.conveyor.manifests.client.ManifestsCommitter;
+import dev.conveyor.manifests.client.RepoFiles;
+import dev.conveyor.manifests.domain.AppManifestConfig;
+import dev.conveyor.manifests.domain.ManifestInputException;
+import dev.conveyor.manifests.domain.ManifestParser;
+import dev.conveyor.manifests.domain.ManifestSet;
+import dev.conveyor.manifests.domain.Problem;
+import dev.conveyor.manifests.domain.RenderedDiff;
+import dev.conveyor.manifests.domain.RenderedObject;
+import dev.conveyor.manifests.domain.RepoPaths;
+import dev.conveyor.manifests.domain.Secrets;
+import dev.conveyor.manifests.domain.ValidationReport;
+import dev.conveyor.manifests.domain.Validator;
+import dev.conveyor.manifests.domain.schema.BuiltinSchemas;
+import dev.conveyor.manifests.domain.schema.SchemaRegistry;
+import dev.conveyor.stage.StageException;
+import dev.conveyor.stage.config.ConveyorYaml;
+import dev.conveyor.stage.config.InvalidConfigException;
+import dev.conveyor.stage.git.GitFailure;
+import dev.conveyor.stage.git.GitUrls;
+import dev.conveyor.stage.git.RepoMirrors;
+
+/**
+ * The manifest renderer's stage logic. For an {@code ImagePushed}: fetch the app's mirror, copy the chart at the run's
+ * commit out, set its version, lint it, render it with the image's values, validate every object offline; then in CD
+ * commit the objects under {@code manifests/} (one file each) and push, re-applying on a fresh tip when the branch
+ * moved; in CI render the base branch the same way and diff. Safe to run again: unchanged manifests make no commit.
+ */
+public final class RenderService {
+
+    /** Called just before a manifests push; lets tests move the branch at the worst moment. */
+    @FunctionalInterface
+    public interface BeforePush {
+        void beforePush(String url, String branch, int attempt);
+    }
+
+    private static final Logger LOG = Logger.getLogger(RenderService.class);
+
+    private final RepoMirrors mirrors;
+    private final HelmRenderer helm;
+    private final ManifestsCommitter committer;
+    private final BuiltinSchemas builtins;
+    private final List<SchemaRegistry.SchemaLookup> locations;
+    private final RenderSettings settings;
+    private final Clock clock;
+    private final BeforePush beforePush;
+
+    public RenderService(RepoMirrors mirrors, HelmRenderer helm, ManifestsCommitter committer,
+            BuiltinSchemas builtins, List<SchemaRegistry.SchemaLookup> locations, RenderSettings settings,
+            Clock clock, BeforePush beforePush) {
+        this.mirrors = mirrors;
+        this.helm = helm;
+        this.committer = committer;
+        this.builtins = builtins;
+        this.locations = List.copyOf(locations);
+        this.settings = settings;
+        this.clock = clock;
+        this.beforePush = beforePush;
+    }
+
+    /** A chart rendered and validated. */
+    record Rendered(String chartName, List<RenderedObject> objects, ValidationReport report, int lintWarnings) {
+        ManifestSet manifests() {
+            return ManifestSet.of(objects);
+        }
+
+        /** The set with Secret values replaced by a digest, for the pull request comment. */
+        ManifestSet redacted() {
+            return ManifestSet.of(objects.stream().map(Secrets::redact).toList());
+        }
+    }
+
+    /** Renders, validates and (CD) commits or (CI) diffs; failures are classified {@link StageException}s. */
+    public ManifestsValidated render(ImagePushed image, String causationId) {
+        PipelineRun run = image.run();
+        String url = run.repoUrl();
+        ReentrantLock lock = mirrors.lock(url);
+        lock.lock();
+        try (Repository repo = mirrors.fetch(url)) {
+            ObjectId commit = resolve(repo, run.commit()).orElseThrow(() -> StageException.terminal(
+                    RendererFailure.UNKNOWN_COMMIT, "commit " + run.commit() + " is not in " + GitUrls.redact(url),
+                    Map.of("commit", run.commit())));
+            AppManifestConfig config = config(repo, commit, run.app());
+            Rendered rendered = renderAt(repo, commit, config, image);
+            if (!rendered.report().valid()) {
+                ValidationReport report = rendered.report();
+                throw StageException.terminal(RendererFailure.INVALID_MANIFESTS, report.errors().size()
+                        + " problem(s) in the rendered manifests of " + config.chartPath() + ":\n" + report.summary(
+                                settings.maxProblemsInMessage()),
+                        Map.of("problems", String.valueOf(report.errors().size()), "chartPath", config.chartPath()));
+            }
+            int warnings = rendered.report().warnings().size() + rendered.lintWarnings();
+            String manifestsCommit = null;
+            String diff = null;
+            if (run.flow() == Flow.CD) {
+                manifestsCommit = commitManifests(repo, run, image.version(), rendered.manifests());
+            } else {
+                diff = diffAgainstBase(repo, config, image, rendered.redacted());
+            }
+            LOG.infof("[manifest-renderer] %s run %s: %d objects valid (%s), %s", run.app(), run.runId(),
+                    rendered.manifests().size(), rendered.manifests().digest(), run.flow() == Flow.CD
+                            ? (manifestsCommit == null ? "manifests unchanged" : "committed " + manifestsCommit)
+                            : "diff of " + (diff == null ? 0 : diff.length()) + " characters");
+            return new ManifestsValidated(run, clock.instant(), causationId, image.version(), image.repository(),
+                    image.digest(), rendered.chartName(), config.chartPath(), manifestsCommit, rendered.manifests()
+                            .size(),
+                    rendered.manifests().digest(), diff, warnings);
+        } catch (IOException e) {
+            throw GitFailure.classify(e, url);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private AppManifestConfig config(Repository repo, ObjectId commit, String app) throws IOException {
+        try {
+            RepoFiles files = files(repo, commit);
+            ConveyorYaml yaml = files.read(ConveyorYaml.FILE_NAME).map(ConveyorYaml::parse).orElse(ConveyorYaml
+                    .empty());
+            return AppManifestConfig.from(yaml, app, settings.defaultNamespace(), settings.defaultBaseBranch());
+        } catch (RepoPaths.EscapingPath e) {
+            throw StageException.terminal(RendererFailure.CHART_PATH_ESCAPES, e.getMessage(), Map.of("field", e
+                    .field()));
+        } catch (InvalidConfigException e) {
+            throw StageException.terminal(RendererFailure.INVALID_CONFIG, e.getMessage(), Map.of("field", e.field()));
+        }
+    }
+
+    /** Copies the chart out at {@code commit}, lints, renders and validates it. */
+    Rendered renderAt(Repository repo, ObjectId commit, AppManifestConfig config, ImagePushed image)
+            throws IOException {
+        Files.createDirectories(settings.workDir());
+        Path work = Files.createTempDirectory(settings.workDir(), "render-");
+        try {
+            RepoFiles files = files(repo, commit);
+            if (files.read(join(config.chartPath(), "Chart.yaml")).isEmpty()) {
+                throw StageException.terminal(RendererFailure.CHART_NOT_FOUND, "no Chart.yaml in "
+                        + (config.chartPath().isEmpty() ? "the repository root" : config.chartPath() + "/")
+                        + " at commit " + commit.name(), Map.of("field", "manifests.chart"));
+            }
+            Path chartDir = work.resolve("chart");
+            files.copyTo(config.chartPath(), chartDir);
+            String chartName = HelmRenderer.setChartVersion(chartDir, image.version());
+            List<Path> values = new ArrayList<>();
+            for (int i = 0; i < config.valuesFiles().size(); i++) {
+                String file = config.valuesFiles().get(i);
+                String text = files.read(file).orElseThrow(() -> StageException.terminal(
+                        RendererFailure.INVALID_CONFIG, "values overlay " + file + " does not exist at the commit",
+                        Map.of("field", "manifests.values")));
+                Path copy = work.resolve("overlay-" + i + ".yaml");
+                Files.writeString(copy, text);
+                values.add(copy);
+            }
+            Map<String, String> imageValues = new LinkedHashMap<>();
+            imageValues.put(config.imageRepositoryKey(), image.repository());
+            imageValues.put(config.imageTagKey(), image.version());
+            imageValues.put(config.imageDigestKey(), image.digest());
+            values.add(HelmRenderer.writeValues(work.resolve("conveyor-image.yaml"), imageValues));
+
+            String output = helm.template(new HelmRenderer.Request(chartDir, config.releaseName(), config
+                    .namespace(), values, settings.kubernetesVersion()));
+
+            ManifestParser parser = new ManifestParser(settings.limits());
+            ManifestParser.Result parsed = parser.parse(output, chartName + "/<rendered>");
+            int lintWarnings = 0;
+            if (settings.lint()) {
+                LintResult lint = helm.lint(chartDir, values);
+                List<String> messages = lint.getMessages() == null ? List.of() : lint.getMessages();
+                lintWarnings = (int) messages.stream().filter(m -> m.startsWith("[WARNING]")).count();
+                if (lint.isFailed()) {
+                    throw StageException.terminal(RendererFailure.LINT_FAILED, "helm lint --strict failed for "
+                            + config.chartPath() + ":\n" + String.join("\n", messages.stream().filter(m -> !m
+                                    .startsWith("[INFO]")).limit(settings.maxProblemsInMessage()).map(m -> m
+                                            .replace(chartDir.toString(), config.chartPath()))
+                                    .toList()),
+                            Map.of("chartPath", config.chartPath()));
+                }
+            }
+            SchemaRegistry registry = new SchemaRegistry(builtins, locations);
+            List<Problem> problems = new ArrayList<>(parsed.problems());
+            // CRDs the chart installs (crds/) and the repository's CRD directories give custom resources a schema.
+            List<String> crdDirs = new ArrayList<>();
+            crdDirs.add(join(config.chartPath(), "crds"));
+            crdDirs.addAll(config.crdPaths());
+            for (String dir : crdDirs) {
+                for (Map.Entry<String, String> file : files.readTree(dir).entrySet()) {
+                    if (!file.getKey().endsWith(".yaml") && !file.getKey().endsWith(".yml") && !file.getKey()
+                            .endsWith(".json")) {
+                        continue;
+                    }
+                    ManifestParser.Result crds = parser.parse(file.getValue(), file.getKey());
+                    problems.addAll(crds.problems());
+                    for (RenderedObject crd : crds.objects()) {
+                        if ("CustomResourceDefinition".equals(crd.kind())) {
+                            problems.addAll(registry.addCrd(crd));
+                        }
+                    }
+                }
+            }
+            ValidationReport report = new Validator(registry, settings.validation()).validate(parsed.objects(),
+                    problems);
+            // Namespaced objects without a namespace land in the release namespace, as `helm install` would put them.
+            List<RenderedObject> placed = parsed.objects().stream().map(o -> placed(o, registry, config.namespace()))
+                    .toList();
+            return new Rendered(chartName, placed, report, lintWarnings);
+        } catch (HelmRenderer.HelmFailure e) {
+            // Helm's own YAML pass already refuses some alias bombs; they are bombs all the same.
+            RendererFailure reason = e.getMessage().contains("excessive aliasing")
+                    ? RendererFailure.YAML_ALIAS_BOMB
+                    : RendererFailure.TEMPLATE_ERROR;
+            throw StageException.terminal(reason, "helm could not render "
+                    + config.chartPath() + ": " + e.getMessage().replace(work.toString() + "/", ""),
+                    Map.of("chartPath", config.chartPath()));
+        } catch (ManifestInputException e) {
+            RendererFailure reason = e.reason() == ManifestInputException.Reason.OUTPUT_TOO_LARGE
+                    ? RendererFailure.OUTPUT_TOO_LARGE
+                    : RendererFailure.YAML_ALIAS_BOMB;
+            throw StageException.terminal(reason, e.getMessage(), Map.of("chartPath", config.chartPath()));
+        } catch (RepoFiles.UnsafeContent e) {
+            throw StageException.terminal(RendererFailure.UNSAFE_CHART, e.getMessage(), Map.of("chartPath", config
+                    .chartPath()));
+        } finally {
+            delete(work);
+        }
+    }
+
+    private static RenderedObject placed(RenderedObject object, SchemaRegistry registry, String namespace) {
+        if (!object.namespace().isEmpty() || object.kind().isEmpty() || registry.find(object.apiVersion(), object
+                .kind()).map(r -> r.namespaced() == Boolean.FALSE).orElse(false)) {
+            return object;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode body = object.body().deepCopy();
+        com.fasterxml.jackson.databind.JsonNode metadata = body.path("metadata");
+        if (!metadata.isObject()) {
+            return object;
+        }
+        ((com.fasterxml.jackson.databind.node.ObjectNode) metadata).put("namespace", namespace);
+        return RenderedObject.of(object.source(), body);
+    }
+
+    private String commitManifests(Repository repo, PipelineRun run, String version, ManifestSet manifests) {
+        String url = run.repoUrl();
+        String branch = run.branch();
+        String message = "chore(manifests): render " + version + " [skip ci]\n\nConveyor-Run: " + run.runId() + "\n";
+        Repository current = repo;
+        try {
+            for (int attempt = 1;; attempt++) {
+                ObjectId tip = resolve(current, Constants.R_HEADS + branch).orElseThrow(() -> StageException
+                        .terminal(RendererFailure.BRANCH_NOT_FOUND, "branch " + branch + " does not exist in "
+                                + GitUrls.redact(url), Map.of("branch", branch)));
+                beforePush.beforePush(url, branch, attempt);
+                PersonIdent ident = new PersonIdent(settings.committerName(), settings.committerEmail(), clock
+                        .instant(), ZoneOffset.UTC);
+                ManifestsCommitter.Result result = committer.commit(current, url, branch, tip, settings
+                        .manifestsDir(), manifests.files(), ident, message);
+                switch (result.outcome()) {
+                    case UNCHANGED :
+                        return null;
+                    case PUSHED :
+                        return result.commit().orElseThrow();
+                    case REJECTED :
+                        throw StageException.terminal(RendererFailure.MANIFESTS_PUSH_DENIED, "the remote "
+                                + GitUrls.redact(url) + " refused the manifests commit on " + branch + ": " + result
+                                        .remoteMessage().orElse("no reason given"),
+                                Map.of("branch", branch));
+                    default :
+                        LOG.warnf("[manifest-renderer] %s run %s: %s moved while pushing manifests (attempt %d of %d)",
+                                run.app(), run.runId(), branch, attempt, settings.pushAttempts());
+                        if (attempt >= settings.pushAttempts()) {
+                            throw StageException.transientFailure(RendererFailure.MANIFESTS_PUSH_RACE, "branch "
+                                    + branch + " kept moving; the manifests push lost " + attempt + " times", null);
+                        }
+                        // Fetch the new tip and re-apply the same files on top of it.
+                        if (current != repo) {
+                            current.close();
+                        }
+                        current = mirrors.fetch(url);
+                }
+            }
+        } catch (IOException e) {
+            throw GitFailure.classify(e, url);
+        } finally {
+            if (current != repo) {
+                current.close();
+            }
+        }
+    }
+
+    private String diffAgainstBase(Repository repo, AppManifestConfig config, ImagePushed image, ManifestSet head)
+            throws IOException {
+        String base = config.baseBranch();
+        var baseCommit = resolve(repo, Constants.R_HEADS + base);
+        ManifestSet baseSet;
+        String note = "";
+        if (baseCommit.isEmpty()) {
+            baseSet = ManifestSet.ofFiles(Map.of());
+            note = "Base branch " + base + " not found: every object is shown as added.\n";
+        } else {
+            try {
+                // The same image and version on both sides: the diff shows what the pull request's chart changes.
+                AppManifestConfig baseConfig = config(repo, baseCommit.get(), image.run().app());
+                baseSet = renderAt(repo, baseCommit.get(), baseConfig, image).redacted();
+            } catch (StageException e) {
+                baseSet = ManifestSet.ofFiles(Map.of());
+                note = "Base branch " + base + " could not be rendered (" + e.reason()
+                        + "): every object is shown as added.\n";
+            }
+        }
+        RenderedDiff diff = RenderedDiff.between(baseSet, head, Math.max(0, settings.maxDiffChars() - note
+                .length()));
+        return note + diff.text();
+    }
+
+    private java.util.Optional<ObjectId> resolve(Repository repo, String revision) throws IOException {
+        try {
+            return java.util.Optional.ofNullable(repo.resolve(revision + "^{commit}"));
+        } catch (org.eclipse.jgit.errors.MissingObjectException | org.eclipse.jgit.errors.RevisionSyntaxException
+                | org.eclipse.jgit.errors.IncorrectObjectTypeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    private RepoFiles files(Repository repo, ObjectId commit) throws IOException {
+        return new RepoFiles(repo, commit, settings.maxFileBytes(), settings.maxFiles());
+    }
+
+    private static String join(String dir, String name) {
+        return dir.isEmpty() ? name : dir + "/" + name;
+    }
+
+    private static void delete(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warnf("cannot delete work directory %s: %s", dir, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,319 @@
+package dev.conveyor.manifests.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.conveyor.events.v1.Flow;
+import dev.conveyor.events.v1.ImagePushed;
+import dev.conveyor.events.v1.ManifestsValidated;
+import dev.conveyor.events.v1.PipelineRun;
+import dev.conveyor.manifests.client.HelmRenderer;
+import dev.conveyor.manifests.client.ManifestsCommitter;
+import dev.conveyor.manifests.domain.ManifestParser;
+import dev.conveyor.manifests.domain.ValidationSettings;
+import dev.conveyor.manifests.domain.schema.BuiltinSchemas;
+import dev.conveyor.stage.StageException;
+import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.GitCredentials;
+import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.testkit.git.BareRepo;
+import dev.conveyor.testkit.git.GitDaemonServer;
+import dev.conveyor.testkit.git.GitRepos;
+
+/** The render service against real charts, real Helm and a real git daemon: CD commits, CI diffs, bad input. */
+class RenderServiceIT {
+
+    static final String DIGEST = "sha256:" + "c0ffee".repeat(10) + "abcd";
+    static final BuiltinSchemas BUILTINS = BuiltinSchemas.load("1.32");
+
+    static GitRepos repos;
+    static GitDaemonServer daemon;
+    static GitAccess access;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void start() {
+        repos = new GitRepos();
+        daemon = GitDaemonServer.start(repos.root());
+        access = GitAccess.create(GitCredentials.none());
+    }
+
+    @AfterAll
+    static void stop() {
+        access.close();
+        daemon.close();
+        repos.close();
+    }
+
+    RenderService service(int maxOutputBytes, RenderService.BeforePush hook) {
+        RenderSettings settings = new RenderSettings(tmp.resolve("work"), "1.32", "default", "main", "manifests",
+                ValidationSettings.strictDefaults(), new ManifestParser.Limits(maxOutputBytes, 50, 100_000, 64), true,
+                3, 20_000, 50, 1024 * 1024, 1000, "Conveyor", "conveyor@conveyor.dev");
+        return new RenderService(new RepoMirrors(tmp.resolve("mirrors"), access), new HelmRenderer(),
+                new ManifestsCommitter(access), BUILTINS, List.of(), settings, Clock.systemUTC(), hook);
+    }
+
+    RenderService service() {
+        return service(1024 * 1024, (u, b, a) -> {
+        });
+    }
+
+    static ImagePushed pushed(BareRepo repo, String commit, String version, Flow flow) {
+        PipelineRun run = flow == Flow.CD
+                ? PipelineRun.start(repo.name(), daemon.url(repo), commit, "main", null, Flow.CD)
+                : PipelineRun.start(repo.name(), daemon.url(repo), commit, "feature", 7, Flow.CI);
+        return new ImagePushed(run, Instant.now(), null, version, "registry.example.com/team/" + repo.name(),
+                List.of(version), DIGEST, 1234);
+    }
+
+    static String commitFiles(BareRepo repo, Map<String, String> files, String message) {
+        var writer = repo.writer().message(message);
+        files.forEach(writer::file);
+        return writer.commit();
+    }
+
+    @Test
+    void helmCreateChartIsRenderedValidatedAndCommittedOnceEvenWhenReplayed() throws Exception {
+        BareRepo repo = repos.createBare("create-app");
+        String head = commitFiles(repo, TestCharts.helmCreate("create-app", "chart"), "feat: chart");
+        ImagePushed image = pushed(repo, head, "1.4.0", Flow.CD);
+
+        ManifestsValidated out = service().render(image, "cause-1");
+
+        assertThat(out.chartName()).isEqualTo("create-app");
+        assertThat(out.chartPath()).isEqualTo("chart");
+        assertThat(out.objectCount()).isEqualTo(3);
+        assertThat(out.renderedDigest()).startsWith("sha256:");
+        assertThat(out.manifestsCommit()).isNotNull();
+        assertThat(out.diff()).isNull();
+        Path clone = repo.cloneTo(tmp.resolve("clone"));
+        try (Stream<Path> files = Files.list(clone.resolve("manifests"))) {
+            assertThat(files.map(p -> p.getFileName().toString()).sorted()).containsExactly(
+                    "deployment-default-create-app.yaml", "service-default-create-app.yaml",
+                    "serviceaccount-default-create-app.yaml");
+        }
+        String deployment = Files.readString(clone.resolve("manifests/deployment-default-create-app.yaml"));
+        assertThat(deployment).contains("# Source: create-app/templates/deployment.yaml")
+                .contains("image: registry.example.com/team/create-app:1.4.0")
+                .contains("helm.sh/chart: create-app-1.4.0").contains("app.kubernetes.io/version: 1.4.0");
+        try (Git git = Git.open(clone.toFile())) {
+            RevCommit last = git.log().setMaxCount(1).call().iterator().next();
+            assertThat(last.name()).isEqualTo(out.manifestsCommit());
+            assertThat(last.getShortMessage()).isEqualTo("chore(manifests): render 1.4.0 [skip ci]");
+            assertThat(last.getFullMessage()).contains("Conveyor-Run: " + image.run().runId());
+            assertThat(last.getParent(0).name()).isEqualTo(head);
+        }
+
+        int commits = repo.commits().size();
+        ManifestsValidated replay = service().render(image, "cause-1");
+        assertThat(replay.manifestsCommit()).isNull();
+        assertThat(replay.renderedDigest()).isEqualTo(out.renderedDigest());
+        assertThat(repo.commits()).hasSize(commits);
+    }
+
+    @Test
+    void aChartWithASubchartRendersBoth() {
+        BareRepo repo = repos.createBare("sub-app");
+        String head = commitFiles(repo, TestCharts.withSubchart("deploy/shop"), "feat: chart");
+        repo.writer().file(".conveyor.yaml", """
+                manifests:
+                  chart: deploy/shop
+                  namespace: shop
+                """).message("chore: config").commit();
+        head = repo.head("main").orElseThrow();
+
+        ManifestsValidated out = service().render(pushed(repo, head, "2.0.0", Flow.CD), null);
+
+        assertThat(out.chartName()).isEqualTo("shop");
+        assertThat(out.objectCount()).isEqualTo(3);
+        Path clone = repo.cloneTo(tmp.resolve("clone-sub"));
+        assertThat(clone.resolve("manifests/deployment-shop-sub-app-shop.yaml")).content().contains(
+                "image: registry.example.com/team/sub-app@" + DIGEST);
+        assertThat(clone.resolve("manifests/statefulset-shop-sub-app-cache.yaml")).content().contains("replicas: 2")
+                .contains("# Source: shop/charts/cache/templates/statefulset.yaml");
+        assertThat(clone.resolve("manifests/service-shop-sub-app-cache.yaml")).exists();
+    }
+
+    @Test
+    void aDeclaredFileDependencyIsBuiltAndRendered() {
+        BareRepo repo = repos.createBare("dep-app");
+        String head = commitFiles(repo, Map.of("chart/Chart.yaml", """
+                apiVersion: v2
+                name: app
+                version: 0.1.0
+                icon: https://example.com/icon.png
+                dependencies:
+                  - name: lib
+                    version: 0.2.0
+                    repository: file://deps/lib
+                """, "chart/values.yaml", "image: {repository: x, tag: y, digest: z}\n",
+                "chart/deps/lib/Chart.yaml", """
+                        apiVersion: v2
+                        name: lib
+                        version: 0.2.0
+                        icon: https://example.com/icon.png
+                        """, "chart/deps/lib/templates/cm.yaml", """
+                        apiVersion: v1
+                        kind: ConfigMap
+                        metadata:
+                          name: {{ .Release.Name }}-lib
+                        data:
+                          from: lib
+                        """), "feat: dependency");
+
+        ManifestsValidated out = service().render(pushed(repo, head, "0.5.0", Flow.CD), null);
+
+        assertThat(out.objectCount()).isEqualTo(1);
+        Path clone = repo.cloneTo(tmp.resolve("clone-dep"));
+        assertThat(clone.resolve("manifests/configmap-default-dep-app-lib.yaml")).content().contains(
+                "# Source: app/charts/lib/templates/cm.yaml");
+    }
+
+    @Test
+    void aChartWithACrdValidatesItsCustomResources() {
+        BareRepo repo = repos.createBare("crd-app");
+        String good = commitFiles(repo, TestCharts.withCrd("chart", "size: 3\nimage: {{ .Values.image.repository }}"),
+                "feat: widgets");
+        ManifestsValidated out = service().render(pushed(repo, good, "0.3.0", Flow.CD), null);
+        assertThat(out.objectCount()).isEqualTo(1);
+
+        String bad = commitFiles(repo, TestCharts.withCrd("chart", "size: three\ncolour: red"), "fix: widgets");
+        int commits = repo.commits().size();
+        assertThatThrownBy(() -> service().render(pushed(repo, bad, "0.3.1", Flow.CD), null))
+                .isInstanceOfSatisfying(StageException.class, e -> {
+                    assertThat(e.reason()).isEqualTo("INVALID_MANIFESTS");
+                    assertThat(e.getMessage()).contains("2 problem(s)")
+                            .contains(
+                                    "widgets/templates/widget.yaml: Widget crd-app: spec.size: expected integer, got string")
+                            .contains(
+                                    "widgets/templates/widget.yaml: Widget crd-app: spec.colour: unknown field \"colour\"");
+                });
+        assertThat(repo.commits()).hasSize(commits);
+    }
+
+    @Test
+    void aPushRaceIsRebasedOntoTheNewTip() {
+        BareRepo repo = repos.createBare("race-app");
+        String head = commitFiles(repo, TestCharts.helmCreate("race-app", "chart"), "feat: chart");
+        AtomicInteger pushes = new AtomicInteger();
+        RenderService racing = service(1024 * 1024, (url, branch, attempt) -> {
+            if (attempt == 1) {
+                pushes.incrementAndGet();
+                repo.writer().file("README.md", "someone else").message("docs: meanwhile").commit();
+            }
+        });
+
+        ManifestsValidated out = racing.render(pushed(repo, head, "1.0.0", Flow.CD), null);
+
+        assertThat(pushes).hasValue(1);
+        List<BareRepo.Commit> commits = repo.commits();
+        assertThat(commits.get(0).id()).isEqualTo(out.manifestsCommit());
+        assertThat(commits.get(1).shortMessage()).isEqualTo("docs: meanwhile");
+        Path clone = repo.cloneTo(tmp.resolve("clone-race"));
+        assertThat(clone.resolve("README.md")).hasContent("someone else");
+        assertThat(clone.resolve("manifests/deployment-race-app-race-app.yaml")).doesNotExist();
+        assertThat(clone.resolve("manifests/deployment-default-race-app.yaml")).exists();
+    }
+
+    @Test
+    void aPullRequestGetsADiffNamingExactlyTheChangedObjects() {
+        BareRepo repo = repos.createBare("pr-app");
+        commitFiles(repo, TestCharts.withSubchart("chart"), "feat: chart");
+        Map<String, String> changed = new java.util.LinkedHashMap<>(TestCharts.withSubchart("chart"));
+        changed.put("chart/values.yaml", changed.get("chart/values.yaml").replace("replicaCount: 1",
+                "replicaCount: 3"));
+        changed.put("chart/templates/configmap.yaml", """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: {{ .Release.Name }}-settings
+                data:
+                  mode: fast
+                """);
+        var writer = repo.writer().branch("feature").message("feat: scale");
+        changed.forEach(writer::file);
+        writer.delete("chart/charts/cache/templates/service.yaml");
+        String prHead = writer.commit();
+
+        ManifestsValidated out = service().render(pushed(repo, prHead, "1.1.0-pr.7", Flow.CI), null);
+
+        assertThat(out.manifestsCommit()).isNull();
+        assertThat(out.diff()).startsWith("Rendered manifests: 1 added, 1 changed, 1 removed")
+                .contains("+ added configmap-default-pr-app-settings.yaml")
+                .contains("- removed service-default-pr-app-cache.yaml")
+                .contains("--- a/deployment-default-pr-app-shop.yaml").contains("-  replicas: 1")
+                .contains("+  replicas: 3")
+                .doesNotContain("statefulset");
+        assertThat(repo.head("feature")).contains(prHead);
+        assertThat(repo.commits()).hasSize(1);
+    }
+
+    @Test
+    void badInputFailsClearlyAndCommitsNothing() throws IOException {
+        BareRepo repo = repos.createBare("bad-app");
+        Map<String, String> chart = new java.util.LinkedHashMap<>(TestCharts.withSubchart("chart"));
+        chart.put("chart/templates/broken.yaml", "{{ .Values.nope.deeper }}\n");
+        String broken = commitFiles(repo, chart, "feat: broken");
+        expectFailure(service(), pushed(repo, broken, "1.0.0", Flow.CD), "TEMPLATE_ERROR", "nil pointer evaluating");
+
+        String bomb = repo.writer().delete("chart/templates/broken.yaml").file("chart/templates/bomb.yaml", """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: bomb
+                data:
+                  a: &a ["x","x","x","x","x","x","x","x","x"]
+                  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+                  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+                  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+                  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+                  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+                  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+                """).message("feat: bomb").commit();
+        expectFailure(service(), pushed(repo, bomb, "1.0.1", Flow.CD), "YAML_ALIAS_BOMB",
+                "shop/templates/bomb.yaml");
+
+        String fine = repo.writer().delete("chart/templates/bomb.yaml").message("fix: no bomb").commit();
+        expectFailure(service(200, (u, b, a) -> {
+        }), pushed(repo, fine, "1.0.2", Flow.CD), "OUTPUT_TOO_LARGE", "larger than 200 bytes");
+
+        repo.writer().file(".conveyor.yaml", "manifests:\n  chart: ../../etc\n").message("chore: escape").commit();
+        expectFailure(service(), pushed(repo, repo.head("main").orElseThrow(), "1.0.3", Flow.CD),
+                "CHART_PATH_ESCAPES", "manifests.chart escapes the repository");
+
+        repo.writer().file(".conveyor.yaml", "manifests:\n  chart: nowhere\n").message("chore: move").commit();
+        expectFailure(service(), pushed(repo, repo.head("main").orElseThrow(), "1.0.4", Flow.CD), "CHART_NOT_FOUND",
+                "no Chart.yaml in nowhere/");
+
+        assertThat(repo.commits()).noneMatch(c -> c.shortMessage().startsWith("chore(manifests)"));
+        try (Stream<Path> left = Files.list(tmp.resolve("work"))) {
+            assertThat(left).as("work directories are removed on every path").isEmpty();
+        }
+    }
+
+    private static void expectFailure(RenderService service, ImagePushed image, String reason, String message) {
+        assertThatThrownBy(() -> service.render(image, null)).isInstanceOfSatisfying(StageException.class, e -> {
+            assertThat(e.reason()).as(e.getMessage()).isEqualTo(reason);
+            assertThat(e.getMessage()).contains(message);
+        });
+    }
+}
