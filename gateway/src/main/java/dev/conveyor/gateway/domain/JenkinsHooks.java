@@ -66,11 +66,12 @@ public final class JenkinsHooks {
         }
         String result = text(hook, "result", true, errors);
         boolean success = false;
+        boolean failure = false;
         if (result != null) {
             String upper = result.toUpperCase(Locale.ROOT);
-            if (upper.equals("SUCCESS")) {
-                success = true;
-            } else if (!upper.equals("FAILURE")) {
+            success = upper.equals("SUCCESS");
+            failure = upper.equals("FAILURE");
+            if (!success && !failure) {
                 errors.add(new FieldError("result", "must be SUCCESS or FAILURE"));
             }
         }
@@ -104,7 +105,7 @@ public final class JenkinsHooks {
         String reason = null;
         if (success) {
             artifact = artifact(hook, errors);
-        } else if (result != null) {
+        } else if (failure) {
             failedStep = text(hook, "failedStep", true, errors);
             reason = text(hook, "reason", false, errors);
             if (reason == null && failedStep != null) {

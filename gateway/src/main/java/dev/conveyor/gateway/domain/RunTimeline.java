@@ -3,6 +3,7 @@ package dev.conveyor.gateway.domain;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -136,13 +137,14 @@ public final class RunTimeline {
 
     private void finish(Step step, ConveyorEvent event, int eventAttempt) {
         StepState state = steps.get(step);
+        state.attempts.add(eventAttempt);
         if (eventAttempt < state.attempt) {
             return; // a late event of an attempt that was replayed since
         }
-        state.attempt = eventAttempt;
-        if (state.runs == 0) {
-            state.runs = 1;
+        if (eventAttempt > state.attempt) {
+            state.startedAt = null; // the previous attempt's start; this attempt's input is still to be read
         }
+        state.attempt = eventAttempt;
         Status status = Status.SUCCEEDED;
         String detail;
         if (event instanceof BuildSucceeded build) {
@@ -193,6 +195,7 @@ public final class RunTimeline {
             return;
         }
         StepState state = steps.get(next.get());
+        state.attempts.add(eventAttempt);
         if (eventAttempt < state.attempt) {
             return;
         }
@@ -201,7 +204,6 @@ public final class RunTimeline {
         }
         if (state.status == Status.PENDING) {
             state.status = Status.RUNNING;
-            state.runs++;
         }
     }
 
@@ -298,20 +300,25 @@ public final class RunTimeline {
             Long duration = s.startedAt != null && s.finishedAt != null
                     ? Duration.between(s.startedAt, s.finishedAt).toMillis()
                     : null;
-            stepViews.add(new StepView(step.id(), status, s.attempt, s.runs, s.startedAt, s.finishedAt, duration,
-                    s.detail));
+            stepViews.add(
+                    new StepView(step.id(), status, s.attempt, s.attempts.size(), s.startedAt, s.finishedAt, duration,
+                            s.detail));
         }
         Status status = failed
                 ? Status.FAILED
                 : steps.get(last).status == Status.SUCCEEDED && r != null ? Status.SUCCEEDED : Status.RUNNING;
+        // Sorted, not in reading order: topics are read in no fixed order, and a rebuilt model must be equal.
         List<EventView> eventViews = withEvents
-                ? events.values().stream().map(RunTimeline::eventView).toList()
+                ? events.values().stream().map(RunTimeline::eventView)
+                        .sorted(Comparator.comparing(EventView::occurredAt).thenComparing(EventView::id)).toList()
                 : List.of();
+        List<Link> linkViews = links.values().stream()
+                .sorted(Comparator.comparing(Link::rel).thenComparing(Link::text)).toList();
         long duration = startedAt == null ? 0 : Duration.between(startedAt, updatedAt).toMillis();
         return new RunView(runId, r == null ? null : r.app(), r == null ? null : r.repoUrl(),
                 r == null ? null : r.commit(), r == null ? null : r.branch(), r == null ? null : r.pullRequest(), flow,
                 attempt, status, startedAt, updatedAt, duration, List.copyOf(stepViews),
-                List.copyOf(links.values()), eventViews);
+                linkViews, eventViews);
     }
 
     /** How one event is shown. */
@@ -345,7 +352,7 @@ public final class RunTimeline {
     private static final class StepState {
         Status status = Status.PENDING;
         int attempt = 1;
-        int runs;
+        final java.util.Set<Integer> attempts = new java.util.TreeSet<>();
         Instant startedAt;
         Instant finishedAt;
         String detail;
