@@ -107,8 +107,12 @@ public final class EventLogReader implements AutoCloseable {
                         endAtStart = c.endOffsets(assigned);
                     }
                 }
-                for (ConsumerRecord<String, byte[]> record : c.poll(pollTimeout)) {
-                    decode(record);
+                if (assigned.isEmpty()) {
+                    pause(); // no topic exists yet: nothing to poll
+                } else {
+                    for (ConsumerRecord<String, byte[]> record : c.poll(pollTimeout)) {
+                        decode(record);
+                    }
                 }
                 if (!caughtUp && endAtStart != null && reached(c, endAtStart)) {
                     caughtUp = true;
@@ -122,6 +126,15 @@ public final class EventLogReader implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.error("the run read model stopped reading the event log", e);
+        }
+    }
+
+    private void pause() {
+        try {
+            Thread.sleep(pollTimeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
         }
     }
 
