@@ -237,6 +237,19 @@ class RunsIT {
 
     @Test
     @Order(5)
+    void anUnreadableRecordIsSkippedAndTheLogReadOn() {
+        RunEvents run = RunEvents.cd("runs-poison", 5, T0.plusSeconds(240));
+        companion.produce(String.class, byte[].class).fromRecords(new ProducerRecord<>(
+                run.version().eventType().topic(), "runs-poison", "{\"not\": \"an event\"}".getBytes(
+                        StandardCharsets.UTF_8)))
+                .awaitCompletion(Duration.ofSeconds(30));
+        publish(List.of(run.build(), run.version()));
+
+        awaitRun(run.run().runId(), "RUNNING").body("steps[2].status", equalTo("RUNNING"));
+    }
+
+    @Test
+    @Order(6)
     void theReadModelRebuiltFromTheLogAfterARestartEqualsTheRunningOne() {
         RunReadModel rebuilt = new RunReadModel();
         try (EventLogReader reader = new EventLogReader(bootstrapServers, Map.of(), Duration.ofMillis(100),
