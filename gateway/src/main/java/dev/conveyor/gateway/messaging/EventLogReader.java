@@ -1,0 +1,211 @@
+package dev.conveyor.gateway.messaging;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.jboss.logging.Logger;
+
+import dev.conveyor.events.kafka.ConveyorEventDeserializer;
+import dev.conveyor.events.v1.CloudEventAttributes;
+import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.EventType;
+import dev.conveyor.gateway.domain.RecordedEvent;
+import dev.conveyor.gateway.domain.Step;
+
+/**
+ * Reads every Conveyor topic from the beginning, for as long as the gateway runs, and hands each event to the read
+ * model.
+ *
+ * <p>
+ * Unlike a stage, the read model owns no offsets: it assigns itself every partition (no consumer group, nothing
+ * committed) and seeks to the beginning on start, so a restarted gateway folds the whole log again and arrives at the
+ * same timelines. Topics that do not exist yet are looked for again every {@code topic-refresh}. A record it cannot
+ * read is logged and skipped: the stage that consumes the topic dead-letters it; the read model only observes.
+ */
+public final class EventLogReader implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(EventLogReader.class);
+
+    private final Map<String, Object> kafka;
+    private final Duration pollTimeout;
+    private final Duration topicRefresh;
+    private final Consumer<RecordedEvent> sink;
+    private final Runnable onCaughtUp;
+    private final ConveyorEventDeserializer deserializer = new ConveyorEventDeserializer();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile KafkaConsumer<String, byte[]> consumer;
+
+    /**
+     * @param bootstrapServers the brokers
+     * @param extra further consumer properties (security settings)
+     * @param pollTimeout how long one poll waits
+     * @param topicRefresh how often missing topics and new partitions are looked for
+     * @param sink receives every readable event, in log order per partition
+     * @param onCaughtUp called once, when every partition has been read up to where it ended at start
+     */
+    public EventLogReader(String bootstrapServers, Map<String, Object> extra, Duration pollTimeout,
+            Duration topicRefresh, Consumer<RecordedEvent> sink, Runnable onCaughtUp) {
+        Map<String, Object> props = new HashMap<>(extra);
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "conveyor-gateway-read-model");
+        this.kafka = Map.copyOf(props);
+        this.pollTimeout = pollTimeout;
+        this.topicRefresh = topicRefresh;
+        this.sink = sink;
+        this.onCaughtUp = onCaughtUp;
+        this.thread = new Thread(this::loop, "conveyor-gateway-read-model");
+        this.thread.setDaemon(true);
+    }
+
+    /** Every topic the read model folds. */
+    public static List<String> topics() {
+        List<String> topics = new ArrayList<>();
+        for (EventType type : EventType.values()) {
+            topics.add(type.topic());
+        }
+        return topics;
+    }
+
+    public EventLogReader start() {
+        thread.start();
+        return this;
+    }
+
+    private void loop() {
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(kafka, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer = c;
+            Set<TopicPartition> assigned = new HashSet<>();
+            Map<TopicPartition, Long> endAtStart = null;
+            long nextRefresh = 0;
+            boolean caughtUp = false;
+            while (running) {
+                if (System.nanoTime() >= nextRefresh) {
+                    refresh(c, assigned);
+                    nextRefresh = System.nanoTime() + topicRefresh.toNanos();
+                    if (endAtStart == null) {
+                        endAtStart = c.endOffsets(assigned);
+                    }
+                }
+                if (assigned.isEmpty()) {
+                    pause(); // no topic exists yet: nothing to poll
+                } else {
+                    for (ConsumerRecord<String, byte[]> record : c.poll(pollTimeout)) {
+                        decode(record);
+                    }
+                }
+                if (!caughtUp && endAtStart != null && reached(c, endAtStart)) {
+                    caughtUp = true;
+                    LOG.infof("read model caught up with the event log (%d partitions)", endAtStart.size());
+                    onCaughtUp.run();
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            LOG.error("the run read model stopped reading the event log", e);
+        }
+    }
+
+    private void pause() {
+        try {
+            Thread.sleep(pollTimeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    private void refresh(KafkaConsumer<String, byte[]> c, Set<TopicPartition> assigned) {
+        List<TopicPartition> added = new ArrayList<>();
+        for (String topic : topics()) {
+            List<PartitionInfo> partitions;
+            try {
+                partitions = c.partitionsFor(topic, Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                LOG.debugf("topic %s not readable yet: %s", topic, e.getMessage());
+                continue;
+            }
+            for (PartitionInfo p : partitions == null ? List.<PartitionInfo>of() : partitions) {
+                TopicPartition tp = new TopicPartition(p.topic(), p.partition());
+                if (assigned.add(tp)) {
+                    added.add(tp);
+                }
+            }
+        }
+        if (!added.isEmpty()) {
+            c.assign(assigned);
+            c.seekToBeginning(added);
+        }
+    }
+
+    private static boolean reached(KafkaConsumer<String, byte[]> c, Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+            if (c.position(e.getKey()) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void decode(ConsumerRecord<String, byte[]> record) {
+        ConveyorEvent event;
+        try {
+            event = deserializer.deserialize(record.topic(), record.headers(), record.value());
+        } catch (RuntimeException e) {
+            LOG.warnf("skipping unreadable record %s-%d@%d: %s", record.topic(), record.partition(), record.offset(),
+                    e.getMessage());
+            return;
+        }
+        if (event == null) {
+            return;
+        }
+        String id = header(record.headers(), "ce_id");
+        String source = header(record.headers(), "ce_source");
+        if (source == null) {
+            source = Step.producerOf(event).map(s -> s.stage().source()).orElse("");
+        }
+        sink.accept(new RecordedEvent(id != null ? id : CloudEventAttributes.idOf(event), source, event));
+    }
+
+    private static String header(Headers headers, String key) {
+        Header h = headers.lastHeader(key);
+        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        KafkaConsumer<String, byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.conveyor.gateway.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import dev.conveyor.events.v1.CloudEventAttributes;
+import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.Flow;
+import dev.conveyor.events.v1.RepoSynced;
+import dev.conveyor.events.v1.SyncSummary;
+import dev.conveyor.gateway.domain.RecordedEvent;
+import dev.conveyor.gateway.domain.Views.RunUpdate;
+import dev.conveyor.gateway.domain.Views.Status;
+import dev.conveyor.gateway.support.RunEvents;
+
+class RunReadModelTest {
+
+    static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+
+    static RecordedEvent recorded(ConveyorEvent event) {
+        return new RecordedEvent(CloudEventAttributes.idOf(event), RunEvents.sourceOf(event), event);
+    }
+
+    @Test
+    void aSyncedRevisionMovesEveryRunItDeliveredAndDuplicatesChangeNothing() {
+        RunReadModel model = new RunReadModel();
+        RunEvents first = RunEvents.cd("shop", 1, T0);
+        RunEvents second = RunEvents.cd("shop", 2, T0.plusSeconds(5));
+        first.all().subList(0, 6).forEach(e -> model.apply(recorded(e)));
+        second.all().subList(0, 6).forEach(e -> model.apply(recorded(e)));
+        RepoSynced both = new RepoSynced(second.run(), T0.plusSeconds(40), null, "https://git.example.com/org/flux",
+                "f".repeat(40), List.of(first.run().runId(), second.run().runId(), "r-unknownunknownunknown1"),
+                new SyncSummary(0, 2, 0, 0));
+        List<RunUpdate> updates = new ArrayList<>();
+        model.streamAll().subscribe().with(updates::add);
+
+        assertThat(model.apply(recorded(both))).isTrue();
+        assertThat(model.apply(recorded(both))).isFalse();
+
+        assertThat(updates).extracting(u -> u.run().runId()).containsExactlyInAnyOrder(first.run().runId(),
+                second.run().runId());
+        for (RunEvents run : List.of(first, second)) {
+            assertThat(model.get(run.run().runId()).orElseThrow().steps().get(5).detail())
+                    .startsWith("synced ffffffffffff");
+        }
+        assertThat(model.get("r-unknownunknownunknown1")).isEmpty();
+        assertThat(model.list(Optional.of("shop"), Optional.of(Status.RUNNING), Optional.of(Flow.CD), 10))
+                .extracting(v -> v.runId()).containsExactly(second.run().runId(), first.run().runId());
+        assertThat(model.runIdsOf("shop", T0.plusSeconds(1), T0.plusSeconds(60)))
+                .containsExactly(second.run().runId());
+    }
+}
