@@ -149,9 +149,13 @@ public final class KubeCluster {
             }
             client.resource(fromMap(replacement(body, live))).update();
         } catch (KubernetesClientException e) {
-            throw new ApplyException(message(e), unknown(e));
+            if (unknown(e)) {
+                throw new ApplyException(unknownKind(body), true);
+            }
+            throw new ApplyException(message(e), false);
         } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new ApplyException(String.valueOf(e.getMessage()), true);
+            // fabric8 puts the whole object (a Secret's data too) into these messages: never pass them on.
+            throw new ApplyException(unknownKind(body), true);
         }
     }
 
@@ -245,10 +249,16 @@ public final class KubeCluster {
                 (String) md.get("namespace"), String.valueOf(md.get("name")));
     }
 
+    private static String unknownKind(Map<String, Object> body) {
+        return "the API server does not serve kind " + body.get("kind") + " of " + body.get("apiVersion")
+                + " (is its CRD installed?)";
+    }
+
     private static boolean unknown(KubernetesClientException e) {
         String m = String.valueOf(e.getMessage());
-        return m.contains("Could not find the metadata") || (e.getCode() == 404 && m.contains("the server could not"
-                + " find the requested resource"));
+        return m.contains("Could not find the metadata") || m.contains("Could not find a registered handler")
+                || (e.getCode() == 404 && m.contains("the server could not"
+                        + " find the requested resource"));
     }
 
     private static String message(KubernetesClientException e) {
