@@ -236,6 +236,23 @@ public final class RepoReconciler {
             }
         }
 
+        // release objects that could not even be read as releases fail with the reason of their problem
+        Map<String, ObjectRef> brokenReleases = new LinkedHashMap<>();
+        for (Manifest m : desired.objects()) {
+            String owner = Manifest.releaseOwner(m.ref().namespace(), m.ref().name());
+            if (dev.conveyor.fluxsync.domain.ReleaseKind.of(m.ref()).isPresent() && desired.releases().stream()
+                    .noneMatch(r -> r.owner().equals(owner))) {
+                problems.stream().filter(p -> p.owner().equals(owner)).findFirst().ifPresent(p -> {
+                    results.put(m.ref().namespace() + "/" + m.ref().name(), new ReleaseResult(m.ref().namespace(), m
+                            .ref().name(), m.ref().name(), ReleaseResult.State.FAILED, List.of(), p.reason().name(),
+                            p
+                                    .message(),
+                            false));
+                    brokenReleases.put(m.ref().namespace() + "/" + m.ref().name(), m.ref());
+                });
+            }
+        }
+
         // 3. prune what left git (owners that could not be synced keep their objects)
         Inventory next = Inventory.of(kept).holding(state.inventory, held);
         int pruned = 0;
@@ -255,8 +272,10 @@ public final class RepoReconciler {
 
         // 4. conditions on the release objects, events for problems
         for (ReleaseSpec release : desired.releases()) {
-            writeConditions(state, release, results.get(release.id()), snapshot.revision());
+            writeConditions(state, release.id(), release.object().ref(), results.get(release.id()), snapshot
+                    .revision());
         }
+        brokenReleases.forEach((id, ref) -> writeConditions(state, id, ref, results.get(id), snapshot.revision()));
         for (SyncProblem p : problems) {
             LOG.warnf("[flux-sync] repo %s at %s: %s: %s", repo.name(), shortRev(snapshot.revision()), p.reason(), p
                     .message());
@@ -551,7 +570,7 @@ public final class RepoReconciler {
         return deleted;
     }
 
-    private void writeConditions(RepoState state, ReleaseSpec release, ReleaseResult result, String revision) {
+    private void writeConditions(RepoState state, String id, ObjectRef ref, ReleaseResult result, String revision) {
         if (result == null) {
             return;
         }
@@ -575,14 +594,14 @@ public final class RepoReconciler {
             copy.remove("lastTransitionTime");
             return copy;
         }).toList());
-        if (Objects.equals(state.conditions.get(release.id()), comparable)) {
+        if (Objects.equals(state.conditions.get(id), comparable)) {
             return;
         }
         try {
-            cluster.writeStatus(release.object().ref(), status);
-            state.conditions.put(release.id(), comparable);
+            cluster.writeStatus(ref, status);
+            state.conditions.put(id, comparable);
         } catch (KubernetesClientException e) {
-            LOG.warnf("[flux-sync] cannot write the status of %s: %s", release.object().ref(), e.getMessage());
+            LOG.warnf("[flux-sync] cannot write the status of %s: %s", ref, e.getMessage());
         }
     }
 
