@@ -57,7 +57,8 @@ public final class GitopsSnapshot {
 
     /** Reads {@code revision} below {@code path} (empty for the root). */
     public static GitopsSnapshot read(Repository repo, String revision, String path) throws IOException {
-        String prefix = path == null || path.isBlank() ? "" : path.replaceAll("^/+|/+$", "") + "/";
+        String trimmed = path == null ? "" : path.replaceAll("^/+|/+$", "");
+        String prefix = trimmed.isEmpty() ? "" : trimmed + "/";
         Map<String, String> yaml = new HashMap<>();
         Set<String> all = new HashSet<>();
         Map<String, ObjectId> blobs = new HashMap<>();

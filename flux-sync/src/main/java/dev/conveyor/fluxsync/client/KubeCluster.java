@@ -28,7 +28,7 @@ import io.fabric8.kubernetes.client.dsl.Resource;
  * conflicts, as on any real cluster (Kubernetes 1.22+). An API server that does not implement it answers 415
  * Unsupported Media Type; from then on this instance uses the fallback for good (logged once): create when the object
  * is absent, otherwise replace it with git's version, keeping the live object's labels and annotations that git does
- * not set, its status and its resourceVersion (so a concurrent writer makes the replace fail and the next interval
+ * not set and its resourceVersion (so a concurrent writer makes the replace fail and the next interval
  * retries). A 404 answer to an apply (object and endpoint exist, but the server will not create through apply) falls
  * back to create for that object. The fallback does not merge fields other managers own inside {@code spec}: use
  * server-side apply on real clusters.
@@ -172,9 +172,6 @@ public final class KubeCluster {
         }
         metadata.put("resourceVersion", liveMeta.get("resourceVersion"));
         out.put("metadata", metadata);
-        if (live.containsKey("status") && !body.containsKey("status")) {
-            out.put("status", live.get("status"));
-        }
         return out;
     }
 
