@@ -21,6 +21,9 @@ public final class YamlDocuments {
     private YamlDocuments() {
     }
 
+    /** Most nodes one file may expand to (aliases count each time they are used): no alias bombs. */
+    public static final int MAX_NODES = 500_000;
+
     /** Thrown with a message that names the file. */
     public static final class InvalidYamlException extends RuntimeException {
         public InvalidYamlException(String message) {
@@ -45,7 +48,7 @@ public final class YamlDocuments {
                 if (!(doc instanceof Map<?, ?> map)) {
                     throw new InvalidYamlException(file + ": document " + index + " is not a mapping");
                 }
-                out.add(stringKeys((Map<Object, Object>) map, file));
+                out.add(stringKeys((Map<Object, Object>) map, file, new int[]{0}));
             }
         } catch (InvalidYamlException e) {
             throw e;
@@ -77,14 +80,15 @@ public final class YamlDocuments {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> stringKeys(Map<Object, Object> map, String file) {
+    private static Map<String, Object> stringKeys(Map<Object, Object> map, String file, int[] nodes) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (Map.Entry<Object, Object> e : map.entrySet()) {
+            count(file, nodes);
             Object value = e.getValue();
             if (value instanceof Map<?, ?> nested) {
-                value = stringKeys((Map<Object, Object>) nested, file);
+                value = stringKeys((Map<Object, Object>) nested, file, nodes);
             } else if (value instanceof List<?> list) {
-                value = list(list, file);
+                value = list(list, file, nodes);
             } else if (value instanceof java.util.Date || value instanceof byte[]) {
                 // Timestamps and binaries are not Kubernetes JSON: keep their text form.
                 value = String.valueOf(value);
@@ -95,18 +99,26 @@ public final class YamlDocuments {
     }
 
     @SuppressWarnings("unchecked")
-    private static List<Object> list(List<?> list, String file) {
+    private static List<Object> list(List<?> list, String file, int[] nodes) {
         List<Object> out = new ArrayList<>(list.size());
         for (Object item : list) {
+            count(file, nodes);
             if (item instanceof Map<?, ?> nested) {
-                out.add(stringKeys((Map<Object, Object>) nested, file));
+                out.add(stringKeys((Map<Object, Object>) nested, file, nodes));
             } else if (item instanceof List<?> inner) {
-                out.add(list(inner, file));
+                out.add(list(inner, file, nodes));
             } else {
                 out.add(item);
             }
         }
         return out;
+    }
+
+    private static void count(String file, int[] nodes) {
+        if (++nodes[0] > MAX_NODES) {
+            throw new InvalidYamlException(file + ": expands to more than " + MAX_NODES
+                    + " nodes (aliases used too often)");
+        }
     }
 
     private static String firstLine(String message) {
