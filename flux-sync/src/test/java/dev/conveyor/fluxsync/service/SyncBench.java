@@ -37,7 +37,8 @@ public final class SyncBench {
         int releases = args.length > 1 ? Integer.parseInt(args[1]) : 100;
         int resyncs = args.length > 2 ? Integer.parseInt(args[2]) : 7;
         Path work = Files.createTempDirectory("flux-sync-bench");
-        try (KubernetesApiStandIn kube = KubernetesApiStandIn.start(); GitRepos repos = new GitRepos();
+        try (KubernetesApiStandIn kube = KubernetesApiStandIn.start();
+                GitRepos repos = new GitRepos();
                 GitAccess access = GitAccess.create(GitCredentials.none())) {
             BareRepo repo = repos.createBare("bench");
             RepoWriter w = SeedRepo.chart(repo.writer());
@@ -47,7 +48,8 @@ public final class SyncBench {
             }
             for (int i = 0; i < objects - namespaces; i++) {
                 String ns = "ns" + (i % namespaces);
-                w.file("releases/manifests/" + ns + "/cm" + i + ".yaml", i % 10 == 0 ? SeedRepo.deployment("app" + i)
+                w.file("releases/manifests/" + ns + "/cm" + i + ".yaml", i % 10 == 0
+                        ? SeedRepo.deployment("app" + i)
                         : SeedRepo.configMap("cm" + i, "value-" + i));
             }
             for (int r = 0; r < releases; r++) {
@@ -83,5 +85,7 @@ public final class SyncBench {
             System.out.printf("resync after one release changed: %d ms (%s)%n", one.duration().toMillis(), one
                     .summary());
         }
+        // The stand-in's and the client's threads are not daemons.
+        System.exit(0);
     }
 }
