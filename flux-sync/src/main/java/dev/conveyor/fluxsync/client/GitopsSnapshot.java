@@ -104,6 +104,17 @@ public final class GitopsSnapshot {
         return allPaths;
     }
 
+    /** The content of a file of the revision (below the configured path), if it exists. */
+    public Optional<String> readFile(String path) throws IOException {
+        ObjectId blob = blobs.get(path);
+        if (blob == null) {
+            return Optional.empty();
+        }
+        try (ObjectReader reader = repo.newObjectReader()) {
+            return Optional.of(new String(reader.open(blob).getBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
     /** A content key of the directory {@code dir}: changes when any file below it changes. */
     public String contentKey(String dir) {
         StringBuilder sb = new StringBuilder();

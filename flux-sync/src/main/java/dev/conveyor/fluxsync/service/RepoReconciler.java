@@ -72,11 +72,54 @@ public final class RepoReconciler {
         Inventory inventory;
         final Map<String, String> renders = new ConcurrentHashMap<>();
         final Map<String, Map<String, Object>> conditions = new HashMap<>();
+        /** Render key last recorded in Helm's storage, per release owner. */
+        final Map<String, String> helmRecorded = new HashMap<>();
+        /** Release owners that have Helm records (null: not known yet after a start). */
+        final Set<String> helmOwners = new HashSet<>();
+        boolean helmChecked;
+    }
+
+    /**
+     * Records the release in Helm's storage ({@code helm list}) when its render changed; a failure to record is
+     * logged, it does not fail the release.
+     */
+    private void recordHelmRelease(RepoSpec repo, RepoState state, GitopsSnapshot snapshot, ReleaseSpec release,
+            Rendered output) {
+        if (output.key().equals(state.helmRecorded.get(release.owner()))) {
+            return;
+        }
+        String chartName = release.releaseName();
+        String chartVersion = "0.0.0";
+        String appVersion = null;
+        try {
+            if (release.chart() instanceof ChartSource.GitPath g) {
+                Map<String, Object> chart = YamlDocuments.parseMap(g.path() + "/Chart.yaml", snapshot.readFile(g
+                        .path() + "/Chart.yaml").orElse(""));
+                chartName = String.valueOf(chart.getOrDefault("name", chartName));
+                chartVersion = String.valueOf(chart.getOrDefault("version", chartVersion));
+                appVersion = chart.get("appVersion") == null ? null : String.valueOf(chart.get("appVersion"));
+            } else if (release.chart() instanceof ChartSource.HelmRepository h) {
+                chartName = h.chart();
+                chartVersion = h.version();
+            } else if (release.chart() instanceof ChartSource.Oci o) {
+                chartName = o.reference().substring(o.reference().lastIndexOf('/') + 1);
+                chartVersion = o.version();
+            }
+            helmStorage.record(new dev.conveyor.fluxsync.client.HelmReleaseStorage.Record(release.releaseName(),
+                    release.targetNamespace(), chartName, chartVersion, appVersion, output.values(), output.yaml(),
+                    output.key(), release.owner(), repo.name()));
+            state.helmRecorded.put(release.owner(), output.key());
+            state.helmOwners.add(release.owner());
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("[flux-sync] repo %s: cannot record release %s for helm: %s", repo.name(), release.id(), e
+                    .getMessage());
+        }
     }
 
     private final RepoMirrors mirrors;
     private final KubeCluster cluster;
     private final ChartRenderer renderer;
+    private final dev.conveyor.fluxsync.client.HelmReleaseStorage helmStorage;
     private final Settings settings;
     private final MeterRegistry metrics;
     private final Clock clock;
@@ -87,6 +130,7 @@ public final class RepoReconciler {
         this.mirrors = mirrors;
         this.cluster = cluster;
         this.renderer = renderer;
+        this.helmStorage = new dev.conveyor.fluxsync.client.HelmReleaseStorage(cluster.client());
         this.settings = settings;
         this.metrics = metrics;
         this.clock = clock;
@@ -203,8 +247,10 @@ public final class RepoReconciler {
                 continue;
             }
             List<Manifest> rendered;
+            Rendered output;
             try {
-                rendered = render(repo, state, snapshot, release);
+                output = render(repo, state, snapshot, release);
+                rendered = output.manifests();
             } catch (ReleaseFailure f) {
                 held.add(release.owner());
                 problems.add(new SyncProblem(release.owner(), f.reason, release.object().ref() + ": " + f
@@ -224,6 +270,7 @@ public final class RepoReconciler {
                         .message(), touched));
                 continue;
             }
+            recordHelmRelease(repo, state, snapshot, release, output);
             List<Manifest> w = rendered.stream().filter(m -> WorkloadHealth.KINDS.contains(m.ref().kind()))
                     .toList();
             workloads.put(id, w);
@@ -264,6 +311,21 @@ public final class RepoReconciler {
             }
         } else {
             next = new Inventory(merge(next, state.inventory));
+        }
+        if (repo.prune()) {
+            Set<String> releaseOwners = new HashSet<>(held);
+            desired.objects().forEach(m -> releaseOwners.add(Manifest.releaseOwner(m.ref().namespace(), m.ref()
+                    .name())));
+            if (!state.helmChecked || !releaseOwners.containsAll(state.helmOwners)) {
+                try {
+                    helmStorage.forgetOthers(repo.name(), releaseOwners);
+                    state.helmChecked = true;
+                } catch (KubernetesClientException e) {
+                    LOG.warnf("[flux-sync] repo %s: cannot remove helm records of removed releases: %s", repo
+                            .name(), e.getMessage());
+                }
+            }
+            state.helmOwners.retainAll(releaseOwners);
         }
         if (!next.equals(state.inventory) || newRevision) {
             saveInventory(repo, next, snapshot.revision());
@@ -399,7 +461,10 @@ public final class RepoReconciler {
         return v;
     }
 
-    private List<Manifest> render(RepoSpec repo, RepoState state, GitopsSnapshot snapshot, ReleaseSpec release)
+    private record Rendered(List<Manifest> manifests, String key, String yaml, Map<String, Object> values) {
+    }
+
+    private Rendered render(RepoSpec repo, RepoState state, GitopsSnapshot snapshot, ReleaseSpec release)
             throws ReleaseFailure {
         Map<String, Object> values = new LinkedHashMap<>(release.values());
         StringBuilder valuesKey = new StringBuilder();
@@ -453,7 +518,7 @@ public final class RepoReconciler {
             }
             state.renders.put(cacheKey, yaml);
         }
-        return parseRendered(release, yaml);
+        return new Rendered(parseRendered(release, yaml), cacheKey, yaml, values);
     }
 
     @SuppressWarnings("unchecked")

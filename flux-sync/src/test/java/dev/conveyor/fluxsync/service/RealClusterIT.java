@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
@@ -13,6 +14,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.Release;
 
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.KubeCluster;
@@ -28,7 +32,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * What the API stand-in cannot show, on a real cluster: server-side apply with the field manager, rollouts that a real
- * controller finishes (health), drift restored over SSA, prune. Runs only when {@code KUBECONFIG} is set (JUnit reports
+ * controller finishes (health), {@code helm list} showing the release, drift restored over SSA, prune. Runs only when {@code KUBECONFIG} is set (JUnit reports
  * it as skipped otherwise); everything it creates lives in one fresh namespace, deleted at the end. The pod image is
  * {@code registry.k8s.io/pause:3.10}, so the cluster must be able to pull it.
  */
@@ -101,6 +105,12 @@ class RealClusterIT {
         assertThat(client.configMaps().inNamespace(ns).withName("gone").get()).isNull();
         assertThat(second.releases()).singleElement().satisfies(r -> assertThat(r.state()).isEqualTo(
                 ReleaseResult.State.HEALTHY));
+
+        // helm sees the release, as the seed promises
+        List<Release> listed = Helm.list().withNamespace(ns).withKubeConfig(Path.of(System.getenv("KUBECONFIG")
+                .split(java.io.File.pathSeparator)[0])).call();
+        assertThat(listed).extracting(Release::getName, Release::getStatus, Release::getChart).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(ns + "-web", "deployed", "chart1-0.1.0"));
 
         client.configMaps().inNamespace(ns).withName("cfg").edit(c -> {
             c.getData().put("value", "changed");

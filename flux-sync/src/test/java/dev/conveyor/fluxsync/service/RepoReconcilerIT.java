@@ -76,7 +76,7 @@ class RepoReconcilerIT {
     }
 
     @Test
-    void theSeedLayoutIsSyncedEndToEndAndAResyncChangesNothing() {
+    void theSeedLayoutIsSyncedEndToEndAndAResyncChangesNothing() throws Exception {
         BareRepo repo = repos.createBare("seed-layout");
         SeedRepo.chart(repo.writer()).file("namespaces/tools.yaml", SeedRepo.namespace("tools"))
                 .file("namespaces/cp.yaml", SeedRepo.namespace("cp"))
@@ -121,6 +121,13 @@ class RepoReconcilerIT {
         assertThat(status.get("conditions").toString()).contains("type=Ready, status=False, reason=RolloutTimeout")
                 .contains("type=Stalled, status=False");
 
+        // Helm's release records: what "helm list" reads (helm itself cannot list against the stand-in, whose
+        // answers lack the content type client-go needs; RealClusterIT runs helm list on a real cluster)
+        assertThat(helmRecords("tools", "tools-chart1-tools"))
+                .containsExactly("sh.helm.release.v1.tools-chart1-tools.v1"
+                        + " deployed chart1 0.1.0 deployed");
+        assertThat(helmRecords("cp", "op")).containsExactly("sh.helm.release.v1.op.v1 deployed chart1 0.1.0 deployed");
+
         SyncResult again = reconciler.sync(spec("seed", repo), Set.of());
 
         assertThat(again.newRevision()).isFalse();
@@ -129,6 +136,17 @@ class RepoReconcilerIT {
         assertThat(again.summary().updated()).isZero();
         assertThat(again.summary().pruned()).isZero();
         assertThat(again.summary().unchanged()).isEqualTo(13);
+
+        // a changed release is a new helm revision; a removed one leaves helm's list
+        repo.writer().file("releases/helm/tools/chart1release.yaml", SeedRepo.fluxHelmRelease("chart1-tools", "tools",
+                "stakater/helloworld:2", "")).delete("releases/helm/cp/flux2.yaml").message("upgrade").commit();
+        reconciler.sync(spec("seed", repo), Set.of());
+        assertThat(helmRecords("tools", "tools-chart1-tools")).containsExactlyInAnyOrder(
+                "sh.helm.release.v1.tools-chart1-tools.v1 superseded chart1 0.1.0 superseded",
+                "sh.helm.release.v1.tools-chart1-tools.v2 deployed chart1 0.1.0 deployed");
+        assertThat(helmRecords("cp", "v2")).isEmpty();
+        assertThat(helmRecords("cp", "op")).hasSize(1);
+        assertThat(client.apps().deployments().inNamespace("cp").withName("v2").get()).isNull();
     }
 
     @Test
@@ -303,6 +321,30 @@ class RepoReconcilerIT {
         assertThat(client.configMaps().inNamespace("shared").withName("from-a").get()).isNull();
         assertThat(client.configMaps().inNamespace("shared").withName("from-b").get().getMetadata().getLabels())
                 .containsEntry(KubeCluster.REPO_LABEL, "rb");
+    }
+
+    /** {@code name label-status chart version payload-status} of each Helm record of a release. */
+    @SuppressWarnings("unchecked")
+    static List<String> helmRecords(String namespace, String release) throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        for (var s : client.secrets().inNamespace(namespace).withLabel("owner", "helm").withLabel("name", release)
+                .list().getItems()) {
+            assertThat(s.getType()).isEqualTo("helm.sh/release.v1");
+            byte[] gz = java.util.Base64.getDecoder().decode(java.util.Base64.getDecoder().decode(s.getData().get(
+                    "release")));
+            Map<String, Object> rel;
+            try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz))) {
+                rel = client.getKubernetesSerialization().unmarshal(new String(in.readAllBytes(),
+                        java.nio.charset.StandardCharsets.UTF_8), Map.class);
+            }
+            Map<String, Object> chart = (Map<String, Object>) ((Map<String, Object>) rel.get("chart")).get("metadata");
+            assertThat(rel.get("manifest").toString()).contains("kind: Deployment");
+            out.add(s.getMetadata().getName() + " " + s.getMetadata().getLabels().get("status") + " " + chart.get(
+                    "name") + " " + chart.get("version") + " "
+                    + ((Map<String, Object>) rel.get("info")).get(
+                            "status"));
+        }
+        return out;
     }
 
     static void rollOut(String namespace, String name) {
