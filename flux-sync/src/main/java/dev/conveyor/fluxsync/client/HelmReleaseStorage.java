@@ -95,6 +95,40 @@ public final class HelmReleaseStorage {
         return revision;
     }
 
+    /**
+     * Records a rollback: the revision before the deployed one is recorded again as a new deployed revision
+     * ("Rollback to N"), the failed one becomes superseded. Returns the manifest rolled back to; empty if there is no
+     * earlier revision.
+     */
+    public Optional<String> rollback(String namespace, String releaseName, String renderKey) {
+        List<Secret> history = history(namespace, releaseName).stream().sorted(Comparator.comparingInt(
+                HelmReleaseStorage::version).reversed()).toList();
+        if (history.size() < 2) {
+            return Optional.empty();
+        }
+        Secret failed = history.get(0);
+        Secret good = history.get(1);
+        Map<String, Object> release = decode(good);
+        int revision = version(failed) + 1;
+        Map<String, Object> info = info(release);
+        info.put("status", "deployed");
+        info.put("last_deployed", Instant.now().toString());
+        info.put("description", "Rollback to " + version(good));
+        release.put("version", revision);
+        Secret secret = new SecretBuilder().withNewMetadata().withName(name(releaseName, revision))
+                .withNamespace(namespace).addToLabels(good.getMetadata().getLabels()).addToLabels("status",
+                        "deployed")
+                .addToLabels("version", Integer.toString(revision)).addToAnnotations(good.getMetadata()
+                        .getAnnotations())
+                .addToAnnotations(RENDER_KEY, renderKey).endMetadata().withType("helm.sh/release.v1")
+                .addToData("release", Base64.getEncoder().encodeToString(encode(release).getBytes(
+                        StandardCharsets.US_ASCII)))
+                .build();
+        client.secrets().inNamespace(namespace).resource(secret).create();
+        supersede(failed);
+        return Optional.ofNullable(release.get("manifest")).map(String::valueOf);
+    }
+
     /** Deletes the records of releases of {@code repo} whose owner is not in {@code owners}; returns how many. */
     public int forgetOthers(String repo, java.util.Set<String> owners) {
         int deleted = 0;

@@ -77,6 +77,8 @@ public final class RepoReconciler {
         /** Release owners that have Helm records (null: not known yet after a start). */
         final Set<String> helmOwners = new HashSet<>();
         boolean helmChecked;
+        /** Render keys that failed and were rolled back, per release owner: not applied again until git changes. */
+        final Map<String, String> rolledBack = new HashMap<>();
     }
 
     /**
@@ -251,6 +253,15 @@ public final class RepoReconciler {
             try {
                 output = render(repo, state, snapshot, release);
                 rendered = output.manifests();
+                if (output.key().equals(state.rolledBack.get(release.owner()))) {
+                    // This exact version failed and was rolled back: wait for git to change it.
+                    held.add(release.owner());
+                    results.put(id, result(release, ReleaseResult.State.FAILED, List.of(), "RolledBack",
+                            "this version failed to roll out and was rolled back; change it in git to retry",
+                            false));
+                    continue;
+                }
+                state.rolledBack.remove(release.owner());
             } catch (ReleaseFailure f) {
                 held.add(release.owner());
                 problems.add(new SyncProblem(release.owner(), f.reason, release.object().ref() + ": " + f
@@ -276,7 +287,11 @@ public final class RepoReconciler {
             workloads.put(id, w);
             if (dependedOn.contains(id) || touched || waitFor.contains(id)
                     || waitFor.contains(release.object().ref().namespace() + "/" + release.releaseName())) {
-                results.put(id, waitHealthy(release, w, touched));
+                ReleaseResult health = waitHealthy(release, w, touched);
+                if (health.state() == ReleaseResult.State.DEGRADED && release.rollbackOnFailure() && touched) {
+                    health = rollBack(repo, state, release, output, health, liveByKind, counts, kept, problems);
+                }
+                results.put(id, health);
             } else {
                 results.put(id, result(release, ReleaseResult.State.HEALTHY, names(w), "ReconciliationSucceeded",
                         "release is up to date", false));
@@ -599,6 +614,45 @@ public final class RepoReconciler {
                         "interrupted while waiting for the rollout", changed);
             }
         }
+    }
+
+    /**
+     * Puts the previous Helm revision's manifest back after a failed rollout (rollback on failure), and remembers the
+     * failed version so the next intervals do not apply it again.
+     */
+    private ReleaseResult rollBack(RepoSpec repo, RepoState state, ReleaseSpec release, Rendered failed,
+            ReleaseResult health, Map<String, Map<String, Map<String, Object>>> liveByKind, Counts counts,
+            List<Manifest> kept, List<SyncProblem> problems) {
+        String previous;
+        try {
+            previous = helmStorage.rollback(release.targetNamespace(), release.releaseName(), "rollback-" + failed
+                    .key()).orElse(null);
+        } catch (KubernetesClientException e) {
+            previous = null;
+        }
+        if (previous == null) {
+            return health;
+        }
+        List<Manifest> before;
+        try {
+            before = parseRendered(release, previous);
+        } catch (ReleaseFailure e) {
+            return health;
+        }
+        liveByKind.clear();
+        kept.removeIf(m -> m.owner().equals(release.owner()));
+        applyAll(repo, before, liveByKind, counts, kept, problems);
+        helmStorage.record(new dev.conveyor.fluxsync.client.HelmReleaseStorage.Record(release.releaseName(), release
+                .targetNamespace(), release.releaseName(), "rollback", null, Map.of(), previous,
+                "rollback-" + failed
+                        .key(),
+                release.owner(), repo.name()));
+        state.helmRecorded.put(release.owner(), "rollback-" + failed.key());
+        state.rolledBack.put(release.owner(), failed.key());
+        LOG.warnf("[flux-sync] repo %s: %s failed to roll out (%s); rolled back to the previous revision", repo.name(),
+                release.id(), health.message());
+        return new ReleaseResult(health.namespace(), health.name(), health.releaseName(), ReleaseResult.State.DEGRADED,
+                health.workloads(), "RolledBack", health.message() + "; rolled back to the previous revision", true);
     }
 
     private static List<String> names(List<Manifest> workloads) {

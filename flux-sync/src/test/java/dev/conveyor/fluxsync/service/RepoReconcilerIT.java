@@ -302,6 +302,48 @@ class RepoReconcilerIT {
     }
 
     @Test
+    void aFailedUpgradeIsRolledBackWhenTheReleaseAsksForIt() throws Exception {
+        BareRepo repo = repos.createBare("rollback");
+        String rollback = "\"conveyor.dev/rollback-on-failure\": \"true\"";
+        SeedRepo.chart(repo.writer()).file("releases/helm/rb/web.yaml", SeedRepo.fluxHelmRelease("web", "rb",
+                "shop/web:1", rollback)).message("v1").commit();
+        RepoReconciler patient = reconciler(Duration.ofSeconds(20));
+        CompletableFuture<SyncResult> first = CompletableFuture.supplyAsync(() -> patient.sync(spec("rb", repo), Set
+                .of()));
+        rollOut("rb", "rb-web");
+        assertThat(first.get().releases()).singleElement().extracting(ReleaseResult::state).isEqualTo(
+                ReleaseResult.State.HEALTHY);
+
+        repo.writer().file("releases/helm/rb/web.yaml", SeedRepo.fluxHelmRelease("web", "rb", "shop/web:2",
+                rollback)).message("v2").commit();
+        CompletableFuture<SyncResult> second = CompletableFuture.supplyAsync(() -> patient.sync(spec("rb", repo), Set
+                .of()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "shop/web:2".equals(image("rb", "rb-web")));
+        Deployment d = client.apps().deployments().inNamespace("rb").withName("rb-web").get();
+        d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withConditions(
+                new io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder().withType("Progressing")
+                        .withStatus("False").withReason("ProgressDeadlineExceeded").build())
+                .build());
+        client.apps().deployments().inNamespace("rb").resource(d).updateStatus();
+
+        assertThat(second.get().releases()).singleElement().satisfies(r -> {
+            assertThat(r.state()).isEqualTo(ReleaseResult.State.DEGRADED);
+            assertThat(r.reason()).isEqualTo("RolledBack");
+        });
+        assertThat(image("rb", "rb-web")).isEqualTo("shop/web:1");
+        assertThat(helmRecords("rb", "rb-web")).contains("sh.helm.release.v1.rb-web.v3 deployed chart1 0.1.0 deployed");
+        // the failed version is not applied again until git changes it
+        SyncResult third = patient.sync(spec("rb", repo), Set.of());
+        assertThat(third.releases()).singleElement().extracting(ReleaseResult::reason).isEqualTo("RolledBack");
+        assertThat(image("rb", "rb-web")).isEqualTo("shop/web:1");
+    }
+
+    static String image(String namespace, String name) {
+        Deployment d = client.apps().deployments().inNamespace(namespace).withName(name).get();
+        return d == null ? null : d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
+    }
+
+    @Test
     void twoRepositoriesSyncAtOnceWithoutTouchingEachOther() throws Exception {
         BareRepo one = repos.createBare("two-a");
         BareRepo two = repos.createBare("two-b");
