@@ -1,0 +1,181 @@
+package dev.conveyor.fluxsync.client;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.treewalk.TreeWalk;
+
+import dev.conveyor.fluxsync.domain.RepoLayout;
+
+/**
+ * The files of one revision of a GitOps repository below its configured path, read from the mirror's object store
+ * (no working tree): the YAML the layout reads, every path (to check that charts exist), and the tree id of each
+ * directory so a chart is written to disk, and rendered, once per content.
+ */
+public final class GitopsSnapshot {
+
+    /** Largest file read into memory. */
+    static final long MAX_FILE_BYTES = 3L * 1024 * 1024;
+
+    private final Repository repo;
+    private final String revision;
+    private final Map<String, String> yamlFiles;
+    private final Set<String> allPaths;
+    private final Map<String, ObjectId> blobs;
+
+    private GitopsSnapshot(Repository repo, String revision, Map<String, String> yamlFiles, Set<String> allPaths,
+            Map<String, ObjectId> blobs) {
+        this.repo = repo;
+        this.revision = revision;
+        this.yamlFiles = yamlFiles;
+        this.allPaths = allPaths;
+        this.blobs = blobs;
+    }
+
+    /** The head of {@code branch}, if the branch exists. */
+    public static Optional<String> head(Repository repo, String branch) throws IOException {
+        ObjectId id = repo.resolve(Constants.R_HEADS + branch);
+        return Optional.ofNullable(id).map(ObjectId::name);
+    }
+
+    /** Reads {@code revision} below {@code path} (empty for the root). */
+    public static GitopsSnapshot read(Repository repo, String revision, String path) throws IOException {
+        String trimmed = path == null ? "" : path.replaceAll("^/+|/+$", "");
+        String prefix = trimmed.isEmpty() ? "" : trimmed + "/";
+        Map<String, String> yaml = new HashMap<>();
+        Set<String> all = new HashSet<>();
+        Map<String, ObjectId> blobs = new HashMap<>();
+        try (RevWalk walk = new RevWalk(repo); TreeWalk tree = new TreeWalk(repo)) {
+            RevCommit commit = walk.parseCommit(ObjectId.fromString(revision));
+            tree.addTree(commit.getTree());
+            tree.setRecursive(true);
+            ObjectReader reader = tree.getObjectReader();
+            while (tree.next()) {
+                String full = tree.getPathString();
+                if (!full.startsWith(prefix) || tree.getFileMode(0) == FileMode.GITLINK
+                        || tree.getFileMode(0) == FileMode.SYMLINK) {
+                    continue;
+                }
+                String rel = full.substring(prefix.length());
+                all.add(rel);
+                ObjectId blob = tree.getObjectId(0);
+                blobs.put(rel, blob);
+                if (RepoLayout.isSyncedFile(rel)) {
+                    long size = reader.getObjectSize(blob, Constants.OBJ_BLOB);
+                    if (size > MAX_FILE_BYTES) {
+                        // Too big to be a manifest: the layout reports it as an invalid file.
+                        yaml.put(rel, "x".repeat(dev.conveyor.fluxsync.domain.YamlDocuments.MAX_CHARS + 1));
+                        continue;
+                    }
+                    yaml.put(rel, new String(reader.open(blob).getBytes(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return new GitopsSnapshot(repo, revision, Collections.unmodifiableMap(yaml), Collections.unmodifiableSet(all),
+                blobs);
+    }
+
+    public String revision() {
+        return revision;
+    }
+
+    public Map<String, String> yamlFiles() {
+        return yamlFiles;
+    }
+
+    public Set<String> allPaths() {
+        return allPaths;
+    }
+
+    /** The content of a file of the revision (below the configured path), if it exists. */
+    public Optional<String> readFile(String path) throws IOException {
+        ObjectId blob = blobs.get(path);
+        if (blob == null) {
+            return Optional.empty();
+        }
+        try (ObjectReader reader = repo.newObjectReader()) {
+            return Optional.of(new String(reader.open(blob).getBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /** A content key of the directory {@code dir}: changes when any file below it changes. */
+    public String contentKey(String dir) {
+        StringBuilder sb = new StringBuilder();
+        blobs.entrySet().stream().filter(e -> e.getKey().startsWith(dir + "/")).sorted(Map.Entry.comparingByKey())
+                .forEach(e -> sb.append(e.getKey()).append('=').append(e.getValue().name()).append('\n'));
+        return dev.conveyor.fluxsync.domain.LiveComparison.hash(Map.of("files", sb.toString()));
+    }
+
+    /** Writes the files below {@code dir} into {@code target} (which is created), keeping their relative paths. */
+    public void materialize(String dir, Path target) throws IOException {
+        Path tmp = Files.createTempDirectory(target.getParent(), "chart-");
+        try (ObjectReader reader = repo.newObjectReader()) {
+            for (Map.Entry<String, ObjectId> e : blobs.entrySet()) {
+                if (e.getKey().startsWith(dir + "/")) {
+                    Path file = tmp.resolve(e.getKey().substring(dir.length() + 1)).normalize();
+                    if (!file.startsWith(tmp)) {
+                        continue;
+                    }
+                    Files.createDirectories(file.getParent());
+                    Files.write(file, reader.open(e.getValue()).getBytes());
+                }
+            }
+        }
+        try {
+            Files.move(tmp, target);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            deleteTree(tmp);
+        }
+    }
+
+    /** Messages of the commits in {@code newRevision} but not in {@code previous} (oldest first), at most {@code max}. */
+    public static List<String> messagesBetween(Repository repo, String previous, String newRevision, int max)
+            throws IOException {
+        List<String> out = new ArrayList<>();
+        try (RevWalk walk = new RevWalk(repo)) {
+            walk.markStart(walk.parseCommit(ObjectId.fromString(newRevision)));
+            if (previous != null) {
+                ObjectId prev = ObjectId.fromString(previous);
+                if (repo.getObjectDatabase().has(prev)) {
+                    walk.markUninteresting(walk.parseCommit(prev));
+                }
+            }
+            for (RevCommit c : walk) {
+                out.add(c.getFullMessage());
+                if (out.size() >= max) {
+                    break;
+                }
+            }
+        }
+        Collections.reverse(out);
+        return out;
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.conveyor.fluxsync.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+import dev.conveyor.stage.Backoff;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * flux-sync's settings ({@code conveyor.flux-sync.*}); shared git credentials are under {@code conveyor.git.*}.
+ */
+@ConfigMapping(prefix = "conveyor.flux-sync")
+public interface FluxSyncConfig {
+
+    /** The GitOps repositories, by name (lower-case letters, digits and dashes). */
+    Map<String, Repo> repos();
+
+    /** Where the bare mirrors of the GitOps repositories are kept. Use a persistent volume. */
+    @WithDefault("/var/lib/conveyor/flux-sync/mirrors")
+    Path mirrorDir();
+
+    /** Scratch space: charts written out for Helm, downloaded chart archives. */
+    @WithDefault("/var/lib/conveyor/flux-sync/work")
+    Path workDir();
+
+    /** Directory of the charts FluxHelmRelease's {@code chartGitPath} is relative to. */
+    @WithDefault("charts")
+    String chartsDir();
+
+    /** Namespace of the inventories, the problem events and the identity Secret. Must exist. */
+    @WithDefault("conveyor")
+    String namespace();
+
+    /** Field manager of server-side apply. */
+    @WithDefault("conveyor-flux-sync")
+    String fieldManager();
+
+    /** Rollout waits. */
+    Health health();
+
+    /** The periodic syncs. */
+    Scheduler scheduler();
+
+    /** The SSH identity generated at first start. */
+    Identity identity();
+
+    /** Retries of transient failures (git, the API server) of syncs triggered by a promotion. */
+    Retry retry();
+
+    interface Repo {
+        /** The remote: {@code ssh://}, {@code git@host:path}, {@code https://}, {@code git://} or {@code file://}. */
+        String url();
+
+        /** The branch synced. */
+        @WithDefault("main")
+        String branch();
+
+        /** Directory of the repository holding the layout; empty for the root. */
+        @WithDefault("/")
+        String path();
+
+        /** How often the repository is fetched and drift corrected. */
+        @WithDefault("5m")
+        Duration interval();
+
+        /** Whether objects removed from git are deleted from the cluster. */
+        @WithDefault("true")
+        boolean prune();
+
+        /** Start suspended (neither fetched nor applied until resumed). */
+        @WithDefault("false")
+        boolean suspend();
+
+        /** Shared secret of the git webhook ({@code X-Hub-Signature-256} HMAC); without it the webhook is refused. */
+        Optional<String> webhookSecret();
+    }
+
+    interface Health {
+        /** How long a rollout may take before the release is degraded. */
+        @WithDefault("5m")
+        Duration timeout();
+
+        /** How often rollout status is read. */
+        @WithDefault("2s")
+        Duration pollInterval();
+    }
+
+    interface Scheduler {
+        /** Whether repositories are synced on their interval (off in tests that drive syncs themselves). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Delay of the first sync after start. */
+        @WithDefault("5s")
+        Duration initialDelay();
+    }
+
+    interface Identity {
+        /** Whether an SSH key is generated at first start and kept in a Secret. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Name of the Secret holding the key. */
+        @WithDefault("flux-sync-identity")
+        String secretName();
+    }
+
+    interface Retry {
+        /** Attempts in all, the first included. */
+        @WithDefault("5")
+        int maxAttempts();
+
+        @WithDefault("200ms")
+        Duration initialDelay();
+
+        @WithDefault("10s")
+        Duration maxDelay();
+
+        default Backoff backoff() {
+            return new Backoff(maxAttempts(), initialDelay(), maxDelay());
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.conveyor.fluxsync.messaging;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+
+import dev.conveyor.events.messaging.EventMessages;
+import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.ReleasePromoted;
+import dev.conveyor.events.v1.Topics;
+import dev.conveyor.fluxsync.service.FluxSyncService;
+import dev.conveyor.stage.StageRunner;
+import io.smallrye.reactive.messaging.annotations.Blocking;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+
+/**
+ * The Kafka edge: a {@code ReleasePromoted} syncs its GitOps repository at once; out come the {@code RepoSynced} and
+ * {@code ReleaseHealthy}/{@code ReleaseDegraded} of the runs delivered, or a {@code StageFailed}. The input is
+ * acknowledged only after the outputs are acknowledged by the broker. Unreadable records are dead-lettered.
+ */
+@ApplicationScoped
+public class ReleasePromotedConsumer {
+
+    @Inject
+    FluxSyncService service;
+
+    @Inject
+    StageRunner runner;
+
+    @Inject
+    SyncEvents events;
+
+    @Incoming(Topics.RELEASE_PROMOTED)
+    @Blocking(ordered = true)
+    public CompletionStage<Void> consume(Message<ReleasePromoted> message) {
+        ReleasePromoted promoted = message.getPayload();
+        if (promoted == null) {
+            return message.nack(new IllegalArgumentException(deserializationFailure(message)));
+        }
+        String causationId = EventMessages.cloudEventId(message).orElse(null);
+        List<ConveyorEvent> out = runner.run(promoted, causationId, attempt -> service.onReleasePromoted(promoted,
+                causationId));
+        return events.send(out).thenCompose(v -> message.ack()).exceptionallyCompose(e -> message.nack(e));
+    }
+
+    private static String deserializationFailure(Message<?> message) {
+        return message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> m.getHeaders().lastHeader("deserialization-failure-reason"))
+                .map(h -> new String(h.value(), StandardCharsets.UTF_8))
+                .orElse("unreadable record");
+    }
+}

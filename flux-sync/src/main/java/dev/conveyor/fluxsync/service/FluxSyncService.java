@@ -1,0 +1,176 @@
+package dev.conveyor.fluxsync.service;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.jboss.logging.Logger;
+
+import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.ReleaseDegraded;
+import dev.conveyor.events.v1.ReleaseHealthy;
+import dev.conveyor.events.v1.ReleasePromoted;
+import dev.conveyor.events.v1.RepoSynced;
+import dev.conveyor.stage.StageException;
+import dev.conveyor.stage.git.GitUrls;
+
+/**
+ * The stage: many repositories, each synced on its interval, at once when a run promotes into it, and on a git
+ * webhook. Turns syncs into events for the runs they delivered: a {@code RepoSynced} for every run whose
+ * {@code Conveyor-Run} trailer is in the newly synced commits and whose {@code ReleasePromoted} this instance has seen,
+ * then {@code ReleaseHealthy}/{@code ReleaseDegraded} for the release that run promoted. A run whose commit was synced
+ * before its {@code ReleasePromoted} arrived (an interval sync got there first) gets its events when it arrives.
+ */
+public final class FluxSyncService {
+
+    private static final Logger LOG = Logger.getLogger(FluxSyncService.class);
+    /** Runs remembered, per map: enough for days of promotions, small enough to never matter. */
+    static final int REMEMBERED = 10_000;
+
+    /** A promotion seen, with the CloudEvents id it came with (the causation of what it leads to). */
+    record Promotion(ReleasePromoted event, String causationId) {
+    }
+
+    private final RepoReconciler reconciler;
+    private final Clock clock;
+    private final Map<String, RepoSpec> repos = new ConcurrentHashMap<>();
+    private final Map<String, Promotion> promotions = bounded();
+    /** Runs delivered by a sync before their ReleasePromoted was seen: run id → that sync. */
+    private final Map<String, SyncResult> deliveredUnseen = bounded();
+
+    public FluxSyncService(RepoReconciler reconciler, Collection<RepoSpec> repos, Clock clock) {
+        this.reconciler = reconciler;
+        this.clock = clock;
+        repos.forEach(r -> this.repos.put(r.name(), r));
+    }
+
+    private static <V> Map<String, V> bounded() {
+        return java.util.Collections.synchronizedMap(new LinkedHashMap<>(256, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+                return size() > REMEMBERED;
+            }
+        });
+    }
+
+    public Collection<RepoSpec> repos() {
+        return List.copyOf(repos.values());
+    }
+
+    public Optional<RepoSpec> repo(String name) {
+        return Optional.ofNullable(repos.get(name));
+    }
+
+    /** Suspends or resumes a repository; a suspended one is neither fetched nor applied until resumed. */
+    public Optional<RepoSpec> suspend(String name, boolean suspended) {
+        return Optional.ofNullable(repos.computeIfPresent(name, (k, r) -> r.withSuspended(suspended)));
+    }
+
+    /** The repository an event names: by name, or by URL (compared without credentials or a trailing .git). */
+    public Optional<RepoSpec> repoFor(String gitopsRepo) {
+        RepoSpec byName = repos.get(gitopsRepo);
+        if (byName != null) {
+            return Optional.of(byName);
+        }
+        String wanted = normalise(gitopsRepo);
+        return repos.values().stream().filter(r -> normalise(r.url()).equals(wanted)).findFirst();
+    }
+
+    private static String normalise(String url) {
+        String u = GitUrls.redact(url).trim();
+        u = u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+        return u.endsWith(".git") ? u.substring(0, u.length() - 4) : u;
+    }
+
+    /** Handles a promotion: remembers the run and syncs its repository at once; the events to emit. */
+    public List<ConveyorEvent> onReleasePromoted(ReleasePromoted promoted, String causationId) {
+        Optional<RepoSpec> repo = repoFor(promoted.gitopsRepo());
+        if (repo.isEmpty()) {
+            LOG.infof("[flux-sync] %s run %s: %s is not a repository of this instance; ignored", promoted.run().app(),
+                    promoted.run().runId(), GitUrls.redact(promoted.gitopsRepo()));
+            return List.of();
+        }
+        String runId = promoted.run().runId();
+        promotions.put(runId, new Promotion(promoted, causationId));
+        SyncResult earlier = deliveredUnseen.remove(runId);
+        if (earlier != null) {
+            return eventsFor(runId, earlier);
+        }
+        if (repo.get().suspended()) {
+            LOG.infof("[flux-sync] %s run %s: repository %s is suspended; the run is synced when it resumes",
+                    promoted.run().app(), runId, repo.get().name());
+            return List.of();
+        }
+        SyncResult result = reconciler.sync(repo.get(), Set.of(promoted.namespace() + "/" + promoted.release()));
+        List<ConveyorEvent> out = events(result);
+        if (!result.runIds().contains(runId) && reconciler.contains(repo.get(), promoted.gitopsCommit())) {
+            // Synced earlier, before this instance knew the run (e.g. after a restart): report it now.
+            out = new ArrayList<>(out);
+            out.addAll(eventsFor(runId, result));
+        } else if (!result.runIds().contains(runId)) {
+            throw StageException.notReady(FluxSyncFailure.COMMIT_NOT_ON_BRANCH, "commit " + promoted.gitopsCommit()
+                    + " is not on branch " + repo.get().branch() + " of " + GitUrls.redact(repo.get().url())
+                    + " yet");
+        }
+        return out;
+    }
+
+    /** Syncs one repository (interval, webhook, resume); the events for runs it delivered. */
+    public List<ConveyorEvent> syncRepo(RepoSpec repo) {
+        if (repo.suspended()) {
+            return List.of();
+        }
+        return events(reconciler.sync(repo, Set.of()));
+    }
+
+    /** Events for the known runs of a sync; unknown runs are remembered for when their promotion arrives. */
+    List<ConveyorEvent> events(SyncResult result) {
+        List<ConveyorEvent> out = new ArrayList<>();
+        for (String runId : result.runIds()) {
+            if (promotions.containsKey(runId)) {
+                out.addAll(eventsFor(runId, result));
+            } else {
+                deliveredUnseen.put(runId, result);
+            }
+        }
+        return out;
+    }
+
+    private List<ConveyorEvent> eventsFor(String runId, SyncResult result) {
+        Promotion p = promotions.get(runId);
+        if (p == null) {
+            return List.of();
+        }
+        ReleasePromoted promoted = p.event();
+        List<ConveyorEvent> out = new ArrayList<>();
+        out.add(new RepoSynced(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
+                .revision(), result.runIds(), result.summary()));
+        Optional<ReleaseResult> release = result.releases().stream().filter(r -> r.matches(promoted.namespace(),
+                promoted.release())).findFirst();
+        if (release.isEmpty()) {
+            out.add(new ReleaseDegraded(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
+                    .revision(), promoted.namespace(), promoted.release(), "ReleaseNotFound",
+                    "no release "
+                            + promoted.namespace() + "/" + promoted.release() + " in " + result.url() + " at "
+                            + result.revision()));
+        } else if (release.get().state() == ReleaseResult.State.HEALTHY) {
+            out.add(new ReleaseHealthy(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
+                    .revision(), promoted.namespace(), promoted.release(), release.get().workloads()));
+        } else {
+            ReleaseResult r = release.get();
+            out.add(new ReleaseDegraded(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
+                    .revision(), promoted.namespace(), promoted.release(), r.reason(), r.message()));
+        }
+        return out;
+    }
+
+    public RepoReconciler reconciler() {
+        return reconciler;
+    }
+}

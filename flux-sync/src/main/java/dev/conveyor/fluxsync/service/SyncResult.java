@@ -1,0 +1,26 @@
+package dev.conveyor.fluxsync.service;
+
+import java.time.Duration;
+import java.util.List;
+
+import dev.conveyor.events.v1.SyncSummary;
+import dev.conveyor.fluxsync.domain.SyncProblem;
+
+/**
+ * The outcome of one sync of one repository.
+ *
+ * @param repo the repository's name
+ * @param url its remote (redacted)
+ * @param revision the synced commit
+ * @param newRevision whether the revision differs from the previous sync's
+ * @param runIds run ids of the {@code Conveyor-Run} trailers between the previous and this revision
+ * @param summary object counts
+ * @param drifted objects changed behind git's back and restored
+ * @param problems what could not be synced
+ * @param releases per release
+ * @param duration how long it took
+ */
+public record SyncResult(String repo, String url, String revision, boolean newRevision, List<String> runIds,
+        SyncSummary summary, int drifted, List<SyncProblem> problems, List<ReleaseResult> releases,
+        Duration duration) {
+}

@@ -1,0 +1,239 @@
+package dev.conveyor.fluxsync.messaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serdes;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.conveyor.events.kafka.ConveyorEventDeserializer;
+import dev.conveyor.events.kafka.ConveyorEventSerializer;
+import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.EventType;
+import dev.conveyor.events.v1.Flow;
+import dev.conveyor.events.v1.PipelineRun;
+import dev.conveyor.events.v1.PromotionMode;
+import dev.conveyor.events.v1.ReleaseDegraded;
+import dev.conveyor.events.v1.ReleaseHealthy;
+import dev.conveyor.events.v1.ReleasePromoted;
+import dev.conveyor.events.v1.RepoSynced;
+import dev.conveyor.events.v1.Topics;
+import dev.conveyor.fluxsync.rest.WebhookSignature;
+import dev.conveyor.testkit.git.BareRepo;
+import dev.conveyor.testkit.git.GitServerResource;
+import dev.conveyor.testkit.git.GitServers;
+import dev.conveyor.testkit.git.InjectGitServers;
+import dev.conveyor.testkit.kafka.KafkaBrokerResource;
+import dev.conveyor.testkit.kube.InjectKubernetesApi;
+import dev.conveyor.testkit.kube.KubernetesApiResource;
+import dev.conveyor.testkit.kube.KubernetesApiStandIn;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kafka.InjectKafkaCompanion;
+import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
+
+/**
+ * flux-sync as deployed: ReleasePromoted over a real broker in, the GitOps repository synced into the API stand-in,
+ * RepoSynced and ReleaseHealthy/ReleaseDegraded out; poison to its DLQ; the webhook and the identity over HTTP. The
+ * stand-in has no controllers, so the test plays the Deployment controller by writing the rollout status.
+ */
+@QuarkusTest
+@TestProfile(FluxSyncTestProfile.class)
+@QuarkusTestResource(KafkaBrokerResource.class)
+@QuarkusTestResource(GitServerResource.class)
+@QuarkusTestResource(KubernetesApiResource.class)
+class FluxSyncMessagingIT {
+
+    static final String UNKNOWN_RUN = "r-00000000000000000000beef";
+
+    @InjectKafkaCompanion
+    KafkaCompanion companion;
+
+    @InjectGitServers
+    GitServers git;
+
+    @InjectKubernetesApi
+    KubernetesApiStandIn kube;
+
+    @TestHTTPResource("/")
+    URL http;
+
+    @BeforeEach
+    void serde() {
+        companion.registerSerde(ConveyorEvent.class,
+                Serdes.serdeFrom(new ConveyorEventSerializer(), new ConveyorEventDeserializer()));
+    }
+
+    synchronized BareRepo repo() {
+        try {
+            return git.repos().open(FluxSyncTestProfile.REPO);
+        } catch (IllegalArgumentException e) {
+            BareRepo created = git.repos().createBare(FluxSyncTestProfile.REPO);
+            created.writer().file("README.md", "GitOps repository of the messaging test").message("init").commit();
+            return created;
+        }
+    }
+
+    static ReleasePromoted promoted(BareRepo repo, String app, String commit, String namespace, String release) {
+        PipelineRun run = PipelineRun.start(app, "https://git.example.com/acme/" + app + ".git", "ab".repeat(20),
+                "main", null, Flow.CD);
+        return new ReleasePromoted(run, Instant.now(), null, "chart1", "0.1.0", repo.fileUrl(), "prod", namespace,
+                release, commit, PromotionMode.AUTO, null);
+    }
+
+    @Test
+    void aPromotionIsSyncedAtOnceAndReportedHealthyOnceRolledOut() {
+        BareRepo repo = repo();
+        String shopRelease = """
+                apiVersion: helm.integrations.flux.weave.works/v1alpha2
+                kind: FluxHelmRelease
+                metadata:
+                  name: web
+                  labels:
+                    chart: chart1
+                spec:
+                  chartGitPath: chart1
+                  releaseName: web
+                  values:
+                    image: shop/web:1.4.0
+                """;
+        dev.conveyor.fluxsync.service.SeedRepoAccess.chart(repo.writer())
+                .message("unrelated change\n\nConveyor-Run: " + UNKNOWN_RUN + "\n").commit();
+        PipelineRun run = PipelineRun.start("shop", "https://git.example.com/acme/shop.git", "ab".repeat(20),
+                "main", null, Flow.CD);
+        String head = repo.writer().file("releases/helm/shop/web.yaml", shopRelease)
+                .message("shop 1.4.0 to prod\n\nConveyor-Run: " + run.runId() + "\n").commit();
+        ReleasePromoted promoted = promoted(repo, "shop", head, "shop", "web");
+
+        companion.produce(String.class, ConveyorEvent.class)
+                .fromRecords(new ProducerRecord<>(Topics.RELEASE_PROMOTED, "shop", promoted))
+                .awaitCompletion(Duration.ofSeconds(30));
+        rollOut("shop", "web", false);
+
+        ConsumerRecord<String, ConveyorEvent> synced = companion.consume(String.class, ConveyorEvent.class)
+                .fromTopics(Topics.REPO_SYNCED, 1).awaitCompletion(Duration.ofSeconds(60)).getFirstRecord();
+        RepoSynced repoSynced = (RepoSynced) synced.value();
+        assertThat(synced.key()).isEqualTo("shop");
+        assertThat(new String(synced.headers().lastHeader("ce_type").value(), StandardCharsets.UTF_8))
+                .isEqualTo(EventType.REPO_SYNCED.type());
+        assertThat(repoSynced.run().runId()).isEqualTo(run.runId());
+        assertThat(repoSynced.revision()).isEqualTo(head);
+        // the unknown run gets no event of its own but is listed
+        assertThat(repoSynced.runIds()).containsExactly(UNKNOWN_RUN, run.runId());
+        assertThat(repoSynced.objects().created()).isEqualTo(3);
+
+        ReleaseHealthy healthy = (ReleaseHealthy) companion.consume(String.class, ConveyorEvent.class)
+                .fromTopics(Topics.RELEASE_HEALTHY, 1).awaitCompletion(Duration.ofSeconds(60)).getFirstRecord()
+                .value();
+        assertThat(healthy.run().runId()).isEqualTo(run.runId());
+        assertThat(healthy.release()).isEqualTo("web");
+        assertThat(healthy.workloads()).containsExactly("Deployment/shop/web");
+        assertThat(kube.client().apps().deployments().inNamespace("shop").withName("web").get().getSpec()
+                .getTemplate().getSpec().getContainers().get(0).getImage()).isEqualTo("shop/web:1.4.0");
+
+        // the next promotion's rollout fails: ReleaseDegraded with the controller's reason
+        PipelineRun second = PipelineRun.start("shop", "https://git.example.com/acme/shop.git", "cd".repeat(20),
+                "main", null, Flow.CD);
+        String next = repo.writer().file("releases/helm/shop/web.yaml", shopRelease.replace("1.4.0", "1.5.0"))
+                .message("shop 1.5.0 to prod\n\nConveyor-Run: " + second.runId() + "\n").commit();
+        ReleasePromoted again = new ReleasePromoted(second, Instant.now(), null, "chart1", "0.1.0", repo.fileUrl(),
+                "prod", "shop", "web", next, PromotionMode.AUTO, null);
+        companion.produce(String.class, ConveyorEvent.class)
+                .fromRecords(new ProducerRecord<>(Topics.RELEASE_PROMOTED, "shop", again))
+                .awaitCompletion(Duration.ofSeconds(30));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "shop/web:1.5.0".equals(kube.client().apps().deployments()
+                .inNamespace("shop").withName("web").get().getSpec().getTemplate().getSpec().getContainers().get(0)
+                .getImage()));
+        rollOut("shop", "web", true);
+        ReleaseDegraded degraded = (ReleaseDegraded) companion.consume(String.class, ConveyorEvent.class)
+                .fromTopics(Topics.RELEASE_DEGRADED, 1).awaitCompletion(Duration.ofSeconds(60)).getFirstRecord()
+                .value();
+        assertThat(degraded.run().runId()).isEqualTo(second.runId());
+        assertThat(degraded.reason()).isEqualTo("RolloutFailed");
+        assertThat(degraded.message()).contains("progress deadline exceeded");
+    }
+
+    @Test
+    void poisonIsDeadLettered() {
+        companion.produce(String.class, byte[].class).fromRecords(
+                new ProducerRecord<>(Topics.RELEASE_PROMOTED, null, "poison",
+                        "{\"not\":\"an event\"}".getBytes(StandardCharsets.UTF_8), new RecordHeaders()))
+                .awaitCompletion(Duration.ofSeconds(30));
+        ConsumerRecord<String, byte[]> dead = companion.consume(String.class, byte[].class)
+                .fromTopics(Topics.RELEASE_PROMOTED + ".dlq.flux-sync", 1).awaitCompletion(Duration.ofSeconds(60))
+                .getFirstRecord();
+        assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
+                .contains("missing required fields");
+    }
+
+    @Test
+    void theWebhookRefusesABadSignatureAndAcceptsAGoodOne() throws Exception {
+        repo();
+        byte[] body = "{\"ref\":\"refs/heads/main\"}".getBytes(StandardCharsets.UTF_8);
+        HttpClient client = HttpClient.newHttpClient();
+        URI hook = http.toURI().resolve("hooks/git/gitops");
+        HttpResponse<String> bad = client.send(HttpRequest.newBuilder(hook)
+                .header("X-Hub-Signature-256", WebhookSignature.sign("wrong-secret", body))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(bad.statusCode()).isEqualTo(401);
+        HttpResponse<String> missing = client.send(HttpRequest.newBuilder(hook)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(missing.statusCode()).isEqualTo(401);
+        HttpResponse<String> good = client.send(HttpRequest.newBuilder(hook)
+                .header("X-Hub-Signature-256", WebhookSignature.sign(FluxSyncTestProfile.WEBHOOK_SECRET, body))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(good.statusCode()).isEqualTo(202);
+        // the queued sync records the repository's inventory in the cluster
+        await().atMost(Duration.ofSeconds(30)).until(() -> kube.client().configMaps().inNamespace("conveyor")
+                .withName("flux-sync-inventory-gitops").get() != null);
+    }
+
+    @Test
+    void theIdentityIsKeptInASecretAndServed() throws Exception {
+        HttpResponse<String> pub = HttpClient.newHttpClient().send(HttpRequest.newBuilder(http.toURI().resolve(
+                "identity.pub")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(pub.statusCode()).isEqualTo(200);
+        assertThat(pub.body()).startsWith("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5");
+        var secret = kube.client().secrets().inNamespace("conveyor").withName("flux-sync-identity").get();
+        assertThat(new String(java.util.Base64.getDecoder().decode(secret.getData().get("identity.pub")),
+                StandardCharsets.UTF_8).trim()).isEqualTo(pub.body().trim());
+        assertThat(secret.getData()).containsKey("identity");
+    }
+
+    void rollOut(String namespace, String name, boolean fail) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> kube.client().apps().deployments().inNamespace(namespace)
+                .withName(name).get() != null);
+        Deployment d = kube.client().apps().deployments().inNamespace(namespace).withName(name).get();
+        int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+        var status = new DeploymentStatusBuilder().withReplicas(replicas);
+        if (fail) {
+            status.withUpdatedReplicas(0).withConditions(List.of(new DeploymentConditionBuilder().withType(
+                    "Progressing").withStatus("False").withReason("ProgressDeadlineExceeded").withMessage(
+                            "ReplicaSet web-2 has timed out progressing")
+                    .build()));
+        } else {
+            status.withUpdatedReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas);
+        }
+        d.setStatus(status.build());
+        kube.client().apps().deployments().inNamespace(namespace).resource(d).updateStatus();
+    }
+}
