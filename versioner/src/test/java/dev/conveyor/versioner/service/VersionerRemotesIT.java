@@ -156,6 +156,36 @@ class VersionerRemotesIT {
     }
 
     @Test
+    void tagsArePushedOverSmartHttpWithATokenAndAWrongTokenIsAuthDenied() throws Exception {
+        BareRepo remote = servers.repos().createBare("remotes-http");
+        String head = remote.writer().file("a", "1").message("init").tag("v4.1.0").commit();
+        head = remote.writer().file("a", "2").message("fix: over https").commit();
+        try (var http = dev.conveyor.testkit.git.GitHttpServer.start(servers.repos().root(), "glpat-right")) {
+            String url = http.url(remote);
+            try (GitAccess access = GitAccess.create(new GitCredentials(Optional.empty(), Optional.empty(), true,
+                    "oauth2", Optional.of("glpat-right")))) {
+                VersionResolved resolved = service(access, (u, t) -> {
+                }).resolve(build(url, head), null);
+                assertThat(resolved.tag()).isEqualTo("v4.1.1");
+                assertThat(resolved.taggedNow()).isTrue();
+            }
+            String commit = head;
+            try (GitAccess wrong = GitAccess.create(new GitCredentials(Optional.empty(), Optional.empty(), true,
+                    "oauth2", Optional.of("glpat-wrong")))) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> new VersionService(
+                        new RepoMirrors(tmp.resolve("other-mirrors"), wrong), new TagPublisher(wrong), "v",
+                        SemVer.of(0, 1, 0), "Conveyor", "conveyor@example.com", 5, Clock.systemUTC(), (u, t) -> {
+                        }).resolve(build(url, commit), null))
+                        .isInstanceOfSatisfying(dev.conveyor.stage.StageException.class, e -> {
+                            assertThat(e.reason()).isEqualTo("AUTH_DENIED");
+                            assertThat(e.getMessage()).doesNotContain("glpat-wrong");
+                        });
+            }
+        }
+        assertTaggedInFreshClone(remote, "v4.1.1", head);
+    }
+
+    @Test
     void credentialsInTheRepositoryUrlNeverReachTheFailure() {
         String url = "https://bot:ghp_supersecret@127.0.0.1:" + dev.conveyor.testkit.Ports.free() + "/acme/app.git";
         try (GitAccess access = GitAccess.create(new GitCredentials(Optional.empty(), Optional.empty(), true,
