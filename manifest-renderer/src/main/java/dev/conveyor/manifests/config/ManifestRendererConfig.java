@@ -25,7 +25,7 @@ public interface ManifestRendererConfig {
     @WithDefault("/var/lib/conveyor/manifest-renderer/work")
     Path workDir();
 
-    /** Kubernetes version to render for ({@code .Capabilities.KubeVersion}) and validate against (bundled: 1.32). */
+    /** Kubernetes version to render for ({@code .Capabilities.KubeVersion}) and validate against (bundled: 1.30, 1.31, 1.32). */
     @WithDefault("1.32")
     String kubernetesVersion();
 

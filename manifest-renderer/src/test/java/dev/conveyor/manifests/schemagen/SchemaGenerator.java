@@ -35,11 +35,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * ./mvnw -pl manifest-renderer -am test-compile exec:java -Dexec.classpathScope=test \
  *     -Dexec.mainClass=dev.conveyor.manifests.schemagen.SchemaGenerator -Dexec.args=manifest-renderer/src/main/resources
  * </pre>
+ *
+ * For an older Kubernetes version, put that version's client on the classpath and name both, e.g.
+ * {@code -Dkubernetes-client-java.version=23.0.0 -Dschemagen.client-version=23.0.0 -Dschemagen.kubernetes-version=1.31}.
  */
 public final class SchemaGenerator {
 
-    static final String KUBERNETES_VERSION = "1.32";
-    static final String SOURCE = "io.kubernetes:client-java-api:24.0.0";
+    /** The Kubernetes version of the client on the classpath: 24.0.0 is 1.32, 23.0.0 is 1.31, 22.0.0 is 1.30. */
+    static final String KUBERNETES_VERSION = System.getProperty("schemagen.kubernetes-version", "1.32");
+    static final String SOURCE = "io.kubernetes:client-java-api:"
+            + System.getProperty("schemagen.client-version", "24.0.0");
     static final String MODELS = "io.kubernetes.client.openapi.models.";
 
     /** Enum values the API documents but the generated client types as plain strings. */

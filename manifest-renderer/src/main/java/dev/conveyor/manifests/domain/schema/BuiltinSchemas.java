@@ -35,7 +35,7 @@ public final class BuiltinSchemas {
 
     /** Kubernetes versions with a bundled schema. */
     public static Set<String> bundledVersions() {
-        return Set.of("1.32");
+        return Set.of("1.30", "1.31", "1.32");
     }
 
     /** Loads the bundled schema of a Kubernetes version such as {@code 1.32} (or {@code v1.32.0}). */

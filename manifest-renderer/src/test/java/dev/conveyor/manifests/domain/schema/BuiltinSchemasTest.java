@@ -1,0 +1,35 @@
+package dev.conveyor.manifests.domain.schema;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Each bundled Kubernetes version loads and is the API of that version, not another's. */
+class BuiltinSchemasTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1.30", "1.31", "1.32", "v1.31.4"})
+    void everyBundledVersionLoadsTheCoreKinds(String version) {
+        BuiltinSchemas schemas = BuiltinSchemas.load(version);
+        assertThat(schemas.kindCount()).isGreaterThan(70);
+        assertThat(schemas.kind("apps/v1", "Deployment")).isPresent();
+        assertThat(schemas.kind("v1", "Namespace")).get().satisfies(k -> assertThat(k.namespaced()).isFalse());
+    }
+
+    @Test
+    void kindsFollowTheirVersion() {
+        assertThat(BuiltinSchemas.load("1.32").kind("networking.k8s.io/v1", "IPAddress")).isPresent();
+        assertThat(BuiltinSchemas.load("1.30").kind("networking.k8s.io/v1", "IPAddress")).isEmpty();
+    }
+
+    @Test
+    void anUnbundledVersionIsRefusedNamingTheBundledOnes() {
+        assertThatThrownBy(() -> BuiltinSchemas.load("1.20"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no bundled schema for Kubernetes 1.20")
+                .hasMessageContaining("1.30").hasMessageContaining("1.31").hasMessageContaining("1.32");
+    }
+}
