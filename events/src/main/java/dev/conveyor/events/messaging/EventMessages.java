@@ -1,9 +1,12 @@
 package dev.conveyor.events.messaging;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
@@ -13,6 +16,7 @@ import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
 import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 /**
@@ -58,6 +62,28 @@ public final class EventMessages {
             acked.completeExceptionally(failure);
             return CompletableFuture.completedFuture(null);
         });
+    }
+
+    /**
+     * Acknowledges {@code input} once every output is acknowledged by the broker, and nacks it (dead letter or
+     * redelivery, by the channel's failure strategy) when one is not: an input is never lost between a crash and its
+     * outputs.
+     */
+    public static CompletionStage<Void> ackWhenSent(Message<?> input, List<CompletableFuture<Void>> outputs) {
+        return CompletableFuture.allOf(outputs.toArray(CompletableFuture[]::new))
+                .thenCompose(v -> input.ack())
+                .exceptionallyCompose(input::nack);
+    }
+
+    /**
+     * Why an incoming record could not be deserialized (the header SmallRye sets when the channel does not fail on
+     * deserialization errors), for the dead-letter reason.
+     */
+    public static String deserializationFailure(Message<?> message) {
+        return message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> m.getHeaders().lastHeader("deserialization-failure-reason"))
+                .map(h -> new String(h.value(), StandardCharsets.UTF_8))
+                .orElse("unreadable record");
     }
 
     /** The CloudEvents id of an incoming message: what the events it causes carry as {@code causationId}. */

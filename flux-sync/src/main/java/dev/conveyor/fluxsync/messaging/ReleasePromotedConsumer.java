@@ -1,6 +1,5 @@
 package dev.conveyor.fluxsync.messaging;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -17,7 +16,6 @@ import dev.conveyor.events.v1.Topics;
 import dev.conveyor.fluxsync.service.FluxSyncService;
 import dev.conveyor.stage.StageRunner;
 import io.smallrye.reactive.messaging.annotations.Blocking;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 /**
  * The Kafka edge: a {@code ReleasePromoted} syncs its GitOps repository at once; out come the {@code RepoSynced} and
@@ -41,7 +39,7 @@ public class ReleasePromotedConsumer {
     public CompletionStage<Void> consume(Message<ReleasePromoted> message) {
         ReleasePromoted promoted = message.getPayload();
         if (promoted == null) {
-            return message.nack(new IllegalArgumentException(deserializationFailure(message)));
+            return message.nack(new IllegalArgumentException(EventMessages.deserializationFailure(message)));
         }
         String causationId = EventMessages.cloudEventId(message).orElse(null);
         List<ConveyorEvent> out = runner.run(promoted, causationId, attempt -> service.onReleasePromoted(promoted,
@@ -49,10 +47,4 @@ public class ReleasePromotedConsumer {
         return events.send(out).thenCompose(v -> message.ack()).exceptionallyCompose(e -> message.nack(e));
     }
 
-    private static String deserializationFailure(Message<?> message) {
-        return message.getMetadata(IncomingKafkaRecordMetadata.class)
-                .map(m -> m.getHeaders().lastHeader("deserialization-failure-reason"))
-                .map(h -> new String(h.value(), StandardCharsets.UTF_8))
-                .orElse("unreadable record");
-    }
 }

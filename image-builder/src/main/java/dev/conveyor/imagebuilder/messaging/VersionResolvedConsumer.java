@@ -1,6 +1,5 @@
 package dev.conveyor.imagebuilder.messaging;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -24,7 +23,6 @@ import dev.conveyor.imagebuilder.service.ImageBuildService;
 import dev.conveyor.stage.StageRunner;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.reactive.messaging.annotations.Blocking;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 /**
  * The Kafka edge: one {@code VersionResolved} in, one {@code ImagePushed} or {@code StageFailed} out. The input is
@@ -59,7 +57,7 @@ public class VersionResolvedConsumer {
     public CompletionStage<Void> consume(Message<VersionResolved> message) {
         VersionResolved version = message.getPayload();
         if (version == null) {
-            return message.nack(new IllegalArgumentException(deserializationFailure(message)));
+            return message.nack(new IllegalArgumentException(EventMessages.deserializationFailure(message)));
         }
         String causationId = EventMessages.cloudEventId(message).orElse(null);
         List<ConveyorEvent> out = runner.run(version, causationId, attempt -> {
@@ -67,9 +65,7 @@ public class VersionResolvedConsumer {
             meters.counter(PUSHES_METRIC, "outcome", result.pushed() ? "pushed" : "skipped").increment();
             return List.of(result.event());
         });
-        CompletableFuture<?>[] sends = out.stream().map(this::send).toArray(CompletableFuture[]::new);
-        return CompletableFuture.allOf(sends).thenCompose(v -> message.ack())
-                .exceptionallyCompose(e -> message.nack(e));
+        return EventMessages.ackWhenSent(message, out.stream().map(this::send).toList());
     }
 
     private CompletableFuture<Void> send(ConveyorEvent event) {
@@ -82,10 +78,4 @@ public class VersionResolvedConsumer {
         return acked;
     }
 
-    private static String deserializationFailure(Message<?> message) {
-        return message.getMetadata(IncomingKafkaRecordMetadata.class)
-                .map(m -> m.getHeaders().lastHeader("deserialization-failure-reason"))
-                .map(h -> new String(h.value(), StandardCharsets.UTF_8))
-                .orElse("unreadable record");
-    }
 }

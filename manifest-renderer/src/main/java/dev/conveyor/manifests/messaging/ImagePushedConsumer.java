@@ -1,6 +1,5 @@
 package dev.conveyor.manifests.messaging;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -23,7 +22,6 @@ import dev.conveyor.events.v1.Topics;
 import dev.conveyor.manifests.service.RenderService;
 import dev.conveyor.stage.StageRunner;
 import io.smallrye.reactive.messaging.annotations.Blocking;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 /**
  * The Kafka edge: one {@code ImagePushed} in, one {@code ManifestsValidated} or {@code StageFailed} out. The input is
@@ -53,14 +51,12 @@ public class ImagePushedConsumer {
     public CompletionStage<Void> consume(Message<ImagePushed> message) {
         ImagePushed image = message.getPayload();
         if (image == null) {
-            return message.nack(new IllegalArgumentException(deserializationFailure(message)));
+            return message.nack(new IllegalArgumentException(EventMessages.deserializationFailure(message)));
         }
         String causationId = EventMessages.cloudEventId(message).orElse(null);
         List<ConveyorEvent> out = runner.run(image, causationId, attempt -> List.of(renderer.render(image,
                 causationId)));
-        CompletableFuture<?>[] sends = out.stream().map(this::send).toArray(CompletableFuture[]::new);
-        return CompletableFuture.allOf(sends).thenCompose(v -> message.ack())
-                .exceptionallyCompose(e -> message.nack(e));
+        return EventMessages.ackWhenSent(message, out.stream().map(this::send).toList());
     }
 
     private CompletableFuture<Void> send(ConveyorEvent event) {
@@ -73,10 +69,4 @@ public class ImagePushedConsumer {
         return acked;
     }
 
-    private static String deserializationFailure(Message<?> message) {
-        return message.getMetadata(IncomingKafkaRecordMetadata.class)
-                .map(m -> m.getHeaders().lastHeader("deserialization-failure-reason"))
-                .map(h -> new String(h.value(), StandardCharsets.UTF_8))
-                .orElse("unreadable record");
-    }
 }

@@ -1,6 +1,5 @@
 package dev.conveyor.notifier.messaging;
 
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletionStage;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,7 +15,6 @@ import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Topics;
 import dev.conveyor.notifier.service.NotifierService;
 import io.smallrye.reactive.messaging.annotations.Blocking;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 /**
  * The Kafka edge: every event topic in, nothing out. One channel per topic (not one channel over all eleven) so each
@@ -102,7 +100,7 @@ public class EventConsumer {
         ConveyorEvent event = message.getPayload();
         if (event == null) {
             notifier.unreadable();
-            return message.nack(new IllegalArgumentException(deserializationFailure(message)));
+            return message.nack(new IllegalArgumentException(EventMessages.deserializationFailure(message)));
         }
         String id = EventMessages.cloudEventId(message).orElseGet(() -> CloudEventAttributes.idOf(event));
         try {
@@ -116,10 +114,4 @@ public class EventConsumer {
         return message.ack();
     }
 
-    private static String deserializationFailure(Message<?> message) {
-        return message.getMetadata(IncomingKafkaRecordMetadata.class)
-                .map(m -> m.getHeaders().lastHeader("deserialization-failure-reason"))
-                .map(h -> new String(h.value(), StandardCharsets.UTF_8))
-                .orElse("unreadable record");
-    }
 }

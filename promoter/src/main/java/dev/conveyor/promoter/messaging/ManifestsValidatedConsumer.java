@@ -1,6 +1,5 @@
 package dev.conveyor.promoter.messaging;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -25,7 +24,6 @@ import dev.conveyor.events.v1.Topics;
 import dev.conveyor.promoter.service.PromotionService;
 import dev.conveyor.stage.StageRunner;
 import io.smallrye.reactive.messaging.annotations.Blocking;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 /**
  * The Kafka edge: one {@code ManifestsValidated} of a CD run in; one {@code ChartPublished} and one
@@ -59,7 +57,7 @@ public class ManifestsValidatedConsumer {
     public CompletionStage<Void> consume(Message<ManifestsValidated> message) {
         ManifestsValidated validated = message.getPayload();
         if (validated == null) {
-            return message.nack(new IllegalArgumentException(deserializationFailure(message)));
+            return message.nack(new IllegalArgumentException(EventMessages.deserializationFailure(message)));
         }
         if (validated.run().flow() != Flow.CD) {
             return message.ack();
@@ -67,9 +65,7 @@ public class ManifestsValidatedConsumer {
         String causationId = EventMessages.cloudEventId(message).orElse(null);
         List<ConveyorEvent> out = runner.run(validated, causationId, attempt -> promotions.promote(validated,
                 causationId));
-        CompletableFuture<?>[] sends = out.stream().map(this::send).toArray(CompletableFuture[]::new);
-        return CompletableFuture.allOf(sends).thenCompose(v -> message.ack())
-                .exceptionallyCompose(e -> message.nack(e));
+        return EventMessages.ackWhenSent(message, out.stream().map(this::send).toList());
     }
 
     private CompletableFuture<Void> send(ConveyorEvent event) {
@@ -84,10 +80,4 @@ public class ManifestsValidatedConsumer {
         return acked;
     }
 
-    private static String deserializationFailure(Message<?> message) {
-        return message.getMetadata(IncomingKafkaRecordMetadata.class)
-                .map(m -> m.getHeaders().lastHeader("deserialization-failure-reason"))
-                .map(h -> new String(h.value(), StandardCharsets.UTF_8))
-                .orElse("unreadable record");
-    }
 }

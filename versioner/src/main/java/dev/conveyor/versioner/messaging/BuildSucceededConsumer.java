@@ -1,6 +1,5 @@
 package dev.conveyor.versioner.messaging;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -23,7 +22,6 @@ import dev.conveyor.events.v1.VersionResolved;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.versioner.service.VersionService;
 import io.smallrye.reactive.messaging.annotations.Blocking;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 /**
  * The Kafka edge: one {@code BuildSucceeded} in, one {@code VersionResolved} or {@code StageFailed} out. The input is
@@ -52,14 +50,12 @@ public class BuildSucceededConsumer {
     public CompletionStage<Void> consume(Message<BuildSucceeded> message) {
         BuildSucceeded build = message.getPayload();
         if (build == null) {
-            return message.nack(new IllegalArgumentException(deserializationFailure(message)));
+            return message.nack(new IllegalArgumentException(EventMessages.deserializationFailure(message)));
         }
         String causationId = EventMessages.cloudEventId(message).orElse(null);
         List<ConveyorEvent> out = runner.run(build, causationId, attempt -> List.of(versions.resolve(build,
                 causationId)));
-        CompletableFuture<?>[] sends = out.stream().map(this::send).toArray(CompletableFuture[]::new);
-        return CompletableFuture.allOf(sends).thenCompose(v -> message.ack())
-                .exceptionallyCompose(e -> message.nack(e));
+        return EventMessages.ackWhenSent(message, out.stream().map(this::send).toList());
     }
 
     private CompletableFuture<Void> send(ConveyorEvent event) {
@@ -72,10 +68,4 @@ public class BuildSucceededConsumer {
         return acked;
     }
 
-    private static String deserializationFailure(Message<?> message) {
-        return message.getMetadata(IncomingKafkaRecordMetadata.class)
-                .map(m -> m.getHeaders().lastHeader("deserialization-failure-reason"))
-                .map(h -> new String(h.value(), StandardCharsets.UTF_8))
-                .orElse("unreadable record");
-    }
 }
