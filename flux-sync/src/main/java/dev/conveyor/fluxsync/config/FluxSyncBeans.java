@@ -6,7 +6,6 @@ import java.time.Clock;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 
 import dev.conveyor.events.v1.Stage;
@@ -18,7 +17,6 @@ import dev.conveyor.fluxsync.service.RepoSpec;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
-import dev.conveyor.stage.git.GitConfig;
 import dev.conveyor.stage.git.RepoMirrors;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,16 +24,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 /** Wires the plain stage classes from configuration. */
 @ApplicationScoped
 public class FluxSyncBeans {
-
-    @Produces
-    @ApplicationScoped
-    GitAccess gitAccess(GitConfig git) {
-        return GitAccess.create(git.toCredentials());
-    }
-
-    void closeGitAccess(@Disposes GitAccess access) {
-        access.close();
-    }
 
     @Produces
     @ApplicationScoped

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 
 import dev.conveyor.events.v1.Stage;
@@ -27,7 +26,6 @@ import dev.conveyor.imagebuilder.service.ImageBuildService;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
-import dev.conveyor.stage.git.GitConfig;
 import dev.conveyor.stage.git.RepoMirrors;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -37,16 +35,6 @@ public class ImageBuilderBeans {
 
     /** Jib's JVM-wide switch that lets it send credentials to a plain-HTTP registry. */
     static final String SEND_CREDENTIALS_OVER_HTTP = "sendCredentialsOverHttp";
-
-    @Produces
-    @ApplicationScoped
-    GitAccess gitAccess(GitConfig git) {
-        return GitAccess.create(git.toCredentials());
-    }
-
-    void closeGitAccess(@Disposes GitAccess access) {
-        access.close();
-    }
 
     @Produces
     @ApplicationScoped

@@ -37,7 +37,6 @@ import dev.conveyor.notifier.service.StateStore;
 import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.git.GitAccess;
-import dev.conveyor.stage.git.GitConfig;
 import dev.conveyor.stage.git.RepoMirrors;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -58,16 +57,6 @@ public class NotifierBeans {
 
     void closeNotifierService(@Disposes NotifierService service) {
         service.close();
-    }
-
-    @Produces
-    @Singleton
-    GitAccess gitAccess(GitConfig git) {
-        return GitAccess.create(git.toCredentials());
-    }
-
-    void closeGitAccess(@Disposes GitAccess access) {
-        access.close();
     }
 
     /** The app's {@code .conveyor.yaml} from a mirror, or nothing when turned off. */

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 
 import dev.conveyor.events.v1.Stage;
@@ -28,23 +27,12 @@ import dev.conveyor.promoter.service.PromotionService;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
-import dev.conveyor.stage.git.GitConfig;
 import dev.conveyor.stage.git.RepoMirrors;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration; a bad setting fails the start with the key's name. */
 @ApplicationScoped
 public class PromoterBeans {
-
-    @Produces
-    @ApplicationScoped
-    GitAccess gitAccess(GitConfig git) {
-        return GitAccess.create(git.toCredentials());
-    }
-
-    void closeGitAccess(@Disposes GitAccess access) {
-        access.close();
-    }
 
     @Produces
     @ApplicationScoped

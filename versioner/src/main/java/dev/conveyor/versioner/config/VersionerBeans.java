@@ -4,14 +4,12 @@ import java.nio.file.Files;
 import java.time.Clock;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
-import dev.conveyor.stage.git.GitConfig;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.versioner.client.TagPublisher;
 import dev.conveyor.versioner.domain.SemVer;
@@ -21,16 +19,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 /** Wires the plain stage classes from configuration. */
 @ApplicationScoped
 public class VersionerBeans {
-
-    @Produces
-    @ApplicationScoped
-    GitAccess gitAccess(GitConfig git) {
-        return GitAccess.create(git.toCredentials());
-    }
-
-    void closeGitAccess(@Disposes GitAccess access) {
-        access.close();
-    }
 
     @Produces
     @ApplicationScoped
