@@ -57,6 +57,8 @@ public final class OciRegistry implements AutoCloseable {
     private final Path log;
     private final Optional<Credentials> credentials;
     private final HttpClient http;
+    /** Stops the registry if the test JVM exits without closing it, so no registry outlives its tests. */
+    private final Thread shutdownHook;
 
     private OciRegistry(Path root, Process process, int port, Path log, Optional<Credentials> credentials,
             HttpClient http) {
@@ -66,6 +68,8 @@ public final class OciRegistry implements AutoCloseable {
         this.log = log;
         this.credentials = credentials;
         this.http = http;
+        this.shutdownHook = new Thread(process::destroy, "registry-shutdown-" + port);
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     /** User name and password of a registry started with {@link #startWithBasicAuth(String, String)}. */
@@ -307,6 +311,11 @@ public final class OciRegistry implements AutoCloseable {
     }
 
     private void stopProcess() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // The JVM is already shutting down; the hook runs anyway.
+        }
         // The Debian binary does not fork, but a wrapper script might: take any children down with it.
         process.descendants().forEach(ProcessHandle::destroy);
         process.destroy();
