@@ -8,10 +8,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-
 import dev.conveyor.stage.config.ConveyorYaml;
 import dev.conveyor.stage.config.InvalidConfigException;
 
@@ -84,68 +80,32 @@ public record ImageSettings(
      * offending field.
      */
     public static ImageSettings parse(String text, String app) {
-        // The shared reader enforces the size, alias and nesting limits and names structural errors.
-        ConveyorYaml checked = ConveyorYaml.parse(text);
-        checked.section("image").allowOnly(KEYS);
-        if (text.isBlank()) {
-            return defaults();
-        }
-        Map<?, ?> root = load(text);
-        if (root == null) {
-            return defaults();
-        }
-        Object section = root.get("image");
-        String path = "image";
-        Object apps = root.get("apps");
-        if (apps instanceof List<?> entries) {
-            for (int i = 0; i < entries.size(); i++) {
-                if (entries.get(i) instanceof Map<?, ?> entry && app.equals(String.valueOf(entry.get("name")))
-                        && entry.get("image") != null) {
-                    section = entry.get("image");
-                    path = "apps[" + i + "].image";
-                }
+        // The shared reader enforces the size, alias, nesting and duplicate-key limits and names every bad field.
+        ConveyorYaml yaml = ConveyorYaml.parse(text);
+        ConveyorYaml.Section image = yaml.section("image");
+        for (ConveyorYaml.Section entry : yaml.root().list("apps")) {
+            if (entry.string("name").filter(app::equals).isPresent() && entry.section("image").isPresent()) {
+                image = entry.section("image");
             }
         }
-        if (section == null) {
-            return defaults();
-        }
-        if (!(section instanceof Map<?, ?> image)) {
-            throw new InvalidConfigException(path, path + " must be a mapping");
-        }
-        return read(image, path);
+        return image.isPresent() ? read(image.allowOnly(KEYS)) : defaults();
     }
 
-    private static Map<?, ?> load(String text) {
-        LoaderOptions options = new LoaderOptions();
-        options.setMaxAliasesForCollections(20);
-        options.setAllowDuplicateKeys(false);
-        options.setCodePointLimit(ConveyorYaml.MAX_BYTES);
-        options.setNestingDepthLimit(32);
-        Object document = new Yaml(new SafeConstructor(options)).load(text);
-        return document instanceof Map<?, ?> map ? map : null;
-    }
-
-    private static ImageSettings read(Map<?, ?> image, String path) {
-        for (Object key : image.keySet()) {
-            if (!KEYS.contains(String.valueOf(key))) {
-                throw new InvalidConfigException(path + "." + key, "unknown field " + path + "." + key + " in "
-                        + ConveyorYaml.FILE_NAME + " (known: " + String.join(", ", KEYS.stream().sorted().toList())
-                        + ")");
-            }
-        }
-        Optional<String> base = scalar(image, "base", path);
+    private static ImageSettings read(ConveyorYaml.Section image) {
+        String path = image.path();
+        Optional<String> base = image.string("base");
         base.ifPresent(b -> require(IMAGE_REFERENCE.matcher(b).matches() && b.length() <= 512, path + ".base",
                 "must be an image reference such as eclipse-temurin:17-jre"));
-        Optional<String> name = scalar(image, "name", path);
+        Optional<String> name = image.string("name");
         name.ifPresent(n -> require(REPOSITORY.matcher(n).matches() && n.length() <= 255, path + ".name",
                 "must be a repository name of lower-case letters, digits, '.', '_', '-' and '/'"));
-        Optional<ArtifactKind> kind = scalar(image, "kind", path).map(k -> ArtifactKind.parse(k)
+        Optional<ArtifactKind> kind = image.string("kind").map(k -> ArtifactKind.parse(k)
                 .orElseThrow(() -> new InvalidConfigException(path + ".kind",
                         path + ".kind must be 'jar' or 'directory' but was '" + k + "'")));
-        List<String> entrypoint = command(image, "entrypoint", path);
-        List<String> args = command(image, "args", path);
+        List<String> entrypoint = command(image, "entrypoint");
+        List<String> args = command(image, "args");
         List<String> ports = new ArrayList<>();
-        for (String port : list(image, "ports", path)) {
+        for (String port : image.strings("ports")) {
             var matcher = PORT.matcher(port);
             int number = matcher.matches() ? Integer.parseInt(matcher.group(1)) : 0;
             require(number >= 1 && number <= 65535, path + ".ports", "entries must be port numbers such as 8080 or "
@@ -153,71 +113,26 @@ public record ImageSettings(
             ports.add(number + "/" + (matcher.group(2) == null ? "tcp" : matcher.group(2)));
         }
         Map<String, String> env = new TreeMap<>();
-        Object rawEnv = image.get("env");
-        if (rawEnv != null) {
-            if (!(rawEnv instanceof Map<?, ?> vars)) {
-                throw new InvalidConfigException(path + ".env", path + ".env must be a mapping of names to values");
-            }
-            for (Map.Entry<?, ?> var : vars.entrySet()) {
-                String key = String.valueOf(var.getKey());
-                require(ENV_NAME.matcher(key).matches(), path + ".env." + key, "is not a valid variable name");
-                require(var.getValue() == null || !(var.getValue() instanceof Map || var.getValue() instanceof List),
-                        path + ".env." + key, "must be a string");
-                env.put(key, var.getValue() == null ? "" : String.valueOf(var.getValue()));
-            }
-        }
-        Optional<String> user = scalar(image, "user", path);
+        image.stringMap("env").forEach((key, value) -> {
+            require(ENV_NAME.matcher(key).matches(), path + ".env." + key, "is not a valid variable name");
+            env.put(key, value);
+        });
+        Optional<String> user = image.string("user");
         user.ifPresent(u -> require(USER.matcher(u).matches(), path + ".user",
                 "must be a user name or uid, optionally with ':group'"));
-        Optional<String> workdir = scalar(image, "workdir", path);
+        Optional<String> workdir = image.string("workdir");
         workdir.ifPresent(w -> require(w.startsWith("/") && !List.of(w.split("/")).contains(".."),
                 path + ".workdir", "must be an absolute path without '..'"));
         return new ImageSettings(base, name, kind, entrypoint, args, ports.stream().distinct().sorted().toList(), env,
                 user, workdir);
     }
 
-    private static Optional<String> scalar(Map<?, ?> image, String key, String path) {
-        Object value = image.get(key);
-        if (value == null) {
-            return Optional.empty();
-        }
-        if (value instanceof Map || value instanceof List) {
-            throw new InvalidConfigException(path + "." + key, path + "." + key + " must be a string");
-        }
-        String text = String.valueOf(value).trim();
-        if (text.isEmpty()) {
-            throw new InvalidConfigException(path + "." + key, path + "." + key + " must not be empty");
-        }
-        return Optional.of(text);
-    }
-
-    private static List<String> list(Map<?, ?> image, String key, String path) {
-        Object value = image.get(key);
-        if (value == null) {
-            return List.of();
-        }
-        if (!(value instanceof List<?> items)) {
-            throw new InvalidConfigException(path + "." + key, path + "." + key + " must be a list");
-        }
-        List<String> result = new ArrayList<>();
-        for (int i = 0; i < items.size(); i++) {
-            Object item = items.get(i);
-            if (item == null || item instanceof Map || item instanceof List) {
-                throw new InvalidConfigException(path + "." + key + "[" + i + "]",
-                        path + "." + key + "[" + i + "] must be a string");
-            }
-            result.add(String.valueOf(item));
-        }
-        return result;
-    }
-
-    private static List<String> command(Map<?, ?> image, String key, String path) {
-        Object value = image.get(key);
-        if (value instanceof String line) {
+    private static List<String> command(ConveyorYaml.Section image, String key) {
+        if (image.isScalar(key)) {
             // One string is split on whitespace, like a shell would without quotes.
-            return List.of(line.trim().split("\\s+"));
+            return List.of(image.string(key).orElseThrow().split("\\s+"));
         }
-        return list(image, key, path);
+        return image.strings(key);
     }
 
     private static void require(boolean ok, String field, String problem) {

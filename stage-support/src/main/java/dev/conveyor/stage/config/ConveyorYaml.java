@@ -147,6 +147,57 @@ public final class ConveyorYaml {
             return Optional.of(text);
         }
 
+        /** Whether the field is present and holds a single value (not a list or mapping). */
+        public boolean isScalar(String key) {
+            JsonNode value = node.path(key);
+            return !value.isMissingNode() && !value.isNull() && value.isValueNode();
+        }
+
+        /** A list of strings; empty when absent. Anything but a list of single values is an error naming the entry. */
+        public List<String> strings(String key) {
+            JsonNode value = node.path(key);
+            if (value.isMissingNode() || value.isNull()) {
+                return List.of();
+            }
+            if (!value.isArray()) {
+                throw new InvalidConfigException(child(key), child(key) + " must be a list");
+            }
+            List<String> items = new ArrayList<>();
+            for (int i = 0; i < value.size(); i++) {
+                JsonNode item = value.get(i);
+                if (item.isNull() || !item.isValueNode()) {
+                    String field = child(key) + "[" + i + "]";
+                    throw new InvalidConfigException(field, field + " must be a string");
+                }
+                items.add(item.asText());
+            }
+            return items;
+        }
+
+        /**
+         * A mapping of names to string values (a missing value is the empty string), in file order; empty when absent.
+         */
+        public java.util.Map<String, String> stringMap(String key) {
+            JsonNode value = node.path(key);
+            if (value.isMissingNode() || value.isNull()) {
+                return java.util.Map.of();
+            }
+            if (!value.isObject()) {
+                throw new InvalidConfigException(child(key), child(key) + " must be a mapping of names to values");
+            }
+            java.util.Map<String, String> entries = new java.util.LinkedHashMap<>();
+            for (Iterator<java.util.Map.Entry<String, JsonNode>> fields = value.fields(); fields.hasNext();) {
+                java.util.Map.Entry<String, JsonNode> field = fields.next();
+                JsonNode item = field.getValue();
+                if (!item.isNull() && !item.isValueNode()) {
+                    String name = child(key) + "." + field.getKey();
+                    throw new InvalidConfigException(name, name + " must be a string");
+                }
+                entries.put(field.getKey(), item.isNull() ? "" : item.asText());
+            }
+            return entries;
+        }
+
         /** A nested mapping. */
         public Section section(String key) {
             Section child = new Section(child(key), node.path(key));

@@ -28,6 +28,29 @@ class ConveyorYamlTest {
     }
 
     @Test
+    void stringListsAndStringMapsNameTheirBadEntries() {
+        ConveyorYaml.Section image = ConveyorYaml.parse("""
+                image:
+                  ports: [8080, "53/udp"]
+                  env: {A: x, B: 2, C: }
+                  entrypoint: java -jar app.jar
+                  bad: [a, [b]]
+                  badEnv: {A: [x]}
+                """).section("image");
+        assertThat(image.strings("ports")).containsExactly("8080", "53/udp");
+        assertThat(image.stringMap("env")).containsExactly(java.util.Map.entry("A", "x"), java.util.Map.entry("B", "2"),
+                java.util.Map.entry("C", ""));
+        assertThat(image.isScalar("entrypoint")).isTrue();
+        assertThat(image.isScalar("ports")).isFalse();
+        assertThat(image.strings("missing")).isEmpty();
+        assertThatThrownBy(() -> image.strings("bad")).hasMessage("image.bad[1] must be a string");
+        assertThatThrownBy(() -> image.strings("entrypoint")).hasMessage("image.entrypoint must be a list");
+        assertThatThrownBy(() -> image.stringMap("badEnv")).hasMessage("image.badEnv.A must be a string");
+        assertThatThrownBy(() -> image.stringMap("ports"))
+                .hasMessage("image.ports must be a mapping of names to values");
+    }
+
+    @Test
     void emptyFilesAreEmptyConfigurations() {
         assertThat(ConveyorYaml.parse("").section("version").isPresent()).isFalse();
         assertThat(ConveyorYaml.parse("# only a comment\n").section("version").isPresent()).isFalse();
