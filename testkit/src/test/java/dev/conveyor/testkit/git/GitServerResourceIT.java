@@ -3,19 +3,17 @@ package dev.conveyor.testkit.git;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.function.Predicate;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.Ref;
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager.TestInjector;
+import dev.conveyor.testkit.FieldInjector;
 
 /** Drives the Quarkus lifecycle by hand, the way Quarkus does: init, start, inject, stop. */
 class GitServerResourceIT {
@@ -37,7 +35,7 @@ class GitServerResourceIT {
         int sshPort;
         try {
             Map<String, String> config = resource.start();
-            resource.inject(new ReflectiveInjector(test));
+            resource.inject(new FieldInjector(test));
 
             assertThat(test.git).isSameAs(resource.servers());
             assertThat(test.notAnnotated).isNull();
@@ -87,20 +85,4 @@ class GitServerResourceIT {
         }
     }
 
-    /** What Quarkus' injector does: set matching fields of the test instance. */
-    private record ReflectiveInjector(Object testInstance) implements TestInjector {
-        @Override
-        public void injectIntoFields(Object value, Predicate<Field> predicate) {
-            for (Field field : testInstance.getClass().getDeclaredFields()) {
-                if (predicate.test(field)) {
-                    try {
-                        field.setAccessible(true);
-                        field.set(testInstance, value);
-                    } catch (IllegalAccessException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            }
-        }
-    }
 }

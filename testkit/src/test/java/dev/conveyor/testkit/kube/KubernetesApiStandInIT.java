@@ -3,20 +3,19 @@ package dev.conveyor.testkit.kube;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Predicate;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.conveyor.testkit.FieldInjector;
 import dev.conveyor.testkit.TempDirs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -35,7 +34,6 @@ import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager.TestInjector;
 
 class KubernetesApiStandInIT {
 
@@ -262,20 +260,4 @@ class KubernetesApiStandInIT {
         HasMetadata unrelated;
     }
 
-    /** Minimal stand-in for Quarkus' injector: sets matching fields of one object. */
-    private record FieldInjector(Object target) implements TestInjector {
-        @Override
-        public void injectIntoFields(Object fieldValue, Predicate<Field> predicate) {
-            for (Field field : target.getClass().getDeclaredFields()) {
-                if (predicate.test(field)) {
-                    field.setAccessible(true);
-                    try {
-                        field.set(target, fieldValue);
-                    } catch (IllegalAccessException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            }
-        }
-    }
 }

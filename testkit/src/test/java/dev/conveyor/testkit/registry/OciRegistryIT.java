@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.function.Predicate;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -27,8 +26,8 @@ import com.google.cloud.tools.jib.api.RegistryImage;
 import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
 
+import dev.conveyor.testkit.FieldInjector;
 import dev.conveyor.testkit.TempDirs;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager.TestInjector;
 
 class OciRegistryIT {
 
@@ -176,23 +175,6 @@ class OciRegistryIT {
         @InjectOciRegistry
         OciRegistry registry;
         OciRegistry notAnnotated;
-    }
-
-    /** Minimal stand-in for Quarkus' injector: sets matching fields of one object. */
-    private record FieldInjector(Object target) implements TestInjector {
-        @Override
-        public void injectIntoFields(Object fieldValue, Predicate<java.lang.reflect.Field> predicate) {
-            for (java.lang.reflect.Field field : target.getClass().getDeclaredFields()) {
-                if (predicate.test(field)) {
-                    field.setAccessible(true);
-                    try {
-                        field.set(target, fieldValue);
-                    } catch (IllegalAccessException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            }
-        }
     }
 
     private static int status(String url) {
