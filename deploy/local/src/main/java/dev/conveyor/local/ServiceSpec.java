@@ -1,0 +1,112 @@
+package dev.conveyor.local;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Conveyor service as the local stack runs it: its module (whose {@code target/quarkus-app} is started with
+ * {@code java -jar}) and the configuration it gets on top of its own {@code application.properties}, written to
+ * {@code services/<name>/config/application.properties} (Quarkus reads {@code config/application.properties} in the
+ * working directory before the one in the jar).
+ */
+public record ServiceSpec(String name, String module) {
+
+    /** Every service, in the order they are started and listed. */
+    public static final List<ServiceSpec> ALL = List.of(new ServiceSpec("gateway", "gateway"),
+            new ServiceSpec("versioner", "versioner"), new ServiceSpec("image-builder", "image-builder"),
+            new ServiceSpec("manifest-renderer", "manifest-renderer"), new ServiceSpec("promoter", "promoter"),
+            new ServiceSpec("notifier", "notifier"), new ServiceSpec("flux-sync", "flux-sync"));
+
+    /** The jar that starts the service: {@code <project>/<module>/target/quarkus-app/quarkus-run.jar}. */
+    public Path runJar(Path projectDir) {
+        return projectDir.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
+    }
+
+    public static ServiceSpec named(String name) {
+        return ALL.stream().filter(s -> s.name.equals(name)).findFirst().orElseThrow(
+                () -> new IllegalArgumentException("unknown service '" + name + "'; services: " + String.join(", ",
+                        ALL.stream().map(ServiceSpec::name).toList())));
+    }
+
+    /**
+     * The service's local configuration.
+     *
+     * @param stack the infrastructure endpoints ({@link StackLayout#readStack()})
+     * @param ports the HTTP port of every service
+     * @param secrets the stack's tokens
+     */
+    Map<String, String> config(StackLayout layout, Map<String, String> stack, Map<String, Integer> ports,
+            Map<String, String> secrets) {
+        Path dir = layout.serviceDir(name);
+        String git = stack.get(StackLayout.GIT);
+        String registry = stack.get(StackLayout.REGISTRY);
+        String stubs = stack.get(StackLayout.STUBS);
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("quarkus.http.port", Integer.toString(ports.get(name)));
+        c.put("quarkus.http.host", "127.0.0.1");
+        c.put("kafka.bootstrap.servers", stack.get(StackLayout.KAFKA));
+        c.put("quarkus.log.console.color", "false");
+        c.put("quarkus.banner.enabled", "false");
+        switch (name) {
+            case "gateway" -> {
+                c.put("conveyor.gateway.hook.token", secrets.get("hook-token"));
+                c.put("conveyor.gateway.api.token", secrets.get("api-token"));
+            }
+            case "versioner" -> c.put("conveyor.versioner.mirror-dir", dir.resolve("mirrors").toString());
+            case "image-builder" -> {
+                c.put("conveyor.image-builder.registry", registry);
+                c.put("conveyor.image-builder.namespace", "conveyor-demo");
+                c.put("conveyor.image-builder.insecure-registries", registry);
+                c.put("conveyor.image-builder.jar-base-image", stack.get(StackLayout.BASE_IMAGE));
+                c.put("conveyor.image-builder.directory-base-image", stack.get(StackLayout.BASE_IMAGE));
+                c.put("conveyor.image-builder.mirror-dir", dir.resolve("mirrors").toString());
+                c.put("conveyor.image-builder.work-dir", dir.resolve("work").toString());
+                c.put("conveyor.image-builder.artifact.file-roots", layout.artifactsDir().toString());
+            }
+            case "manifest-renderer" -> {
+                c.put("conveyor.manifest-renderer.mirror-dir", dir.resolve("mirrors").toString());
+                c.put("conveyor.manifest-renderer.work-dir", dir.resolve("work").toString());
+            }
+            case "promoter" -> {
+                c.put("conveyor.promoter.mirror-dir", dir.resolve("mirrors").toString());
+                c.put("conveyor.promoter.work-dir", dir.resolve("work").toString());
+                c.put("conveyor.promoter.chart-repositories.local.type", "oci");
+                c.put("conveyor.promoter.chart-repositories.local.url", "oci://" + registry + "/charts");
+                c.put("conveyor.promoter.chart-repositories.local.plain-http", "true");
+                c.put("conveyor.promoter.targets.local.gitops-repo", git + SampleApp.GITOPS_REPO);
+                c.put("conveyor.promoter.targets.local.environment", "local");
+                c.put("conveyor.promoter.targets.local.namespace", SampleApp.NAMESPACE);
+            }
+            case "notifier" -> {
+                c.put("conveyor.notifier.data-dir", dir.resolve("data").toString());
+                c.put("conveyor.notifier.app-config.mirror-dir", dir.resolve("mirrors").toString());
+                c.put("conveyor.notifier.run-url", "http://127.0.0.1:" + ports.get("gateway") + "/#/runs/{runId}");
+                c.put("conveyor.notifier.github.api-url", stubs + "/github");
+                c.put("conveyor.notifier.github.hosts", "127.0.0.1");
+                c.put("conveyor.notifier.github.token", secrets.get("github-token"));
+                c.put("conveyor.notifier.slack.api-url", stubs + "/slack/api");
+                c.put("conveyor.notifier.slack.token", secrets.get("slack-token"));
+                c.put("conveyor.notifier.slack.default-channel", "#deploys");
+                c.put("conveyor.notifier.jira.base-url", stubs + "/jira");
+                c.put("conveyor.notifier.jira.email", "conveyor@example.com");
+                c.put("conveyor.notifier.jira.api-token", secrets.get("jira-token"));
+                c.put("conveyor.notifier.jira.projects", "SHOP");
+                c.put("conveyor.notifier.retry.initial-delay", "200ms");
+            }
+            case "flux-sync" -> {
+                c.put("conveyor.flux-sync.repos.gitops.url", git + SampleApp.GITOPS_REPO);
+                c.put("conveyor.flux-sync.repos.gitops.interval", "30s");
+                c.put("conveyor.flux-sync.repos.gitops.webhook-secret", secrets.get("webhook-secret"));
+                c.put("conveyor.flux-sync.mirror-dir", dir.resolve("mirrors").toString());
+                c.put("conveyor.flux-sync.work-dir", dir.resolve("work").toString());
+                c.put("conveyor.flux-sync.scheduler.initial-delay", "2s");
+                c.put("conveyor.flux-sync.health.timeout", "2m");
+                c.put("conveyor.flux-sync.health.poll-interval", "500ms");
+            }
+            default -> throw new IllegalStateException(name);
+        }
+        return c;
+    }
+}
