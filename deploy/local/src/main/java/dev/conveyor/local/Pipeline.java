@@ -192,9 +192,13 @@ public final class Pipeline {
                         synced = Instant.now();
                     }
                     if (out != null) {
-                        out.println(line(event, hookSentAt));
+                        var source = rec.headers().lastHeader("ce_source");
+                        boolean replayed = source != null && new String(source.value(),
+                                java.nio.charset.StandardCharsets.UTF_8).endsWith("/gateway")
+                                && !(event instanceof BuildSucceeded);
+                        out.println(line(event, hookSentAt) + (replayed ? "  (re-published by the gateway)" : ""));
                     }
-                    Boolean end = ends(event, flow);
+                    Boolean end = ends(event, flow, events);
                     if (end != null) {
                         Duration toSynced = synced == null ? null : Duration.between(hookSentAt, synced);
                         return new RunEvents(runId, attempt, List.copyOf(events), end, toSynced);
@@ -208,15 +212,19 @@ public final class Pipeline {
     }
 
     /** TRUE: ended well, FALSE: ended badly, null: not the end. */
-    private static Boolean ends(ConveyorEvent event, Flow flow) {
-        if (event instanceof StageFailed || event instanceof BuildFailed || event instanceof ReleaseDegraded) {
+    private static Boolean ends(ConveyorEvent event, Flow flow, List<ConveyorEvent> events) {
+        if (event instanceof StageFailed || event instanceof BuildFailed) {
             return Boolean.FALSE;
         }
-        if (flow == Flow.CI && event instanceof ManifestsValidated) {
-            return Boolean.TRUE;
+        if (flow == Flow.CI) {
+            return event instanceof ManifestsValidated ? Boolean.TRUE : null;
         }
-        if (flow == Flow.CD && event instanceof ReleaseHealthy) {
-            return Boolean.TRUE;
+        // CD: RepoSynced and the release's health come on different topics, in either order; both are the end.
+        boolean synced = events.stream().anyMatch(RepoSynced.class::isInstance);
+        boolean healthy = events.stream().anyMatch(ReleaseHealthy.class::isInstance);
+        boolean degraded = events.stream().anyMatch(ReleaseDegraded.class::isInstance);
+        if (synced && (healthy || degraded)) {
+            return healthy && !degraded;
         }
         return null;
     }

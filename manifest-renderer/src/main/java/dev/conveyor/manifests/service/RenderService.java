@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
@@ -284,7 +285,9 @@ public final class RenderService {
                         .manifestsDir(), manifests.files(), ident, message);
                 switch (result.outcome()) {
                     case UNCHANGED :
-                        return null;
+                        // A rerun (replay, redelivery) finds its manifests already on the branch: report the commit
+                        // that put them there, as the first run did, so the event is the same.
+                        return commitOfRun(current, tip, run.runId()).orElse(null);
                     case PUSHED :
                         return result.commit().orElseThrow();
                     case REJECTED :
@@ -314,6 +317,26 @@ public final class RenderService {
             }
         }
     }
+
+    /** The newest of the last {@value #RUN_COMMIT_SEARCH} commits from {@code tip} with the run's trailer. */
+    private static Optional<String> commitOfRun(Repository repo, ObjectId tip, String runId) throws IOException {
+        String trailer = "Conveyor-Run: " + runId;
+        try (org.eclipse.jgit.revwalk.RevWalk walk = new org.eclipse.jgit.revwalk.RevWalk(repo)) {
+            walk.markStart(walk.parseCommit(tip));
+            int seen = 0;
+            for (org.eclipse.jgit.revwalk.RevCommit c : walk) {
+                if (c.getFullMessage().lines().anyMatch(l -> l.trim().equals(trailer))) {
+                    return Optional.of(c.name());
+                }
+                if (++seen >= RUN_COMMIT_SEARCH) {
+                    break;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static final int RUN_COMMIT_SEARCH = 500;
 
     private String diffAgainstBase(Repository repo, AppManifestConfig config, ImagePushed image, ManifestSet head)
             throws IOException {
