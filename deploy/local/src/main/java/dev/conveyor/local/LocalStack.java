@@ -103,6 +103,12 @@ public final class LocalStack {
         Map<String, String> secrets = ensureSecrets();
         Map<String, String> procs = new LinkedHashMap<>(layout.processes());
         Map<String, String> stack = startHost(procs, kubeconfig);
+        if (stack.get(StackLayout.REGISTRY) == null) {
+            down();
+            throw new IllegalStateException("no OCI registry: the Debian package docker-registry is not installed."
+                    + " Install it (sudo apt-get install docker-registry) and run the command again; nothing is left"
+                    + " running.");
+        }
         if (new SampleApp(layout).init()) {
             out.printf("  sample repositories   %s%s, %s%s%n", stack.get(StackLayout.GIT), SampleApp.APP_REPO,
                     stack.get(StackLayout.GIT), SampleApp.GITOPS_REPO);
