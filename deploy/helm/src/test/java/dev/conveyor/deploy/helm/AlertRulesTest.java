@@ -14,6 +14,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -73,6 +75,73 @@ class AlertRulesTest {
             assertThat(outcomes.get(alert)).as(alert).containsExactly("fires", "quiet");
         }
         assertThat(outcomes.keySet()).isEqualTo(alerts);
+    }
+
+    /**
+     * Every metric a rule queries is defined in the services' code (a Micrometer meter name, Prometheus-named) or is
+     * one of the Kafka client metrics Quarkus binds, and every stage, outcome and event type a rule matches is a value
+     * the code uses. The end-to-end test checks the same against live scrapes; this catches typos at once.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void rulesQueryOnlyMetricsAndLabelValuesTheServicesUse() throws IOException {
+        String sources = mainSources();
+        Map<String, Object> file = ChartRenderTest.yaml().load(Files.readString(RULES));
+        Set<String> metrics = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        for (Map<String, Object> group : (List<Map<String, Object>>) file.get("groups")) {
+            for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
+                String expr = (String) rule.get("expr");
+                Matcher names = Pattern.compile("\\b((?:conveyor|kafka)_[a-z0-9_]+)\\b").matcher(expr);
+                while (names.find()) {
+                    metrics.add(names.group(1));
+                }
+                Matcher labels = Pattern.compile("\\b(stage|outcome|type)=~?\"([^\"]*)\"").matcher(expr);
+                while (labels.find()) {
+                    for (String value : labels.group(2).split("\\|")) {
+                        if (!sources.contains("\"" + value + "\"") && !sources.contains("record " + value + "(")) {
+                            problems.add(rule.get("alert") + ": " + labels.group(1) + " value " + value
+                                    + " is used nowhere in the services' code");
+                        }
+                    }
+                }
+            }
+        }
+        for (String metric : metrics) {
+            if (metric.startsWith("kafka_")) {
+                if (!KAFKA_CLIENT_METRICS.contains(metric)) {
+                    problems.add(metric + " is not a Kafka client metric seen on a service's /q/metrics");
+                }
+                continue;
+            }
+            String meter = metric.replaceFirst("(_seconds_count|_seconds_sum|_seconds_bucket|_seconds_max|_total)$",
+                    "").replace('_', '.');
+            if (!sources.contains("\"" + meter + "\"")) {
+                problems.add(metric + ": no meter \"" + meter + "\" in the services' code");
+            }
+        }
+        assertThat(metrics).contains("conveyor_stage_duration_seconds_count", "conveyor_sync_duration_seconds_count",
+                "conveyor_notifier_deliveries_total", "kafka_producer_record_send_total");
+        assertThat(problems).isEmpty();
+    }
+
+    /**
+     * Kafka client metrics of SmallRye's consumers and producers that Quarkus' Micrometer binder exposes, as scraped
+     * from a running versioner (Quarkus 3.33, kafka-clients 4.1).
+     */
+    static final Set<String> KAFKA_CLIENT_METRICS = Set.of("kafka_consumer_fetch_manager_records_lag_max",
+            "kafka_producer_record_send_total");
+
+    /** The Java sources of every module, as one string. */
+    static String mainSources() throws IOException {
+        StringBuilder all = new StringBuilder();
+        try (Stream<Path> files = Files.walk(Chart.REPO, 14)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java") && p.toString().contains(
+                    "/src/main/java/") && !p.toString().contains("/target/")).toList()) {
+                all.append(Files.readString(f)).append('\n');
+            }
+        }
+        return all.toString();
     }
 
     static List<Path> testFiles() throws IOException {
