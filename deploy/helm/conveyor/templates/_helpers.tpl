@@ -1,0 +1,82 @@
+{{/*
+The event contract, fixed by the services' code rather than configured: the Conveyor topics
+(events/src/main/java/dev/conveyor/events/v1/Topics.java) and, per consuming stage, the topics it reads. Each
+(topic, stage) pair has a dead-letter topic <topic>.dlq.<stage>. ChartRenderTest checks both lists against Topics.java
+and every service's application.properties.
+*/}}
+{{- define "conveyor.topics" -}}
+- conveyor.build.succeeded
+- conveyor.build.failed
+- conveyor.version.resolved
+- conveyor.image.pushed
+- conveyor.manifests.validated
+- conveyor.chart.published
+- conveyor.release.promoted
+- conveyor.repo.synced
+- conveyor.release.healthy
+- conveyor.release.degraded
+- conveyor.stage.failed
+{{- end -}}
+
+{{- define "conveyor.consumers" -}}
+versioner:
+  - conveyor.build.succeeded
+image-builder:
+  - conveyor.version.resolved
+manifest-renderer:
+  - conveyor.image.pushed
+promoter:
+  - conveyor.manifests.validated
+flux-sync:
+  - conveyor.release.promoted
+notifier:
+{{ include "conveyor.topics" . }}
+{{- end -}}
+
+{{/* Labels every object of the chart carries. */}}
+{{- define "conveyor.labels" -}}
+app.kubernetes.io/part-of: conveyor
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end -}}
+
+{{/* Selector labels of one service; call with (dict "root" $ "name" $name). */}}
+{{- define "conveyor.selectorLabels" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end -}}
+
+{{/* Name of a service's objects: <release>-<service>, or <service> when the release is called conveyor. */}}
+{{- define "conveyor.fullname" -}}
+{{- if eq .root.Release.Name "conveyor" -}}
+{{- printf "conveyor-%s" .name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .root.Release.Name .name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The image of a service: <registry>/conveyor-<service>:<tag><flavor suffix>. */}}
+{{- define "conveyor.image" -}}
+{{- $image := .root.Values.image -}}
+{{- $tag := default .root.Chart.AppVersion $image.tag -}}
+{{- printf "%s/conveyor-%s:%s%s" $image.registry .name $tag (index $image.tagSuffix $image.flavor) -}}
+{{- end -}}
+
+{{/* Kafka brokers the services connect to. */}}
+{{- define "conveyor.bootstrapServers" -}}
+{{- if .Values.kafka.enabled -}}
+{{- printf "%s-kafka-bootstrap:9092" .Values.kafka.name -}}
+{{- else -}}
+{{- required "kafka.bootstrapServers is required when kafka.enabled=false (the brokers of your existing Kafka cluster)" .Values.kafka.bootstrapServers -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Strimzi cluster KafkaTopics belong to, or empty when topics are not created here. */}}
+{{- define "conveyor.topicCluster" -}}
+{{- if .Values.kafka.enabled -}}
+{{- .Values.kafka.name -}}
+{{- else -}}
+{{- .Values.kafka.existingStrimziCluster -}}
+{{- end -}}
+{{- end -}}
