@@ -86,7 +86,9 @@ public class FluxSyncBeans {
         });
         KubeCluster cluster = new KubeCluster(client, config.fieldManager());
         RepoReconciler reconciler = new RepoReconciler(shared, r -> own.getOrDefault(r.name(), shared), cluster,
-                new ChartRenderer(config.workDir()), new RepoReconciler.Settings(config.chartsDir(), config
+                new ChartRenderer(config.workDir(), java.util.Set.copyOf(config.oci().plainHttpHosts().orElse(List
+                        .of()))),
+                new RepoReconciler.Settings(config.chartsDir(), config
                         .namespace(), config.health().timeout(), config.health().pollInterval(), config.workDir()),
                 registry, Clock.systemUTC(), new SopsDecryptor(ageIdentities(config, client)));
         return new FluxSyncService(reconciler, repos, Clock.systemUTC(), healthExecutor);

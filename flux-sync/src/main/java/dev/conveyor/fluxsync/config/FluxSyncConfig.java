@@ -53,6 +53,17 @@ public interface FluxSyncConfig {
     /** Decryption of SOPS-encrypted files. */
     Sops sops();
 
+    /** OCI chart registries. */
+    Oci oci();
+
+    interface Oci {
+        /**
+         * Registries ({@code host:port}) reached over plain HTTP instead of HTTPS, for every release kind (Flux v2
+         * can also say so on its {@code HelmRepository} with {@code spec.insecure: true}).
+         */
+        Optional<java.util.List<String>> plainHttpHosts();
+    }
+
     interface Sops {
         /**
          * An age key file ({@code AGE-SECRET-KEY-1...} lines, as {@code age-keygen} writes it), mounted from a Secret.
