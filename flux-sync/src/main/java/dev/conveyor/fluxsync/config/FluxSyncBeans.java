@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -15,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -75,17 +77,9 @@ public class FluxSyncBeans {
                 .url(), e.getValue().branch(), e.getValue().path(), e.getValue().interval(), e.getValue().prune(),
                 e.getValue().suspend())).toList();
         RepoMirrors shared = new RepoMirrors(config.mirrorDir(), access);
-        Map<String, RepoMirrors> own = new ConcurrentHashMap<>();
-        config.repos().forEach((name, repo) -> {
-            if (repo.ownCredentials()) {
-                GitAccess a = GitAccess.create(credentials(git.toCredentials(), repo));
-                ownAccess.add(a);
-                // A mirror directory of its own: two repositories never share a mirror fetched with other rights.
-                own.put(name, new RepoMirrors(config.mirrorDir().resolve("repo-" + name), a));
-            }
-        });
         KubeCluster cluster = new KubeCluster(client, config.fieldManager());
-        RepoReconciler reconciler = new RepoReconciler(shared, r -> own.getOrDefault(r.name(), shared), cluster,
+        RepoReconciler reconciler = new RepoReconciler(shared, mirrorsByRepo(config.mirrorDir(), shared, git
+                .toCredentials(), config.repos(), ownAccess), cluster,
                 new ChartRenderer(config.workDir(), java.util.Set.copyOf(config.oci().plainHttpHosts().orElse(List
                         .of()))),
                 new RepoReconciler.Settings(config.chartsDir(), config
@@ -94,8 +88,26 @@ public class FluxSyncBeans {
         return new FluxSyncService(reconciler, repos, Clock.systemUTC(), healthExecutor);
     }
 
+    /**
+     * The mirrors of each repository: the shared ones ({@code conveyor.git.*}), or for a repository with credentials
+     * of its own, mirrors in a directory of their own fetched with those credentials (a mirror is never shared between
+     * credentials). The git clients created are added to {@code created}, for closing.
+     */
+    public static Function<RepoSpec, RepoMirrors> mirrorsByRepo(Path mirrorDir, RepoMirrors shared,
+            GitCredentials sharedCredentials, Map<String, FluxSyncConfig.Repo> repos, List<GitAccess> created) {
+        Map<String, RepoMirrors> own = new ConcurrentHashMap<>();
+        repos.forEach((name, repo) -> {
+            if (repo.ownCredentials()) {
+                GitAccess a = GitAccess.create(credentials(sharedCredentials, repo));
+                created.add(a);
+                own.put(name, new RepoMirrors(mirrorDir.resolve("repo-" + name), a));
+            }
+        });
+        return r -> own.getOrDefault(r.name(), shared);
+    }
+
     /** The shared credentials with a repository's own settings on top. */
-    static GitCredentials credentials(GitCredentials shared, FluxSyncConfig.Repo repo) {
+    public static GitCredentials credentials(GitCredentials shared, FluxSyncConfig.Repo repo) {
         return new GitCredentials(repo.sshPrivateKey().or(shared::sshPrivateKey), repo.knownHosts().or(
                 shared::knownHosts), shared.strictHostKeyChecking(),
                 repo.httpsUsername().orElse(shared
