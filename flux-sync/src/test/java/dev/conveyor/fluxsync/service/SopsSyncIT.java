@@ -133,6 +133,36 @@ class SopsSyncIT {
                 apiKey: %s
             """;
 
+    static final String VALUES_SECRET = """
+            apiVersion: v1
+            kind: Secret
+            metadata:
+              name: web2-values
+            stringData:
+              values.yaml: |
+                apiKey: %s-from-secret
+            """.formatted(API_KEY);
+
+    static final String RELEASE_WITH_VALUES_FROM = """
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata:
+              name: web2
+              namespace: shop
+            spec:
+              interval: 5m
+              chart:
+                spec:
+                  chart: ./charts/chart1
+                  sourceRef:
+                    kind: GitRepository
+                    name: self
+              valuesFrom:
+                - kind: Secret
+                  name: web2-values
+                  valuesKey: values.yaml
+            """;
+
     static final String VALUES_CHART = """
             apiVersion: v1
             kind: ConfigMap
@@ -158,6 +188,9 @@ class SopsSyncIT {
                 .file("releases/helm/shop/web.yaml", SopsFixtures.encrypt(RELEASE.formatted("web", API_KEY), key[1],
                         "^(values)$"))
                 .file("releases/helm/shop/broken.yaml", tampered)
+                .file("releases/manifests/shop/web2-values.yaml", SopsFixtures.encrypt(VALUES_SECRET, key[1],
+                        "^(data|stringData)$"))
+                .file("releases/helm/shop/web2.yaml", RELEASE_WITH_VALUES_FROM)
                 .message("encrypted layout").commit();
         RepoSpec spec = new RepoSpec("sops", repo.fileUrl(), "main", "", Duration.ofMinutes(5), true, false);
 
@@ -175,6 +208,9 @@ class SopsSyncIT {
         assertThat(client.apps().deployments().inNamespace("shop").withName("web").get().getSpec().getTemplate()
                 .getSpec().getContainers().get(0).getImage()).isEqualTo("shop/web:2.0");
         assertThat(client.configMaps().inNamespace("shop").withName("plain").get()).isNotNull();
+        // values from a Secret that is itself encrypted in the repository
+        assertThat(client.configMaps().inNamespace("shop").withName("web2-settings").get().getData()).containsEntry(
+                "apiKey", API_KEY + "-from-secret");
 
         // a file for another key and a tampered release fail alone, with a clear reason
         assertThat(result.problems()).extracting(SyncProblem::owner, SyncProblem::reason).containsExactlyInAnyOrder(
