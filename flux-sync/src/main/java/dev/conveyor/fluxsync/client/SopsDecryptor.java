@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 import org.yaml.snakeyaml.DumperOptions;
@@ -35,7 +36,7 @@ import dev.conveyor.fluxsync.domain.YamlDocuments;
 public final class SopsDecryptor {
 
     /** The files of one revision after decryption: the readable ones, and why the others could not be read. */
-    public record Decrypted(Map<String, String> files, Map<String, String> failures, int decrypted) {
+    public record Decrypted(Map<String, String> files, Map<String, String> failures, Set<String> decrypted) {
     }
 
     private final Supplier<List<String>> identities;
@@ -62,7 +63,7 @@ public final class SopsDecryptor {
         Map<String, String> out = new LinkedHashMap<>();
         Map<String, String> failures = new LinkedHashMap<>();
         List<RecipientStanzaReader> readers = null;
-        int decrypted = 0;
+        Set<String> decrypted = new java.util.LinkedHashSet<>();
         for (Map.Entry<String, String> file : files.entrySet()) {
             String text = file.getValue();
             if (!text.contains(SopsTree.METADATA_KEY + ":")) {
@@ -85,7 +86,7 @@ public final class SopsDecryptor {
                     readers = readers();
                 }
                 out.put(file.getKey(), dump(decrypt(file.getKey(), docs, readers)));
-                decrypted++;
+                decrypted.add(file.getKey());
             } catch (SopsTree.SopsException e) {
                 failures.put(file.getKey(), e.getMessage());
             }

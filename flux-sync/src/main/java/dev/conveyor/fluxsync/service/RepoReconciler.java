@@ -133,6 +133,11 @@ public final class RepoReconciler {
     private final Clock clock;
     private final Map<String, RepoState> states = new ConcurrentHashMap<>();
     private final SopsDecryptor sops;
+    /**
+     * Per repository, the owners whose objects hold values decrypted from SOPS files: API and Helm error messages about
+     * them are withheld (they may quote values).
+     */
+    private final Map<String, Set<String>> sensitiveOwners = new ConcurrentHashMap<>();
     private final Function<RepoSpec, RepoMirrors> mirrorsByRepo;
 
     public RepoReconciler(RepoMirrors mirrors, KubeCluster cluster, ChartRenderer renderer, Settings settings,
@@ -252,6 +257,7 @@ public final class RepoReconciler {
         List<SyncProblem> problems = new ArrayList<>(desired.problems());
         Set<String> held = new LinkedHashSet<>(desired.heldOwners());
         // Files that cannot be decrypted keep their objects; their releases (read from the cleartext keys) are held.
+        sensitiveOwners.put(repo.name(), sensitiveOwners(files, desired));
         Map<String, ReleaseResult> undecrypted = new LinkedHashMap<>();
         Map<String, ObjectRef> undecryptedRefs = new LinkedHashMap<>();
         files.failures().forEach((path, message) -> {
@@ -436,6 +442,31 @@ public final class RepoReconciler {
                         pending));
     }
 
+    /**
+     * The owners holding decrypted values: the decrypted files, the releases they declare, and the releases whose
+     * {@code valuesFrom} names an object of a decrypted file.
+     */
+    private static Set<String> sensitiveOwners(SopsDecryptor.Decrypted files, DesiredState desired) {
+        Set<String> owners = new HashSet<>();
+        files.decrypted().forEach(path -> owners.add(Manifest.fileOwner(path)));
+        if (owners.isEmpty()) {
+            return owners;
+        }
+        Set<String> decryptedObjects = new HashSet<>();
+        for (Manifest m : desired.objects()) {
+            if (owners.contains(m.owner())) {
+                decryptedObjects.add(m.ref().kind() + " " + m.ref().namespace() + "/" + m.ref().name());
+            }
+        }
+        for (ReleaseSpec r : desired.releases()) {
+            if (owners.contains(r.object().owner()) || r.valuesFrom().stream().anyMatch(v -> decryptedObjects
+                    .contains(v.kind() + " " + v.namespace() + "/" + v.name()))) {
+                owners.add(r.owner());
+            }
+        }
+        return owners;
+    }
+
     /** The release objects of a file that could not be decrypted, read from its cleartext keys. */
     private static List<ObjectRef> releaseRefs(String path, String text) {
         List<ObjectRef> out = new ArrayList<>();
@@ -545,7 +576,12 @@ public final class RepoReconciler {
             } catch (KubeCluster.ApplyException e) {
                 problems.add(new SyncProblem(m.owner(), e.unknownKind()
                         ? ProblemReason.UNKNOWN_KIND
-                        : ProblemReason.APPLY_FAILED, ownerText(m) + ": " + m.ref() + ": " + e.getMessage()));
+                        : ProblemReason.APPLY_FAILED,
+                        ownerText(m) + ": " + m.ref() + ": " + (sensitiveOwners
+                                .getOrDefault(repo.name(), Set.of()).contains(m.owner())
+                                        ? "the API server refused it (its message is withheld: the object holds "
+                                                + "values decrypted from SOPS)"
+                                        : e.getMessage())));
                 continue;
             }
             switch (s) {
@@ -639,9 +675,14 @@ public final class RepoReconciler {
                             values);
                 }
             } catch (ChartRenderer.RenderException e) {
+                boolean sensitive = sensitiveOwners.getOrDefault(repo.name(), Set.of()).contains(release.owner());
                 throw new ReleaseFailure(release.chart() instanceof ChartSource.GitPath
                         ? ProblemReason.RENDER_FAILED
-                        : ProblemReason.CHART_SOURCE_INVALID, e.getMessage());
+                        : ProblemReason.CHART_SOURCE_INVALID,
+                        sensitive
+                                ? "helm template failed (its message is withheld: the release's values were "
+                                        + "decrypted from SOPS)"
+                                : e.getMessage());
             } catch (IOException e) {
                 throw new ReleaseFailure(ProblemReason.RENDER_FAILED, "cannot write the chart: " + e.getMessage());
             }
