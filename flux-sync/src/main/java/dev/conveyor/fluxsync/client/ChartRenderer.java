@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -41,8 +42,16 @@ public final class ChartRenderer {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
             .followRedirects(HttpClient.Redirect.NORMAL).build();
 
+    private final Set<String> plainHttpHosts;
+
     public ChartRenderer(Path workDir) {
+        this(workDir, Set.of());
+    }
+
+    /** @param plainHttpHosts OCI registries ({@code host:port}) reached over plain HTTP */
+    public ChartRenderer(Path workDir, Set<String> plainHttpHosts) {
         this.workDir = workDir;
+        this.plainHttpHosts = Set.copyOf(plainHttpHosts);
     }
 
     /** Renders the chart at {@code chartDir} (a directory or a .tgz). */
@@ -58,6 +67,9 @@ public final class ChartRenderer {
             TemplateCommand cmd = Helm.template(oci.reference());
             if (!"*".equals(oci.version())) {
                 cmd = cmd.withVersion(oci.version());
+            }
+            if (oci.plainHttp() || plainHttpHosts.contains(oci.host())) {
+                cmd = cmd.plainHttp();
             }
             return template(cmd, releaseName, namespace, values, oci.reference());
         }

@@ -1,23 +1,43 @@
 package dev.conveyor.fluxsync.config;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Named;
 
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.KubeCluster;
+import dev.conveyor.fluxsync.client.SopsDecryptor;
 import dev.conveyor.fluxsync.service.FluxSyncService;
 import dev.conveyor.fluxsync.service.RepoReconciler;
 import dev.conveyor.fluxsync.service.RepoSpec;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.GitConfig;
+import dev.conveyor.stage.git.GitCredentials;
 import dev.conveyor.stage.git.RepoMirrors;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -25,24 +45,117 @@ import io.micrometer.core.instrument.MeterRegistry;
 @ApplicationScoped
 public class FluxSyncBeans {
 
+    /** The per-repository git clients, closed at shutdown. */
+    private final List<GitAccess> ownAccess = new ArrayList<>();
+
     @Produces
     @ApplicationScoped
-    FluxSyncService fluxSyncService(FluxSyncConfig config, GitAccess access, KubernetesClient client,
-            MeterRegistry registry) throws IOException {
+    @Named("flux-sync-health")
+    ExecutorService healthExecutor(FluxSyncConfig config) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(config.health().concurrency(), config.health()
+                .concurrency(), 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.health().queue()), r -> {
+                    Thread t = new Thread(r, "flux-sync-health-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
+    }
+
+    void closeHealth(@Disposes @Named("flux-sync-health") ExecutorService executor) {
+        executor.shutdownNow();
+    }
+
+    @Produces
+    @ApplicationScoped
+    FluxSyncService fluxSyncService(FluxSyncConfig config, GitConfig git, GitAccess access, KubernetesClient client,
+            MeterRegistry registry, @Named("flux-sync-health") ExecutorService healthExecutor) throws IOException {
         Files.createDirectories(config.mirrorDir());
         Files.createDirectories(config.workDir());
         List<RepoSpec> repos = config.repos().entrySet().stream().map(e -> new RepoSpec(e.getKey(), e.getValue()
                 .url(), e.getValue().branch(), e.getValue().path(), e.getValue().interval(), e.getValue().prune(),
-                e
-                        .getValue().suspend()))
-                .toList();
-        RepoReconciler reconciler = new RepoReconciler(new RepoMirrors(config.mirrorDir(), access), new KubeCluster(
-                client, config.fieldManager()), new ChartRenderer(config.workDir()),
-                new RepoReconciler.Settings(config
-                        .chartsDir(), config.namespace(), config.health().timeout(), config.health().pollInterval(),
-                        config.workDir()),
-                registry, Clock.systemUTC());
-        return new FluxSyncService(reconciler, repos, Clock.systemUTC());
+                e.getValue().suspend())).toList();
+        RepoMirrors shared = new RepoMirrors(config.mirrorDir(), access);
+        KubeCluster cluster = new KubeCluster(client, config.fieldManager());
+        RepoReconciler reconciler = new RepoReconciler(shared, mirrorsByRepo(config.mirrorDir(), shared, git
+                .toCredentials(), config.repos(), ownAccess), cluster,
+                new ChartRenderer(config.workDir(), java.util.Set.copyOf(config.oci().plainHttpHosts().orElse(List
+                        .of()))),
+                new RepoReconciler.Settings(config.chartsDir(), config
+                        .namespace(), config.health().timeout(), config.health().pollInterval(), config.workDir()),
+                registry, Clock.systemUTC(), new SopsDecryptor(ageIdentities(config, client)));
+        return new FluxSyncService(reconciler, repos, Clock.systemUTC(), healthExecutor);
+    }
+
+    /**
+     * The mirrors of each repository: the shared ones ({@code conveyor.git.*}), or for a repository with credentials
+     * of its own, mirrors in a directory of their own fetched with those credentials (a mirror is never shared between
+     * credentials). The git clients created are added to {@code created}, for closing.
+     */
+    public static Function<RepoSpec, RepoMirrors> mirrorsByRepo(Path mirrorDir, RepoMirrors shared,
+            GitCredentials sharedCredentials, Map<String, FluxSyncConfig.Repo> repos, List<GitAccess> created) {
+        Map<String, RepoMirrors> own = new ConcurrentHashMap<>();
+        repos.forEach((name, repo) -> {
+            if (repo.ownCredentials()) {
+                GitAccess a = GitAccess.create(credentials(sharedCredentials, repo));
+                created.add(a);
+                own.put(name, new RepoMirrors(mirrorDir.resolve("repo-" + name), a));
+            }
+        });
+        return r -> own.getOrDefault(r.name(), shared);
+    }
+
+    /** The shared credentials with a repository's own settings on top. */
+    public static GitCredentials credentials(GitCredentials shared, FluxSyncConfig.Repo repo) {
+        return new GitCredentials(repo.sshPrivateKey().or(shared::sshPrivateKey), repo.knownHosts().or(
+                shared::knownHosts), shared.strictHostKeyChecking(),
+                repo.httpsUsername().orElse(shared
+                        .httpsUsername()),
+                repo.httpsToken().or(shared::httpsToken));
+    }
+
+    /** Age identities from the key file and the Secret, read when an encrypted file needs them. */
+    static Supplier<List<String>> ageIdentities(FluxSyncConfig config, KubernetesClient client) {
+        return () -> {
+            List<String> ids = new ArrayList<>();
+            config.sops().ageKeyFile().ifPresent(file -> {
+                try {
+                    ids.addAll(SopsDecryptor.parseIdentities(Files.readString(file)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("conveyor.flux-sync.sops.age-key-file " + file
+                            + " cannot be read", e);
+                }
+            });
+            config.sops().ageKeySecret().ifPresent(name -> {
+                Secret secret = client.secrets().inNamespace(config.namespace()).withName(name).get();
+                if (secret == null) {
+                    throw new IllegalStateException("the Secret " + config.namespace() + "/" + name
+                            + " (conveyor.flux-sync.sops.age-key-secret) does not exist");
+                }
+                if (secret.getData() != null) {
+                    secret.getData().forEach((k, v) -> {
+                        if (k.endsWith(".agekey")) {
+                            ids.addAll(SopsDecryptor.parseIdentities(new String(Base64.getDecoder().decode(v),
+                                    StandardCharsets.UTF_8)));
+                        }
+                    });
+                }
+                if (secret.getStringData() != null) {
+                    secret.getStringData().forEach((k, v) -> {
+                        if (k.endsWith(".agekey")) {
+                            ids.addAll(SopsDecryptor.parseIdentities(v));
+                        }
+                    });
+                }
+            });
+            return ids;
+        };
+    }
+
+    @jakarta.annotation.PreDestroy
+    void close() {
+        ownAccess.forEach(GitAccess::close);
     }
 
     @Produces

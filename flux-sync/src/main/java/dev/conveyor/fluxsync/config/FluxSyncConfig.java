@@ -50,6 +50,33 @@ public interface FluxSyncConfig {
     /** Retries of transient failures (git, the API server) of syncs triggered by a promotion. */
     Retry retry();
 
+    /** Decryption of SOPS-encrypted files. */
+    Sops sops();
+
+    /** OCI chart registries. */
+    Oci oci();
+
+    interface Oci {
+        /**
+         * Registries ({@code host:port}) reached over plain HTTP instead of HTTPS, for every release kind (Flux v2
+         * can also say so on its {@code HelmRepository} with {@code spec.insecure: true}).
+         */
+        Optional<java.util.List<String>> plainHttpHosts();
+    }
+
+    interface Sops {
+        /**
+         * An age key file ({@code AGE-SECRET-KEY-1...} lines, as {@code age-keygen} writes it), mounted from a Secret.
+         */
+        Optional<Path> ageKeyFile();
+
+        /**
+         * Name of a Secret in {@code conveyor.flux-sync.namespace} whose keys ending in {@code .agekey} hold age
+         * identities (Flux's convention); read when an encrypted file is met.
+         */
+        Optional<String> ageKeySecret();
+    }
+
     interface Repo {
         /** The remote: {@code ssh://}, {@code git@host:path}, {@code https://}, {@code git://} or {@code file://}. */
         String url();
@@ -76,6 +103,24 @@ public interface FluxSyncConfig {
 
         /** Shared secret of the git webhook ({@code X-Hub-Signature-256} HMAC); without it the webhook is refused. */
         Optional<String> webhookSecret();
+
+        /** SSH private key of this repository; overrides {@code conveyor.git.ssh.private-key}. */
+        Optional<Path> sshPrivateKey();
+
+        /** known_hosts for this repository; overrides {@code conveyor.git.ssh.known-hosts}. */
+        Optional<Path> knownHosts();
+
+        /** HTTPS token of this repository; overrides {@code conveyor.git.https.token}. */
+        Optional<String> httpsToken();
+
+        /** User name sent with this repository's token; overrides {@code conveyor.git.https.username}. */
+        Optional<String> httpsUsername();
+
+        /** Whether the repository has credentials of its own. */
+        default boolean ownCredentials() {
+            return sshPrivateKey().isPresent() || knownHosts().isPresent() || httpsToken().isPresent()
+                    || httpsUsername().isPresent();
+        }
     }
 
     interface Health {
@@ -86,6 +131,14 @@ public interface FluxSyncConfig {
         /** How often rollout status is read. */
         @WithDefault("2s")
         Duration pollInterval();
+
+        /** Rollout waits that run at once, off the consumer thread; more wait in a queue. */
+        @WithDefault("4")
+        int concurrency();
+
+        /** Rollout waits queued; beyond that a sync waits for its rollouts itself (back-pressure). */
+        @WithDefault("256")
+        int queue();
     }
 
     interface Scheduler {

@@ -23,5 +23,10 @@ public enum ProblemReason {
     /** The API server does not know the object's kind. */
     UNKNOWN_KIND,
     /** The API server refused the object. */
-    APPLY_FAILED
+    APPLY_FAILED,
+    /**
+     * A SOPS-encrypted file cannot be decrypted: no configured age identity opens it, a value or the MAC does not
+     * verify (the file was tampered with), or it uses a SOPS feature that is not supported.
+     */
+    DECRYPTION_FAILED
 }

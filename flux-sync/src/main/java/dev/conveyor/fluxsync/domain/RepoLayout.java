@@ -290,7 +290,7 @@ public final class RepoLayout {
                                     + " has no spec.url"));
                     String version = string(chartSpec, "version").orElse("*");
                     source = url.startsWith("oci://") || "oci".equals(repoSpec.get("type"))
-                            ? new ChartSource.Oci(trimSlash(url) + "/" + chart, version)
+                            ? new ChartSource.Oci(trimSlash(url) + "/" + chart, version, bool(repoSpec, "insecure"))
                             : new ChartSource.HelmRepository(url, chart, version);
                 } else if ("GitRepository".equals(sourceKind)) {
                     String path = RepoPaths.resolveWithin("", chart).orElseThrow(() -> new ReleaseException(

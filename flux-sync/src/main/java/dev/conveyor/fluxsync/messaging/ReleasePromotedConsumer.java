@@ -1,13 +1,16 @@
 package dev.conveyor.fluxsync.messaging;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
 
 import dev.conveyor.events.messaging.EventMessages;
 import dev.conveyor.events.v1.ConveyorEvent;
@@ -24,6 +27,8 @@ import io.smallrye.reactive.messaging.annotations.Blocking;
  */
 @ApplicationScoped
 public class ReleasePromotedConsumer {
+
+    private static final Logger LOG = Logger.getLogger(ReleasePromotedConsumer.class);
 
     @Inject
     FluxSyncService service;
@@ -42,9 +47,20 @@ public class ReleasePromotedConsumer {
             return message.nack(new IllegalArgumentException(EventMessages.deserializationFailure(message)));
         }
         String causationId = EventMessages.cloudEventId(message).orElse(null);
+        // Health events of rollouts still running follow once these outputs are sent; the wait is not on this thread.
+        CompletableFuture<Void> published = new CompletableFuture<>();
         List<ConveyorEvent> out = runner.run(promoted, causationId, attempt -> service.onReleasePromoted(promoted,
-                causationId));
-        return events.send(out).thenCompose(v -> message.ack()).exceptionallyCompose(e -> message.nack(e));
+                causationId, published));
+        return events.send(out).whenComplete((v, e) -> published.complete(null)).thenCompose(v -> message.ack())
+                .exceptionallyCompose(e -> message.nack(e));
+    }
+
+    @PostConstruct
+    void laterEvents() {
+        service.onLaterEvents(later -> events.send(later).exceptionally(e -> {
+            LOG.errorf("[flux-sync] health events not published: %s", e.getMessage());
+            return null;
+        }));
     }
 
 }

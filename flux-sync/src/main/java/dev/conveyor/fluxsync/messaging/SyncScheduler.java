@@ -70,13 +70,12 @@ public class SyncScheduler {
             return;
         }
         try {
-            List<ConveyorEvent> out = service.syncRepo(repo);
-            if (!out.isEmpty()) {
-                events.send(out).exceptionally(e -> {
-                    LOG.errorf("[flux-sync] repo %s: events not published: %s", name, e.getMessage());
-                    return null;
-                });
-            }
+            java.util.concurrent.CompletableFuture<Void> published = new java.util.concurrent.CompletableFuture<>();
+            List<ConveyorEvent> out = service.syncRepo(repo, published);
+            events.send(out).whenComplete((v, e) -> published.complete(null)).exceptionally(e -> {
+                LOG.errorf("[flux-sync] repo %s: events not published: %s", name, e.getMessage());
+                return null;
+            });
         } catch (StageException e) {
             LOG.warnf("[flux-sync] repo %s: sync failed (%s): %s", name, e.reason(), e.getMessage());
         } catch (RuntimeException e) {

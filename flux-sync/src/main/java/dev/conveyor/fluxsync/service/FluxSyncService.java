@@ -8,7 +8,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
@@ -44,10 +48,30 @@ public final class FluxSyncService {
     /** Runs delivered by a sync before their ReleasePromoted was seen: run id → that sync. */
     private final Map<String, SyncResult> deliveredUnseen = bounded();
 
+    private final Executor healthExecutor;
+    private volatile Consumer<List<ConveyorEvent>> later = e -> {
+    };
+
+    /** Rollout waits run inside the sync: every event is returned by the call that syncs. */
     public FluxSyncService(RepoReconciler reconciler, Collection<RepoSpec> repos, Clock clock) {
+        this(reconciler, repos, clock, null);
+    }
+
+    /**
+     * @param healthExecutor where rollout waits run (bounded); their {@code ReleaseHealthy}/{@code ReleaseDegraded}
+     *     go to the sink set with {@link #onLaterEvents}, after the sync's own events were published
+     */
+    public FluxSyncService(RepoReconciler reconciler, Collection<RepoSpec> repos, Clock clock,
+            Executor healthExecutor) {
         this.reconciler = reconciler;
         this.clock = clock;
+        this.healthExecutor = healthExecutor;
         repos.forEach(r -> this.repos.put(r.name(), r));
+    }
+
+    /** Where the events of rollout waits that end after their sync go (the Kafka emitters). */
+    public void onLaterEvents(Consumer<List<ConveyorEvent>> sink) {
+        this.later = sink;
     }
 
     private static <V> Map<String, V> bounded() {
@@ -90,6 +114,16 @@ public final class FluxSyncService {
 
     /** Handles a promotion: remembers the run and syncs its repository at once; the events to emit. */
     public List<ConveyorEvent> onReleasePromoted(ReleasePromoted promoted, String causationId) {
+        return onReleasePromoted(promoted, causationId, CompletableFuture.completedFuture(null));
+    }
+
+    /**
+     * Handles a promotion; the release's health event, when its rollout is still being waited for, is sent to the
+     * {@linkplain #onLaterEvents sink} once it is known and {@code published} (the returned events were sent) has
+     * completed.
+     */
+    public List<ConveyorEvent> onReleasePromoted(ReleasePromoted promoted, String causationId,
+            CompletionStage<?> published) {
         Optional<RepoSpec> repo = repoFor(promoted.gitopsRepo());
         if (repo.isEmpty()) {
             LOG.infof("[flux-sync] %s run %s: %s is not a repository of this instance; ignored", promoted.run().app(),
@@ -100,41 +134,48 @@ public final class FluxSyncService {
         promotions.put(runId, new Promotion(promoted, causationId));
         SyncResult earlier = deliveredUnseen.remove(runId);
         if (earlier != null) {
-            return eventsFor(runId, earlier);
+            return eventsFor(runId, earlier, published);
         }
         if (repo.get().suspended()) {
             LOG.infof("[flux-sync] %s run %s: repository %s is suspended; the run is synced when it resumes",
                     promoted.run().app(), runId, repo.get().name());
             return List.of();
         }
-        SyncResult result = reconciler.sync(repo.get(), Set.of(promoted.namespace() + "/" + promoted.release()));
-        List<ConveyorEvent> out = events(result);
-        if (!result.runIds().contains(runId) && reconciler.contains(repo.get(), promoted.gitopsCommit())) {
-            // Synced earlier, before this instance knew the run (e.g. after a restart): report it now.
-            out = new ArrayList<>(out);
-            out.addAll(eventsFor(runId, result));
-        } else if (!result.runIds().contains(runId)) {
+        SyncResult result = reconciler.sync(repo.get(), Set.of(promoted.namespace() + "/" + promoted.release()),
+                healthExecutor);
+        if (!result.runIds().contains(runId) && !reconciler.contains(repo.get(), promoted.gitopsCommit())) {
             throw StageException.notReady(FluxSyncFailure.COMMIT_NOT_ON_BRANCH, "commit " + promoted.gitopsCommit()
                     + " is not on branch " + repo.get().branch() + " of " + GitUrls.redact(repo.get().url())
                     + " yet");
+        }
+        List<ConveyorEvent> out = events(result, published);
+        if (!result.runIds().contains(runId)) {
+            // Synced earlier, before this instance knew the run (e.g. after a restart): report it now.
+            out = new ArrayList<>(out);
+            out.addAll(eventsFor(runId, result, published));
         }
         return out;
     }
 
     /** Syncs one repository (interval, webhook, resume); the events for runs it delivered. */
     public List<ConveyorEvent> syncRepo(RepoSpec repo) {
+        return syncRepo(repo, CompletableFuture.completedFuture(null));
+    }
+
+    /** Syncs one repository; health events that come later are sent after {@code published} completed. */
+    public List<ConveyorEvent> syncRepo(RepoSpec repo, CompletionStage<?> published) {
         if (repo.suspended()) {
             return List.of();
         }
-        return events(reconciler.sync(repo, Set.of()));
+        return events(reconciler.sync(repo, Set.of(), healthExecutor), published);
     }
 
     /** Events for the known runs of a sync; unknown runs are remembered for when their promotion arrives. */
-    List<ConveyorEvent> events(SyncResult result) {
+    List<ConveyorEvent> events(SyncResult result, CompletionStage<?> published) {
         List<ConveyorEvent> out = new ArrayList<>();
         for (String runId : result.runIds()) {
             if (promotions.containsKey(runId)) {
-                out.addAll(eventsFor(runId, result));
+                out.addAll(eventsFor(runId, result, published));
             } else {
                 deliveredUnseen.put(runId, result);
             }
@@ -142,7 +183,7 @@ public final class FluxSyncService {
         return out;
     }
 
-    private List<ConveyorEvent> eventsFor(String runId, SyncResult result) {
+    private List<ConveyorEvent> eventsFor(String runId, SyncResult result, CompletionStage<?> published) {
         Promotion p = promotions.get(runId);
         if (p == null) {
             return List.of();
@@ -153,21 +194,39 @@ public final class FluxSyncService {
                 .revision(), result.runIds(), result.summary()));
         Optional<ReleaseResult> release = result.releases().stream().filter(r -> r.matches(promoted.namespace(),
                 promoted.release())).findFirst();
+        if (release.isPresent() && release.get().state() == ReleaseResult.State.PROGRESSING) {
+            CompletableFuture<ReleaseResult> health = result.health().get(release.get().namespace() + "/" + release
+                    .get().name());
+            if (health != null) {
+                // The rollout is still being waited for: its event follows the ones returned now.
+                health.thenCombine(published, (r, ignored) -> r).thenAccept(r -> later.accept(List.of(healthEvent(
+                        p, result, r)))).exceptionally(e -> {
+                            LOG.errorf("[flux-sync] run %s: health event not published: %s", runId, e.getMessage());
+                            return null;
+                        });
+                return out;
+            }
+        }
         if (release.isEmpty()) {
             out.add(new ReleaseDegraded(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
                     .revision(), promoted.namespace(), promoted.release(), "ReleaseNotFound",
                     "no release "
                             + promoted.namespace() + "/" + promoted.release() + " in " + result.url() + " at "
                             + result.revision()));
-        } else if (release.get().state() == ReleaseResult.State.HEALTHY) {
-            out.add(new ReleaseHealthy(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
-                    .revision(), promoted.namespace(), promoted.release(), release.get().workloads()));
         } else {
-            ReleaseResult r = release.get();
-            out.add(new ReleaseDegraded(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
-                    .revision(), promoted.namespace(), promoted.release(), r.reason(), r.message()));
+            out.add(healthEvent(p, result, release.get()));
         }
         return out;
+    }
+
+    private ConveyorEvent healthEvent(Promotion p, SyncResult result, ReleaseResult r) {
+        ReleasePromoted promoted = p.event();
+        if (r.state() == ReleaseResult.State.HEALTHY) {
+            return new ReleaseHealthy(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
+                    .revision(), promoted.namespace(), promoted.release(), r.workloads());
+        }
+        return new ReleaseDegraded(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
+                .revision(), promoted.namespace(), promoted.release(), r.reason(), r.message());
     }
 
     public RepoReconciler reconciler() {

@@ -18,7 +18,9 @@ public record ReleaseResult(String namespace, String name, String releaseName, S
         String reason, String message, boolean changed) {
 
     public enum State {
-        HEALTHY, DEGRADED, FAILED, SUSPENDED
+        HEALTHY, DEGRADED, FAILED, SUSPENDED,
+        /** Objects applied; the rollout is being waited for off the sync ({@link SyncResult#health()}). */
+        PROGRESSING
     }
 
     public boolean matches(String namespace, String release) {

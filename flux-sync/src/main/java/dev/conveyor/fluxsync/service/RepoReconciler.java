@@ -14,8 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 import org.eclipse.jgit.lib.Repository;
 import org.jboss.logging.Logger;
@@ -24,6 +27,7 @@ import dev.conveyor.events.v1.SyncSummary;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.GitopsSnapshot;
 import dev.conveyor.fluxsync.client.KubeCluster;
+import dev.conveyor.fluxsync.client.SopsDecryptor;
 import dev.conveyor.fluxsync.domain.ChartSource;
 import dev.conveyor.fluxsync.domain.DesiredState;
 import dev.conveyor.fluxsync.domain.Inventory;
@@ -79,6 +83,8 @@ public final class RepoReconciler {
         boolean helmChecked;
         /** Render keys that failed and were rolled back, per release owner: not applied again until git changes. */
         final Map<String, String> rolledBack = new HashMap<>();
+        /** Rollout waits running off the sync, per release owner. */
+        final Map<String, CompletableFuture<ReleaseResult>> pendingHealth = new ConcurrentHashMap<>();
     }
 
     /**
@@ -126,9 +132,27 @@ public final class RepoReconciler {
     private final MeterRegistry metrics;
     private final Clock clock;
     private final Map<String, RepoState> states = new ConcurrentHashMap<>();
+    private final SopsDecryptor sops;
+    /**
+     * Per repository, the owners whose objects hold values decrypted from SOPS files: API and Helm error messages about
+     * them are withheld (they may quote values).
+     */
+    private final Map<String, Set<String>> sensitiveOwners = new ConcurrentHashMap<>();
+    private final Function<RepoSpec, RepoMirrors> mirrorsByRepo;
 
     public RepoReconciler(RepoMirrors mirrors, KubeCluster cluster, ChartRenderer renderer, Settings settings,
             MeterRegistry metrics, Clock clock) {
+        this(mirrors, r -> mirrors, cluster, renderer, settings, metrics, clock, new SopsDecryptor(List::of));
+    }
+
+    /**
+     * @param mirrorsByRepo the mirrors of a repository (its own git credentials), {@code mirrors} when it has none
+     * @param sops decrypts SOPS-encrypted files with the configured age identities
+     */
+    public RepoReconciler(RepoMirrors mirrors, Function<RepoSpec, RepoMirrors> mirrorsByRepo, KubeCluster cluster,
+            ChartRenderer renderer, Settings settings, MeterRegistry metrics, Clock clock, SopsDecryptor sops) {
+        this.sops = sops;
+        this.mirrorsByRepo = mirrorsByRepo;
         this.mirrors = mirrors;
         this.cluster = cluster;
         this.renderer = renderer;
@@ -147,7 +171,19 @@ public final class RepoReconciler {
      * health is waited for even if nothing of theirs changed (the releases a promoted run names).
      */
     public SyncResult sync(RepoSpec repo, Set<String> waitFor) {
+        return sync(repo, waitFor, null);
+    }
+
+    /**
+     * Syncs {@code repo} like {@link #sync(RepoSpec, Set)}, but with {@code healthExecutor} set the rollout waits of
+     * releases no other release depends on run there, after the sync returns: those releases are
+     * {@link ReleaseResult.State#PROGRESSING} in the result, and {@link SyncResult#health()} completes with their
+     * outcome (after a rollback on failure, with their conditions written). Waits a dependency needs stay in the
+     * sync.
+     */
+    public SyncResult sync(RepoSpec repo, Set<String> waitFor, Executor healthExecutor) {
         RepoState state = states.computeIfAbsent(repo.name(), k -> new RepoState());
+        RepoMirrors mirrors = mirrorsByRepo.apply(repo);
         state.lock.lock();
         long start = System.nanoTime();
         try {
@@ -166,7 +202,8 @@ public final class RepoReconciler {
                 List<String> runIds = newRevision
                         ? RunTrailers.of(GitopsSnapshot.messagesBetween(git, state.revision, revision, MAX_COMMITS))
                         : List.of();
-                SyncResult result = reconcile(repo, state, snapshot, newRevision, runIds, waitFor, start);
+                SyncResult result = reconcile(repo, state, snapshot, newRevision, runIds, waitFor, start,
+                        healthExecutor);
                 state.revision = revision;
                 return result;
             } catch (IOException e) {
@@ -188,6 +225,7 @@ public final class RepoReconciler {
         if (state == null || state.revision == null) {
             return false;
         }
+        RepoMirrors mirrors = mirrorsByRepo.apply(repo);
         ReentrantLock mirrorLock = mirrors.lock(repo.url());
         mirrorLock.lock();
         try (Repository git = new org.eclipse.jgit.storage.file.FileRepositoryBuilder()
@@ -213,10 +251,27 @@ public final class RepoReconciler {
     }
 
     private SyncResult reconcile(RepoSpec repo, RepoState state, GitopsSnapshot snapshot, boolean newRevision,
-            List<String> runIds, Set<String> waitFor, long start) throws IOException {
-        DesiredState desired = new RepoLayout(settings.chartsDir()).parse(snapshot.yamlFiles(), snapshot.allPaths());
+            List<String> runIds, Set<String> waitFor, long start, Executor healthExecutor) throws IOException {
+        SopsDecryptor.Decrypted files = sops.decryptAll(snapshot.yamlFiles());
+        DesiredState desired = new RepoLayout(settings.chartsDir()).parse(files.files(), snapshot.allPaths());
         List<SyncProblem> problems = new ArrayList<>(desired.problems());
         Set<String> held = new LinkedHashSet<>(desired.heldOwners());
+        // Files that cannot be decrypted keep their objects; their releases (read from the cleartext keys) are held.
+        sensitiveOwners.put(repo.name(), sensitiveOwners(files, desired));
+        Map<String, ReleaseResult> undecrypted = new LinkedHashMap<>();
+        Map<String, ObjectRef> undecryptedRefs = new LinkedHashMap<>();
+        files.failures().forEach((path, message) -> {
+            String owner = Manifest.fileOwner(path);
+            problems.add(new SyncProblem(owner, ProblemReason.DECRYPTION_FAILED, message));
+            held.add(owner);
+            for (ObjectRef ref : releaseRefs(path, snapshot.yamlFiles().get(path))) {
+                held.add(Manifest.releaseOwner(ref.namespace(), ref.name()));
+                String id = ref.namespace() + "/" + ref.name();
+                undecrypted.put(id, new ReleaseResult(ref.namespace(), ref.name(), ref.name(),
+                        ReleaseResult.State.FAILED, List.of(), ProblemReason.DECRYPTION_FAILED.name(), message, false));
+                undecryptedRefs.put(id, ref);
+            }
+        });
         Counts counts = new Counts();
         Map<String, Map<String, Map<String, Object>>> liveByKind = new HashMap<>();
         List<Manifest> kept = new ArrayList<>();
@@ -225,7 +280,8 @@ public final class RepoReconciler {
         applyAll(repo, desired.objects(), liveByKind, counts, kept, problems);
 
         // 2. releases, each after the releases it depends on are healthy
-        Map<String, ReleaseResult> results = new LinkedHashMap<>();
+        Map<String, ReleaseResult> results = new LinkedHashMap<>(undecrypted);
+        Map<String, CompletableFuture<ReleaseResult>> pending = new LinkedHashMap<>();
         Set<String> dependedOn = new HashSet<>();
         desired.releases().forEach(r -> dependedOn.addAll(r.dependsOn()));
         Map<String, List<Manifest>> workloads = new LinkedHashMap<>();
@@ -285,8 +341,19 @@ public final class RepoReconciler {
             List<Manifest> w = rendered.stream().filter(m -> WorkloadHealth.KINDS.contains(m.ref().kind()))
                     .toList();
             workloads.put(id, w);
-            if (dependedOn.contains(id) || touched || waitFor.contains(id)
-                    || waitFor.contains(release.object().ref().namespace() + "/" + release.releaseName())) {
+            boolean wanted = waitFor.contains(id) || waitFor.contains(release.object().ref().namespace() + "/"
+                    + release.releaseName());
+            CompletableFuture<ReleaseResult> running = state.pendingHealth.get(release.owner());
+            if (healthExecutor != null && !dependedOn.contains(id) && (touched || wanted || running != null)) {
+                // The rollout is waited for off the sync (a rollout already being waited for is not waited twice).
+                if (touched || running == null) {
+                    running = deferHealth(repo, state, release, w, touched, output, snapshot.revision(),
+                            healthExecutor);
+                }
+                pending.put(id, running);
+                results.put(id, result(release, ReleaseResult.State.PROGRESSING, names(w), "Progressing",
+                        "waiting for " + w.size() + " workloads to roll out", touched));
+            } else if (dependedOn.contains(id) || touched || wanted) {
                 ReleaseResult health = waitHealthy(release, w, touched);
                 if (health.state() == ReleaseResult.State.DEGRADED && release.rollbackOnFailure() && touched) {
                     health = rollBack(repo, state, release, output, health, liveByKind, counts, kept, problems);
@@ -353,6 +420,7 @@ public final class RepoReconciler {
                     .revision());
         }
         brokenReleases.forEach((id, ref) -> writeConditions(state, id, ref, results.get(id), snapshot.revision()));
+        undecryptedRefs.forEach((id, ref) -> writeConditions(state, id, ref, results.get(id), snapshot.revision()));
         for (SyncProblem p : problems) {
             LOG.warnf("[flux-sync] repo %s at %s: %s: %s", repo.name(), shortRev(snapshot.revision()), p.reason(), p
                     .message());
@@ -370,7 +438,87 @@ public final class RepoReconciler {
                 repo.name(), shortRev(snapshot.revision()), counts.created, counts.updated, counts.unchanged, pruned,
                 problems.size(), duration.toMillis());
         return new SyncResult(repo.name(), GitUrls.redact(repo.url()), snapshot.revision(), newRevision, runIds,
-                summary, counts.drifted, List.copyOf(problems), List.copyOf(results.values()), duration);
+                summary, counts.drifted, List.copyOf(problems), List.copyOf(results.values()), duration, Map.copyOf(
+                        pending));
+    }
+
+    /**
+     * The owners holding decrypted values: the decrypted files, the releases they declare, and the releases whose
+     * {@code valuesFrom} names an object of a decrypted file.
+     */
+    private static Set<String> sensitiveOwners(SopsDecryptor.Decrypted files, DesiredState desired) {
+        Set<String> owners = new HashSet<>();
+        files.decrypted().forEach(path -> owners.add(Manifest.fileOwner(path)));
+        if (owners.isEmpty()) {
+            return owners;
+        }
+        Set<String> decryptedObjects = new HashSet<>();
+        for (Manifest m : desired.objects()) {
+            if (owners.contains(m.owner())) {
+                decryptedObjects.add(m.ref().kind() + " " + m.ref().namespace() + "/" + m.ref().name());
+            }
+        }
+        for (ReleaseSpec r : desired.releases()) {
+            if (owners.contains(r.object().owner()) || r.valuesFrom().stream().anyMatch(v -> decryptedObjects
+                    .contains(v.kind() + " " + v.namespace() + "/" + v.name()))) {
+                owners.add(r.owner());
+            }
+        }
+        return owners;
+    }
+
+    /** The release objects of a file that could not be decrypted, read from its cleartext keys. */
+    private static List<ObjectRef> releaseRefs(String path, String text) {
+        List<ObjectRef> out = new ArrayList<>();
+        try {
+            DesiredState plain = new RepoLayout("charts").parse(Map.of(path, text), Set.of());
+            for (Manifest m : plain.objects()) {
+                if (dev.conveyor.fluxsync.domain.ReleaseKind.of(m.ref()).isPresent()) {
+                    out.add(m.ref());
+                }
+            }
+        } catch (RuntimeException e) {
+            // Not even readable: only the file is held.
+        }
+        return out;
+    }
+
+    /**
+     * Starts the rollout wait of one release on the executor; when it ends, a failed upgrade is rolled back (if the
+     * repository is still at that revision) and the release's conditions are written.
+     */
+    private CompletableFuture<ReleaseResult> deferHealth(RepoSpec repo, RepoState state, ReleaseSpec release,
+            List<Manifest> workloads, boolean touched, Rendered output, String revision, Executor executor) {
+        CompletableFuture<ReleaseResult> future = new CompletableFuture<>();
+        state.pendingHealth.put(release.owner(), future);
+        Runnable task = () -> {
+            ReleaseResult health;
+            try {
+                health = waitHealthy(release, workloads, touched);
+                state.lock.lock();
+                try {
+                    if (health.state() == ReleaseResult.State.DEGRADED && release.rollbackOnFailure() && touched
+                            && revision.equals(state.revision)) {
+                        health = rollBack(repo, state, release, output, health, new HashMap<>(), new Counts(),
+                                new ArrayList<>(), new ArrayList<>());
+                    }
+                    writeConditions(state, release.id(), release.object().ref(), health, revision);
+                } finally {
+                    state.lock.unlock();
+                }
+            } catch (RuntimeException e) {
+                health = result(release, ReleaseResult.State.DEGRADED, names(workloads), "HealthCheckFailed",
+                        "the rollout could not be checked: " + e.getMessage(), touched);
+            }
+            state.pendingHealth.remove(release.owner(), future);
+            future.complete(health);
+        };
+        try {
+            executor.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            task.run();
+        }
+        return future;
     }
 
     private static Map<String, Set<ObjectRef>> merge(Inventory a, Inventory b) {
@@ -428,7 +576,12 @@ public final class RepoReconciler {
             } catch (KubeCluster.ApplyException e) {
                 problems.add(new SyncProblem(m.owner(), e.unknownKind()
                         ? ProblemReason.UNKNOWN_KIND
-                        : ProblemReason.APPLY_FAILED, ownerText(m) + ": " + m.ref() + ": " + e.getMessage()));
+                        : ProblemReason.APPLY_FAILED,
+                        ownerText(m) + ": " + m.ref() + ": " + (sensitiveOwners
+                                .getOrDefault(repo.name(), Set.of()).contains(m.owner())
+                                        ? "the API server refused it (its message is withheld: the object holds "
+                                                + "values decrypted from SOPS)"
+                                        : e.getMessage())));
                 continue;
             }
             switch (s) {
@@ -522,9 +675,14 @@ public final class RepoReconciler {
                             values);
                 }
             } catch (ChartRenderer.RenderException e) {
+                boolean sensitive = sensitiveOwners.getOrDefault(repo.name(), Set.of()).contains(release.owner());
                 throw new ReleaseFailure(release.chart() instanceof ChartSource.GitPath
                         ? ProblemReason.RENDER_FAILED
-                        : ProblemReason.CHART_SOURCE_INVALID, e.getMessage());
+                        : ProblemReason.CHART_SOURCE_INVALID,
+                        sensitive
+                                ? "helm template failed (its message is withheld: the release's values were "
+                                        + "decrypted from SOPS)"
+                                : e.getMessage());
             } catch (IOException e) {
                 throw new ReleaseFailure(ProblemReason.RENDER_FAILED, "cannot write the chart: " + e.getMessage());
             }
@@ -695,6 +853,7 @@ public final class RepoReconciler {
         }
         boolean ready = result.state() == ReleaseResult.State.HEALTHY;
         boolean stalled = result.state() == ReleaseResult.State.FAILED;
+        boolean reconciling = result.state() == ReleaseResult.State.PROGRESSING;
         String now = clock.instant().toString();
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("observedGeneration", 1);
@@ -703,7 +862,7 @@ public final class RepoReconciler {
         status.put("helmReleaseName", result.releaseName());
         List<Map<String, Object>> conditions = new ArrayList<>();
         conditions.add(condition("Ready", ready, result.reason(), result.message(), now));
-        conditions.add(condition("Reconciling", false, ready ? "ReconciliationSucceeded" : result.reason(),
+        conditions.add(condition("Reconciling", reconciling, ready ? "ReconciliationSucceeded" : result.reason(),
                 result.message(), now));
         conditions.add(condition("Stalled", stalled, result.reason(), result.message(), now));
         status.put("conditions", conditions);

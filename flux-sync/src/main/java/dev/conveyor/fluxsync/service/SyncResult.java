@@ -2,6 +2,8 @@ package dev.conveyor.fluxsync.service;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import dev.conveyor.events.v1.SyncSummary;
 import dev.conveyor.fluxsync.domain.SyncProblem;
@@ -19,8 +21,10 @@ import dev.conveyor.fluxsync.domain.SyncProblem;
  * @param problems what could not be synced
  * @param releases per release
  * @param duration how long it took
+ * @param health the rollout waits still running, by release id ({@code namespace/name}): the final result of each
+ *     release that is {@link ReleaseResult.State#PROGRESSING} here
  */
 public record SyncResult(String repo, String url, String revision, boolean newRevision, List<String> runIds,
         SyncSummary summary, int drifted, List<SyncProblem> problems, List<ReleaseResult> releases,
-        Duration duration) {
+        Duration duration, Map<String, CompletableFuture<ReleaseResult>> health) {
 }

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -129,8 +130,7 @@ class FluxSyncMessagingIT {
                 .awaitCompletion(Duration.ofSeconds(30));
         rollOut("shop", "web", false);
 
-        ConsumerRecord<String, ConveyorEvent> synced = companion.consume(String.class, ConveyorEvent.class)
-                .fromTopics(Topics.REPO_SYNCED, 1).awaitCompletion(Duration.ofSeconds(60)).getFirstRecord();
+        ConsumerRecord<String, ConveyorEvent> synced = awaitEvent(Topics.REPO_SYNCED, run.runId());
         RepoSynced repoSynced = (RepoSynced) synced.value();
         assertThat(synced.key()).isEqualTo("shop");
         assertThat(new String(synced.headers().lastHeader("ce_type").value(), StandardCharsets.UTF_8))
@@ -141,9 +141,7 @@ class FluxSyncMessagingIT {
         assertThat(repoSynced.runIds()).containsExactly(UNKNOWN_RUN, run.runId());
         assertThat(repoSynced.objects().created()).isEqualTo(3);
 
-        ReleaseHealthy healthy = (ReleaseHealthy) companion.consume(String.class, ConveyorEvent.class)
-                .fromTopics(Topics.RELEASE_HEALTHY, 1).awaitCompletion(Duration.ofSeconds(60)).getFirstRecord()
-                .value();
+        ReleaseHealthy healthy = (ReleaseHealthy) awaitEvent(Topics.RELEASE_HEALTHY, run.runId()).value();
         assertThat(healthy.run().runId()).isEqualTo(run.runId());
         assertThat(healthy.release()).isEqualTo("web");
         assertThat(healthy.workloads()).containsExactly("Deployment/shop/web");
@@ -164,12 +162,84 @@ class FluxSyncMessagingIT {
                 .inNamespace("shop").withName("web").get().getSpec().getTemplate().getSpec().getContainers().get(0)
                 .getImage()));
         rollOut("shop", "web", true);
-        ReleaseDegraded degraded = (ReleaseDegraded) companion.consume(String.class, ConveyorEvent.class)
-                .fromTopics(Topics.RELEASE_DEGRADED, 1).awaitCompletion(Duration.ofSeconds(60)).getFirstRecord()
-                .value();
+        ReleaseDegraded degraded = (ReleaseDegraded) awaitEvent(Topics.RELEASE_DEGRADED, second.runId()).value();
         assertThat(degraded.run().runId()).isEqualTo(second.runId());
         assertThat(degraded.reason()).isEqualTo("RolloutFailed");
         assertThat(degraded.message()).contains("progress deadline exceeded");
+    }
+
+    /** The first event of {@code runId} on {@code topic} (other tests' events are skipped). */
+    ConsumerRecord<String, ConveyorEvent> awaitEvent(String topic, String runId) {
+        var task = companion.consume(String.class, ConveyorEvent.class).fromTopics(topic);
+        try {
+            return await().atMost(Duration.ofSeconds(60)).until(() -> task.getRecords().stream().filter(r -> r
+                    .value() != null && r.value().run().runId().equals(runId)).findFirst(), Optional::isPresent)
+                    .orElseThrow();
+        } finally {
+            task.stop();
+        }
+    }
+
+    @Test
+    void aLongRolloutDoesNotHoldBackTheNextPromotion() {
+        BareRepo slowRepo = repo();
+        BareRepo fastRepo;
+        synchronized (this) {
+            fastRepo = git.repos().createBare(FluxSyncTestProfile.REPO_B);
+        }
+        String release = """
+                apiVersion: helm.integrations.flux.weave.works/v1alpha2
+                kind: FluxHelmRelease
+                metadata:
+                  name: %1$s
+                  labels:
+                    chart: chart1
+                spec:
+                  chartGitPath: chart1
+                  releaseName: %1$s
+                  values:
+                    image: shop/%1$s:1.0
+                """;
+        PipelineRun slowRun = PipelineRun.start("slow", "https://git.example.com/acme/slow.git", "ef".repeat(20),
+                "main", null, Flow.CD);
+        PipelineRun fastRun = PipelineRun.start("fast", "https://git.example.com/acme/fast.git", "fe".repeat(20),
+                "main", null, Flow.CD);
+        String slowHead = dev.conveyor.fluxsync.service.SeedRepoAccess.chart(slowRepo.writer()).file(
+                "releases/helm/slow/stuck.yaml", release.formatted("stuck")).message(
+                        "stuck\n\nConveyor-Run: "
+                                + slowRun.runId() + "\n")
+                .commit();
+        String fastHead = dev.conveyor.fluxsync.service.SeedRepoAccess.chart(fastRepo.writer()).file(
+                "releases/helm/fast/quick.yaml", release.formatted("quick")).message(
+                        "quick\n\nConveyor-Run: "
+                                + fastRun.runId() + "\n")
+                .commit();
+        ReleasePromoted slow = new ReleasePromoted(slowRun, Instant.now(), null, "chart1", "0.1.0", slowRepo
+                .fileUrl(), "prod", "slow", "stuck", slowHead, PromotionMode.AUTO, null);
+        ReleasePromoted fast = new ReleasePromoted(fastRun, Instant.now(), null, "chart1", "0.1.0", fastRepo
+                .fileUrl(), "prod", "fast", "quick", fastHead, PromotionMode.AUTO, null);
+
+        // same key, same partition: the slow promotion is consumed first
+        companion.produce(String.class, ConveyorEvent.class)
+                .fromRecords(new ProducerRecord<>(Topics.RELEASE_PROMOTED, "same", slow),
+                        new ProducerRecord<>(Topics.RELEASE_PROMOTED, "same", fast))
+                .awaitCompletion(Duration.ofSeconds(30));
+
+        ConsumerRecord<String, ConveyorEvent> slowSynced = awaitEvent(Topics.REPO_SYNCED, slowRun.runId());
+        ConsumerRecord<String, ConveyorEvent> fastSynced = awaitEvent(Topics.REPO_SYNCED, fastRun.runId());
+        rollOut("fast", "quick", false);
+        assertThat(awaitEvent(Topics.RELEASE_HEALTHY, fastRun.runId()).value().run().runId()).isEqualTo(fastRun
+                .runId());
+
+        ConsumerRecord<String, ConveyorEvent> slowDegraded = awaitEvent(Topics.RELEASE_DEGRADED, slowRun.runId());
+        assertThat(((ReleaseDegraded) slowDegraded.value()).reason()).isEqualTo("RolloutTimeout");
+        // the fast repository was synced while the slow rollout was still being waited for
+        assertThat(slowSynced.timestamp()).isLessThanOrEqualTo(fastSynced.timestamp());
+        assertThat(fastSynced.timestamp()).isLessThan(slowDegraded.timestamp());
+        // the release's conditions are written when the wait ends
+        await().atMost(Duration.ofSeconds(10)).until(() -> String.valueOf(kube.client().genericKubernetesResources(
+                dev.conveyor.testkit.kube.ReleaseCrds.FLUX_HELM_RELEASE).inNamespace("slow").withName("stuck").get()
+                .getAdditionalProperties().get("status")).contains("reason=RolloutTimeout"));
     }
 
     @Test

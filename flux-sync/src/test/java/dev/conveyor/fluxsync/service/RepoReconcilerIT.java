@@ -338,6 +338,56 @@ class RepoReconcilerIT {
         assertThat(image("rb", "rb-web")).isEqualTo("shop/web:1");
     }
 
+    @Test
+    void offTheSyncARolloutIsAwaitedLaterAndAFailedUpgradeIsStillRolledBack() throws Exception {
+        BareRepo repo = repos.createBare("deferred");
+        String rollback = "\"conveyor.dev/rollback-on-failure\": \"true\"";
+        SeedRepo.chart(repo.writer()).file("releases/helm/df/web.yaml", SeedRepo.fluxHelmRelease("web", "df",
+                "shop/web:1", rollback)).message("v1").commit();
+        RepoReconciler patient = reconciler(Duration.ofSeconds(20));
+        java.util.concurrent.ExecutorService health = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            // the sync returns before the rollout: the release is progressing, its outcome comes with the future
+            SyncResult first = patient.sync(spec("df", repo), Set.of(), health);
+            assertThat(first.releases()).singleElement().extracting(ReleaseResult::state).isEqualTo(
+                    ReleaseResult.State.PROGRESSING);
+            assertThat(first.health().get("df/web").isDone()).isFalse();
+            assertThat(conditions("df", "web")).contains("type=Reconciling, status=True");
+            rollOut("df", "df-web");
+            assertThat(first.health().get("df/web").get(30, java.util.concurrent.TimeUnit.SECONDS).state())
+                    .isEqualTo(ReleaseResult.State.HEALTHY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> conditions("df", "web").contains(
+                    "type=Ready, status=True"));
+
+            repo.writer().file("releases/helm/df/web.yaml", SeedRepo.fluxHelmRelease("web", "df", "shop/web:2",
+                    rollback)).message("v2").commit();
+            SyncResult second = patient.sync(spec("df", repo), Set.of(), health);
+            assertThat(image("df", "df-web")).isEqualTo("shop/web:2");
+            Deployment d = client.apps().deployments().inNamespace("df").withName("df-web").get();
+            d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withConditions(
+                    new io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder().withType("Progressing")
+                            .withStatus("False").withReason("ProgressDeadlineExceeded").build())
+                    .build());
+            client.apps().deployments().inNamespace("df").resource(d).updateStatus();
+
+            ReleaseResult outcome = second.health().get("df/web").get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(outcome.state()).isEqualTo(ReleaseResult.State.DEGRADED);
+            assertThat(outcome.reason()).isEqualTo("RolledBack");
+            assertThat(image("df", "df-web")).isEqualTo("shop/web:1");
+            assertThat(conditions("df", "web")).contains("type=Ready, status=False, reason=RolledBack");
+        } finally {
+            health.shutdownNow();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static String conditions(String namespace, String name) {
+        GenericKubernetesResource r = client.genericKubernetesResources(ReleaseCrds.FLUX_HELM_RELEASE).inNamespace(
+                namespace).withName(name).get();
+        Map<String, Object> status = (Map<String, Object>) r.getAdditionalProperties().get("status");
+        return String.valueOf(status == null ? null : status.get("conditions"));
+    }
+
     static String image(String namespace, String name) {
         Deployment d = client.apps().deployments().inNamespace(namespace).withName(name).get();
         return d == null ? null : d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
