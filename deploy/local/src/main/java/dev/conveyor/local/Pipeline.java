@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -173,7 +174,11 @@ public final class Pipeline {
                 new ByteArrayDeserializer())) {
             consumer.subscribe(Arrays.stream(EventType.values()).map(EventType::topic).toList());
             while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
+                // Topics are read independently: within one poll, show events in the order they happened.
+                List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>();
+                consumer.poll(Duration.ofMillis(200)).forEach(batch::add);
+                batch.sort(Comparator.comparingLong(ConsumerRecord::timestamp));
+                for (ConsumerRecord<byte[], byte[]> rec : batch) {
                     ConveyorEvent event;
                     try {
                         event = deserializer.deserialize(rec.topic(), rec.headers(), rec.value());
