@@ -43,6 +43,8 @@ public final class DashboardMetrics {
             Pattern.DOTALL);
     private static final Pattern QUERY_RESULT = Pattern.compile("^\\s*query_result\\s*\\((.*)\\)\\s*$",
             Pattern.DOTALL);
+    /** Where the dashboards live in the repository. */
+    public static final Path REPOSITORY_PATH = Path.of("deploy", "grafana", "dashboards");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -146,6 +148,21 @@ public final class DashboardMetrics {
             throw new IllegalArgumentException("no *.json dashboard in " + directory);
         }
         return new DashboardMetrics(dashboards, List.of());
+    }
+
+    /**
+     * Loads the repository's dashboards: {@code deploy/grafana/dashboards} in the working directory or the nearest
+     * parent that has it, so a test in any module of the reactor finds them.
+     */
+    public static DashboardMetrics loadFromRepository() {
+        Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        for (Path at = dir; at != null; at = at.getParent()) {
+            Path candidate = at.resolve(REPOSITORY_PATH);
+            if (Files.isDirectory(candidate)) {
+                return load(candidate);
+            }
+        }
+        throw new IllegalStateException("no " + REPOSITORY_PATH + " in " + dir + " or any parent directory");
     }
 
     /** The same dashboards plus the expressions of Prometheus rule files ({@code groups[].rules[].expr}). */

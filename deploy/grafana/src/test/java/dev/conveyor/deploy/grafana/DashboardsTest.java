@@ -26,6 +26,12 @@ class DashboardsTest {
     }
 
     @Test
+    void anyModuleFindsTheRepositorysDashboards() {
+        assertThat(DashboardMetrics.loadFromRepository().dashboards()).extracting(Dashboard::uid)
+                .containsExactlyElementsOf(DASHBOARDS.dashboards().stream().map(Dashboard::uid).toList());
+    }
+
+    @Test
     void everyDashboardIsAValidGrafanaModel() {
         for (Dashboard dashboard : DASHBOARDS.dashboards()) {
             assertThat(DashboardLint.problems(dashboard)).as(dashboard.file()).isEmpty();
