@@ -13,6 +13,7 @@ import dev.conveyor.gateway.messaging.GatewayPublisher;
 import dev.conveyor.gateway.service.GatewayException;
 import dev.conveyor.gateway.service.GatewayFailure;
 import dev.conveyor.gateway.service.HookService;
+import dev.conveyor.gateway.service.PipelineMetrics;
 import dev.conveyor.gateway.service.ReplayService;
 import dev.conveyor.gateway.service.RunReadModel;
 import dev.conveyor.stage.StageMetrics;
@@ -24,8 +25,8 @@ public class GatewayBeans {
 
     @Produces
     @ApplicationScoped
-    RunReadModel readModel() {
-        return new RunReadModel();
+    RunReadModel readModel(MeterRegistry registry) {
+        return new RunReadModel(new PipelineMetrics(registry));
     }
 
     @Produces

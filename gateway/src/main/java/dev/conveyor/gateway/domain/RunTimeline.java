@@ -285,18 +285,30 @@ public final class RunTimeline {
         return Optional.ofNullable(best);
     }
 
+    /**
+     * The run's status: FAILED once a step of its flow failed, SUCCEEDED once its flow's last step succeeded (CI:
+     * manifest-renderer, CD: flux-sync on {@code ReleaseHealthy}), RUNNING otherwise.
+     */
+    public Status status() {
+        Flow flow = run == null ? null : run.flow();
+        for (Step step : Step.values()) {
+            if ((flow == null || step.appliesTo(flow)) && steps.get(step).status == Status.FAILED) {
+                return Status.FAILED;
+            }
+        }
+        Step last = flow == Flow.CI ? Step.MANIFEST_RENDERER : Step.FLUX_SYNC;
+        return steps.get(last).status == Status.SUCCEEDED && run != null ? Status.SUCCEEDED : Status.RUNNING;
+    }
+
     /** The timeline as served: steps in order, links, and (if asked) every event. */
     public RunView view(boolean withEvents) {
         PipelineRun r = run;
         Flow flow = r == null ? null : r.flow();
         List<StepView> stepViews = new ArrayList<>();
-        boolean failed = false;
-        Step last = flow == Flow.CI ? Step.MANIFEST_RENDERER : Step.FLUX_SYNC;
         for (Step step : Step.values()) {
             StepState s = steps.get(step);
             boolean applies = flow == null || step.appliesTo(flow);
             Status status = applies ? s.status : Status.SKIPPED;
-            failed |= status == Status.FAILED;
             Long duration = s.startedAt != null && s.finishedAt != null
                     ? Duration.between(s.startedAt, s.finishedAt).toMillis()
                     : null;
@@ -304,9 +316,7 @@ public final class RunTimeline {
                     new StepView(step.id(), status, s.attempt, s.attempts.size(), s.startedAt, s.finishedAt, duration,
                             s.detail));
         }
-        Status status = failed
-                ? Status.FAILED
-                : steps.get(last).status == Status.SUCCEEDED && r != null ? Status.SUCCEEDED : Status.RUNNING;
+        Status status = status();
         // Sorted, not in reading order: topics are read in no fixed order, and a rebuilt model must be equal.
         List<EventView> eventViews = withEvents
                 ? events.values().stream().map(RunTimeline::eventView)

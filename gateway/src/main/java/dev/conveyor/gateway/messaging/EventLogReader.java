@@ -8,7 +8,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -46,23 +45,34 @@ public final class EventLogReader implements AutoCloseable {
     private final Map<String, Object> kafka;
     private final Duration pollTimeout;
     private final Duration topicRefresh;
-    private final Consumer<RecordedEvent> sink;
+    private final Sink sink;
     private final Runnable onCaughtUp;
     private final ConveyorEventDeserializer deserializer = new ConveyorEventDeserializer();
     private final Thread thread;
     private volatile boolean running = true;
     private volatile KafkaConsumer<String, byte[]> consumer;
 
+    /** Receives each readable event and whether it is live. */
+    @FunctionalInterface
+    public interface Sink {
+        /**
+         * @param recorded the event
+         * @param live whether it was read beyond where its partition ended when the reader started (a partition found
+         *     later is live from its beginning): history read again after a restart is not live
+         */
+        void accept(RecordedEvent recorded, boolean live);
+    }
+
     /**
      * @param bootstrapServers the brokers
      * @param extra further consumer properties (security settings)
      * @param pollTimeout how long one poll waits
      * @param topicRefresh how often missing topics and new partitions are looked for
-     * @param sink receives every readable event, in log order per partition
+     * @param sink receives every readable event, in log order per partition, and whether it is live
      * @param onCaughtUp called once, when every partition has been read up to where it ended at start
      */
     public EventLogReader(String bootstrapServers, Map<String, Object> extra, Duration pollTimeout,
-            Duration topicRefresh, Consumer<RecordedEvent> sink, Runnable onCaughtUp) {
+            Duration topicRefresh, Sink sink, Runnable onCaughtUp) {
         Map<String, Object> props = new HashMap<>(extra);
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -111,7 +121,10 @@ public final class EventLogReader implements AutoCloseable {
                     pause(); // no topic exists yet: nothing to poll
                 } else {
                     for (ConsumerRecord<String, byte[]> record : c.poll(pollTimeout)) {
-                        decode(record);
+                        Long end = endAtStart == null
+                                ? null
+                                : endAtStart.get(new TopicPartition(record.topic(), record.partition()));
+                        decode(record, end == null || record.offset() >= end);
                     }
                 }
                 if (!caughtUp && endAtStart != null && reached(c, endAtStart)) {
@@ -170,7 +183,7 @@ public final class EventLogReader implements AutoCloseable {
         return true;
     }
 
-    private void decode(ConsumerRecord<String, byte[]> record) {
+    private void decode(ConsumerRecord<String, byte[]> record, boolean live) {
         ConveyorEvent event;
         try {
             event = deserializer.deserialize(record.topic(), record.headers(), record.value());
@@ -187,7 +200,7 @@ public final class EventLogReader implements AutoCloseable {
         if (source == null) {
             source = Step.producerOf(event).map(s -> s.stage().source()).orElse("");
         }
-        sink.accept(new RecordedEvent(id != null ? id : CloudEventAttributes.idOf(event), source, event));
+        sink.accept(new RecordedEvent(id != null ? id : CloudEventAttributes.idOf(event), source, event), live);
     }
 
     private static String header(Headers headers, String key) {

@@ -41,9 +41,9 @@ public class ReadModelFeed implements HealthCheck {
 
     void start(@Observes StartupEvent startup) {
         reader = new EventLogReader(bootstrapServers, Map.of(), config.readModel().pollTimeout(),
-                config.readModel().topicRefresh(), recorded -> {
+                config.readModel().topicRefresh(), (recorded, live) -> {
                     metrics.consumed(recorded.type());
-                    readModel.apply(recorded);
+                    readModel.apply(recorded, live);
                 }, readModel::markCaughtUp).start();
     }
 

@@ -30,13 +30,30 @@ public class RunReadModel {
 
     private final Map<String, RunTimeline> runs = new HashMap<>();
     private final List<Consumer<RunUpdate>> listeners = new CopyOnWriteArrayList<>();
+    private final PipelineMetrics metrics;
     private volatile boolean caughtUp;
+
+    /** A read model that measures nothing (a second reader, tests). */
+    public RunReadModel() {
+        this(null);
+    }
+
+    /** A read model that records the pipeline's measures from live events into {@code metrics}. */
+    public RunReadModel(PipelineMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    /** {@link #apply(RecordedEvent, boolean)} of a live event. */
+    public boolean apply(RecordedEvent recorded) {
+        return apply(recorded, true);
+    }
 
     /**
      * Applies one event to its run (and, for a {@code RepoSynced}, to every known run its revision delivered). Returns
-     * whether anything changed: a duplicate changes nothing.
+     * whether anything changed: a duplicate changes nothing. {@code live} says whether the event was read beyond where
+     * the log ended at start: only live events are measured (see {@link PipelineMetrics}).
      */
-    public synchronized boolean apply(RecordedEvent recorded) {
+    public synchronized boolean apply(RecordedEvent recorded, boolean live) {
         Set<String> targets = new LinkedHashSet<>();
         targets.add(recorded.event().run().runId());
         if (recorded.event() instanceof RepoSynced synced) {
@@ -45,11 +62,18 @@ public class RunReadModel {
         boolean changed = false;
         for (String runId : targets) {
             RunTimeline timeline = runs.computeIfAbsent(runId, RunTimeline::new);
+            Status before = timeline.status();
             if (timeline.apply(recorded)) {
                 changed = true;
+                if (metrics != null) {
+                    metrics.runChanged(timeline, before, recorded.event(), live);
+                }
                 RunUpdate update = new RunUpdate(RunTimeline.eventView(recorded), timeline.view(true));
                 listeners.forEach(l -> l.accept(update));
             }
+        }
+        if (changed && metrics != null) {
+            metrics.eventApplied(recorded.event(), live);
         }
         return changed;
     }

@@ -39,10 +39,13 @@ import dev.conveyor.gateway.domain.Replays;
 import dev.conveyor.gateway.domain.Step;
 import dev.conveyor.gateway.domain.Views.RunView;
 import dev.conveyor.gateway.messaging.EventLogReader;
+import dev.conveyor.gateway.service.PipelineMetrics;
 import dev.conveyor.gateway.service.RunReadModel;
 import dev.conveyor.gateway.support.RunEvents;
 import dev.conveyor.gateway.support.Topic;
 import dev.conveyor.testkit.kafka.KafkaBrokerResource;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -118,6 +121,15 @@ class RunsIT {
                 .contentType("application/problem+json").body("errors[0].field", equalTo("status"));
         given().get("/runs/r-000000000000000000000000").then().statusCode(404)
                 .contentType("application/problem+json").body("reason", equalTo("UNKNOWN_RUN"));
+
+        // Live events are measured: the run's outcome, its lead time (hook to ReleaseHealthy) and the deployment.
+        given().get("/q/metrics").then().statusCode(200)
+                .body(org.hamcrest.Matchers.matchesPattern(
+                        "(?s).*conveyor_pipeline_runs_total\\{flow=\"CD\",outcome=\"succeeded\",?} [1-9].*"))
+                .body(org.hamcrest.Matchers.matchesPattern(
+                        "(?s).*conveyor_pipeline_lead_time_seconds_count\\{flow=\"CD\",?} [1-9].*"))
+                .body(org.hamcrest.Matchers.matchesPattern(
+                        "(?s).*conveyor_deployments_total\\{outcome=\"healthy\",?} [1-9].*"));
     }
 
     @Test
@@ -251,7 +263,8 @@ class RunsIT {
     @Test
     @Order(6)
     void theReadModelRebuiltFromTheLogAfterARestartEqualsTheRunningOne() {
-        RunReadModel rebuilt = new RunReadModel();
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        RunReadModel rebuilt = new RunReadModel(new PipelineMetrics(meters));
         try (EventLogReader reader = new EventLogReader(bootstrapServers, Map.of(), Duration.ofMillis(100),
                 Duration.ofMillis(300), rebuilt::apply, rebuilt::markCaughtUp).start()) {
             await().atMost(Duration.ofSeconds(30)).until(rebuilt::caughtUp);
@@ -262,6 +275,11 @@ class RunsIT {
                 assertThat(rebuilt.snapshot()).isEqualTo(running);
             });
         }
+        // The log read again is history: a restarted gateway counts none of it twice.
+        assertThat(meters.get(PipelineMetrics.RUNS).counters()).allSatisfy(c -> assertThat(c.count()).isZero());
+        assertThat(meters.get(PipelineMetrics.DEPLOYMENTS).counters()).allSatisfy(c -> assertThat(c.count())
+                .isZero());
+        assertThat(meters.get(PipelineMetrics.LEAD_TIME).timers()).allSatisfy(t -> assertThat(t.count()).isZero());
         given().get("/q/health/ready").then().statusCode(200).body(not(containsString("DOWN")));
     }
 }
