@@ -50,6 +50,8 @@ public final class StageMetrics {
                 .tag("stage", stage.id())
                 .tag("outcome", outcome)
                 .publishPercentileHistogram()
+                // Image builds and pushes take minutes: buckets up to 10 min keep their p95 visible.
+                .maximumExpectedValue(Duration.ofMinutes(10))
                 .register(registry)
                 .record(duration);
     }

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.conveyor.deploy.grafana.DashboardMetrics;
+import dev.conveyor.deploy.grafana.Exposition;
 import dev.conveyor.events.v1.ChartPublished;
 import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.ImagePushed;
@@ -37,8 +39,10 @@ import dev.conveyor.events.v1.ManifestsValidated;
 import dev.conveyor.events.v1.ReleaseHealthy;
 import dev.conveyor.events.v1.ReleasePromoted;
 import dev.conveyor.events.v1.RepoSynced;
+import dev.conveyor.events.v1.StageFailed;
 import dev.conveyor.events.v1.VersionResolved;
 import dev.conveyor.testkit.git.BareRepo;
+import dev.conveyor.testkit.prometheus.PrometheusServer;
 import dev.conveyor.testkit.registry.Skopeo;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -233,6 +237,50 @@ class LocalStackIT {
             assertThat(timeline.path("attempt").asInt()).isEqualTo(replay.attempt());
             assertThat(timeline.path("status").asText()).isEqualTo("SUCCEEDED");
         });
+    }
+
+    @Test
+    void aFailedRunIsReportedAndEveryDashboardAndAlertQueriesOnlyMetricsTheServicesExpose() throws Exception {
+        // One run that succeeds and one that fails (the artifact is not what Jenkins said it built), so every
+        // counter a dashboard or an alert uses has been created.
+        int change = demo.app().appRepo().commits("main").size() + 1;
+        assertThat(demo.cd(change, "feat: SHOP-" + change + " coupons").succeeded()).isTrue();
+        String commit = demo.app().change("main", change + 1, "fix: SHOP-" + (change + 1) + " typo");
+        SampleApp.Artifact real = demo.app().build(commit);
+        SampleApp.Artifact tampered = new SampleApp.Artifact(real.url(), "0".repeat(64), real.sizeBytes());
+        Pipeline.Accepted accepted = demo.pipeline().hook(demo.appRepoUrl(), commit, "main", null, null, tampered,
+                change + 1);
+        Pipeline.RunEvents failed = demo.pipeline().follow(accepted.runId(), accepted.attempt(), Flow.CD, accepted
+                .sentAt(), Demo.RUN_TIMEOUT, System.out);
+        assertThat(failed.succeeded()).isFalse();
+        StageFailed failure = failed.one(StageFailed.class);
+        assertThat(failure.stage().id()).isEqualTo("image-builder");
+        assertThat(failure.reason()).isEqualTo("CHECKSUM_MISMATCH");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(demo.pipeline().run(failed.runId())
+                .path("status").asText()).isEqualTo("FAILED"));
+
+        // Every service's real /q/metrics, against every dashboard and alert rule in the repository.
+        Path project = Path.of(System.getProperty("conveyor.project.dir")).toAbsolutePath().normalize();
+        List<String> expositions = new java.util.ArrayList<>();
+        for (ServiceSpec s : ServiceSpec.ALL) {
+            expositions.add(get(running.serviceUrl(s.name()) + "/q/metrics", "text/plain"));
+        }
+        java.util.Set<String> exposed = Exposition.metricNames(expositions);
+        DashboardMetrics dashboards = DashboardMetrics.load(project.resolve("deploy/grafana/dashboards"))
+                .withRules(List.of(project.resolve("deploy/helm/conveyor/files/alerts.yaml")));
+        assertThat(dashboards.dashboards()).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(dashboards.check(exposed)).as("queries of metrics no service exposes").isEmpty();
+
+        // Prometheus scraping the stack returns data for every query of the overview dashboard.
+        List<PrometheusServer.Target> targets = ServiceSpec.ALL.stream().map(s -> PrometheusServer.Target.quarkus(s
+                .name(), "127.0.0.1:" + running.ports().get(s.name()))).toList();
+        try (PrometheusServer prometheus = PrometheusServer.start(targets)) {
+            prometheus.awaitTargetsUp(Duration.ofSeconds(60));
+            for (DashboardMetrics.Query query : dashboards.queries("conveyor-pipeline.json", java.util.Map.of())) {
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(prometheus.query(query
+                        .expr())).as("%s: %s", query.panel(), query.expr()).isNotEmpty());
+            }
+        }
     }
 
     static String get(String url, String accept) throws IOException, InterruptedException {
