@@ -151,8 +151,10 @@ public final class LocalStack {
             long ms = Duration.ofNanos(System.nanoTime() - began.get(s.name())).toMillis();
             startMillis.put(s.name(), ms);
             procs.put(s.name() + ".start-ms", Long.toString(ms));
-            out.printf("  %-20s  http://127.0.0.1:%d  ready in %.1f s (pid %d)%n", s.name(), ports.get(s.name()),
-                    ms / 1000.0, pid);
+            out.printf("  %-20s  http://127.0.0.1:%d  ready in %.1f s (%s, pid %d)%n", s.name(), ports.get(s
+                    .name()), ms / 1000.0, quarkusStart(layout.log(s.name())).map(q -> "Quarkus started in " + q)
+                            .orElse("started"),
+                    pid);
         }
         for (ServiceSpec s : ServiceSpec.ALL) {
             String ms = procs.get(s.name() + ".start-ms");
@@ -319,6 +321,22 @@ public final class LocalStack {
                     : "http://127.0.0.1:" + port, alive ? rssMiB(p).map(m -> m + " MiB RSS").orElse("") : ""));
         }
         return lines;
+    }
+
+    /** The start time Quarkus reports in a service's log ({@code started in 4.496s}), of its latest start. */
+    static Optional<String> quarkusStart(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                var m = java.util.regex.Pattern.compile("started in ([0-9.]+s)").matcher(lines.get(i));
+                if (m.find()) {
+                    return Optional.of(m.group(1));
+                }
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
     }
 
     /** Resident memory of a process from {@code /proc/<pid>/status}, in MiB. */
