@@ -52,7 +52,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * when its bytecode calls a binding method of {@code ObjectMapper}, {@code ObjectReader} or {@code ObjectWriter}
  * ({@code readValue}, {@code convertValue}, {@code treeToValue}, {@code writeValue*}, {@code valueToTree},
  * {@code readerFor}, {@code writerFor}); the types it binds are the module's records and Jackson-annotated classes its
- * constant pool names, and their record components of the module, transitively. Types reached through a generic
+ * constant pool names other than only as the owner of a method or field it calls (class literals, constructor calls,
+ * casts), and their record components of the module, transitively. Types reached through a generic
  * parameter ({@code Object body}) are not seen: keep such bodies as maps or JSON trees.
  */
 public final class NativeImageMetadata {
@@ -131,6 +132,26 @@ public final class NativeImageMetadata {
     /** The classes this module binds with Jackson, as found in its bytecode. */
     public Set<String> jacksonBound() {
         return Set.copyOf(jacksonBound);
+    }
+
+    /** Every class on the class path in {@code packageName} and its subpackages, e.g. to assert all are registered. */
+    public Set<String> classNamesIn(String packageName) {
+        Set<String> names = new TreeSet<>();
+        for (String resource : list(packageName.replace('.', '/') + "/")) {
+            if (resource.endsWith(".class") && !resource.endsWith("module-info.class")) {
+                names.add(resource.substring(0, resource.length() - ".class".length()).replace('/', '.'));
+            }
+        }
+        return names;
+    }
+
+    /** The class of that name, not initialized, or empty when it cannot be loaded. */
+    public java.util.Optional<Class<?>> type(String name) {
+        try {
+            return java.util.Optional.of(Class.forName(name, false, loader));
+        } catch (ClassNotFoundException | LinkageError e) {
+            return java.util.Optional.empty();
+        }
     }
 
     private void load() throws IOException {
@@ -479,8 +500,22 @@ public final class NativeImageMetadata {
             return;
         }
         String base = basePackage(className);
-        for (Integer nameIndex : classRefs.values()) {
-            String name = utf8.get(nameIndex);
+        // A class named only as the owner of methods or fields called on it (record.body()) is not handed to Jackson;
+        // one named by a class literal (Payload.class), a constructor call (new Entry(..)) or a cast may be.
+        Map<Integer, Set<String>> owned = new TreeMap<>();
+        for (int[] ref : memberRefs.values()) {
+            int[] nameAndType = nameAndTypes.get(ref[1]);
+            owned.computeIfAbsent(ref[0], k -> new HashSet<>()).add(nameAndType == null
+                    ? ""
+                    : utf8.get(
+                            nameAndType[0]));
+        }
+        for (Map.Entry<Integer, Integer> classRef : classRefs.entrySet()) {
+            Set<String> members = owned.getOrDefault(classRef.getKey(), Set.of());
+            if (!members.isEmpty() && !members.contains("<init>")) {
+                continue;
+            }
+            String name = utf8.get(classRef.getValue());
             if (name != null && !name.startsWith("[") && name.replace('/', '.').startsWith(base)) {
                 bound(name.replace('/', '.'), base);
             }
