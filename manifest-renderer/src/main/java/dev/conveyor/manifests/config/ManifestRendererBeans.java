@@ -11,8 +11,10 @@ import jakarta.enterprise.inject.Produces;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.manifests.client.HelmRenderer;
 import dev.conveyor.manifests.client.ManifestsCommitter;
+import dev.conveyor.manifests.client.RedactionKey;
 import dev.conveyor.manifests.client.SchemaLocations;
 import dev.conveyor.manifests.domain.ManifestParser;
+import dev.conveyor.manifests.domain.SecretRedactor;
 import dev.conveyor.manifests.domain.ValidationSettings;
 import dev.conveyor.manifests.domain.schema.BuiltinSchemas;
 import dev.conveyor.manifests.domain.schema.SchemaRegistry;
@@ -53,8 +55,11 @@ public class ManifestRendererBeans {
                 config.lint(), config.pushAttempts(), config.maxDiffChars(), config.maxProblemsInMessage(), config
                         .maxFileBytes(),
                 config.maxFiles(), config.committer().name(), config.committer().email());
+        SecretRedactor redactor = new SecretRedactor(RedactionKey.load(config.redactionKey(), config.mirrorDir()
+                .resolve("redaction.key")), config.redactKinds());
         return new RenderService(new RepoMirrors(config.mirrorDir(), access), new HelmRenderer(),
-                new ManifestsCommitter(access), builtins, locations, settings, Clock.systemUTC(), (url, branch,
+                new ManifestsCommitter(access), redactor, builtins, locations, settings, Clock.systemUTC(),
+                (url, branch,
                         attempt) -> {
                 });
     }

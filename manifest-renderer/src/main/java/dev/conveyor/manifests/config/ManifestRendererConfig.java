@@ -95,6 +95,20 @@ public interface ManifestRendererConfig {
     @WithDefault("5")
     int pushAttempts();
 
+    /**
+     * Kinds whose {@code data} and {@code stringData} values are replaced by a keyed digest in the committed manifests
+     * and the pull request diff (any API group). {@code SealedSecret}s and SOPS-encrypted values are ciphertext and
+     * stay as they are.
+     */
+    @WithDefault("Secret")
+    List<String> redactKinds();
+
+    /**
+     * Key of the HMAC in redacted placeholders, at least 16 characters; set it from a Kubernetes Secret when more than
+     * one replica renders. Without it, a key is generated once and kept in {@code <mirror-dir>/redaction.key}.
+     */
+    Optional<String> redactionKey();
+
     /** Author and committer of manifests commits. */
     Committer committer();
 

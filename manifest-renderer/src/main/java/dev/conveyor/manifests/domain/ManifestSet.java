@@ -8,6 +8,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -30,6 +31,11 @@ public final class ManifestSet {
 
     /** The files of these objects. Two objects that would share a file name get a numbered suffix. */
     public static ManifestSet of(List<RenderedObject> objects) {
+        return of(objects, o -> false, "");
+    }
+
+    /** The files of these objects, those {@code noted} headed by {@code note} (a comment, ending in a newline). */
+    public static ManifestSet of(List<RenderedObject> objects, Predicate<RenderedObject> noted, String note) {
         DumperOptions options = new DumperOptions();
         options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
         options.setIndent(2);
@@ -43,7 +49,7 @@ public final class ManifestSet {
             for (int n = 2; files.containsKey(name); n++) {
                 name = object.fileName().replaceFirst("\\.yaml$", "-" + n + ".yaml");
             }
-            String header = "# Source: " + object.source() + "\n";
+            String header = (noted.test(object) ? note : "") + "# Source: " + object.source() + "\n";
             files.put(name, header + yaml.dump(TREES.convertValue(object.body(), Map.class)));
         }
         return new ManifestSet(files);

@@ -38,7 +38,7 @@ import dev.conveyor.manifests.domain.Problem;
 import dev.conveyor.manifests.domain.RenderedDiff;
 import dev.conveyor.manifests.domain.RenderedObject;
 import dev.conveyor.manifests.domain.RepoPaths;
-import dev.conveyor.manifests.domain.Secrets;
+import dev.conveyor.manifests.domain.SecretRedactor;
 import dev.conveyor.manifests.domain.ValidationReport;
 import dev.conveyor.manifests.domain.Validator;
 import dev.conveyor.manifests.domain.schema.BuiltinSchemas;
@@ -69,6 +69,7 @@ public final class RenderService {
     private final RepoMirrors mirrors;
     private final HelmRenderer helm;
     private final ManifestsCommitter committer;
+    private final SecretRedactor redactor;
     private final BuiltinSchemas builtins;
     private final List<SchemaRegistry.SchemaLookup> locations;
     private final RenderSettings settings;
@@ -76,11 +77,13 @@ public final class RenderService {
     private final BeforePush beforePush;
 
     public RenderService(RepoMirrors mirrors, HelmRenderer helm, ManifestsCommitter committer,
-            BuiltinSchemas builtins, List<SchemaRegistry.SchemaLookup> locations, RenderSettings settings,
+            SecretRedactor redactor, BuiltinSchemas builtins, List<SchemaRegistry.SchemaLookup> locations,
+            RenderSettings settings,
             Clock clock, BeforePush beforePush) {
         this.mirrors = mirrors;
         this.helm = helm;
         this.committer = committer;
+        this.redactor = redactor;
         this.builtins = builtins;
         this.locations = List.copyOf(locations);
         this.settings = settings;
@@ -90,14 +93,6 @@ public final class RenderService {
 
     /** A chart rendered and validated. */
     record Rendered(String chartName, List<RenderedObject> objects, ValidationReport report, int lintWarnings) {
-        ManifestSet manifests() {
-            return ManifestSet.of(objects);
-        }
-
-        /** The set with Secret values replaced by a digest, for the pull request comment. */
-        ManifestSet redacted() {
-            return ManifestSet.of(objects.stream().map(Secrets::redact).toList());
-        }
     }
 
     /** Renders, validates and (CD) commits or (CI) diffs; failures are classified {@link StageException}s. */
@@ -120,21 +115,23 @@ public final class RenderService {
                         Map.of("problems", String.valueOf(report.errors().size()), "chartPath", config.chartPath()));
             }
             int warnings = rendered.report().warnings().size() + rendered.lintWarnings();
+            // Validation saw the real values; everything written from here on (the commit, the diff, the digest in the
+            // event) sees only the redacted files.
+            ManifestSet files = redactor.files(run.app(), rendered.objects());
             String manifestsCommit = null;
             String diff = null;
             if (run.flow() == Flow.CD) {
-                manifestsCommit = commitManifests(repo, run, image.version(), rendered.manifests());
+                manifestsCommit = commitManifests(repo, run, image.version(), files);
             } else {
-                diff = diffAgainstBase(repo, config, image, rendered.redacted());
+                diff = diffAgainstBase(repo, config, image, files);
             }
             LOG.infof("[manifest-renderer] %s run %s: %d objects valid (%s), %s", run.app(), run.runId(),
-                    rendered.manifests().size(), rendered.manifests().digest(), run.flow() == Flow.CD
+                    files.size(), files.digest(), run.flow() == Flow.CD
                             ? (manifestsCommit == null ? "manifests unchanged" : "committed " + manifestsCommit)
                             : "diff of " + (diff == null ? 0 : diff.length()) + " characters");
             return new ManifestsValidated(run, clock.instant(), causationId, image.version(), image.repository(),
-                    image.digest(), rendered.chartName(), config.chartPath(), manifestsCommit, rendered.manifests()
-                            .size(),
-                    rendered.manifests().digest(), diff, warnings);
+                    image.digest(), rendered.chartName(), config.chartPath(), manifestsCommit, files.size(),
+                    files.digest(), diff, warnings);
         } catch (IOException e) {
             throw GitFailure.classify(e, url);
         } finally {
@@ -351,7 +348,8 @@ public final class RenderService {
             try {
                 // The same image and version on both sides: the diff shows what the pull request's chart changes.
                 AppManifestConfig baseConfig = config(repo, baseCommit.get(), image.run().app());
-                baseSet = renderAt(repo, baseCommit.get(), baseConfig, image).redacted();
+                baseSet = redactor.files(image.run().app(), renderAt(repo, baseCommit.get(), baseConfig, image)
+                        .objects());
             } catch (StageException e) {
                 baseSet = ManifestSet.ofFiles(Map.of());
                 note = "Base branch " + base + " could not be rendered (" + e.reason()

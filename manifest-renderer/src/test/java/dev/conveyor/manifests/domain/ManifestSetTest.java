@@ -65,10 +65,12 @@ class ManifestSetTest {
                 data: {password: c2VjcmV0}
                 stringData: {user: admin}
                 """, "t").objects();
-        String first = ManifestSet.of(one.stream().map(Secrets::redact).toList()).files().get("secret-db.yaml");
-        String second = ManifestSet.of(two.stream().map(Secrets::redact).toList()).files().get("secret-db.yaml");
+        SecretRedactor redactor = new SecretRedactor("a key of sixteen+ bytes".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8), List.of("Secret"));
+        String first = redactor.files("app", one).files().get("secret-db.yaml");
+        String second = redactor.files("app", two).files().get("secret-db.yaml");
         assertThat(first).doesNotContain("aHVudGVyMg==").doesNotContain("admin").containsPattern(
-                "password: <redacted sha256:[0-9a-f]{12}>");
+                "password: REDACTED hmac-sha256:[0-9a-f]{16}\n");
         assertThat(second).isNotEqualTo(first);
         assertThat(ManifestSet.of(one).files().get("secret-db.yaml")).contains("aHVudGVyMg==");
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -27,6 +28,7 @@ import dev.conveyor.events.v1.PipelineRun;
 import dev.conveyor.manifests.client.HelmRenderer;
 import dev.conveyor.manifests.client.ManifestsCommitter;
 import dev.conveyor.manifests.domain.ManifestParser;
+import dev.conveyor.manifests.domain.SecretRedactor;
 import dev.conveyor.manifests.domain.ValidationSettings;
 import dev.conveyor.manifests.domain.schema.BuiltinSchemas;
 import dev.conveyor.stage.StageException;
@@ -42,6 +44,7 @@ class RenderServiceIT {
 
     static final String DIGEST = "sha256:" + "c0ffee".repeat(10) + "abcd";
     static final BuiltinSchemas BUILTINS = BuiltinSchemas.load("1.32");
+    static final byte[] REDACTION_KEY = "a test redaction key of some length".getBytes(StandardCharsets.UTF_8);
 
     static GitRepos repos;
     static GitDaemonServer daemon;
@@ -69,7 +72,8 @@ class RenderServiceIT {
                 ValidationSettings.strictDefaults(), new ManifestParser.Limits(maxOutputBytes, 50, 100_000, 64), true,
                 3, 20_000, 50, 1024 * 1024, 1000, "Conveyor", "conveyor@conveyor.dev");
         return new RenderService(new RepoMirrors(tmp.resolve("mirrors"), access), new HelmRenderer(),
-                new ManifestsCommitter(access), BUILTINS, List.of(), settings, Clock.systemUTC(), hook);
+                new ManifestsCommitter(access), new SecretRedactor(REDACTION_KEY, List.of("Secret")), BUILTINS,
+                List.of(), settings, Clock.systemUTC(), hook);
     }
 
     RenderService service() {
@@ -129,6 +133,116 @@ class RenderServiceIT {
                 .isEqualTo(out.manifestsCommit());
         assertThat(replay.renderedDigest()).isEqualTo(out.renderedDigest());
         assertThat(repo.commits()).hasSize(commits);
+    }
+
+    @Test
+    void secretValuesNeverReachTheRepositoryYetAChangedSecretIsACommit() throws Exception {
+        BareRepo repo = repos.createBare("vault-app");
+        String head = commitFiles(repo, TestCharts.withSecret("chart", "first-seed"), "feat: chart");
+        List<String> firstValues = secretValues("first-seed");
+
+        ManifestsValidated first = service().render(pushed(repo, head, "1.0.0", Flow.CD), null);
+
+        assertThat(first.objectCount()).isEqualTo(2);
+        assertThat(first.manifestsCommit()).isNotNull();
+        Map<String, String> tree = treeAt(repo, first.manifestsCommit());
+        assertNoValueIn(repo, first.manifestsCommit(), tree, firstValues);
+        String secret = tree.get("manifests/secret-default-vault-app-db.yaml");
+        assertThat(secret).startsWith(SecretRedactor.FILE_NOTE + "# Source: vault/templates/secret.yaml\n")
+                .containsPattern("password: REDACTED hmac-sha256:[0-9a-f]{16}\n")
+                .containsPattern("token: REDACTED hmac-sha256:[0-9a-f]{16}\n").contains("type: Opaque");
+        assertThat(tree.get("manifests/deployment-default-vault-app.yaml")).as("other kinds are left alone")
+                .startsWith("# Source: vault/templates/deployment.yaml").contains("name: vault-app-db");
+        assertThat(first.renderedDigest()).as("the digest is the committed files' digest")
+                .isEqualTo(digestOf(tree));
+
+        // Another run, same values: the same placeholders, so no commit.
+        String docs = repo.writer().file("README.md", "docs").message("docs: readme").commit();
+        int commits = repo.commits().size();
+        ManifestsValidated same = service().render(pushed(repo, docs, "1.0.0", Flow.CD), null);
+        assertThat(same.manifestsCommit()).isNull();
+        assertThat(same.renderedDigest()).isEqualTo(first.renderedDigest());
+        assertThat(repo.commits()).hasSize(commits);
+
+        // A rotated secret changes the placeholders: a new commit, still without any value.
+        String rotated = commitFiles(repo, Map.of("chart/values.yaml", TestCharts.withSecret("chart", "second-seed")
+                .get("chart/values.yaml")), "chore: rotate");
+        ManifestsValidated changed = service().render(pushed(repo, rotated, "1.0.0", Flow.CD), null);
+        assertThat(changed.manifestsCommit()).isNotNull().isNotEqualTo(first.manifestsCommit());
+        assertThat(changed.renderedDigest()).isNotEqualTo(first.renderedDigest());
+        Map<String, String> rotatedTree = treeAt(repo, changed.manifestsCommit());
+        assertNoValueIn(repo, changed.manifestsCommit(), rotatedTree, secretValues("second-seed"));
+        assertNoValueIn(repo, changed.manifestsCommit(), rotatedTree, firstValues);
+        assertThat(rotatedTree.get("manifests/secret-default-vault-app-db.yaml")).isNotEqualTo(secret)
+                .startsWith(SecretRedactor.FILE_NOTE);
+        assertThat(rotatedTree.get("manifests/deployment-default-vault-app.yaml")).isEqualTo(tree.get(
+                "manifests/deployment-default-vault-app.yaml"));
+
+        // A pull request rotating the secret again: the diff shows the Secret changed, never a value.
+        var writer = repo.writer().branch("feature").message("chore: rotate in a PR");
+        TestCharts.withSecret("chart", "third-seed").forEach(writer::file);
+        ManifestsValidated pr = service().render(pushed(repo, writer.commit(), "1.0.1-pr.7", Flow.CI), null);
+        assertThat(pr.diff()).startsWith("Rendered manifests: 0 added, 1 changed, 0 removed")
+                .contains("--- a/secret-default-vault-app-db.yaml").contains("+  password: REDACTED hmac-sha256:");
+        for (String value : concat(secretValues("second-seed"), secretValues("third-seed"))) {
+            assertThat(pr.diff()).doesNotContain(value);
+        }
+    }
+
+    /** The rendered Secret's values for a seed, as the chart derives them: clear and base64, as they would appear. */
+    static List<String> secretValues(String seed) throws Exception {
+        String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(seed
+                .getBytes(StandardCharsets.UTF_8)));
+        String password = hex.substring(0, 24);
+        String token = "tok-" + hex.substring(24, 36);
+        java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+        return List.of(password, b64.encodeToString(password.getBytes(StandardCharsets.UTF_8)), token, b64
+                .encodeToString(token.getBytes(StandardCharsets.UTF_8)), hex.substring(24, 36));
+    }
+
+    static List<String> concat(List<String> a, List<String> b) {
+        return Stream.concat(a.stream(), b.stream()).toList();
+    }
+
+    /** Every file of the commit's tree in the remote, path to content. */
+    static Map<String, String> treeAt(BareRepo repo, String commit) throws IOException {
+        Map<String, String> files = new java.util.TreeMap<>();
+        try (org.eclipse.jgit.lib.Repository git = repo.open();
+                org.eclipse.jgit.revwalk.RevWalk walk = new org.eclipse.jgit.revwalk.RevWalk(git);
+                org.eclipse.jgit.treewalk.TreeWalk tree = new org.eclipse.jgit.treewalk.TreeWalk(git)) {
+            tree.addTree(walk.parseCommit(org.eclipse.jgit.lib.ObjectId.fromString(commit)).getTree());
+            tree.setRecursive(true);
+            while (tree.next()) {
+                files.put(tree.getPathString(), new String(git.open(tree.getObjectId(0)).getBytes(),
+                        StandardCharsets.UTF_8));
+            }
+        }
+        return files;
+    }
+
+    static void assertNoValueIn(BareRepo repo, String commit, Map<String, String> tree, List<String> values)
+            throws IOException {
+        String message;
+        try (org.eclipse.jgit.lib.Repository git = repo.open();
+                org.eclipse.jgit.revwalk.RevWalk walk = new org.eclipse.jgit.revwalk.RevWalk(git)) {
+            message = walk.parseCommit(org.eclipse.jgit.lib.ObjectId.fromString(commit)).getFullMessage();
+        }
+        assertThat(tree).isNotEmpty();
+        for (String value : values) {
+            assertThat(message).doesNotContain(value);
+            tree.forEach((path, content) -> assertThat(content).as(path + " holds a secret value").doesNotContain(
+                    value));
+        }
+    }
+
+    static String digestOf(Map<String, String> tree) {
+        Map<String, String> manifests = new java.util.TreeMap<>();
+        tree.forEach((path, content) -> {
+            if (path.startsWith("manifests/")) {
+                manifests.put(path.substring("manifests/".length()), content);
+            }
+        });
+        return dev.conveyor.manifests.domain.ManifestSet.ofFiles(manifests).digest();
     }
 
     @Test

@@ -184,4 +184,60 @@ public final class TestCharts {
                 """ + crSpec.indent(2));
         return files;
     }
+
+    /**
+     * A chart with a Deployment and a Secret whose values the templates derive from {@code db.seed} in values.yaml
+     * (sha-256 of the seed), so the values themselves appear nowhere in the repository: {@code stringData.password}
+     * is the first 24 hex characters, {@code data.token} the base64 of {@code tok-} and the next 12.
+     */
+    public static Map<String, String> withSecret(String dir, String seed) {
+        Map<String, String> files = new LinkedHashMap<>();
+        files.put(dir + "/Chart.yaml", """
+                apiVersion: v2
+                name: vault
+                version: 0.1.0
+                icon: https://example.com/icon.png
+                """);
+        files.put(dir + "/values.yaml", """
+                image:
+                  repository: example/vault
+                  tag: latest
+                  digest: ""
+                db:
+                  seed: %s
+                """.formatted(seed));
+        files.put(dir + "/templates/secret.yaml", """
+                apiVersion: v1
+                kind: Secret
+                metadata:
+                  name: {{ .Release.Name }}-db
+                type: Opaque
+                stringData:
+                  password: {{ .Values.db.seed | sha256sum | trunc 24 | quote }}
+                data:
+                  token: {{ printf "tok-%s" (.Values.db.seed | sha256sum | substr 24 36) | b64enc | quote }}
+                """);
+        files.put(dir + "/templates/deployment.yaml", """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: {{ .Release.Name }}
+                spec:
+                  selector:
+                    matchLabels:
+                      app: vault
+                  template:
+                    metadata:
+                      labels:
+                        app: vault
+                    spec:
+                      containers:
+                        - name: vault
+                          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+                          envFrom:
+                            - secretRef:
+                                name: {{ .Release.Name }}-db
+                """);
+        return files;
+    }
 }
