@@ -145,6 +145,45 @@ public final class NativeImageMetadata {
         return names;
     }
 
+    /**
+     * What a module that runs helm-java (Helm's Go library through JNA) has not registered, one line each: every
+     * {@code com.sun.jna.Structure} and {@code Library} interface of helm-java on the class path, the native library
+     * class, JNA's JNI entry points, run-time initialization and both shared libraries. Empty when all is there.
+     */
+    public List<String> missingHelmJavaRegistrations() {
+        List<String> missing = new ArrayList<>();
+        Class<?> structure = type("com.sun.jna.Structure").orElse(null);
+        Class<?> library = type("com.sun.jna.Library").orElse(null);
+        if (structure == null || library == null) {
+            return List.of("JNA is not on the class path");
+        }
+        Set<String> structures = new TreeSet<>();
+        Set<String> libraries = new TreeSet<>();
+        for (String name : classNamesIn("com.marcnuri.helm.jni")) {
+            type(name).ifPresent(t -> {
+                if (structure.isAssignableFrom(t)) {
+                    structures.add(name);
+                } else if (t.isInterface() && library.isAssignableFrom(t)) {
+                    libraries.add(name);
+                }
+            });
+        }
+        if (structures.size() < 15 || !structures.contains("com.marcnuri.helm.jni.Result")) {
+            missing.add("helm-java's structures were not found on the class path (found " + structures + ")");
+        }
+        structures.add("com.marcnuri.helm.jni.linux.amd64.LinuxAmd64NativeLibrary");
+        structures.stream().filter(n -> !reflection.contains(n)).forEach(n -> missing.add("reflection: " + n));
+        libraries.add("com.marcnuri.helm.jni.HelmLib");
+        libraries.stream().filter(n -> !proxies.contains(n)).forEach(n -> missing.add("proxy: " + n));
+        List.of("com.sun.jna.Native", "com.sun.jna.Structure", "com.sun.jna.Pointer", "com.sun.jna.CallbackReference")
+                .stream().filter(n -> !jni.contains(n)).forEach(n -> missing.add("jni: " + n));
+        List.of("com.sun.jna", "com.marcnuri.helm").stream().filter(n -> !runTimeInitialized.contains(n)).forEach(
+                n -> missing.add("run-time initialization: " + n));
+        List.of("helm-linux-amd64.so", "com/sun/jna/linux-x86-64/libjnidispatch.so").stream().filter(
+                n -> !resourceIncludes.contains(n)).forEach(n -> missing.add("resource: " + n));
+        return missing;
+    }
+
     /** The class of that name, not initialized, or empty when it cannot be loaded. */
     public java.util.Optional<Class<?>> type(String name) {
         try {

@@ -18,6 +18,15 @@ class NativeImageMetadataTest {
     Path tmp;
 
     @Test
+    void aModuleWithoutHelmJavaIsToldSoRatherThanPassing() {
+        NativeImageMetadata metadata = NativeImageMetadata.read(Path.of("target/classes"), LOADER);
+        // JNA is on this module's class path, helm-java is not: both facts are reported, nothing passes.
+        assertThat(metadata.missingHelmJavaRegistrations()).anyMatch(l -> l.startsWith(
+                "helm-java's structures were not found")).contains("proxy: com.marcnuri.helm.jni.HelmLib",
+                        "resource: helm-linux-amd64.so");
+    }
+
+    @Test
     void stageSupportsJGitAndSshMetadataResolves() {
         NativeImageMetadata metadata = NativeImageMetadata.read(Path.of("target/classes"), LOADER);
 
