@@ -775,7 +775,7 @@ public final class RepoReconciler {
                 boolean sensitive = sensitiveOwners.getOrDefault(repo.name(), Set.of()).contains(release.owner());
                 throw new ReleaseFailure(release.chart() instanceof ChartSource.GitPath
                         ? ProblemReason.RENDER_FAILED
-                        : ProblemReason.CHART_SOURCE_INVALID,
+                        : e.authDenied() ? ProblemReason.CHART_REPO_AUTH_DENIED : ProblemReason.CHART_SOURCE_INVALID,
                         sensitive
                                 ? "helm template failed (its message is withheld: the release's values were "
                                         + "decrypted from SOPS)"
