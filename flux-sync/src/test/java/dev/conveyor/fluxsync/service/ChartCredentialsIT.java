@@ -251,7 +251,9 @@ class ChartCredentialsIT {
         secret("hc", "wrong-creds", Map.of("username", HTTP_USER, "password", WRONG_PASSWORD));
         BareRepo repo = repos.createBare("http-creds");
         repo.writer().file("releases/helm/hc/sources.yaml", helmRepository("good", url, "", "chart-creds") + "---\n"
-                + helmRepository("bad", url, "", "wrong-creds"))
+                + helmRepository("bad", url, "", "wrong-creds") + "---\n" + helmRepository("nosecret", url, "",
+                        "missing-creds"))
+                .file("releases/helm/hc/nosecret.yaml", flux2Release("nosecret", "nosecret", "example/no:1"))
                 .file("releases/helm/hc/good.yaml", flux2Release("good", "good", "example/good:1"))
                 .file("releases/helm/hc/bad.yaml", flux2Release("bad", "bad", "example/bad:1"))
                 .file("releases/helm/hc/op.yaml", operatorRelease("op", url, "example/op:1"))
@@ -277,8 +279,14 @@ class ChartCredentialsIT {
             assertThat(r.reason()).isEqualTo("CHART_REPO_AUTH_DENIED");
             assertThat(r.message()).contains("Secret hc/wrong-creds");
         });
-        assertThat(result.releases()).filteredOn(r -> !r.name().equals("bad")).hasSize(2).allSatisfy(r -> assertThat(r
-                .state()).isNotEqualTo(ReleaseResult.State.FAILED));
+        // a Secret that does not exist is named
+        assertThat(result.releases()).filteredOn(r -> r.name().equals("nosecret")).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo("CHART_SOURCE_INVALID");
+            assertThat(r.message()).contains("Secret hc/missing-creds").contains("does not exist");
+        });
+        assertThat(result.releases()).filteredOn(r -> !r.name().equals("bad") && !r.name().equals("nosecret"))
+                .hasSize(2).allSatisfy(r -> assertThat(r
+                        .state()).isNotEqualTo(ReleaseResult.State.FAILED));
         assertThat(client.configMaps().inNamespace("hc").withName("plain").get()).isNotNull();
         assertThat(conditions(ReleaseCrds.FLUX2_RELEASE, "hc", "bad")).contains("CHART_REPO_AUTH_DENIED");
         assertThat(conditions(ReleaseCrds.FLUX2_RELEASE, "hc", "good")).doesNotContain("CHART_REPO_AUTH_DENIED");
