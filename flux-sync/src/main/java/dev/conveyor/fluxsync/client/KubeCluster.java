@@ -219,6 +219,23 @@ public final class KubeCluster {
         return Optional.ofNullable(cm).map(ConfigMap::getData).map(d -> d.get(key));
     }
 
+    /** A Secret's data, decoded ({@code stringData} over {@code data}); empty if it does not exist. */
+    public Optional<Map<String, String>> secretData(String namespace, String name) {
+        Secret s = client.secrets().inNamespace(namespace).withName(name).get();
+        if (s == null) {
+            return Optional.empty();
+        }
+        Map<String, String> out = new java.util.HashMap<>();
+        if (s.getData() != null) {
+            s.getData().forEach((k, v) -> out.put(k, new String(Base64.getDecoder().decode(v),
+                    StandardCharsets.UTF_8)));
+        }
+        if (s.getStringData() != null) {
+            out.putAll(s.getStringData());
+        }
+        return Optional.of(out);
+    }
+
     /** Reads a ConfigMap's data and annotations; empty if it does not exist. */
     public Optional<ConfigMap> configMap(String namespace, String name) {
         return Optional.ofNullable(client.configMaps().inNamespace(namespace).withName(name).get());

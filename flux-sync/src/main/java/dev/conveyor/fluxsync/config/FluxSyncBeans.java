@@ -25,6 +25,7 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Named;
 
 import dev.conveyor.events.v1.Stage;
+import dev.conveyor.fluxsync.client.ChartCredentials;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.fluxsync.client.SopsDecryptor;
@@ -81,11 +82,29 @@ public class FluxSyncBeans {
         RepoReconciler reconciler = new RepoReconciler(shared, mirrorsByRepo(config.mirrorDir(), shared, git
                 .toCredentials(), config.repos(), ownAccess), cluster,
                 new ChartRenderer(config.workDir(), java.util.Set.copyOf(config.oci().plainHttpHosts().orElse(List
-                        .of()))),
+                        .of())), chartCredentials(config, cluster)),
                 new RepoReconciler.Settings(config.chartsDir(), config
                         .namespace(), config.health().timeout(), config.health().pollInterval(), config.workDir()),
                 registry, Clock.systemUTC(), new SopsDecryptor(ageIdentities(config, client)));
         return new FluxSyncService(reconciler, repos, Clock.systemUTC(), healthExecutor);
+    }
+
+    /** Chart source credentials: per host from the configuration, per HelmRepository from its Secret. */
+    static ChartCredentials chartCredentials(FluxSyncConfig config, KubeCluster cluster) {
+        Map<String, ChartCredentials.Credential> byHost = new java.util.HashMap<>();
+        config.chartRepositories().forEach((host, c) -> {
+            String origin = "configuration of " + host;
+            if (c.token().isPresent()) {
+                byHost.put(host, new ChartCredentials.Credential(null, null, c.token().get(), origin));
+            } else if (c.username().isPresent() && c.password().isPresent()) {
+                byHost.put(host, new ChartCredentials.Credential(c.username().get(), c.password().get(), null,
+                        origin));
+            } else {
+                throw new IllegalArgumentException("conveyor.flux-sync.chart-repositories.\"" + host
+                        + "\" needs username and password, or token");
+            }
+        });
+        return new ChartCredentials(byHost, cluster::secretData);
     }
 
     /**

@@ -56,6 +56,24 @@ public interface FluxSyncConfig {
     /** OCI chart registries. */
     Oci oci();
 
+    /**
+     * Credentials of Helm repositories and OCI registries by host ({@code host} or {@code host:port}, quoted in the
+     * key: {@code conveyor.flux-sync.chart-repositories."charts.example.com".username}): used for Helm Operator
+     * {@code spec.chart.repository} and any chart source without a {@code secretRef}. Mount the values from Secrets.
+     */
+    Map<String, ChartRepository> chartRepositories();
+
+    interface ChartRepository {
+        /** User name (basic auth; OCI registry login). */
+        Optional<String> username();
+
+        /** Password (basic auth; OCI registry login). */
+        Optional<String> password();
+
+        /** Bearer token (Helm HTTP repositories), instead of user name and password. */
+        Optional<String> token();
+    }
+
     interface Oci {
         /**
          * Registries ({@code host:port}) reached over plain HTTP instead of HTTPS, for every release kind (Flux v2

@@ -14,6 +14,11 @@ public enum ProblemReason {
     CHART_NOT_FOUND,
     /** A chart source (HelmRepository, OCI) referenced by a release is not declared or not reachable. */
     CHART_SOURCE_INVALID,
+    /**
+     * The Helm repository or OCI registry of a release's chart refused its credentials (or asked for credentials and
+     * none are configured). The credentials are never quoted.
+     */
+    CHART_REPO_AUTH_DENIED,
     /** Helm could not render the chart with the values. */
     RENDER_FAILED,
     /** A Secret or ConfigMap with values is missing or does not hold valid YAML. */

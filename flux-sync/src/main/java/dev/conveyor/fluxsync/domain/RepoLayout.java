@@ -289,9 +289,12 @@ public final class RepoLayout {
                             ProblemReason.CHART_SOURCE_INVALID, "HelmRepository " + repoNs + "/" + repoName
                                     + " has no spec.url"));
                     String version = string(chartSpec, "version").orElse("*");
+                    ChartSource.SecretRef secretRef = string(map(repoSpec, "secretRef"), "name").map(
+                            n -> new ChartSource.SecretRef(repo.ref().namespace(), n)).orElse(null);
                     source = url.startsWith("oci://") || "oci".equals(repoSpec.get("type"))
-                            ? new ChartSource.Oci(trimSlash(url) + "/" + chart, version, bool(repoSpec, "insecure"))
-                            : new ChartSource.HelmRepository(url, chart, version);
+                            ? new ChartSource.Oci(trimSlash(url) + "/" + chart, version, bool(repoSpec, "insecure"),
+                                    secretRef)
+                            : new ChartSource.HelmRepository(url, chart, version, secretRef);
                 } else if ("GitRepository".equals(sourceKind)) {
                     String path = RepoPaths.resolveWithin("", chart).orElseThrow(() -> new ReleaseException(
                             ProblemReason.CHART_PATH_ESCAPES, "spec.chart.spec.chart '" + chart

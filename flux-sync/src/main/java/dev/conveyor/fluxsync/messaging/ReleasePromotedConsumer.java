@@ -6,6 +6,7 @@ import java.util.concurrent.CompletionStage;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -18,6 +19,7 @@ import dev.conveyor.events.v1.ReleasePromoted;
 import dev.conveyor.events.v1.Topics;
 import dev.conveyor.fluxsync.service.FluxSyncService;
 import dev.conveyor.stage.StageRunner;
+import io.quarkus.runtime.StartupEvent;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 
 /**
@@ -61,6 +63,15 @@ public class ReleasePromotedConsumer {
             LOG.errorf("[flux-sync] health events not published: %s", e.getMessage());
             return null;
         }));
+    }
+
+    /** Resumes the rollout waits the previous process left running; their health events go out from here. */
+    void onStart(@Observes StartupEvent start) {
+        try {
+            service.resumeWaits();
+        } catch (RuntimeException e) {
+            LOG.errorf("[flux-sync] cannot resume the rollout waits of the previous process: %s", e.getMessage());
+        }
     }
 
 }

@@ -49,6 +49,8 @@ public final class FluxSyncService {
     private final Map<String, SyncResult> deliveredUnseen = bounded();
 
     private final Executor healthExecutor;
+    /** Rollout waits of runs still running, persisted for a restart (only with a health executor). */
+    private final HealthWaits waits;
     private volatile Consumer<List<ConveyorEvent>> later = e -> {
     };
 
@@ -66,6 +68,10 @@ public final class FluxSyncService {
         this.reconciler = reconciler;
         this.clock = clock;
         this.healthExecutor = healthExecutor;
+        this.waits = healthExecutor == null
+                ? null
+                : new HealthWaits(reconciler.cluster(), reconciler.settings()
+                        .inventoryNamespace());
         repos.forEach(r -> this.repos.put(r.name(), r));
     }
 
@@ -198,12 +204,10 @@ public final class FluxSyncService {
             CompletableFuture<ReleaseResult> health = result.health().get(release.get().namespace() + "/" + release
                     .get().name());
             if (health != null) {
-                // The rollout is still being waited for: its event follows the ones returned now.
-                health.thenCombine(published, (r, ignored) -> r).thenAccept(r -> later.accept(List.of(healthEvent(
-                        p, result, r)))).exceptionally(e -> {
-                            LOG.errorf("[flux-sync] run %s: health event not published: %s", runId, e.getMessage());
-                            return null;
-                        });
+                // The rollout is still being waited for: its event follows the ones returned now. The wait is
+                // recorded so that a restarted process resumes it and still sends the event.
+                HealthWaits.Entry entry = persist(result, release.get(), p);
+                afterWait(runId, health, published, r -> healthEvent(p, result.revision(), r), entry);
                 return out;
             }
         }
@@ -214,19 +218,97 @@ public final class FluxSyncService {
                             + promoted.namespace() + "/" + promoted.release() + " in " + result.url() + " at "
                             + result.revision()));
         } else {
-            out.add(healthEvent(p, result, release.get()));
+            out.add(healthEvent(p, result.revision(), release.get()));
         }
         return out;
     }
 
-    private ConveyorEvent healthEvent(Promotion p, SyncResult result, ReleaseResult r) {
+    /** Records the wait of a run, if waits are persisted; the record, or null. */
+    private HealthWaits.Entry persist(SyncResult result, ReleaseResult release, Promotion p) {
+        if (waits == null) {
+            return null;
+        }
+        return reconciler.pendingWait(result.repo(), release.namespace() + "/" + release.name()).map(w -> {
+            HealthWaits.Entry entry = new HealthWaits.Entry(result.repo(), p.event(), p.causationId(), w);
+            waits.started(entry);
+            return entry;
+        }).orElse(null);
+    }
+
+    /**
+     * Sends the run's health event once the wait ended and {@code published} completed, then forgets the recorded
+     * wait. A wait stopped with the process (cancelled) sends nothing and stays recorded for the next process.
+     */
+    private void afterWait(String runId, CompletableFuture<ReleaseResult> health, CompletionStage<?> published,
+            java.util.function.Function<ReleaseResult, ConveyorEvent> event, HealthWaits.Entry entry) {
+        health.thenCombine(published, (r, ignored) -> r).thenAccept(r -> {
+            later.accept(List.of(event.apply(r)));
+            if (entry != null) {
+                waits.ended(entry);
+            }
+        }).exceptionally(e -> {
+            if (e instanceof java.util.concurrent.CancellationException
+                    || e.getCause() instanceof java.util.concurrent.CancellationException) {
+                LOG.infof("[flux-sync] run %s: rollout wait stopped; it is resumed at the next start", runId);
+            } else {
+                LOG.errorf("[flux-sync] run %s: health event not published: %s", runId, e.getMessage());
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Resumes the rollout waits a previous process recorded and did not finish: a wait whose deadline passed while no
+     * process ran ends at once in {@code ReleaseDegraded} {@code RolloutTimeout}; the others are waited for until
+     * their deadline, and their runs get their {@code ReleaseHealthy}/{@code ReleaseDegraded} from this process. A
+     * repository whose records cannot be read is logged and skipped. Call once at start, after
+     * {@link #onLaterEvents}.
+     */
+    public void resumeWaits() {
+        if (waits == null) {
+            return;
+        }
+        for (RepoSpec repo : repos.values()) {
+            List<HealthWaits.Entry> entries;
+            try {
+                entries = waits.load(repo.name());
+            } catch (RuntimeException e) {
+                LOG.warnf("[flux-sync] repo %s: cannot read the rollout waits to resume: %s", repo.name(), e
+                        .getMessage());
+                continue;
+            }
+            for (HealthWaits.Entry entry : entries) {
+                ReleasePromoted promoted = entry.promoted();
+                String runId = promoted.run().runId();
+                Promotion p = new Promotion(promoted, entry.causationId());
+                promotions.putIfAbsent(runId, p);
+                RepoReconciler.PendingWait w = entry.pending();
+                if (!clock.instant().isBefore(w.deadline())) {
+                    LOG.infof("[flux-sync] run %s: the rollout wait of %s ended while flux-sync was stopped", runId, w
+                            .releaseId());
+                    later.accept(List.of(new ReleaseDegraded(promoted.run(), clock.instant(), entry.causationId(),
+                            promoted.gitopsRepo(), w.revision(), promoted.namespace(), promoted.release(),
+                            "RolloutTimeout", "not ready by " + w.deadline()
+                                    + " (the deadline passed while flux-sync was stopped)")));
+                    waits.ended(entry);
+                    continue;
+                }
+                LOG.infof("[flux-sync] run %s: resuming the rollout wait of %s (until %s)", runId, w.releaseId(), w
+                        .deadline());
+                afterWait(runId, reconciler.resume(repo, w, healthExecutor), CompletableFuture.completedFuture(null),
+                        r -> healthEvent(p, w.revision(), r), entry);
+            }
+        }
+    }
+
+    private ConveyorEvent healthEvent(Promotion p, String revision, ReleaseResult r) {
         ReleasePromoted promoted = p.event();
         if (r.state() == ReleaseResult.State.HEALTHY) {
-            return new ReleaseHealthy(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
-                    .revision(), promoted.namespace(), promoted.release(), r.workloads());
+            return new ReleaseHealthy(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(),
+                    revision, promoted.namespace(), promoted.release(), r.workloads());
         }
-        return new ReleaseDegraded(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
-                .revision(), promoted.namespace(), promoted.release(), r.reason(), r.message());
+        return new ReleaseDegraded(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), revision,
+                promoted.namespace(), promoted.release(), r.reason(), r.message());
     }
 
     public RepoReconciler reconciler() {

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -13,7 +14,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -85,6 +88,90 @@ public final class RepoReconciler {
         final Map<String, String> rolledBack = new HashMap<>();
         /** Rollout waits running off the sync, per release owner. */
         final Map<String, CompletableFuture<ReleaseResult>> pendingHealth = new ConcurrentHashMap<>();
+        /** What each wait of {@link #pendingHealth} waits for, per release owner. */
+        final Map<String, PendingWait> pendingWaits = new ConcurrentHashMap<>();
+    }
+
+    /**
+     * A rollout wait running off the sync, with what it takes to resume it in another process.
+     *
+     * @param releaseId the release object's {@code namespace/name}
+     * @param release the release object
+     * @param releaseName the Helm release name
+     * @param workloads the workloads waited for
+     * @param revision the revision whose rollout is waited for
+     * @param deadline when the wait gives up ({@code RolloutTimeout})
+     * @param changed whether the sync changed objects of the release
+     */
+    public record PendingWait(String releaseId, ObjectRef release, String releaseName, List<ObjectRef> workloads,
+            String revision, Instant deadline, boolean changed) {
+    }
+
+    /** The wait running off the sync for the release ({@code namespace/name} of its object), if any. */
+    public Optional<PendingWait> pendingWait(String repo, String releaseId) {
+        RepoState state = states.get(repo);
+        if (state == null) {
+            return Optional.empty();
+        }
+        return state.pendingWaits.values().stream().filter(w -> w.releaseId().equals(releaseId)).findFirst();
+    }
+
+    /**
+     * Resumes a wait another process started (it stopped before the wait ended): polls the workloads until they roll
+     * out or the wait's deadline passes, then writes the release's conditions. A failed upgrade is not rolled back
+     * (the failed render is not known here). When a wait for the release already runs, that one is returned.
+     */
+    public CompletableFuture<ReleaseResult> resume(RepoSpec repo, PendingWait wait, Executor executor) {
+        RepoState state = states.computeIfAbsent(repo.name(), k -> new RepoState());
+        String owner = Manifest.releaseOwner(wait.release().namespace(), wait.release().name());
+        CompletableFuture<ReleaseResult> future = new CompletableFuture<>();
+        CompletableFuture<ReleaseResult> running = state.pendingHealth.putIfAbsent(owner, future);
+        if (running != null) {
+            return running;
+        }
+        state.pendingWaits.put(owner, wait);
+        Runnable task = () -> {
+            ReleaseResult health;
+            try {
+                health = waitHealthy(wait.release(), wait.releaseName(), wait.workloads(), wait.changed(), System
+                        .nanoTime() + Math.max(0, Duration.between(clock.instant(), wait.deadline()).toNanos()));
+                if (!Thread.currentThread().isInterrupted()) {
+                    state.lock.lock();
+                    try {
+                        writeConditions(state, wait.releaseId(), wait.release(), health, wait.revision());
+                    } finally {
+                        state.lock.unlock();
+                    }
+                }
+            } catch (RuntimeException e) {
+                health = result(wait.release(), wait.releaseName(), ReleaseResult.State.DEGRADED, refNames(wait
+                        .workloads()), "HealthCheckFailed", "the rollout could not be checked: " + e.getMessage(),
+                        wait.changed());
+            }
+            finish(state, owner, future, health);
+        };
+        try {
+            executor.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            task.run();
+        }
+        return future;
+    }
+
+    /**
+     * Ends a wait off the sync: a wait interrupted because the process stops ends in a {@link CancellationException}
+     * (its persisted record stays, the next process resumes it), any other with its result.
+     */
+    private static void finish(RepoState state, String owner, CompletableFuture<ReleaseResult> future,
+            ReleaseResult health) {
+        if (state.pendingHealth.remove(owner, future)) {
+            state.pendingWaits.remove(owner);
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            future.completeExceptionally(new CancellationException("the rollout wait was stopped"));
+        } else {
+            future.complete(health);
+        }
     }
 
     /**
@@ -164,6 +251,10 @@ public final class RepoReconciler {
 
     public KubeCluster cluster() {
         return cluster;
+    }
+
+    public Settings settings() {
+        return settings;
     }
 
     /**
@@ -491,10 +582,17 @@ public final class RepoReconciler {
             List<Manifest> workloads, boolean touched, Rendered output, String revision, Executor executor) {
         CompletableFuture<ReleaseResult> future = new CompletableFuture<>();
         state.pendingHealth.put(release.owner(), future);
+        Instant deadline = clock.instant().plus(settings.healthTimeout());
+        state.pendingWaits.put(release.owner(), new PendingWait(release.id(), release.object().ref(), release
+                .releaseName(), workloads.stream().map(Manifest::ref).toList(), revision, deadline, touched));
         Runnable task = () -> {
             ReleaseResult health;
             try {
                 health = waitHealthy(release, workloads, touched);
+                if (Thread.currentThread().isInterrupted()) {
+                    finish(state, release.owner(), future, health);
+                    return;
+                }
                 state.lock.lock();
                 try {
                     if (health.state() == ReleaseResult.State.DEGRADED && release.rollbackOnFailure() && touched
@@ -510,8 +608,7 @@ public final class RepoReconciler {
                 health = result(release, ReleaseResult.State.DEGRADED, names(workloads), "HealthCheckFailed",
                         "the rollout could not be checked: " + e.getMessage(), touched);
             }
-            state.pendingHealth.remove(release.owner(), future);
-            future.complete(health);
+            finish(state, release.owner(), future, health);
         };
         try {
             executor.execute(task);
@@ -678,7 +775,7 @@ public final class RepoReconciler {
                 boolean sensitive = sensitiveOwners.getOrDefault(repo.name(), Set.of()).contains(release.owner());
                 throw new ReleaseFailure(release.chart() instanceof ChartSource.GitPath
                         ? ProblemReason.RENDER_FAILED
-                        : ProblemReason.CHART_SOURCE_INVALID,
+                        : e.authDenied() ? ProblemReason.CHART_REPO_AUTH_DENIED : ProblemReason.CHART_SOURCE_INVALID,
                         sensitive
                                 ? "helm template failed (its message is withheld: the release's values were "
                                         + "decrypted from SOPS)"
@@ -734,41 +831,47 @@ public final class RepoReconciler {
     }
 
     private ReleaseResult waitHealthy(ReleaseSpec release, List<Manifest> workloads, boolean changed) {
-        long deadline = System.nanoTime() + settings.healthTimeout().toNanos();
+        return waitHealthy(release.object().ref(), release.releaseName(), workloads.stream().map(Manifest::ref)
+                .toList(), changed, System.nanoTime() + settings.healthTimeout().toNanos());
+    }
+
+    private ReleaseResult waitHealthy(ObjectRef release, String releaseName, List<ObjectRef> workloads,
+            boolean changed, long deadline) {
         String last = "";
+        List<String> names = refNames(workloads);
         while (true) {
             boolean allReady = true;
-            for (Manifest w : workloads) {
-                Map<String, Object> live = cluster.get(w.ref()).orElse(null);
+            for (ObjectRef w : workloads) {
+                Map<String, Object> live = cluster.get(w).orElse(null);
                 if (live == null) {
                     allReady = false;
-                    last = w.ref() + " is missing";
+                    last = w + " is missing";
                     break;
                 }
                 WorkloadHealth.Verdict v = WorkloadHealth.evaluate(live);
                 if (v.status() == WorkloadHealth.Status.FAILED) {
-                    return result(release, ReleaseResult.State.DEGRADED, names(workloads), "RolloutFailed", w.ref()
+                    return result(release, releaseName, ReleaseResult.State.DEGRADED, names, "RolloutFailed", w
                             + ": " + v.message(), changed);
                 }
                 if (v.status() == WorkloadHealth.Status.PROGRESSING) {
                     allReady = false;
-                    last = w.ref() + ": " + v.message();
+                    last = w + ": " + v.message();
                     break;
                 }
             }
             if (allReady) {
-                return result(release, ReleaseResult.State.HEALTHY, names(workloads), "ReconciliationSucceeded",
+                return result(release, releaseName, ReleaseResult.State.HEALTHY, names, "ReconciliationSucceeded",
                         "all " + workloads.size() + " workloads are ready", changed);
             }
             if (System.nanoTime() > deadline) {
-                return result(release, ReleaseResult.State.DEGRADED, names(workloads), "RolloutTimeout",
+                return result(release, releaseName, ReleaseResult.State.DEGRADED, names, "RolloutTimeout",
                         "not ready after " + settings.healthTimeout().toSeconds() + " s: " + last, changed);
             }
             try {
                 Thread.sleep(settings.healthPoll().toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return result(release, ReleaseResult.State.DEGRADED, names(workloads), "Interrupted",
+                return result(release, releaseName, ReleaseResult.State.DEGRADED, names, "Interrupted",
                         "interrupted while waiting for the rollout", changed);
             }
         }
@@ -814,14 +917,22 @@ public final class RepoReconciler {
     }
 
     private static List<String> names(List<Manifest> workloads) {
-        return workloads.stream().map(w -> w.ref().kind() + "/" + w.ref().namespace() + "/" + w.ref().name())
-                .toList();
+        return refNames(workloads.stream().map(Manifest::ref).toList());
+    }
+
+    private static List<String> refNames(List<ObjectRef> workloads) {
+        return workloads.stream().map(w -> w.kind() + "/" + w.namespace() + "/" + w.name()).toList();
     }
 
     private static ReleaseResult result(ReleaseSpec r, ReleaseResult.State state, List<String> workloads,
             String reason, String message, boolean changed) {
-        return new ReleaseResult(r.object().ref().namespace(), r.object().ref().name(), r.releaseName(), state,
-                workloads, reason, message, changed);
+        return result(r.object().ref(), r.releaseName(), state, workloads, reason, message, changed);
+    }
+
+    private static ReleaseResult result(ObjectRef release, String releaseName, ReleaseResult.State state,
+            List<String> workloads, String reason, String message, boolean changed) {
+        return new ReleaseResult(release.namespace(), release.name(), releaseName, state, workloads, reason, message,
+                changed);
     }
 
     private boolean prune(RepoSpec repo, ObjectRef ref) {
