@@ -17,10 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
 
-import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,24 +67,7 @@ class ChartCredentialsIT {
     static HttpServer http;
     static OciRegistry registry;
     static final List<String> REQUESTS = new ArrayList<>();
-    static final List<String> LOGS = new ArrayList<>();
-    static final Handler CAPTURE = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            String text = record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
-            synchronized (LOGS) {
-                LOGS.add(text + (record.getThrown() == null ? "" : " " + record.getThrown()));
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    static LogCapture logs;
 
     @BeforeAll
     static void start() throws Exception {
@@ -154,12 +134,12 @@ class ChartCredentialsIT {
             Helm.registry().logout().withHost(registry.host()).plainHttp().call();
         }
         assertThat(registry.tags("charts/chart1")).containsExactly("0.1.0");
-        java.util.logging.Logger.getLogger("").addHandler(CAPTURE);
+        logs = LogCapture.install();
     }
 
     @AfterAll
     static void stop() {
-        java.util.logging.Logger.getLogger("").removeHandler(CAPTURE);
+        logs.close();
         http.stop(0);
         registry.close();
         access.close();
@@ -335,10 +315,7 @@ class ChartCredentialsIT {
     static void assertNoCredentialIn(SyncResult result, String namespace, String... secrets) {
         var events = client.v1().events().inNamespace("conveyor").list().getItems();
         assertThat(events).extracting(e -> e.getReason()).contains("CHART_REPO_AUTH_DENIED");
-        String everything;
-        synchronized (LOGS) {
-            everything = String.join("\n", LOGS);
-        }
+        String everything = logs.text();
         assertThat(everything).contains("CHART_REPO_AUTH_DENIED");
         everything += events.stream().map(e -> e.getMessage()).toList() + result.toString();
         for (var kind : ReleaseCrds.ALL) {

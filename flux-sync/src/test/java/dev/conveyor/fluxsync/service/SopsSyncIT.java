@@ -7,15 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
 
-import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,24 +54,7 @@ class SopsSyncIT {
     static GitAccess access;
     static Path work;
     static String[] key;
-    static final List<String> LOGS = new ArrayList<>();
-    static final Handler CAPTURE = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            String text = record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
-            synchronized (LOGS) {
-                LOGS.add(text + (record.getThrown() == null ? "" : " " + record.getThrown()));
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    static LogCapture logs;
 
     @BeforeAll
     static void start() throws Exception {
@@ -85,12 +64,12 @@ class SopsSyncIT {
         access = GitAccess.create(GitCredentials.none());
         work = Files.createTempDirectory("flux-sync-sops");
         key = SopsFixtures.keyPair();
-        java.util.logging.Logger.getLogger("").addHandler(CAPTURE);
+        logs = LogCapture.install();
     }
 
     @AfterAll
     static void stop() {
-        java.util.logging.Logger.getLogger("").removeHandler(CAPTURE);
+        logs.close();
         access.close();
         repos.close();
         kube.close();
@@ -243,10 +222,7 @@ class SopsSyncIT {
         // nothing decrypted in logs, problem events, conditions or results
         var events = client.v1().events().inNamespace("conveyor").list().getItems();
         assertThat(events).extracting(e -> e.getReason()).contains("DECRYPTION_FAILED");
-        String everything;
-        synchronized (LOGS) {
-            everything = String.join("\n", LOGS);
-        }
+        String everything = logs.text();
         assertThat(everything).contains("DECRYPTION_FAILED").contains("foreign.yaml");
         everything += events.stream().map(e -> e.getMessage()).toList() + result.toString() + client
                 .genericKubernetesResources(FLUX2).inNamespace("shop").list().getItems()
