@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.conveyor.testkit.Binaries;
+import dev.conveyor.testkit.FreePortStarts;
 import dev.conveyor.testkit.Ports;
 import dev.conveyor.testkit.TempDirs;
 
@@ -120,31 +121,13 @@ public final class PrometheusServer implements AutoCloseable {
         Path binary = Binaries.require("prometheus", "prometheus");
         Path root = TempDirs.create("prometheus");
         HttpClient http = HttpClient.newBuilder().connectTimeout(REQUEST_TIMEOUT).build();
-        IllegalStateException failure = null;
-        try {
-            // Another JVM may take the free port before Prometheus binds it: retry with a new one.
-            for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-                int port = Ports.free();
-                Path log = root.resolve("prometheus-" + attempt + ".log");
-                Process process = launch(binary, root, port, log, targets, ruleFiles);
-                PrometheusServer server = new PrometheusServer(root, process, port, log, targets, http);
-                try {
-                    server.awaitReady();
-                    return server;
-                } catch (IllegalStateException e) {
-                    server.stopProcess();
-                    failure = e;
-                    if (!server.logTail().contains("address already in use")) {
-                        break;
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            TempDirs.deleteQuietly(root);
-            throw e;
-        }
-        TempDirs.deleteQuietly(root);
-        throw failure;
+        // Another JVM may take the free port before Prometheus binds it: retry with a new one.
+        return FreePortStarts.start(root, START_ATTEMPTS, attempt -> {
+            int port = Ports.free();
+            Path log = root.resolve("prometheus-" + attempt + ".log");
+            return new PrometheusServer(root, launch(binary, root, port, log, targets, ruleFiles), port, log, targets,
+                    http);
+        }, PrometheusServer::awaitReady, PrometheusServer::stopProcess, PrometheusServer::logTail);
     }
 
     /** The Prometheus configuration for {@code targets}: one job per target, 1 s interval. */

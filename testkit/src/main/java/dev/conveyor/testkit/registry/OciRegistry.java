@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.conveyor.testkit.Binaries;
+import dev.conveyor.testkit.FreePortStarts;
 import dev.conveyor.testkit.Ports;
 import dev.conveyor.testkit.TempDirs;
 
@@ -102,31 +103,12 @@ public final class OciRegistry implements AutoCloseable {
         Path binary = Binaries.require("docker-registry", "docker-registry");
         Path root = TempDirs.create("registry");
         HttpClient http = HttpClient.newBuilder().connectTimeout(REQUEST_TIMEOUT).build();
-        IllegalStateException failure = null;
-        try {
-            // Another JVM may grab the free port between Ports.free() and the registry's bind: retry with a new one.
-            for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-                int port = Ports.free();
-                Path log = root.resolve("registry-" + attempt + ".log");
-                Process process = launch(binary, root, port, log, credentials);
-                OciRegistry registry = new OciRegistry(root, process, port, log, credentials, http);
-                try {
-                    registry.awaitReady();
-                    return registry;
-                } catch (IllegalStateException e) {
-                    registry.stopProcess();
-                    failure = e;
-                    if (!registry.logTail().contains("address already in use")) {
-                        break;
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            TempDirs.deleteQuietly(root);
-            throw e;
-        }
-        TempDirs.deleteQuietly(root);
-        throw failure;
+        // Another JVM may grab the free port between Ports.free() and the registry's bind: retry with a new one.
+        return FreePortStarts.start(root, START_ATTEMPTS, attempt -> {
+            int port = Ports.free();
+            Path log = root.resolve("registry-" + attempt + ".log");
+            return new OciRegistry(root, launch(binary, root, port, log, credentials), port, log, credentials, http);
+        }, OciRegistry::awaitReady, OciRegistry::stopProcess, OciRegistry::logTail);
     }
 
     private static Process launch(Path binary, Path root, int port, Path log, Optional<Credentials> credentials) {
