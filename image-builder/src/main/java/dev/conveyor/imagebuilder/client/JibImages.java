@@ -42,6 +42,8 @@ public final class JibImages {
 
     private static final Logger LOG = Logger.getLogger(JibImages.class);
     private static final String TOOL = "conveyor-image-builder";
+    /** Prefix of a base image that is a {@code docker save} tarball on the builder's file system. */
+    public static final String DOCKER_ARCHIVE = "docker-archive:";
 
     private final Path baseCache;
     private final Path appCache;
@@ -70,14 +72,36 @@ public final class JibImages {
 
     /** The digest the image would have, without pushing it. */
     public String digest(ImagePlan plan, ImageContent content, Path work) {
-        TarImage tar = TarImage.at(work.resolve("image.tar")).named(reference(plan.reference(plan.versionTag())));
-        return containerize(plan, content, Containerizer.to(tar), work).getDigest().toString();
+        return tarball(plan, content, work).digest();
+    }
+
+    /** An OCI image tarball and the digest of its manifest. */
+    public record Tarball(Path file, String digest) {
+    }
+
+    /** Writes the image as an OCI image tarball ({@code oci-layout}, {@code index.json}, {@code blobs/sha256/*}). */
+    public Tarball tarball(ImagePlan plan, ImageContent content, Path work) {
+        Path file = work.resolve("image.tar");
+        // The name only goes into the tarball's own index; the layout names its entries itself.
+        TarImage tar = TarImage.at(file).named(reference("localhost/" + plan.repository() + ":" + plan
+                .versionTag()));
+        return new Tarball(file, containerize(plan, content, Containerizer.to(tar), work).getDigest().toString());
+    }
+
+    /** Whether a base image reference names a {@code docker save} tarball instead of a registry image. */
+    public static boolean isArchive(String baseImage) {
+        return baseImage.startsWith(DOCKER_ARCHIVE);
+    }
+
+    /** The tarball a {@code docker-archive:<path>} base names. */
+    public static Path archivePath(String baseImage) {
+        return Path.of(baseImage.substring(DOCKER_ARCHIVE.length()));
     }
 
     private JibContainer containerize(ImagePlan plan, ImageContent content, Containerizer containerizer, Path work) {
         containerizer.setBaseImageLayersCache(baseCache).setApplicationLayersCache(appCache)
                 .setAllowInsecureRegistries(registries.isInsecure(plan.registry())
-                        || registries.isInsecure(registryOf(plan.baseImage())))
+                        || !isArchive(plan.baseImage()) && registries.isInsecure(registryOf(plan.baseImage())))
                 .setToolName(TOOL).addEventHandler(LogEvent.class, JibImages::log);
         try {
             return builder(plan, content).containerize(containerizer);
@@ -92,7 +116,9 @@ public final class JibImages {
     }
 
     private JibContainerBuilder builder(ImagePlan plan, ImageContent content) {
-        JibContainerBuilder builder = Jib.from(registryImage(baseReference(plan))).setFormat(ImageFormat.OCI)
+        JibContainerBuilder builder = (isArchive(plan.baseImage())
+                ? Jib.from(TarImage.at(archivePath(plan.baseImage())))
+                : Jib.from(registryImage(baseReference(plan)))).setFormat(ImageFormat.OCI)
                 .setCreationTime(plan.creationTime()).setLabels(plan.labels());
         for (FileEntriesLayer layer : content.layers()) {
             if (!layer.getEntries().isEmpty()) {
@@ -117,7 +143,7 @@ public final class JibImages {
     /** The base image by digest when the plan pinned it, else by its reference. */
     static String baseReference(ImagePlan plan) {
         String digest = plan.labels().get(ImagePlan.BASE_DIGEST_LABEL);
-        if (digest == null) {
+        if (digest == null || isArchive(plan.baseImage())) {
             return plan.baseImage();
         }
         ImageReference base = reference(plan.baseImage());

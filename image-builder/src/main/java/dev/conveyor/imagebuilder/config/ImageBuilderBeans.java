@@ -18,6 +18,7 @@ import dev.conveyor.imagebuilder.client.AppSources;
 import dev.conveyor.imagebuilder.client.ArtifactFetcher;
 import dev.conveyor.imagebuilder.client.ArtifactUnpacker;
 import dev.conveyor.imagebuilder.client.JibImages;
+import dev.conveyor.imagebuilder.client.OciLayout;
 import dev.conveyor.imagebuilder.client.RegistryApi;
 import dev.conveyor.imagebuilder.client.RegistryCredentials;
 import dev.conveyor.imagebuilder.domain.ArtifactKind;
@@ -44,6 +45,8 @@ public class ImageBuilderBeans {
 
     static ImageBuildService create(ImageBuilderConfig config, GitAccess access, Clock clock)
             throws IOException {
+        // An oci-layout:<dir> target with a relative directory fails at start-up, not on the first run.
+        OciLayout.forRegistry(config.registry());
         Files.createDirectories(config.mirrorDir());
         Files.createDirectories(config.workDir());
         Map<String, RegistryCredentials.Credential> byHost = new HashMap<>();

@@ -17,18 +17,21 @@ import io.smallrye.config.WithDefault;
 @ConfigMapping(prefix = "conveyor.image-builder")
 public interface ImageBuilderConfig {
 
-    /** The registry images are pushed to: {@code docker.io}, {@code ghcr.io}, {@code registry.example.com:5000}. */
+    /**
+     * The registry images are pushed to: {@code docker.io}, {@code ghcr.io}, {@code registry.example.com:5000}; or
+     * {@code oci-layout:<absolute directory>} to write them into one OCI image-layout directory instead (no registry).
+     */
     @WithDefault("docker.io")
     String registry();
 
     /** Repository prefix: images go to {@code <registry>/<namespace>/<app>} unless the app sets {@code image.name}. */
     Optional<String> namespace();
 
-    /** Base image of jar apps that do not set {@code image.base}. */
+    /** Base image of jar apps that do not set {@code image.base}; {@code docker-archive:<tar>} for a local tarball. */
     @WithDefault("eclipse-temurin:17-jre")
     String jarBaseImage();
 
-    /** Base image of directory apps that do not set {@code image.base}. */
+    /** Base image of directory apps without {@code image.base}; {@code docker-archive:<tar>} for a local tarball. */
     @WithDefault("gcr.io/distroless/static-debian12:nonroot")
     String directoryBaseImage();
 

@@ -24,6 +24,7 @@ import dev.conveyor.imagebuilder.client.ArtifactFetcher;
 import dev.conveyor.imagebuilder.client.ArtifactUnpacker;
 import dev.conveyor.imagebuilder.client.ImageContent;
 import dev.conveyor.imagebuilder.client.JibImages;
+import dev.conveyor.imagebuilder.client.OciLayout;
 import dev.conveyor.imagebuilder.client.RegistryApi;
 import dev.conveyor.imagebuilder.domain.ArtifactKind;
 import dev.conveyor.imagebuilder.domain.ImageDefaults;
@@ -94,12 +95,22 @@ public final class ImageBuildService {
 
         // Cheap checks first: nothing is downloaded for a run that cannot push.
         String baseImage = plan.baseImage();
-        ImageReference base = JibImages.reference(baseImage);
-        String baseDigest = registries.digest(base.getRegistry(), base.getRepository(), base.getQualifier())
-                .orElseThrow(() -> StageException.terminal(ImageBuilderFailure.BASE_IMAGE_NOT_FOUND, "base image "
-                        + baseImage + " does not exist in " + base.getRegistry(), Map.of("baseImage", baseImage)));
+        String baseDigest;
+        if (JibImages.isArchive(baseImage)) {
+            baseDigest = archiveDigest(baseImage);
+        } else {
+            ImageReference base = JibImages.reference(baseImage);
+            baseDigest = registries.digest(base.getRegistry(), base.getRepository(), base.getQualifier())
+                    .orElseThrow(() -> StageException.terminal(ImageBuilderFailure.BASE_IMAGE_NOT_FOUND, "base image "
+                            + baseImage + " does not exist in " + base.getRegistry(),
+                            Map.of("baseImage",
+                                    baseImage)));
+        }
         plan = plan.withBaseDigest(baseDigest);
-        Optional<String> existing = registries.digest(plan.registry(), plan.repository(), plan.versionTag());
+        Optional<OciLayout> layout = OciLayout.forRegistry(plan.registry());
+        Optional<String> existing = layout.isPresent()
+                ? layout.get().digest(OciLayout.refName(plan.repository(), plan.versionTag()))
+                : registries.digest(plan.registry(), plan.repository(), plan.versionTag());
 
         Path work = null;
         Path staging = null;
@@ -123,17 +134,19 @@ public final class ImageBuildService {
                                 + " and this build makes " + digest + "; releases are never overwritten",
                                 Map.of("tag", plan.versionTag(), "existing", existing.get(), "built", digest));
                     }
-                    digest = images.push(plan, content, work);
+                    digest = push(plan, content, work, layout);
                     pushed = true;
                 } else {
-                    tags = alignTags(plan, digest);
+                    tags = layout.isPresent() ? alignTags(layout.get(), plan, digest) : alignTags(plan, digest);
                     pushed = false;
                 }
             } else {
-                digest = images.push(plan, content, work);
+                digest = push(plan, content, work, layout);
                 pushed = true;
             }
-            long size = registries.imageSize(plan.registry(), plan.repository(), digest);
+            long size = layout.isPresent()
+                    ? layout.get().imageSize(digest)
+                    : registries.imageSize(plan.registry(), plan.repository(), digest);
             LOG.infof("[image-builder] %s run %s: %s %s@%s (%s, %d bytes)", run.app(), run.runId(), pushed
                     ? "pushed"
                     : "already present, skipped", plan.fullRepository(), digest, tags, size);
@@ -145,6 +158,60 @@ public final class ImageBuildService {
         } finally {
             deleteQuietly(work);
             deleteQuietly(staging);
+        }
+    }
+
+    /** Pushes under every tag of the plan, to the registry or into the OCI layout; returns the digest. */
+    private String push(ImagePlan plan, ImageContent content, Path work, Optional<OciLayout> layout) {
+        if (layout.isEmpty()) {
+            return images.push(plan, content, work);
+        }
+        JibImages.Tarball tarball = images.tarball(plan, content, work);
+        List<String> refs = plan.tags().stream().map(tag -> OciLayout.refName(plan.repository(), tag)).toList();
+        String digest = layout.get().add(tarball.file(), refs.get(0), plan.immutable(), refs);
+        if (!digest.equals(tarball.digest())) {
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "Jib reported "
+                    + tarball.digest() + " but its image tarball holds " + digest, null);
+        }
+        return digest;
+    }
+
+    /** {@link #alignTags(ImagePlan, String)} for an OCI layout: missing tags become index entries. */
+    private static List<String> alignTags(OciLayout layout, ImagePlan plan, String digest) {
+        List<String> naming = new ArrayList<>(List.of(plan.versionTag()));
+        for (String tag : plan.tags().subList(1, plan.tags().size())) {
+            if (layout.tagIfAbsent(OciLayout.refName(plan.repository(), tag), digest)) {
+                naming.add(tag);
+            } else {
+                LOG.infof("[image-builder] %s: tag %s names another image, left as it is", plan.fullRepository(),
+                        tag);
+            }
+        }
+        return naming;
+    }
+
+    /**
+     * The sha256 of a {@code docker-archive:<path>} base: pinned in the base digest label the way a registry base's
+     * manifest digest is.
+     */
+    private static String archiveDigest(String baseImage) {
+        Path tar = JibImages.archivePath(baseImage);
+        if (!tar.isAbsolute() || !Files.isRegularFile(tar)) {
+            throw StageException.terminal(ImageBuilderFailure.BASE_IMAGE_NOT_FOUND, "base image " + baseImage
+                    + " is not an absolute path to an existing tarball", Map.of("baseImage", baseImage));
+        }
+        try (var in = Files.newInputStream(tar)) {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0;) {
+                sha.update(buffer, 0, n);
+            }
+            return "sha256:" + java.util.HexFormat.of().formatHex(sha.digest());
+        } catch (IOException e) {
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "cannot read base image "
+                    + baseImage + ": " + e.getMessage(), e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
