@@ -104,7 +104,7 @@ public final class TestServices {
                 .followRedirects(HttpClient.Redirect.NEVER).build();
         RegistryCredentials creds = new RegistryCredentials(credentials);
         RegistryApi api = new RegistryApi(http, creds, insecure
-                ? Set.copyOf(List.of(registry, JibImages.registryOf(base)))
+                ? Set.copyOf(List.of(registry, JibImages.isArchive(base) ? registry : JibImages.registryOf(base)))
                 : Set.of(),
                 Duration.ofSeconds(20));
         ArtifactFetcher fetcher = new ArtifactFetcher(http, maxBytes, Duration.ofMinutes(2), List.of(root),
