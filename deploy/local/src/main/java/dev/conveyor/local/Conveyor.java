@@ -60,6 +60,9 @@ public final class Conveyor {
         String command = args.length == 0 ? "help" : args[0];
         List<String> rest = List.of(args).subList(Math.min(1, args.length), args.length);
         LocalStack stack = new LocalStack(projectDir, dataDir, System.getProperty("java.class.path"), out);
+        if (rest.contains("--no-registry")) {
+            stack.withoutRegistry();
+        }
         switch (command) {
             case "demo" -> {
                 return demo(stack);
@@ -111,6 +114,8 @@ public final class Conveyor {
                           demo                          start the local stack (fresh) and run the sample app: a commit
                                                         on main to the cluster (CD), then a pull request (CI)
                           up                            start whatever is not running (safe to rerun)
+                          demo|up --no-registry         without an OCI registry (as where docker-registry is not
+                                                        installed): images to an OCI image layout, charts to git
                           status                        every process: pid, state, URL, memory
                           logs <name> [-f]              a service's log (or: stack, kafka)
                           replay <run> --from <stage>   rerun a run from versioner, image-builder, manifest-renderer,

@@ -41,6 +41,7 @@ public final class LocalStack {
     private final String classpath;
     private final PrintStream out;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private boolean withoutRegistry;
 
     /**
      * @param projectDir the Conveyor checkout (services run from {@code <module>/target/quarkus-app})
@@ -53,6 +54,12 @@ public final class LocalStack {
         this.layout = new StackLayout(dataDir);
         this.classpath = classpath;
         this.out = out;
+    }
+
+    /** Runs the stack without an OCI registry even where docker-registry is installed (what the fallback does). */
+    public LocalStack withoutRegistry() {
+        this.withoutRegistry = true;
+        return this;
     }
 
     public StackLayout layout() {
@@ -103,12 +110,6 @@ public final class LocalStack {
         Map<String, String> secrets = ensureSecrets();
         Map<String, String> procs = new LinkedHashMap<>(layout.processes());
         Map<String, String> stack = startHost(procs, kubeconfig);
-        if (stack.get(StackLayout.REGISTRY) == null) {
-            down();
-            throw new IllegalStateException("no OCI registry: the Debian package docker-registry is not installed."
-                    + " Install it (sudo apt-get install docker-registry) and run the command again; nothing is left"
-                    + " running.");
-        }
         if (new SampleApp(layout).init()) {
             out.printf("  sample repositories   %s%s, %s%s%n", stack.get(StackLayout.GIT), SampleApp.APP_REPO,
                     stack.get(StackLayout.GIT), SampleApp.GITOPS_REPO);
@@ -203,6 +204,9 @@ public final class LocalStack {
         command.addAll(List.of(java(), "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath,
                 StackHost.class.getName(), layout.root().toString()));
         kubeconfig.ifPresent(k -> command.add(k.toAbsolutePath().toString()));
+        if (withoutRegistry) {
+            command.add("--no-registry");
+        }
         long begin = System.nanoTime();
         Process host = launch(command, layout.root(), layout.log("stack"), Map.of());
         procs.put("stack-host.pid", Long.toString(host.pid()));
@@ -225,7 +229,10 @@ public final class LocalStack {
         out.printf("  %-20s  %s  (own JVM, pid %s, %.1f s)%n", "kafka", stack.get(StackLayout.KAFKA),
                 stack.get("kafka.pid"), Long.parseLong(stack.get("kafka.start-ms")) / 1000.0);
         out.printf("  %-20s  %s%n", "registry", Optional.ofNullable(stack.get(StackLayout.REGISTRY)).map(
-                r -> "http://" + r).orElse("(none: docker-registry is not installed)"));
+                r -> "http://" + r).orElse(
+                        "none: images go to the OCI image layout " + stack.get(
+                                StackLayout.IMAGE_LAYOUT) + ", charts to the git chart repository "
+                                + stack.get(StackLayout.GIT) + SampleApp.CHARTS_REPO));
         out.printf("  %-20s  %s  (%s)%n", "git", stack.get(StackLayout.GIT), layout.gitDir());
         out.printf("  %-20s  %s%n", "kubernetes", "stand-in".equals(stack.get(StackLayout.KUBE_KIND))
                 ? "API stand-in " + stack.get(StackLayout.KUBE_URL) + "  (KUBECONFIG=" + layout.kubeconfig() + ")"

@@ -43,6 +43,8 @@ public final class SampleApp {
     public static final String APP = "shop";
     public static final String APP_REPO = "acme/shop.git";
     public static final String GITOPS_REPO = "acme/gitops.git";
+    /** The git chart repository, used when the stack has no OCI registry. */
+    public static final String CHARTS_REPO = "acme/charts.git";
     public static final String NAMESPACE = "shop";
     static final String AUTHOR = "Dana Developer";
     static final String AUTHOR_EMAIL = "dana@example.com";
@@ -64,6 +66,8 @@ public final class SampleApp {
                 .message("feat: shop service with its chart").commit();
         withFiles(repos.createBare(GITOPS_REPO).writer(), gitopsFiles()).author("Platform Team",
                 "platform@example.com").message("chore: GitOps repository for the local environment").commit();
+        repos.createBare(CHARTS_REPO).writer().file("README.md", "Helm chart repository: index.yaml and packages.\n")
+                .author("Platform Team", "platform@example.com").message("chore: chart repository").commit();
         return true;
     }
 

@@ -56,9 +56,13 @@ public record ServiceSpec(String name, String module) {
             }
             case "versioner" -> c.put("conveyor.versioner.mirror-dir", dir.resolve("mirrors").toString());
             case "image-builder" -> {
-                c.put("conveyor.image-builder.registry", registry);
+                if (registry != null) {
+                    c.put("conveyor.image-builder.registry", registry);
+                    c.put("conveyor.image-builder.insecure-registries", registry);
+                } else {
+                    c.put("conveyor.image-builder.registry", "oci-layout:" + stack.get(StackLayout.IMAGE_LAYOUT));
+                }
                 c.put("conveyor.image-builder.namespace", "conveyor-demo");
-                c.put("conveyor.image-builder.insecure-registries", registry);
                 c.put("conveyor.image-builder.jar-base-image", stack.get(StackLayout.BASE_IMAGE));
                 c.put("conveyor.image-builder.directory-base-image", stack.get(StackLayout.BASE_IMAGE));
                 c.put("conveyor.image-builder.mirror-dir", dir.resolve("mirrors").toString());
@@ -72,9 +76,17 @@ public record ServiceSpec(String name, String module) {
             case "promoter" -> {
                 c.put("conveyor.promoter.mirror-dir", dir.resolve("mirrors").toString());
                 c.put("conveyor.promoter.work-dir", dir.resolve("work").toString());
-                c.put("conveyor.promoter.chart-repositories.local.type", "oci");
-                c.put("conveyor.promoter.chart-repositories.local.url", "oci://" + registry + "/charts");
-                c.put("conveyor.promoter.chart-repositories.local.plain-http", "true");
+                if (registry != null) {
+                    c.put("conveyor.promoter.chart-repositories.local.type", "oci");
+                    c.put("conveyor.promoter.chart-repositories.local.url", "oci://" + registry + "/charts");
+                    c.put("conveyor.promoter.chart-repositories.local.plain-http", "true");
+                } else {
+                    // A classic chart repository (index.yaml and packages) kept in git, served by the git daemon.
+                    c.put("conveyor.promoter.chart-repositories.local.type", "git");
+                    c.put("conveyor.promoter.chart-repositories.local.url", layout.gitDir().resolve(
+                            SampleApp.CHARTS_REPO).toUri().toString());
+                    c.put("conveyor.promoter.chart-repositories.local.git-repo", git + SampleApp.CHARTS_REPO);
+                }
                 c.put("conveyor.promoter.targets.local.gitops-repo", git + SampleApp.GITOPS_REPO);
                 c.put("conveyor.promoter.targets.local.environment", "local");
                 c.put("conveyor.promoter.targets.local.namespace", SampleApp.NAMESPACE);

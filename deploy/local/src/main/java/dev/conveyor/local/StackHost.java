@@ -48,7 +48,9 @@ public final class StackHost {
 
     public static void main(String[] args) throws Exception {
         Path dataDir = Path.of(args[0]).toAbsolutePath();
-        Optional<Path> realCluster = args.length > 1 ? Optional.of(Path.of(args[1])) : Optional.empty();
+        boolean noRegistry = List.of(args).contains("--no-registry");
+        Optional<Path> realCluster = List.of(args).stream().skip(1).filter(a -> !a.startsWith("--")).findFirst().map(
+                Path::of);
         StackLayout layout = new StackLayout(dataDir);
         List<AutoCloseable> started = new ArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -70,7 +72,7 @@ public final class StackHost {
             log("kafka broker %s (pid %d, %d ms)", kafka.bootstrapServers(), kafka.pid(),
                     kafka.startupTime().toMillis());
 
-            if (Binaries.find("docker-registry").isPresent()) {
+            if (!noRegistry && Binaries.find("docker-registry").isPresent()) {
                 long t = System.nanoTime();
                 OciRegistry registry = OciRegistry.start();
                 started.add(registry);
@@ -79,8 +81,20 @@ public final class StackHost {
                 endpoints.put(StackLayout.BASE_IMAGE, base);
                 log("registry %s, base image %s (%d ms)", registry.host(), base, millisSince(t));
             } else {
-                log("docker-registry is not installed: no registry in this stack (install the Debian package"
-                        + " docker-registry, or run ./conveyor as root with apt)");
+                // No registry: images go to an OCI image layout, built from a base image tarball; charts go to a
+                // chart repository kept in git.
+                long t = System.nanoTime();
+                Path images = Files.createDirectories(layout.imagesDir());
+                Path baseTar = images.resolve("base-image.tar");
+                if (!Files.exists(baseTar)) {
+                    BaseImages.seedTar(baseTar);
+                }
+                endpoints.put(StackLayout.IMAGE_LAYOUT, images.resolve("layout").toString());
+                endpoints.put(StackLayout.BASE_IMAGE, "docker-archive:" + baseTar);
+                log("no registry (%s): images go to the OCI image layout %s, base image %s (%d ms)", noRegistry
+                        ? "--no-registry"
+                        : "docker-registry is not installed", images.resolve("layout"), baseTar,
+                        millisSince(t));
             }
 
             GitDaemonServer git = GitDaemonServer.start(Files.createDirectories(layout.gitDir()));

@@ -25,6 +25,7 @@ import java.util.TreeMap;
  * logs/&lt;name&gt;.log       one log per process
  * kafka/                broker storage
  * git/acme/*.git        the sample app and GitOps remotes, served by the git daemon
+ * images/               without a registry: the OCI image layout (layout/) and the base image tarball
  * artifacts/            build artifacts of the sample app (what Jenkins would archive)
  * services/&lt;name&gt;/      each service's working directory: config/application.properties, mirrors, work dirs
  * kubeconfig            the API stand-in's kubeconfig
@@ -40,6 +41,7 @@ public record StackLayout(Path root) {
     public static final String KUBE_KIND = "kube.kind";
     public static final String KUBE_URL = "kube.url";
     public static final String STUBS = "stubs.url";
+    public static final String IMAGE_LAYOUT = "images.oci-layout";
 
     public StackLayout {
         root = root.toAbsolutePath().normalize();
@@ -63,6 +65,11 @@ public record StackLayout(Path root) {
 
     public Path log(String name) {
         return logsDir().resolve(name + ".log");
+    }
+
+    /** Without a registry: the OCI image layout and the base image tarball. */
+    public Path imagesDir() {
+        return root.resolve("images");
     }
 
     public Path kafkaDir() {
