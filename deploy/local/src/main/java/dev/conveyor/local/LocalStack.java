@@ -447,12 +447,7 @@ public final class LocalStack {
     }
 
     static String tail(Path file, int lines) {
-        try {
-            List<String> all = Files.readAllLines(file);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
+        return dev.conveyor.testkit.ServerProcesses.logTail(file, lines);
     }
 
     private static void pause(long millis) {

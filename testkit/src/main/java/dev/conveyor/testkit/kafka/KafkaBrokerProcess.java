@@ -17,6 +17,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 
 import dev.conveyor.testkit.Ports;
+import dev.conveyor.testkit.ServerProcesses;
 
 /**
  * A real Kafka broker (KRaft, combined broker and controller) in a JVM of its own, for the local stack.
@@ -186,11 +187,6 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     }
 
     private static String tail(Path logFile) {
-        try {
-            List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-        } catch (IOException e) {
-            return "(no log at " + logFile + ")";
-        }
+        return ServerProcesses.logTail(logFile, 20);
     }
 }

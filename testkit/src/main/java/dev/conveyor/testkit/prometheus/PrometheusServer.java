@@ -23,8 +23,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.conveyor.testkit.Binaries;
-import dev.conveyor.testkit.FreePortStarts;
 import dev.conveyor.testkit.Ports;
+import dev.conveyor.testkit.ServerProcesses;
 import dev.conveyor.testkit.TempDirs;
 
 /**
@@ -122,7 +122,7 @@ public final class PrometheusServer implements AutoCloseable {
         Path root = TempDirs.create("prometheus");
         HttpClient http = HttpClient.newBuilder().connectTimeout(REQUEST_TIMEOUT).build();
         // Another JVM may take the free port before Prometheus binds it: retry with a new one.
-        return FreePortStarts.start(root, START_ATTEMPTS, attempt -> {
+        return ServerProcesses.startOnFreePort(root, START_ATTEMPTS, attempt -> {
             int port = Ports.free();
             Path log = root.resolve("prometheus-" + attempt + ".log");
             return new PrometheusServer(root, launch(binary, root, port, log, targets, ruleFiles), port, log, targets,
@@ -322,35 +322,16 @@ public final class PrometheusServer implements AutoCloseable {
 
     /** The last lines of the current process' log. */
     public String logTail() {
-        try {
-            if (!Files.exists(log)) {
-                return "(no log)";
-            }
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        } catch (IOException e) {
-            return "(log unreadable: " + e.getMessage() + ")";
-        }
+        return ServerProcesses.logTail(log, 30);
     }
 
     private void stopProcess() {
-        process.descendants().forEach(ProcessHandle::destroy);
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-                process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {
             // The JVM is already shutting down; the hook runs anyway.
         }
+        ServerProcesses.stop(process, STOP_TIMEOUT);
     }
 
     /** Stops Prometheus and deletes its configuration and data. */

@@ -25,8 +25,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.conveyor.testkit.Binaries;
-import dev.conveyor.testkit.FreePortStarts;
 import dev.conveyor.testkit.Ports;
+import dev.conveyor.testkit.ServerProcesses;
 import dev.conveyor.testkit.TempDirs;
 
 /**
@@ -104,7 +104,7 @@ public final class OciRegistry implements AutoCloseable {
         Path root = TempDirs.create("registry");
         HttpClient http = HttpClient.newBuilder().connectTimeout(REQUEST_TIMEOUT).build();
         // Another JVM may grab the free port between Ports.free() and the registry's bind: retry with a new one.
-        return FreePortStarts.start(root, START_ATTEMPTS, attempt -> {
+        return ServerProcesses.startOnFreePort(root, START_ATTEMPTS, attempt -> {
             int port = Ports.free();
             Path log = root.resolve("registry-" + attempt + ".log");
             return new OciRegistry(root, launch(binary, root, port, log, credentials), port, log, credentials, http);
@@ -281,15 +281,7 @@ public final class OciRegistry implements AutoCloseable {
 
     /** The last lines of the registry's log, for failure messages. */
     public String logTail() {
-        try {
-            if (!Files.exists(log)) {
-                return "(no log)";
-            }
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-        } catch (IOException | UncheckedIOException e) {
-            return "(log unreadable: " + e.getMessage() + ")";
-        }
+        return ServerProcesses.logTail(log, 40);
     }
 
     private void stopProcess() {
@@ -298,19 +290,7 @@ public final class OciRegistry implements AutoCloseable {
         } catch (IllegalStateException e) {
             // The JVM is already shutting down; the hook runs anyway.
         }
-        // The Debian binary does not fork, but a wrapper script might: take any children down with it.
-        process.descendants().forEach(ProcessHandle::destroy);
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-                process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        ServerProcesses.stop(process, STOP_TIMEOUT);
     }
 
     /** Stops the registry process and deletes its storage. */
