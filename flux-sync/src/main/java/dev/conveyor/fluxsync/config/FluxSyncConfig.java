@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
-import dev.conveyor.stage.Backoff;
+import dev.conveyor.stage.config.RetryConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -48,7 +48,7 @@ public interface FluxSyncConfig {
     Identity identity();
 
     /** Retries of transient failures (git, the API server) of syncs triggered by a promotion. */
-    Retry retry();
+    RetryConfig retry();
 
     /** Decryption of SOPS-encrypted files. */
     Sops sops();
@@ -177,21 +177,5 @@ public interface FluxSyncConfig {
         /** Name of the Secret holding the key. */
         @WithDefault("flux-sync-identity")
         String secretName();
-    }
-
-    interface Retry {
-        /** Attempts in all, the first included. */
-        @WithDefault("5")
-        int maxAttempts();
-
-        @WithDefault("200ms")
-        Duration initialDelay();
-
-        @WithDefault("10s")
-        Duration maxDelay();
-
-        default Backoff backoff() {
-            return new Backoff(maxAttempts(), initialDelay(), maxDelay());
-        }
     }
 }

@@ -1,12 +1,11 @@
 package dev.conveyor.manifests.config;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 import dev.conveyor.manifests.domain.ValidationSettings;
-import dev.conveyor.stage.Backoff;
+import dev.conveyor.stage.config.RetryConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -113,7 +112,7 @@ public interface ManifestRendererConfig {
     Committer committer();
 
     /** Retries of transient failures (network, a push race that keeps losing). */
-    Retry retry();
+    RetryConfig retry();
 
     interface Committer {
         @WithDefault("Conveyor")
@@ -121,21 +120,5 @@ public interface ManifestRendererConfig {
 
         @WithDefault("conveyor@conveyor.dev")
         String email();
-    }
-
-    interface Retry {
-        /** Attempts in all, the first included. */
-        @WithDefault("5")
-        int maxAttempts();
-
-        @WithDefault("200ms")
-        Duration initialDelay();
-
-        @WithDefault("10s")
-        Duration maxDelay();
-
-        default Backoff backoff() {
-            return new Backoff(maxAttempts(), initialDelay(), maxDelay());
-        }
     }
 }

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import dev.conveyor.stage.Backoff;
+import dev.conveyor.stage.config.RetryConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -57,7 +57,7 @@ public interface PromoterConfig {
     GitHub github();
 
     /** Retries of transient failures. */
-    Retry retry();
+    RetryConfig retry();
 
     /** A chart repository. */
     interface ChartRepo {
@@ -142,21 +142,5 @@ public interface PromoterConfig {
 
         /** Token allowed to open pull requests (from a Secret; never logged). */
         Optional<String> token();
-    }
-
-    interface Retry {
-        /** Attempts in all, the first included. */
-        @WithDefault("5")
-        int maxAttempts();
-
-        @WithDefault("200ms")
-        Duration initialDelay();
-
-        @WithDefault("10s")
-        Duration maxDelay();
-
-        default Backoff backoff() {
-            return new Backoff(maxAttempts(), initialDelay(), maxDelay());
-        }
     }
 }

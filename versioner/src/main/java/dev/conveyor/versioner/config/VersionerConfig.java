@@ -1,9 +1,8 @@
 package dev.conveyor.versioner.config;
 
 import java.nio.file.Path;
-import java.time.Duration;
 
-import dev.conveyor.stage.Backoff;
+import dev.conveyor.stage.config.RetryConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -27,7 +26,7 @@ public interface VersionerConfig {
     Tagger tagger();
 
     /** Retries of transient failures (network, a tag race that keeps losing). */
-    Retry retry();
+    RetryConfig retry();
 
     /** How often a tag push that lost a race against another tagger is recomputed and retried. */
     @WithDefault("5")
@@ -39,21 +38,5 @@ public interface VersionerConfig {
 
         @WithDefault("conveyor@conveyor.dev")
         String email();
-    }
-
-    interface Retry {
-        /** Attempts in all, the first included. */
-        @WithDefault("5")
-        int maxAttempts();
-
-        @WithDefault("200ms")
-        Duration initialDelay();
-
-        @WithDefault("10s")
-        Duration maxDelay();
-
-        default Backoff backoff() {
-            return new Backoff(maxAttempts(), initialDelay(), maxDelay());
-        }
     }
 }
