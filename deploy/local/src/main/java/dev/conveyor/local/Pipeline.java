@@ -11,15 +11,17 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -162,17 +164,14 @@ public final class Pipeline {
             PrintStream out) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.stack().get(StackLayout.KAFKA));
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "conveyor-cli-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         List<ConveyorEvent> events = new ArrayList<>();
-        Map<String, Boolean> seen = new LinkedHashMap<>();
         Instant synced = null;
         ConveyorEventDeserializer deserializer = new ConveyorEventDeserializer();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
-            consumer.subscribe(Arrays.stream(EventType.values()).map(EventType::topic).toList());
+            startAt(consumer, hookSentAt.minus(CLOCK_MARGIN));
             while (System.nanoTime() < deadline) {
                 // Topics are read independently: within one poll, show events in the order they happened.
                 List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>();
@@ -188,8 +187,7 @@ public final class Pipeline {
                     boolean mine = event.run().runId().equals(runId) && event.run().attempt() == attempt
                             || event instanceof RepoSynced s && s.runIds().contains(runId)
                                     && event.run().attempt() == attempt;
-                    String key = rec.topic() + "/" + rec.partition() + "/" + rec.offset();
-                    if (!mine || seen.put(key, true) != null) {
+                    if (!mine) {
                         continue;
                     }
                     events.add(event);
@@ -214,6 +212,34 @@ public final class Pipeline {
         throw new IllegalStateException("run " + runId + " (attempt " + attempt + ") did not finish within "
                 + timeout.toSeconds() + " s; events so far: " + events.stream().map(e -> e.getClass()
                         .getSimpleName()).toList());
+    }
+
+    /** Records written this long before the hook are read too, in case the clocks of the processes differ. */
+    private static final Duration CLOCK_MARGIN = Duration.ofSeconds(10);
+
+    /**
+     * Reads every event topic from the first record written at or after {@code since}, not from the beginning: a
+     * long-lived stack's history is never read again. The topics exist once the stack is up (the gateway and the
+     * notifier consume all of them).
+     */
+    private static void startAt(KafkaConsumer<byte[], byte[]> consumer, Instant since) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (EventType type : EventType.values()) {
+            List<PartitionInfo> infos = consumer.partitionsFor(type.topic());
+            if (infos == null || infos.isEmpty()) {
+                throw new IllegalStateException("topic " + type.topic() + " does not exist: is the stack up?");
+            }
+            infos.forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
+        }
+        consumer.assign(partitions);
+        Map<TopicPartition, Long> times = new HashMap<>();
+        partitions.forEach(p -> times.put(p, since.toEpochMilli()));
+        Map<TopicPartition, OffsetAndTimestamp> offsets = consumer.offsetsForTimes(times);
+        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+        for (TopicPartition p : partitions) {
+            OffsetAndTimestamp at = offsets.get(p);
+            consumer.seek(p, at == null ? ends.get(p) : at.offset());
+        }
     }
 
     /** TRUE: ended well, FALSE: ended badly, null: not the end. */
