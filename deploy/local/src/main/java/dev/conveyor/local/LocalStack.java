@@ -3,7 +3,6 @@ package dev.conveyor.local;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -366,9 +365,8 @@ public final class LocalStack {
                     + "/q/health/ready")).timeout(Duration.ofSeconds(2)).GET().build(),
                     HttpResponse.BodyHandlers.discarding());
             return r.statusCode() == 200;
-        } catch (ConnectException e) {
-            return false;
         } catch (IOException e) {
+            // Not listening yet.
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -430,9 +428,8 @@ public final class LocalStack {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             pb.environment().putAll(env);
-            Process p = pb.start();
             // setsid execs the program in place, so the pid is the program's own.
-            return p;
+            return pb.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + command.get(0), e);
         }

@@ -111,10 +111,9 @@ public final class StackHost {
                 KubernetesApiStandIn kube = KubernetesApiStandIn.start();
                 started.add(kube);
                 KubernetesClient client = kube.client();
-                for (String ns : List.of("conveyor")) {
-                    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata()
-                            .build()).create();
-                }
+                // flux-sync keeps its inventories, problem events and identity in namespace "conveyor".
+                client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("conveyor")
+                        .endMetadata().build()).create();
                 DeploymentController controller = DeploymentController.start(kube.newClient());
                 started.add(controller);
                 Path kubeconfig = kube.writeKubeconfig(layout.kubeconfig());
