@@ -242,8 +242,8 @@ public final class LocalStack {
         Map<String, Integer> ports = assignPorts(kubeconfig.isEmpty());
         Map<String, String> stack = endpoints(ports, kubeconfig);
 
-        Outcome infra = supervise(members(ports, stack, secrets, kubeconfig).stream().filter(m -> m.kind()
-                != Kind.SERVICE).toList());
+        Outcome infra = supervise(
+                members(ports, stack, secrets, kubeconfig).stream().filter(m -> m.kind() != Kind.SERVICE).toList());
         if (!infra.down().isEmpty()) {
             throw new StackDownException(infra.down(), infra.reasons());
         }
@@ -253,8 +253,8 @@ public final class LocalStack {
             out.printf("  sample repositories   %s%s, %s%s%n", stack.get(StackLayout.GIT), SampleApp.APP_REPO,
                     stack.get(StackLayout.GIT), SampleApp.GITOPS_REPO);
         }
-        Outcome services = supervise(members(ports, stack, secrets, kubeconfig).stream().filter(m -> m.kind()
-                == Kind.SERVICE).toList());
+        Outcome services = supervise(
+                members(ports, stack, secrets, kubeconfig).stream().filter(m -> m.kind() == Kind.SERVICE).toList());
         if (!services.down().isEmpty()) {
             throw new StackDownException(services.down(), services.reasons());
         }
@@ -358,8 +358,11 @@ public final class LocalStack {
                         readyAfter.put(m.name(), took);
                         recordReady(m.name(), took);
                         out.printf("  %-20s  %s  ready in %.1f s (pid %d%s)%n", m.name(), address(m), took.toMillis()
-                                / 1000.0, w.pid, m.kind() == Kind.SERVICE ? quarkusStart(layout.log(m.name())).map(
-                                        q -> ", Quarkus started in " + q).orElse("") : "");
+                                / 1000.0, w.pid,
+                                m.kind() == Kind.SERVICE
+                                        ? quarkusStart(layout.log(m.name())).map(
+                                                q -> ", Quarkus started in " + q).orElse("")
+                                        : "");
                     }
                 } else if (w.startedHere && !alive(w.pid)) {
                     waiting.remove(w);
@@ -445,7 +448,8 @@ public final class LocalStack {
             hostPorts.add(ports.get("kube"));
         }
         members.add(new Member(STACK_HOST, Kind.STACK_HOST, hostPorts, () -> accepts(git) && httpOk(
-                "http://127.0.0.1:" + stubs + "/__admin/mappings") && (!standIn || httpOk("http://127.0.0.1:" + ports
+                "http://127.0.0.1:" + stubs + "/__admin/mappings")
+                && (!standIn || httpOk("http://127.0.0.1:" + ports
                         .get("kube") + "/api/v1/namespaces/conveyor")),
                 () -> startHost(ports, kubeconfig)));
         int kafka = ports.get(KAFKA);
@@ -644,8 +648,9 @@ public final class LocalStack {
     }
 
     private Path logOf(Member m) {
-        return m.kind() == Kind.BROKER ? layout.kafkaDir().resolve("broker.log") : layout.log(m.kind()
-                == Kind.STACK_HOST ? "stack" : m.name());
+        return m.kind() == Kind.BROKER
+                ? layout.kafkaDir().resolve("broker.log")
+                : layout.log(m.kind() == Kind.STACK_HOST ? "stack" : m.name());
     }
 
     private static String address(Member m) {
@@ -654,7 +659,7 @@ public final class LocalStack {
             case SERVICE -> "http://127.0.0.1:" + port;
             case BROKER -> "127.0.0.1:" + port;
             case REGISTRY -> "http://127.0.0.1:" + port;
-            case STACK_HOST -> "git://127.0.0.1:" + port + "/ and the stubs, API stand-in";
+            case STACK_HOST -> "git://127.0.0.1:" + port + "/";
         };
     }
 
@@ -724,8 +729,10 @@ public final class LocalStack {
             boolean healthy = m != null && m.healthy().getAsBoolean();
             String state = healthy ? "ready" : alive ? "unhealthy" : "stopped";
             String url = m == null ? "" : address(m);
-            lines.add(String.format("%-20s  pid %-7s %-9s %-24s %s", name, pid, state, url, alive ? rssMiB(p).map(
-                    mib -> mib + " MiB RSS").orElse("") : ""));
+            lines.add(String.format("%-20s  pid %-7s %-9s %-24s %s", name, pid, state, url, alive
+                    ? rssMiB(p).map(
+                            mib -> mib + " MiB RSS").orElse("")
+                    : ""));
         }
         return lines;
     }

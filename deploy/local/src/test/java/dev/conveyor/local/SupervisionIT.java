@@ -161,9 +161,11 @@ class SupervisionIT {
         int colon = reference.lastIndexOf(':');
         String url = "http://" + reference.substring(0, slash) + "/v2/" + reference.substring(slash + 1, colon)
                 + "/manifests/" + reference.substring(colon + 1);
-        HttpResponse<Void> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).method("HEAD", HttpRequest
-                .BodyPublishers.noBody()).header("Accept", "application/vnd.oci.image.manifest.v1+json,"
-                        + "application/vnd.docker.distribution.manifest.v2+json").build(),
+        HttpResponse<Void> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create(url)).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                        .header("Accept", "application/vnd.oci.image.manifest.v1+json,"
+                                + "application/vnd.docker.distribution.manifest.v2+json")
+                        .build(),
                 HttpResponse.BodyHandlers.discarding());
         return r.statusCode() == 200 ? r.headers().firstValue("Docker-Content-Digest") : Optional.empty();
     }
