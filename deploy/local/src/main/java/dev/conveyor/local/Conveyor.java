@@ -21,7 +21,7 @@ import dev.conveyor.events.v1.Stage;
  *
  * <pre>
  * ./conveyor demo                          start the stack (fresh) and run the sample app through CD and CI
- * ./conveyor up                            start whatever is not running
+ * ./conveyor up                            start whatever is not healthy; exit code 4 when something stays down
  * ./conveyor status                        every process: pid, state, URL, memory
  * ./conveyor logs &lt;name&gt; [-f]              a service's log (or stack, kafka)
  * ./conveyor replay &lt;run&gt; --from &lt;stage&gt;   rerun a run from a stage and follow it
@@ -50,6 +50,9 @@ public final class Conveyor {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try {
             System.exit(new Conveyor(project, data, out).run(args));
+        } catch (LocalStack.StackDownException e) {
+            System.err.println("conveyor: " + e.getMessage());
+            System.exit(4);
         } catch (IllegalStateException | IllegalArgumentException e) {
             System.err.println("conveyor: " + e.getMessage());
             System.exit(1);
@@ -68,9 +71,14 @@ public final class Conveyor {
                 return demo(stack);
             }
             case "up" -> {
-                out.println("Starting the local stack in " + dataDir);
-                LocalStack.Running running = stack.up(kubeconfig());
-                printEndpoints(stack, running);
+                out.println("Starting whatever is not healthy in the local stack in " + dataDir);
+                LocalStack.Supervision supervision = stack.ensureUp(kubeconfig());
+                out.println(supervision.restarted().isEmpty()
+                        ? "Everything was healthy; nothing restarted."
+                        : "Started: " + String.join(", ", supervision.restarted()) + (supervision.killed().isEmpty()
+                                ? ""
+                                : " (killed first, unhealthy: " + String.join(", ", supervision.killed()) + ")"));
+                printEndpoints(stack, supervision.running());
                 return 0;
             }
             case "down" -> {
@@ -113,11 +121,12 @@ public final class Conveyor {
                         usage: ./conveyor <command>
                           demo                          start the local stack (fresh) and run the sample app: a commit
                                                         on main to the cluster (CD), then a pull request (CI)
-                          up                            start whatever is not running (safe to rerun)
+                          up                            start whatever is not healthy, on the same ports (safe to
+                                                        rerun); exit code 4 naming what is still down
                           demo|up --no-registry         without an OCI registry (as where docker-registry is not
                                                         installed): images to an OCI image layout, charts to git
                           status                        every process: pid, state, URL, memory
-                          logs <name> [-f]              a service's log (or: stack, kafka)
+                          logs <name> [-f]              a service's log (or: stack, kafka, registry)
                           replay <run> --from <stage>   rerun a run from versioner, image-builder, manifest-renderer,
                                                         promoter or flux-sync, and follow it
                           down [--purge]                stop everything; --purge also deletes the data directory
@@ -134,7 +143,7 @@ public final class Conveyor {
         out.println("Conveyor demo — data directory " + dataDir);
         if (!stack.isUp()) {
             stack.down();
-            for (String dir : List.of("kafka", "git", "artifacts", "services", "logs")) {
+            for (String dir : List.of("kafka", "registry", "kube", "git", "artifacts", "services", "logs")) {
                 deleteTree(dataDir.resolve(dir));
             }
             out.println("Starting the local stack (each part in its own process):");
@@ -174,7 +183,7 @@ public final class Conveyor {
 
     private int logs(StackLayout layout, String name, boolean follow) {
         String file = switch (name) {
-            case "stack", "kafka" -> name;
+            case "stack", "kafka", "registry" -> name;
             default -> ServiceSpec.named(name).name();
         };
         Path log = "kafka".equals(file) ? layout.kafkaDir().resolve("broker.log") : layout.log(file);

@@ -4,11 +4,14 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -19,33 +22,57 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+import dev.conveyor.testkit.Binaries;
+import dev.conveyor.testkit.kafka.KafkaBrokerProcess;
+import dev.conveyor.testkit.registry.BaseImages;
+import dev.conveyor.testkit.registry.OciRegistry;
 
 /**
- * Starts, inspects and stops the local stack: the stack host (infrastructure, see {@link StackHost}) and every
- * service in its own JVM, each detached from the terminal ({@code setsid}) so that the stack outlives the command
- * that started it. Everything it starts is recorded in {@code processes.properties}; {@link #down} stops exactly
- * that.
+ * Starts, supervises, inspects and stops the local stack. Every part is a process of its own, detached from the
+ * terminal ({@code setsid}) so that the stack outlives the command that started it: the Kafka broker, the OCI registry,
+ * the stack host (git daemon, Kubernetes API stand-in, notification stubs; see {@link StackHost}) and every service.
+ * Each keeps the port chosen at its first start ({@code ports.properties}) and its data under the data directory, so
+ * a restarted part is where it was and holds what it held. What runs is recorded in {@code processes.properties};
+ * {@link #down} stops exactly that.
+ *
+ * <p>
+ * {@link #ensureUp} is the supervisor: liveness is judged by health and port, never by a pid alone (a process killed
+ * with {@code kill -9} stays a zombie until it is reaped, and a zombie has a pid but serves nothing).
  */
 public final class LocalStack {
 
-    /** Ports the services prefer (their own defaults); a taken port is replaced by a free one. */
+    /** Ports the services prefer (their own defaults) at the first start; a taken port is replaced by a free one. */
     static final Map<String, Integer> PREFERRED_PORTS = Map.of("gateway", 8080, "versioner", 8081, "image-builder",
             8082, "manifest-renderer", 8083, "promoter", 8084, "flux-sync", 8086, "notifier", 8087);
 
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(240);
+    /** The stack host: git daemon, API stand-in and notification stubs in one JVM. */
+    public static final String STACK_HOST = "stack-host";
+    /** The Kafka broker. */
+    public static final String KAFKA = "kafka";
+    /** The OCI registry. */
+    public static final String REGISTRY = "registry";
+
+    /** How long a process {@code up} started may take to become healthy. */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(240);
+    /** How long a process that was already running but unhealthy may take to recover before it is killed. */
+    static final Duration UNHEALTHY_GRACE = Duration.ofSeconds(60);
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration KILL_TIMEOUT = Duration.ofSeconds(15);
 
     private final Path projectDir;
     private final StackLayout layout;
     private final String classpath;
     private final PrintStream out;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(PROBE_TIMEOUT).build();
     private boolean withoutRegistry;
 
     /**
      * @param projectDir the Conveyor checkout (services run from {@code <module>/target/quarkus-app})
      * @param dataDir the stack's data directory
-     * @param classpath the classpath of the stack host JVM (this module and its dependencies)
+     * @param classpath the classpath of the stack host and broker JVMs (this module and its dependencies)
      * @param out where progress goes
      */
     public LocalStack(Path projectDir, Path dataDir, String classpath, PrintStream out) {
@@ -55,7 +82,11 @@ public final class LocalStack {
         this.out = out;
     }
 
-    /** Runs the stack without an OCI registry even where docker-registry is installed (what the fallback does). */
+    /**
+     * Runs the stack without an OCI registry even where docker-registry is installed (what the fallback does). Only
+     * matters at the stack's first start: the choice is recorded in {@code ports.properties} (a {@code registry} port
+     * or none) and kept.
+     */
     public LocalStack withoutRegistry() {
         this.withoutRegistry = true;
         return this;
@@ -78,23 +109,124 @@ public final class LocalStack {
         }
     }
 
-    /** Whether the stack host and every service recorded are alive. */
-    public boolean isUp() {
-        Map<String, String> procs = layout.processes();
-        if (procs.isEmpty()) {
-            return false;
-        }
-        return procs.entrySet().stream().filter(e -> e.getKey().endsWith(".pid"))
-                .allMatch(e -> alive(Long.parseLong(e.getValue())));
+    /** What a process of the stack is. */
+    public enum Kind {
+        /** One of the seven Conveyor services. */
+        SERVICE,
+        /** The Kafka broker ({@value LocalStack#KAFKA}). */
+        BROKER,
+        /** The OCI registry ({@value LocalStack#REGISTRY}). */
+        REGISTRY,
+        /** The stack host ({@value LocalStack#STACK_HOST}): git daemon, API stand-in, notification stubs. */
+        STACK_HOST
     }
 
     /**
-     * Starts whatever is not running: the stack host, the sample repositories, then every service; waits until all
-     * are ready. Safe to rerun.
+     * A process the stack started, as {@code processes.properties} records it.
+     *
+     * @param name {@value #STACK_HOST}, {@value #KAFKA}, {@value #REGISTRY} or a service's name
+     * @param pid the operating-system process id of its latest start (it may have died since)
+     * @param port its main port: the service's HTTP port, the broker's client port, the registry's port, the git
+     *     daemon's port for the stack host
+     */
+    public record StackProcess(String name, Kind kind, long pid, int port) {
+    }
+
+    /**
+     * What one {@link #ensureUp} did.
+     *
+     * @param running the stack, every part healthy
+     * @param restarted the processes it started because they were not healthy (dead, or killed after
+     *     {@link #UNHEALTHY_GRACE}), in start order; empty when everything was healthy already
+     * @param killed the processes it found alive but unhealthy for too long and killed before starting them again
+     * @param readyAfter for each restarted process, the time from its start to its first healthy probe
+     */
+    public record Supervision(Running running, List<String> restarted, List<String> killed,
+            Map<String, Duration> readyAfter) {
+    }
+
+    /** Thrown by {@link #ensureUp} when something is still down after its wait; {@link #down()} names what. */
+    public static final class StackDownException extends IllegalStateException {
+
+        private static final long serialVersionUID = 1L;
+        private final transient List<String> down;
+
+        StackDownException(List<String> down, List<String> reasons) {
+            super("still down after up: " + String.join(", ", down) + "\n  " + String.join("\n  ", reasons));
+            this.down = List.copyOf(down);
+        }
+
+        /** The names of the processes that are not healthy. */
+        public List<String> down() {
+            return down;
+        }
+    }
+
+    /**
+     * The processes the stack started, in supervision order (stack host, broker, registry, services), with the pid of
+     * each one's latest start; after an {@link #ensureUp} that restarted something, the new pids.
+     */
+    public List<StackProcess> processes() {
+        Map<String, String> procs = layout.processes();
+        List<StackProcess> list = new ArrayList<>();
+        for (String name : order()) {
+            String pid = procs.get(name + ".pid");
+            if (pid != null) {
+                list.add(new StackProcess(name, Kind.valueOf(procs.getOrDefault(name + ".kind", kindOf(name)
+                        .name())), Long.parseLong(pid), Integer.parseInt(procs.getOrDefault(name + ".port", "0"))));
+            }
+        }
+        return list;
+    }
+
+    /** Whether every part of the stack answers its health check. */
+    public boolean isUp() {
+        Optional<Map<String, String>> stack = layout.readStack();
+        if (stack.isEmpty() || layout.ports().isEmpty()) {
+            return false;
+        }
+        Map<String, Integer> ports = ports(layout.ports());
+        return members(ports, stack.get(), Map.of(), Optional.empty()).stream().allMatch(m -> m.healthy()
+                .getAsBoolean());
+    }
+
+    /**
+     * Starts whatever is not healthy and waits until all is; safe to rerun. Equivalent to
+     * {@code ensureUp(kubeconfig).running()}.
      *
      * @param kubeconfig a real cluster to deploy to, instead of the API stand-in
+     * @throws StackDownException when something is still down after the wait
      */
     public Running up(Optional<Path> kubeconfig) {
+        return ensureUp(kubeconfig).running();
+    }
+
+    /**
+     * The supervisor, what {@code ./conveyor up} runs: brings every part of the stack to health and says what it
+     * restarted. In two phases, infrastructure (broker, registry, stack host) first, then the services; in each
+     * phase, every process is probed (a service: {@code GET /q/health/ready} answers 200; the broker: a metadata
+     * request; the registry: {@code GET /v2/} answers 200; the stack host: its git port accepts, the API stand-in
+     * serves namespace {@code conveyor}, the stubs' admin API answers):
+     * <ul>
+     * <li>healthy: left alone;</li>
+     * <li>not healthy and its recorded process dead (gone, or a zombie): started again, on its recorded port;</li>
+     * <li>not healthy but its process alive: given {@link #UNHEALTHY_GRACE} to recover (a service waits for a broker
+     * that just came back), then killed ({@code SIGKILL}, with its children) and started again.</li>
+     * </ul>
+     * A process it started gets {@link #START_TIMEOUT} to become healthy. A recorded port held by another program is
+     * not taken over: that process stays down and is named. {@code processes.properties} is rewritten as soon as a
+     * process is started, so its pids are current while this method still waits. Services are not restarted because
+     * the infrastructure was: they find the broker, registry and git daemon on the same ports.
+     *
+     * <p>
+     * For chaos tests (same module): kill any pid of {@link #processes()}, call this, and compare
+     * {@link Supervision#restarted()} and the ports of {@link Supervision#running()} with those before.
+     *
+     * @param kubeconfig a real cluster to deploy to, instead of the API stand-in
+     * @throws StackDownException naming every process still down after the wait (the infrastructure's failure stops
+     *     the services' phase from running)
+     */
+    public Supervision ensureUp(Optional<Path> kubeconfig) {
         for (ServiceSpec s : ServiceSpec.ALL) {
             if (!Files.isRegularFile(s.runJar(projectDir))) {
                 throw new IllegalStateException("service " + s.name() + " is not built: " + s.runJar(projectDir)
@@ -107,63 +239,42 @@ public final class LocalStack {
             throw new UncheckedIOException(e);
         }
         Map<String, String> secrets = ensureSecrets();
-        Map<String, String> procs = new LinkedHashMap<>(layout.processes());
-        Map<String, String> stack = startHost(procs, kubeconfig);
+        Map<String, Integer> ports = assignPorts(kubeconfig.isEmpty());
+        Map<String, String> stack = endpoints(ports, kubeconfig);
+
+        Outcome infra = supervise(
+                members(ports, stack, secrets, kubeconfig).stream().filter(m -> m.kind() != Kind.SERVICE).toList());
+        if (!infra.down().isEmpty()) {
+            throw new StackDownException(infra.down(), infra.reasons());
+        }
+        seedBaseImage(stack);
+        layout.writeStack(stack);
         if (new SampleApp(layout).init()) {
             out.printf("  sample repositories   %s%s, %s%s%n", stack.get(StackLayout.GIT), SampleApp.APP_REPO,
                     stack.get(StackLayout.GIT), SampleApp.GITOPS_REPO);
         }
+        Outcome services = supervise(
+                members(ports, stack, secrets, kubeconfig).stream().filter(m -> m.kind() == Kind.SERVICE).toList());
+        if (!services.down().isEmpty()) {
+            throw new StackDownException(services.down(), services.reasons());
+        }
 
-        Map<String, Integer> ports = new LinkedHashMap<>();
-        List<ServiceSpec> starting = new ArrayList<>();
-        for (ServiceSpec s : ServiceSpec.ALL) {
-            String pid = procs.get(s.name() + ".pid");
-            if (pid != null && alive(Long.parseLong(pid))) {
-                ports.put(s.name(), Integer.parseInt(procs.get(s.name() + ".port")));
-            } else {
-                ports.put(s.name(), port(PREFERRED_PORTS.get(s.name()), ports));
-                starting.add(s);
-            }
-        }
-        Map<String, Long> began = new LinkedHashMap<>();
-        for (ServiceSpec s : starting) {
-            Process p = startService(s, stack, ports, secrets);
-            procs.put(s.name() + ".pid", Long.toString(p.pid()));
-            procs.put(s.name() + ".port", Integer.toString(ports.get(s.name())));
-            began.put(s.name(), System.nanoTime());
-        }
-        layout.writeProcesses(procs);
+        Map<String, String> procs = layout.processes();
+        Map<String, Integer> servicePorts = new LinkedHashMap<>();
         Map<String, Long> startMillis = new LinkedHashMap<>();
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        for (ServiceSpec s : starting) {
-            long pid = Long.parseLong(procs.get(s.name() + ".pid"));
-            while (!ready(ports.get(s.name()))) {
-                if (!alive(pid)) {
-                    throw new IllegalStateException("service " + s.name() + " exited while starting; last lines of "
-                            + layout.log(s.name()) + ":\n" + tail(layout.log(s.name()), 30));
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("service " + s.name() + " not ready after "
-                            + START_TIMEOUT.toSeconds() + " s; see " + layout.log(s.name()));
-                }
-                pause(100);
-            }
-            long ms = Duration.ofNanos(System.nanoTime() - began.get(s.name())).toMillis();
-            startMillis.put(s.name(), ms);
-            procs.put(s.name() + ".start-ms", Long.toString(ms));
-            out.printf("  %-20s  http://127.0.0.1:%d  ready in %.1f s (%s, pid %d)%n", s.name(), ports.get(s
-                    .name()), ms / 1000.0, quarkusStart(layout.log(s.name())).map(q -> "Quarkus started in " + q)
-                            .orElse("started"),
-                    pid);
-        }
         for (ServiceSpec s : ServiceSpec.ALL) {
-            String ms = procs.get(s.name() + ".start-ms");
-            if (ms != null) {
-                startMillis.putIfAbsent(s.name(), Long.parseLong(ms));
-            }
+            servicePorts.put(s.name(), ports.get(s.name()));
+            Optional.ofNullable(procs.get(s.name() + ".start-ms")).ifPresent(v -> startMillis.put(s.name(),
+                    Long.parseLong(v)));
         }
-        layout.writeProcesses(procs);
-        return new Running(stack, ports, secrets, startMillis);
+        List<String> restarted = new ArrayList<>(infra.restarted());
+        restarted.addAll(services.restarted());
+        List<String> killed = new ArrayList<>(infra.killed());
+        killed.addAll(services.killed());
+        Map<String, Duration> readyAfter = new LinkedHashMap<>(infra.readyAfter());
+        readyAfter.putAll(services.readyAfter());
+        return new Supervision(new Running(stack, servicePorts, secrets, startMillis), List.copyOf(restarted), List
+                .copyOf(killed), Map.copyOf(readyAfter));
     }
 
     /** The running stack, if it is up. */
@@ -172,73 +283,312 @@ public final class LocalStack {
             return Optional.empty();
         }
         Map<String, String> procs = layout.processes();
-        Map<String, Integer> ports = new LinkedHashMap<>();
+        Map<String, Integer> ports = ports(layout.ports());
+        Map<String, Integer> servicePorts = new LinkedHashMap<>();
         Map<String, Long> startMillis = new LinkedHashMap<>();
         for (ServiceSpec s : ServiceSpec.ALL) {
-            String port = procs.get(s.name() + ".port");
-            if (port == null) {
-                return Optional.empty();
-            }
-            ports.put(s.name(), Integer.parseInt(port));
+            servicePorts.put(s.name(), ports.get(s.name()));
             Optional.ofNullable(procs.get(s.name() + ".start-ms")).ifPresent(v -> startMillis.put(s.name(),
                     Long.parseLong(v)));
         }
-        return layout.readStack().map(stack -> new Running(stack, ports, layout.secrets(), startMillis));
+        return layout.readStack().map(stack -> new Running(stack, servicePorts, layout.secrets(), startMillis));
     }
 
-    private Map<String, String> startHost(Map<String, String> procs, Optional<Path> kubeconfig) {
-        String hostPid = procs.get("stack-host.pid");
-        if (hostPid != null && alive(Long.parseLong(hostPid))) {
-            Optional<Map<String, String>> stack = layout.readStack();
-            if (stack.isPresent()) {
-                return stack.get();
+    // ---- supervision
+
+    /** A supervised process: how to tell it is healthy and how to start it. */
+    private record Member(String name, Kind kind, List<Integer> ports, BooleanSupplier healthy,
+            Supplier<Process> launcher) {
+    }
+
+    /** What {@link #supervise} did in one phase. */
+    private record Outcome(List<String> restarted, List<String> killed, Map<String, Duration> readyAfter,
+            List<String> down, List<String> reasons) {
+    }
+
+    /** A process {@link #supervise} waits for: started by it, or found alive but unhealthy. */
+    private static final class Watch {
+        final Member member;
+        long pid;
+        long deadline;
+        long began;
+        boolean startedHere;
+
+        Watch(Member member) {
+            this.member = member;
+        }
+    }
+
+    private Outcome supervise(List<Member> members) {
+        List<String> restarted = new ArrayList<>();
+        List<String> killed = new ArrayList<>();
+        Map<String, Duration> readyAfter = new LinkedHashMap<>();
+        List<String> down = new ArrayList<>();
+        List<String> reasons = new ArrayList<>();
+        List<Watch> waiting = new ArrayList<>();
+        for (Member m : members) {
+            if (m.healthy().getAsBoolean()) {
+                continue;
+            }
+            Watch w = new Watch(m);
+            long pid = recordedPid(m.name());
+            if (pid > 0 && alive(pid) && ours(pid)) {
+                w.pid = pid;
+                w.deadline = System.nanoTime() + UNHEALTHY_GRACE.toNanos();
+                out.printf("  %-20s  running (pid %d) but not healthy; waiting up to %d s before restarting it%n",
+                        m.name(), pid, UNHEALTHY_GRACE.toSeconds());
+            } else {
+                Optional<String> failure = start(m, w);
+                if (failure.isPresent()) {
+                    down.add(m.name());
+                    reasons.add(m.name() + ": " + failure.get());
+                    continue;
+                }
+                restarted.add(m.name());
+            }
+            waiting.add(w);
+        }
+        while (!waiting.isEmpty()) {
+            for (Watch w : List.copyOf(waiting)) {
+                Member m = w.member;
+                if (m.healthy().getAsBoolean()) {
+                    waiting.remove(w);
+                    if (w.startedHere) {
+                        Duration took = Duration.ofNanos(System.nanoTime() - w.began);
+                        readyAfter.put(m.name(), took);
+                        recordReady(m.name(), took);
+                        out.printf("  %-20s  %s  ready in %.1f s (pid %d%s)%n", m.name(), address(m), took.toMillis()
+                                / 1000.0, w.pid,
+                                m.kind() == Kind.SERVICE
+                                        ? quarkusStart(layout.log(m.name())).map(
+                                                q -> ", Quarkus started in " + q).orElse("")
+                                        : "");
+                    }
+                } else if (w.startedHere && !alive(w.pid)) {
+                    waiting.remove(w);
+                    down.add(m.name());
+                    reasons.add(m.name() + ": exited while starting; last lines of " + logOf(m) + ":\n" + tail(logOf(
+                            m), 30));
+                } else if (System.nanoTime() > w.deadline) {
+                    if (!w.startedHere) {
+                        out.printf("  %-20s  unhealthy for %d s: killing pid %d and starting it again%n", m.name(),
+                                UNHEALTHY_GRACE.toSeconds(), w.pid);
+                        kill(w.pid);
+                        killed.add(m.name());
+                        Optional<String> failure = start(m, w);
+                        if (failure.isPresent()) {
+                            waiting.remove(w);
+                            down.add(m.name());
+                            reasons.add(m.name() + ": " + failure.get());
+                        } else {
+                            restarted.add(m.name());
+                        }
+                    } else {
+                        waiting.remove(w);
+                        down.add(m.name());
+                        reasons.add(m.name() + ": not healthy " + START_TIMEOUT.toSeconds() + " s after its start (pid "
+                                + w.pid + "); see " + logOf(m));
+                    }
+                }
+            }
+            if (!waiting.isEmpty()) {
+                pause(200);
             }
         }
+        return new Outcome(restarted, killed, readyAfter, down, reasons);
+    }
+
+    /** Starts a member on its recorded ports, or says why it cannot. */
+    private Optional<String> start(Member m, Watch w) {
+        for (int port : m.ports()) {
+            Optional<String> taken = awaitFree(port);
+            if (taken.isPresent()) {
+                return Optional.of("port " + port + " (recorded in " + layout.portsFile() + ") " + taken.get()
+                        + "; stop that program, or delete the line with " + port + " from " + layout.portsFile()
+                        + " (a new port breaks the git URLs of runs in flight)");
+            }
+        }
+        Process p;
         try {
-            Files.deleteIfExists(layout.stackFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            p = m.launcher().get();
+        } catch (RuntimeException e) {
+            return Optional.of("cannot start: " + e.getMessage());
         }
-        List<String> command = new ArrayList<>(detached());
-        command.addAll(List.of(java(), "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath,
-                StackHost.class.getName(), layout.root().toString()));
-        kubeconfig.ifPresent(k -> command.add(k.toAbsolutePath().toString()));
-        if (withoutRegistry) {
-            command.add("--no-registry");
-        }
-        long begin = System.nanoTime();
-        Process host = launch(command, layout.root(), layout.log("stack"), Map.of());
-        procs.put("stack-host.pid", Long.toString(host.pid()));
-        layout.writeProcesses(procs);
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (layout.readStack().isEmpty()) {
-            if (!host.isAlive()) {
-                throw new IllegalStateException("the stack host exited while starting; last lines of "
-                        + layout.log("stack") + ":\n" + tail(layout.log("stack"), 30));
-            }
+        w.pid = p.pid();
+        w.began = System.nanoTime();
+        w.deadline = w.began + START_TIMEOUT.toNanos();
+        w.startedHere = true;
+        recordStart(m, p.pid());
+        return Optional.empty();
+    }
+
+    /**
+     * Waits briefly for a port to be free (a process just killed may still hold it for a moment); empty when it is,
+     * else what holds it.
+     */
+    private Optional<String> awaitFree(int port) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!free(port)) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the stack host was not ready after " + START_TIMEOUT.toSeconds()
-                        + " s; see " + layout.log("stack"));
+                return Optional.of("is in use by another program");
             }
             pause(100);
         }
-        Map<String, String> stack = layout.readStack().orElseThrow();
-        procs.put("kafka.pid", stack.get("kafka.pid"));
-        layout.writeProcesses(procs);
-        out.printf("  %-20s  %s  (own JVM, pid %s, %.1f s)%n", "kafka", stack.get(StackLayout.KAFKA),
-                stack.get("kafka.pid"), Long.parseLong(stack.get("kafka.start-ms")) / 1000.0);
-        out.printf("  %-20s  %s%n", "registry", Optional.ofNullable(stack.get(StackLayout.REGISTRY)).map(
-                r -> "http://" + r).orElse(
-                        "none: images go to the OCI image layout " + stack.get(
-                                StackLayout.IMAGE_LAYOUT) + ", charts to the git chart repository "
-                                + stack.get(StackLayout.GIT) + SampleApp.CHARTS_REPO));
-        out.printf("  %-20s  %s  (%s)%n", "git", stack.get(StackLayout.GIT), layout.gitDir());
-        out.printf("  %-20s  %s%n", "kubernetes", "stand-in".equals(stack.get(StackLayout.KUBE_KIND))
-                ? "API stand-in " + stack.get(StackLayout.KUBE_URL) + "  (KUBECONFIG=" + layout.kubeconfig() + ")"
-                : "cluster of " + stack.get(StackLayout.KUBECONFIG));
-        out.printf("  %-20s  %s  (GitHub, Slack, JIRA)%n", "notification stubs", stack.get(StackLayout.STUBS));
-        out.printf("  stack host ready in %.1f s%n", Duration.ofNanos(System.nanoTime() - begin).toMillis() / 1000.0);
+        return Optional.empty();
+    }
+
+    private List<Member> members(Map<String, Integer> ports, Map<String, String> stack, Map<String, String> secrets,
+            Optional<Path> kubeconfig) {
+        List<Member> members = new ArrayList<>();
+        boolean standIn = "stand-in".equals(stack.get(StackLayout.KUBE_KIND));
+        int git = ports.get("git");
+        int stubs = ports.get("stubs");
+        List<Integer> hostPorts = new ArrayList<>(List.of(git, stubs));
+        if (standIn) {
+            hostPorts.add(ports.get("kube"));
+        }
+        members.add(new Member(STACK_HOST, Kind.STACK_HOST, hostPorts, () -> accepts(git) && httpOk(
+                "http://127.0.0.1:" + stubs + "/__admin/mappings")
+                && (!standIn || httpOk("http://127.0.0.1:" + ports
+                        .get("kube") + "/api/v1/namespaces/conveyor")),
+                () -> startHost(ports, kubeconfig)));
+        int kafka = ports.get(KAFKA);
+        members.add(new Member(KAFKA, Kind.BROKER, List.of(kafka, ports.get("kafka-controller")),
+                () -> KafkaBrokerProcess.serves("127.0.0.1:" + kafka, PROBE_TIMEOUT), () -> startBroker(ports)));
+        if (ports.containsKey(REGISTRY)) {
+            int registry = ports.get(REGISTRY);
+            members.add(new Member(REGISTRY, Kind.REGISTRY, List.of(registry), () -> httpOk("http://127.0.0.1:"
+                    + registry + "/v2/"), () -> startRegistry(registry)));
+        }
+        for (ServiceSpec s : ServiceSpec.ALL) {
+            int port = ports.get(s.name());
+            members.add(new Member(s.name(), Kind.SERVICE, List.of(port), () -> httpOk("http://127.0.0.1:" + port
+                    + "/q/health/ready"), () -> startService(s, stack, ports, secrets)));
+        }
+        return members;
+    }
+
+    // ---- ports and endpoints
+
+    /**
+     * The port of every process: read from {@code ports.properties}, missing ones chosen now (the services' preferred
+     * ports when free, else free ports) and recorded.
+     */
+    private Map<String, Integer> assignPorts(boolean standIn) {
+        Map<String, String> recorded = new LinkedHashMap<>(layout.ports());
+        boolean first = recorded.isEmpty();
+        List<String> names = new ArrayList<>(List.of(KAFKA, "kafka-controller", "git", "stubs"));
+        if (standIn) {
+            names.add("kube");
+        }
+        // The registry is part of the stack from its first start on, or never: the services' configuration (image
+        // and chart destinations) depends on it.
+        if (first && !withoutRegistry && Binaries.find("docker-registry").isPresent()) {
+            names.add(REGISTRY);
+        }
+        if (recorded.containsKey(REGISTRY) && Binaries.find("docker-registry").isEmpty()) {
+            throw new IllegalStateException("this stack was started with an OCI registry, but docker-registry is no "
+                    + "longer installed; install it, or start afresh with ./conveyor down --purge");
+        }
+        ServiceSpec.ALL.forEach(s -> names.add(s.name()));
+        boolean changed = false;
+        for (String name : names) {
+            if (!recorded.containsKey(name)) {
+                Integer preferred = PREFERRED_PORTS.get(name);
+                recorded.put(name, Integer.toString(port(preferred, ports(recorded))));
+                changed = true;
+            }
+        }
+        if (changed) {
+            layout.writePorts(recorded);
+        }
+        return ports(recorded);
+    }
+
+    private static Map<String, Integer> ports(Map<String, String> recorded) {
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        recorded.forEach((k, v) -> ports.put(k, Integer.parseInt(v.trim())));
+        return ports;
+    }
+
+    private Map<String, String> endpoints(Map<String, Integer> ports, Optional<Path> kubeconfig) {
+        Map<String, String> stack = new LinkedHashMap<>();
+        stack.put(StackLayout.KAFKA, "127.0.0.1:" + ports.get(KAFKA));
+        if (ports.containsKey(REGISTRY)) {
+            String host = "127.0.0.1:" + ports.get(REGISTRY);
+            stack.put(StackLayout.REGISTRY, host);
+            stack.put(StackLayout.BASE_IMAGE, host + "/" + BaseImages.REPOSITORY + ":" + BaseImages.TAG);
+        } else {
+            // No registry: images go to an OCI image layout, built from a base image tarball; charts go to a chart
+            // repository kept in git.
+            stack.put(StackLayout.IMAGE_LAYOUT, layout.imagesDir().resolve("layout").toString());
+            stack.put(StackLayout.BASE_IMAGE, "docker-archive:" + layout.imagesDir().resolve("base-image.tar"));
+        }
+        stack.put(StackLayout.GIT, "git://127.0.0.1:" + ports.get("git") + "/");
+        if (kubeconfig.isPresent()) {
+            stack.put(StackLayout.KUBECONFIG, kubeconfig.get().toAbsolutePath().toString());
+            stack.put(StackLayout.KUBE_KIND, "cluster");
+        } else {
+            stack.put(StackLayout.KUBECONFIG, layout.kubeconfig().toString());
+            stack.put(StackLayout.KUBE_KIND, "stand-in");
+            stack.put(StackLayout.KUBE_URL, "http://127.0.0.1:" + ports.get("kube"));
+        }
+        stack.put(StackLayout.STUBS, "http://127.0.0.1:" + ports.get("stubs"));
         return stack;
+    }
+
+    /** The base image the services build on: pushed to the registry, or written as a tarball, unless it is there. */
+    private void seedBaseImage(Map<String, String> stack) {
+        String registry = stack.get(StackLayout.REGISTRY);
+        if (registry != null) {
+            if (!httpOk("http://" + registry + "/v2/" + BaseImages.REPOSITORY + "/manifests/" + BaseImages.TAG)) {
+                long t = System.nanoTime();
+                BaseImages.seed(registry, Optional.empty());
+                out.printf("  %-20s  %s pushed (%d ms)%n", "base image", stack.get(StackLayout.BASE_IMAGE),
+                        Duration.ofNanos(System.nanoTime() - t).toMillis());
+            }
+            return;
+        }
+        Path tar = layout.imagesDir().resolve("base-image.tar");
+        if (!Files.exists(tar)) {
+            try {
+                Files.createDirectories(layout.imagesDir());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            BaseImages.seedTar(tar);
+            out.printf("  %-20s  none (%s): images go to the OCI image layout %s, charts to the git chart repository "
+                    + "%s%s%n", "registry", withoutRegistry ? "--no-registry" : "not part of this stack",
+                    stack.get(StackLayout.IMAGE_LAYOUT), stack.get(StackLayout.GIT), SampleApp.CHARTS_REPO);
+        }
+    }
+
+    // ---- starting each kind
+
+    private Process startHost(Map<String, Integer> ports, Optional<Path> kubeconfig) {
+        List<String> command = new ArrayList<>(detached());
+        command.addAll(List.of(java(), "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath,
+                StackHost.class.getName(), layout.root().toString(), "--git-port=" + ports.get("git"),
+                "--stubs-port=" + ports.get("stubs")));
+        if (kubeconfig.isPresent()) {
+            command.add(kubeconfig.get().toAbsolutePath().toString());
+        } else {
+            command.add("--kube-port=" + ports.get("kube"));
+        }
+        return launch(command, layout.root(), layout.log("stack"), Map.of());
+    }
+
+    private Process startBroker(Map<String, Integer> ports) {
+        List<String> command = new ArrayList<>(detached());
+        command.addAll(KafkaBrokerProcess.prepare(layout.kafkaDir(), ports.get(KAFKA), ports.get("kafka-controller"),
+                classpath, Duration.ofSeconds(90)));
+        return launch(command, layout.kafkaDir(), layout.kafkaDir().resolve("broker.log"), Map.of());
+    }
+
+    private Process startRegistry(int port) {
+        List<String> command = new ArrayList<>(detached());
+        command.addAll(OciRegistry.prepareServe(layout.registryDir(), port));
+        return launch(command, layout.registryDir(), layout.log(REGISTRY), Map.of());
     }
 
     private Process startService(ServiceSpec s, Map<String, String> stack, Map<String, Integer> ports,
@@ -253,24 +603,77 @@ public final class LocalStack {
         }
         List<String> command = new ArrayList<>(detached());
         command.addAll(List.of(java(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dconveyor.local.service=" + s.name(), "-jar", s.runJar(projectDir).toString()));
+                "-Dconveyor.local.service=" + s.name(), "-Dconveyor.local.data=" + layout.root(), "-jar",
+                s.runJar(projectDir).toString()));
         Map<String, String> env = new LinkedHashMap<>();
         env.put("KUBECONFIG", stack.get(StackLayout.KUBECONFIG));
         return launch(command, dir, layout.log(s.name()), env);
     }
 
+    // ---- processes.properties
+
+    private long recordedPid(String name) {
+        return Optional.ofNullable(layout.processes().get(name + ".pid")).map(Long::parseLong).orElse(-1L);
+    }
+
+    private void recordStart(Member m, long pid) {
+        Map<String, String> procs = new LinkedHashMap<>(layout.processes());
+        procs.put(m.name() + ".pid", Long.toString(pid));
+        procs.put(m.name() + ".kind", m.kind().name());
+        procs.put(m.name() + ".port", Integer.toString(m.ports().get(0)));
+        procs.put(m.name() + ".started", Long.toString(System.currentTimeMillis()));
+        procs.remove(m.name() + ".start-ms");
+        layout.writeProcesses(procs);
+    }
+
+    private void recordReady(String name, Duration took) {
+        Map<String, String> procs = new LinkedHashMap<>(layout.processes());
+        procs.put(name + ".start-ms", Long.toString(took.toMillis()));
+        layout.writeProcesses(procs);
+    }
+
+    private static List<String> order() {
+        List<String> names = new ArrayList<>(List.of(STACK_HOST, KAFKA, REGISTRY));
+        ServiceSpec.ALL.forEach(s -> names.add(s.name()));
+        return names;
+    }
+
+    private static Kind kindOf(String name) {
+        return switch (name) {
+            case STACK_HOST -> Kind.STACK_HOST;
+            case KAFKA -> Kind.BROKER;
+            case REGISTRY -> Kind.REGISTRY;
+            default -> Kind.SERVICE;
+        };
+    }
+
+    private Path logOf(Member m) {
+        return m.kind() == Kind.BROKER
+                ? layout.kafkaDir().resolve("broker.log")
+                : layout.log(m.kind() == Kind.STACK_HOST ? "stack" : m.name());
+    }
+
+    private static String address(Member m) {
+        int port = m.ports().get(0);
+        return switch (m.kind()) {
+            case SERVICE -> "http://127.0.0.1:" + port;
+            case BROKER -> "127.0.0.1:" + port;
+            case REGISTRY -> "http://127.0.0.1:" + port;
+            case STACK_HOST -> "git://127.0.0.1:" + port + "/";
+        };
+    }
+
     /**
-     * Stops every process the stack recorded (services first, then the stack host, which stops the broker and the
-     * registry), waiting for each; what is still alive after 20 s is killed.
+     * Stops every process the stack recorded (services first, then the stack host, the registry and the broker),
+     * waiting for each; what is still alive after 20 s is killed. Ports, data and secrets stay.
      */
     public List<String> down() {
         Map<String, String> procs = layout.processes();
         List<String> stopped = new ArrayList<>();
-        // Services first (their Kafka clients close cleanly while the broker is still up), then the stack host (it
-        // stops the broker and the registry), then the broker if the host could not.
+        // Services first (their Kafka clients close cleanly while the broker is still up), then the infrastructure.
         stop(procs, ServiceSpec.ALL.stream().map(ServiceSpec::name).toList(), stopped);
-        stop(procs, List.of("stack-host"), stopped);
-        stop(procs, List.of("kafka"), stopped);
+        stop(procs, List.of(STACK_HOST, REGISTRY), stopped);
+        stop(procs, List.of(KAFKA), stopped);
         try {
             Files.deleteIfExists(layout.processesFile());
             Files.deleteIfExists(layout.stackFile());
@@ -280,51 +683,56 @@ public final class LocalStack {
         return stopped;
     }
 
-    private static void stop(Map<String, String> procs, List<String> names, List<String> stopped) {
+    private void stop(Map<String, String> procs, List<String> names, List<String> stopped) {
         List<ProcessHandle> stopping = new ArrayList<>();
         for (String name : names) {
             String pid = procs.get(name + ".pid");
             Optional<ProcessHandle> handle = pid == null ? Optional.empty() : ProcessHandle.of(Long.parseLong(pid));
-            if (handle.isPresent() && handle.get().isAlive()) {
+            if (handle.isPresent() && alive(handle.get().pid()) && ours(handle.get().pid())) {
                 handle.get().destroy();
                 stopping.add(handle.get());
                 stopped.add(name);
             }
         }
         for (ProcessHandle h : stopping) {
-            try {
-                h.onExit().get(20, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (Exception e) {
-                h.descendants().forEach(ProcessHandle::destroyForcibly);
-                h.destroyForcibly();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (alive(h.pid()) && System.nanoTime() < deadline) {
+                pause(100);
+            }
+            if (alive(h.pid())) {
+                kill(h.pid());
             }
         }
     }
 
-    /** One line per process: name, pid, alive, port, ready, resident memory. */
+    /** One line per process: name, pid, state ({@code ready}, {@code unhealthy}, {@code stopped}), URL, memory. */
     public List<String> status() {
         Map<String, String> procs = layout.processes();
+        Optional<Map<String, String>> stack = layout.readStack();
+        Map<String, Member> members = new LinkedHashMap<>();
+        if (stack.isPresent() && !layout.ports().isEmpty()) {
+            members(ports(layout.ports()), stack.get(), Map.of(), Optional.empty()).forEach(m -> members.put(m
+                    .name(), m));
+        }
         List<String> lines = new ArrayList<>();
-        for (String name : Stream.concat(Stream.of("stack-host", "kafka"), ServiceSpec.ALL.stream().map(
-                ServiceSpec::name)).toList()) {
+        for (String name : order()) {
             String pid = procs.get(name + ".pid");
             if (pid == null) {
-                lines.add(String.format("%-20s  not started", name));
+                if (!REGISTRY.equals(name)) {
+                    lines.add(String.format("%-20s  not started", name));
+                }
                 continue;
             }
             long p = Long.parseLong(pid);
             boolean alive = alive(p);
-            String port = procs.get(name + ".port");
-            String state = !alive
-                    ? "stopped"
-                    : port == null
-                            ? "running"
-                            : ready(Integer.parseInt(port))
-                                    ? "ready"
-                                    : "starting";
-            lines.add(String.format("%-20s  pid %-7s %-8s %-24s %s", name, pid, state, port == null
-                    ? ""
-                    : "http://127.0.0.1:" + port, alive ? rssMiB(p).map(m -> m + " MiB RSS").orElse("") : ""));
+            Member m = members.get(name);
+            boolean healthy = m != null && m.healthy().getAsBoolean();
+            String state = healthy ? "ready" : alive ? "unhealthy" : "stopped";
+            String url = m == null ? "" : address(m);
+            lines.add(String.format("%-20s  pid %-7s %-9s %-24s %s", name, pid, state, url, alive
+                    ? rssMiB(p).map(
+                            mib -> mib + " MiB RSS").orElse("")
+                    : ""));
         }
         return lines;
     }
@@ -359,17 +767,26 @@ public final class LocalStack {
         return Optional.empty();
     }
 
-    boolean ready(int port) {
+    private boolean httpOk(String url) {
         try {
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                    + "/q/health/ready")).timeout(Duration.ofSeconds(2)).GET().build(),
-                    HttpResponse.BodyHandlers.discarding());
+            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(PROBE_TIMEOUT).GET()
+                    .build(), HttpResponse.BodyHandlers.discarding());
             return r.statusCode() == 200;
         } catch (IOException e) {
-            // Not listening yet.
+            // Not listening, or not answering in time.
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), (int) PROBE_TIMEOUT
+                    .toMillis());
+            return true;
+        } catch (IOException e) {
             return false;
         }
     }
@@ -393,8 +810,9 @@ public final class LocalStack {
         return secrets;
     }
 
-    private static int port(int preferred, Map<String, Integer> taken) {
-        if (!taken.containsValue(preferred) && free(preferred)) {
+    /** The preferred port when it is free and not taken yet (null: none preferred), else a free port. */
+    private static int port(Integer preferred, Map<String, Integer> taken) {
+        if (preferred != null && !taken.containsValue(preferred) && free(preferred)) {
             return preferred;
         }
         int port;
@@ -427,6 +845,8 @@ public final class LocalStack {
             ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            // docker-registry lets REGISTRY_* variables override its configuration; no part of the stack reads them.
+            pb.environment().keySet().removeIf(name -> name.startsWith("REGISTRY_"));
             pb.environment().putAll(env);
             // setsid execs the program in place, so the pid is the program's own.
             return pb.start();
@@ -435,8 +855,49 @@ public final class LocalStack {
         }
     }
 
-    static boolean alive(long pid) {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    /**
+     * Whether a process is running: its {@code /proc/<pid>/stat} exists and its state is not {@code Z} (zombie) or
+     * {@code X} (dead). A process killed with {@code kill -9} stays a zombie until its parent reaps it, so an existing
+     * pid alone proves nothing. Where there is no {@code /proc}, {@link ProcessHandle#isAlive()} decides.
+     */
+    public static boolean alive(long pid) {
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        if (!Files.isDirectory(Path.of("/proc/self"))) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+        try {
+            String line = Files.readString(stat, StandardCharsets.UTF_8);
+            // "<pid> (<comm>) <state> ...": comm may contain spaces and parentheses, the state follows the last ')'.
+            int close = line.lastIndexOf(')');
+            char state = close >= 0 && close + 2 < line.length() ? line.charAt(close + 2) : '?';
+            return state != 'Z' && state != 'X' && state != 'x';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Whether a pid is one of this stack's processes: its command line names the data directory. */
+    private boolean ours(long pid) {
+        try {
+            String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+                    StandardCharsets.UTF_8);
+            return cmdline.contains(layout.root().toString());
+        } catch (IOException e) {
+            // No /proc: trust the record.
+            return !Files.isDirectory(Path.of("/proc/self"));
+        }
+    }
+
+    /** Kills a process and its children ({@code SIGKILL}) and waits until it is gone or a zombie. */
+    static void kill(long pid) {
+        ProcessHandle.of(pid).ifPresent(h -> {
+            h.descendants().forEach(ProcessHandle::destroyForcibly);
+            h.destroyForcibly();
+        });
+        long deadline = System.nanoTime() + KILL_TIMEOUT.toNanos();
+        while (alive(pid) && System.nanoTime() < deadline) {
+            pause(50);
+        }
     }
 
     static String java() {

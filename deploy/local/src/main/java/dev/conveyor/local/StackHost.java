@@ -10,36 +10,35 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
+import org.eclipse.jgit.transport.Daemon;
+
 import com.github.tomakehurst.wiremock.WireMockServer;
 
-import dev.conveyor.testkit.Binaries;
-import dev.conveyor.testkit.git.GitDaemonServer;
-import dev.conveyor.testkit.kafka.KafkaBrokerProcess;
-import dev.conveyor.testkit.kube.KubernetesApiStandIn;
-import dev.conveyor.testkit.registry.BaseImages;
-import dev.conveyor.testkit.registry.OciRegistry;
+import dev.conveyor.testkit.git.RootRepositoryResolver;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
 /**
- * The local stack's infrastructure, in one JVM of its own: it starts the Kafka broker (a child JVM), the OCI registry
- * (Debian {@code docker-registry}, a child process), a git daemon serving the stack's repositories, the Kubernetes API
- * stand-in with a minimal Deployment controller (unless a real cluster is given), and the notification stubs
- * (GitHub, Slack and JIRA shapes, WireMock). When everything is ready it writes {@code stack.properties} and then
- * waits until it is terminated; its shutdown closes everything it started.
+ * The part of the local stack's infrastructure that lives in one JVM: a git daemon serving the stack's repositories,
+ * the Kubernetes API stand-in with a minimal Deployment controller (unless a real cluster is given), and the
+ * notification stubs (GitHub, Slack and JIRA shapes, WireMock), each on the port the stack recorded for it. The broker
+ * and the registry are processes of their own, supervised separately ({@link LocalStack}), so a crash of either
+ * restarts only that one. The stand-in's objects are snapshotted to {@code kube/objects.json} and restored at start
+ * ({@link StandIn}). The host waits until it is terminated; its shutdown closes everything it started.
  *
  * <p>
- * Usage: {@code StackHost <data-dir> [<kubeconfig of a real cluster>]}.
+ * Usage: {@code StackHost <data-dir> --git-port=<port> --stubs-port=<port> [--kube-port=<port>] [<kubeconfig of a real
+ * cluster>]}; without {@code --kube-port} the kubeconfig is required.
  */
 public final class StackHost {
 
@@ -48,7 +47,6 @@ public final class StackHost {
 
     public static void main(String[] args) throws Exception {
         Path dataDir = Path.of(args[0]).toAbsolutePath();
-        boolean noRegistry = List.of(args).contains("--no-registry");
         Optional<Path> realCluster = List.of(args).stream().skip(1).filter(a -> !a.startsWith("--")).findFirst().map(
                 Path::of);
         StackLayout layout = new StackLayout(dataDir);
@@ -59,91 +57,58 @@ public final class StackHost {
             stopped.countDown();
         }, "stack-shutdown"));
         try {
-            Map<String, String> endpoints = new LinkedHashMap<>();
             long begin = System.nanoTime();
-
-            KafkaBrokerProcess kafka = KafkaBrokerProcess.start(layout.kafkaDir(), dev.conveyor.testkit.Ports.free(),
-                    classpath(),
-                    Duration.ofSeconds(90));
-            started.add(kafka);
-            endpoints.put(StackLayout.KAFKA, kafka.bootstrapServers());
-            endpoints.put("kafka.pid", Long.toString(kafka.pid()));
-            endpoints.put("kafka.start-ms", Long.toString(kafka.startupTime().toMillis()));
-            log("kafka broker %s (pid %d, %d ms)", kafka.bootstrapServers(), kafka.pid(),
-                    kafka.startupTime().toMillis());
-
-            if (!noRegistry && Binaries.find("docker-registry").isPresent()) {
-                long t = System.nanoTime();
-                OciRegistry registry = OciRegistry.start();
-                started.add(registry);
-                String base = BaseImages.seed(registry);
-                endpoints.put(StackLayout.REGISTRY, registry.host());
-                endpoints.put(StackLayout.BASE_IMAGE, base);
-                log("registry %s, base image %s (%d ms)", registry.host(), base, millisSince(t));
-            } else {
-                // No registry: images go to an OCI image layout, built from a base image tarball; charts go to a
-                // chart repository kept in git.
-                long t = System.nanoTime();
-                Path images = Files.createDirectories(layout.imagesDir());
-                Path baseTar = images.resolve("base-image.tar");
-                if (!Files.exists(baseTar)) {
-                    BaseImages.seedTar(baseTar);
-                }
-                endpoints.put(StackLayout.IMAGE_LAYOUT, images.resolve("layout").toString());
-                endpoints.put(StackLayout.BASE_IMAGE, "docker-archive:" + baseTar);
-                log("no registry (%s): images go to the OCI image layout %s, base image %s (%d ms)", noRegistry
-                        ? "--no-registry"
-                        : "docker-registry is not installed", images.resolve("layout"), baseTar,
-                        millisSince(t));
-            }
-
-            GitDaemonServer git = GitDaemonServer.start(Files.createDirectories(layout.gitDir()));
-            started.add(git);
-            endpoints.put(StackLayout.GIT, git.baseUrl());
-            log("git daemon %s serving %s", git.baseUrl(), layout.gitDir());
+            int gitPort = intArg(args, "--git-port");
+            Daemon git = new Daemon(new InetSocketAddress(InetAddress.getLoopbackAddress(), gitPort));
+            git.setRepositoryResolver(new RootRepositoryResolver<>(Files.createDirectories(layout.gitDir())));
+            git.getService("git-upload-pack").setEnabled(true);
+            git.getService("git-receive-pack").setEnabled(true);
+            // Idle clients must not pin daemon threads forever in long local-stack sessions.
+            git.setTimeout(60);
+            git.start();
+            started.add(git::stop);
+            log("git daemon git://127.0.0.1:%d/ serving %s", gitPort, layout.gitDir());
 
             if (realCluster.isPresent()) {
-                endpoints.put(StackLayout.KUBECONFIG, realCluster.get().toAbsolutePath().toString());
-                endpoints.put(StackLayout.KUBE_KIND, "cluster");
                 log("Kubernetes: the cluster of %s", realCluster.get());
             } else {
                 long t = System.nanoTime();
-                KubernetesApiStandIn kube = KubernetesApiStandIn.start();
+                StandIn kube = StandIn.start(intArg(args, "--kube-port"), layout.kubeSnapshot());
                 started.add(kube);
-                KubernetesClient client = kube.client();
-                // flux-sync keeps its inventories, problem events and identity in namespace "conveyor".
-                client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("conveyor")
-                        .endMetadata().build()).create();
+                kube.writeKubeconfig(layout.kubeconfig());
                 DeploymentController controller = DeploymentController.start(kube.newClient());
                 started.add(controller);
-                Path kubeconfig = kube.writeKubeconfig(layout.kubeconfig());
-                endpoints.put(StackLayout.KUBECONFIG, kubeconfig.toString());
-                endpoints.put(StackLayout.KUBE_KIND, "stand-in");
-                endpoints.put(StackLayout.KUBE_URL, kube.url());
-                log("Kubernetes API stand-in %s (%d ms); kubeconfig %s", kube.url(), millisSince(t), kubeconfig);
+                try (KubernetesClient client = kube.newClient()) {
+                    // flux-sync keeps its inventories, problem events and identity in namespace "conveyor". Created
+                    // last: the supervisor's probe reads it, so the host counts as up only once the store is restored.
+                    if (client.namespaces().withName("conveyor").get() == null) {
+                        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("conveyor")
+                                .endMetadata().build()).create();
+                    }
+                }
+                log("Kubernetes API stand-in %s (%d ms); kubeconfig %s", kube.url(), millisSince(t),
+                        layout.kubeconfig());
             }
 
-            WireMockServer stubs = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort()
+            int stubsPort = intArg(args, "--stubs-port");
+            WireMockServer stubs = new WireMockServer(options().bindAddress("127.0.0.1").port(stubsPort)
                     .containerThreads(12));
             stubs.start();
             started.add(stubs::stop);
             stubNotificationApis(stubs);
-            endpoints.put(StackLayout.STUBS, "http://127.0.0.1:" + stubs.port());
-            log("notification stubs (GitHub, Slack, JIRA) http://127.0.0.1:%d", stubs.port());
-
-            endpoints.put("host.start-ms", Long.toString(millisSince(begin)));
-            layout.writeStack(endpoints);
-            log("stack ready in %d ms", millisSince(begin));
+            log("notification stubs (GitHub, Slack, JIRA) http://127.0.0.1:%d", stubsPort);
+            log("stack host ready in %d ms", millisSince(begin));
         } catch (Throwable e) {
-            log("stack failed to start: %s", e);
+            log("stack host failed to start: %s", e);
             e.printStackTrace(System.out);
             System.exit(1);
         }
         stopped.await();
     }
 
-    private static String classpath() {
-        return System.getProperty("java.class.path");
+    private static int intArg(String[] args, String name) {
+        return List.of(args).stream().filter(a -> a.startsWith(name + "=")).findFirst().map(a -> Integer.parseInt(a
+                .substring(name.length() + 1))).orElseThrow(() -> new IllegalArgumentException("missing " + name));
     }
 
     /** Answers shaped like the vendors' documented responses; every request is kept for {@code /__admin/requests}. */

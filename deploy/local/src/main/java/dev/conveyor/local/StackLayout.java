@@ -19,11 +19,14 @@ import java.util.TreeMap;
  * Where the local stack keeps its state, all under one data directory (default {@code .conveyor/} in the project):
  *
  * <pre>
- * stack.properties      endpoints of the infrastructure, written by the stack host when it is ready
- * processes.properties  pid, port and start time of every process the stack started
+ * ports.properties      the port of every process, chosen at the first start and reused by every later one
+ * stack.properties      endpoints of the infrastructure, written by {@code up} when it is healthy
+ * processes.properties  pid, kind, port and start time of every process the stack started
  * secrets.properties    the stack's generated tokens (mode 600; never printed)
  * logs/&lt;name&gt;.log       one log per process
- * kafka/                broker storage
+ * kafka/                broker storage (server.properties, data/, broker.log)
+ * registry/             the OCI registry's configuration and storage
+ * kube/objects.json     the API stand-in's objects, snapshotted after every write and restored at start
  * git/acme/*.git        the sample app and GitOps remotes, served by the git daemon
  * images/               without a registry: the OCI image layout (layout/) and the base image tarball
  * artifacts/            build artifacts of the sample app (what Jenkins would archive)
@@ -51,6 +54,10 @@ public record StackLayout(Path root) {
         return root.resolve("stack.properties");
     }
 
+    public Path portsFile() {
+        return root.resolve("ports.properties");
+    }
+
     public Path processesFile() {
         return root.resolve("processes.properties");
     }
@@ -74,6 +81,16 @@ public record StackLayout(Path root) {
 
     public Path kafkaDir() {
         return root.resolve("kafka");
+    }
+
+    /** The OCI registry's configuration and storage ({@code storage/}). */
+    public Path registryDir() {
+        return root.resolve("registry");
+    }
+
+    /** The API stand-in's snapshot of its objects. */
+    public Path kubeSnapshot() {
+        return root.resolve("kube").resolve("objects.json");
     }
 
     public Path gitDir() {
@@ -108,6 +125,14 @@ public record StackLayout(Path root) {
 
     void writeProcesses(Map<String, String> processes) {
         write(processesFile(), processes, false);
+    }
+
+    Map<String, String> ports() {
+        return read(portsFile()).orElseGet(LinkedHashMap::new);
+    }
+
+    void writePorts(Map<String, String> ports) {
+        write(portsFile(), ports, false);
     }
 
     Map<String, String> secrets() {

@@ -57,29 +57,10 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     /** Starts a broker on the given client port, with the given classpath for the child JVM. */
     public static KafkaBrokerProcess start(Path dataDir, int port, String classpath, Duration timeout) {
         long begin = System.nanoTime();
+        List<String> command = prepare(dataDir, port, Ports.free(), classpath, timeout);
+        Path logFile = dataDir.resolve("broker.log");
         try {
-            Files.createDirectories(dataDir);
-            Path logDir = dataDir.resolve("data");
-            Path config = dataDir.resolve("server.properties");
-            Path logFile = dataDir.resolve("broker.log");
-            int controllerPort = Ports.free();
-            writeConfig(config, logDir, port, controllerPort);
-
-            if (!Files.exists(logDir.resolve("meta.properties"))) {
-                String clusterId = Uuid.randomUuid().toString();
-                Process format = new ProcessBuilder(java(), "-cp", classpath, "kafka.tools.StorageTool", "format",
-                        "-t", clusterId, "-c", config.toString())
-                        .redirectErrorStream(true)
-                        .redirectOutput(logFile.toFile())
-                        .start();
-                if (!format.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) || format.exitValue() != 0) {
-                    format.destroyForcibly();
-                    throw new IllegalStateException("formatting Kafka storage failed: " + tail(logFile));
-                }
-            }
-
-            Process broker = new ProcessBuilder(java(), "-Xms256m", "-Xmx1g", "-cp", classpath, "kafka.Kafka",
-                    config.toString())
+            Process broker = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .start();
@@ -92,6 +73,73 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the Kafka broker process", e);
+        }
+    }
+
+    /**
+     * Prepares a broker that someone else runs and supervises (the local stack starts it detached and restarts it
+     * after a crash): writes {@code server.properties} for the given ports and formats the storage when it is new.
+     * Existing storage is kept, so a broker restarted on the same ports and directory serves the same topics and
+     * offsets. The broker's output belongs in {@code <dataDir>/broker.log}.
+     *
+     * @param dataDir the broker's directory: {@code server.properties}, {@code data/} and {@code broker.log}
+     * @param port the client listener's port
+     * @param controllerPort the KRaft controller listener's port; keep it across restarts
+     * @param classpath a classpath carrying {@code kafka_2.13}
+     * @param timeout how long formatting may take
+     * @return the command that runs the broker ({@code java ... kafka.Kafka server.properties})
+     */
+    public static List<String> prepare(Path dataDir, int port, int controllerPort, String classpath,
+            Duration timeout) {
+        try {
+            Files.createDirectories(dataDir);
+            Path logDir = dataDir.resolve("data");
+            Path config = dataDir.resolve("server.properties");
+            Path logFile = dataDir.resolve("broker.log");
+            writeConfig(config, logDir, port, controllerPort);
+            if (!Files.exists(logDir.resolve("meta.properties"))) {
+                String clusterId = Uuid.randomUuid().toString();
+                Process format = new ProcessBuilder(java(), "-cp", classpath, "kafka.tools.StorageTool", "format",
+                        "-t", clusterId, "-c", config.toString())
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                        .start();
+                if (!format.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) || format.exitValue() != 0) {
+                    format.destroyForcibly();
+                    throw new IllegalStateException("formatting Kafka storage failed: " + tail(logFile));
+                }
+            }
+            return List.of(java(), "-Xms256m", "-Xmx1g", "-cp", classpath, "kafka.Kafka", config.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the Kafka broker in " + dataDir, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while formatting Kafka storage", e);
+        }
+    }
+
+    /**
+     * Whether a broker at {@code bootstrap} answers a metadata request within {@code timeout}: an open port alone
+     * proves nothing (another program may hold it, or the broker may still be loading its logs).
+     */
+    public static boolean serves(String bootstrap, Duration timeout) {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "conveyor-probe-" + UUID.randomUUID());
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
+        props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "200");
+        Admin admin = Admin.create(props);
+        try {
+            return !admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).isEmpty();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            // A probe of a dead broker must not wait for its pending request on close.
+            admin.close(Duration.ZERO);
         }
     }
 

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 import com.google.cloud.tools.jib.api.Containerizer;
@@ -65,10 +66,18 @@ public final class BaseImages {
      * {@code 127.0.0.1:5000/conveyor/base:1}.
      */
     public static String seed(OciRegistry registry) {
-        String reference = registry.host() + "/" + REPOSITORY + ":" + TAG;
+        return seed(registry.host(), registry.credentials());
+    }
+
+    /**
+     * Pushes the base image to the registry at {@code host} ({@code 127.0.0.1:<port>}, plain HTTP), for registries
+     * this JVM did not start (the local stack's). Returns the reference, as {@link #seed(OciRegistry)}.
+     */
+    public static String seed(String host, Optional<OciRegistry.Credentials> credentials) {
+        String reference = host + "/" + REPOSITORY + ":" + TAG;
         build(reference, work -> {
             RegistryImage target = RegistryImage.named(reference);
-            registry.credentials().ifPresent(c -> {
+            credentials.ifPresent(c -> {
                 target.addCredential(c.user(), c.password());
                 // Jib refuses to send credentials over plain HTTP unless this JVM-wide switch is on; the registry is
                 // on loopback, so nothing leaves the machine.

@@ -113,21 +113,7 @@ public final class OciRegistry implements AutoCloseable {
 
     private static Process launch(Path binary, Path root, int port, Path log, Optional<Credentials> credentials) {
         try {
-            Path storage = Files.createDirectories(root.resolve("storage"));
-            StringBuilder config = new StringBuilder();
-            config.append("version: 0.1\n");
-            config.append("log:\n  level: warn\n  accesslog:\n    disabled: true\n");
-            config.append("storage:\n  filesystem:\n    rootdirectory: ").append(quoted(storage)).append('\n');
-            config.append("  delete:\n    enabled: true\n");
-            config.append("http:\n  addr: 127.0.0.1:").append(port).append('\n');
-            if (credentials.isPresent()) {
-                Path htpasswd = root.resolve("htpasswd");
-                Files.writeString(htpasswd, htpasswdLine(credentials.get()));
-                config.append("auth:\n  htpasswd:\n    realm: conveyor-testkit\n    path: ").append(quoted(htpasswd))
-                        .append('\n');
-            }
-            Path configFile = root.resolve("config-" + port + ".yml");
-            Files.writeString(configFile, config.toString());
+            Path configFile = writeConfig(root, port, credentials);
             ProcessBuilder builder = new ProcessBuilder(binary.toString(), "serve", configFile.toString())
                     .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
             // distribution lets REGISTRY_* variables override the file; a developer's shell must not change our setup.
@@ -136,6 +122,44 @@ public final class OciRegistry implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start docker-registry", e);
         }
+    }
+
+    /**
+     * Prepares a registry that someone else runs and supervises (the local stack starts it detached and restarts it
+     * after a crash): no authentication, storage in {@code <root>/storage}, which is kept, so a registry restarted on
+     * the same root serves every image pushed before. Unlike {@link #start()}, nothing is deleted by anyone but the
+     * caller.
+     *
+     * @return the command that serves the registry on {@code 127.0.0.1:<port>}; run it with no {@code REGISTRY_*}
+     *     variables in its environment (they would override the configuration)
+     */
+    public static List<String> prepareServe(Path root, int port) {
+        Path binary = Binaries.require("docker-registry", "docker-registry");
+        try {
+            Files.createDirectories(root);
+            return List.of(binary.toString(), "serve", writeConfig(root, port, Optional.empty()).toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare docker-registry in " + root, e);
+        }
+    }
+
+    private static Path writeConfig(Path root, int port, Optional<Credentials> credentials) throws IOException {
+        Path storage = Files.createDirectories(root.resolve("storage"));
+        StringBuilder config = new StringBuilder();
+        config.append("version: 0.1\n");
+        config.append("log:\n  level: warn\n  accesslog:\n    disabled: true\n");
+        config.append("storage:\n  filesystem:\n    rootdirectory: ").append(quoted(storage)).append('\n');
+        config.append("  delete:\n    enabled: true\n");
+        config.append("http:\n  addr: 127.0.0.1:").append(port).append('\n');
+        if (credentials.isPresent()) {
+            Path htpasswd = root.resolve("htpasswd");
+            Files.writeString(htpasswd, htpasswdLine(credentials.get()));
+            config.append("auth:\n  htpasswd:\n    realm: conveyor-testkit\n    path: ").append(quoted(htpasswd))
+                    .append('\n');
+        }
+        Path configFile = root.resolve("config-" + port + ".yml");
+        Files.writeString(configFile, config.toString());
+        return configFile;
     }
 
     private static String quoted(Path path) {
