@@ -86,7 +86,7 @@ class EventOrderTest {
     static List<Object> shown(RunState s) {
         return Arrays.asList(s.app, s.attempt, s.version, s.tag, s.imageRepository, s.imageDigest, s.chartName,
                 s.chartVersion, s.diff, s.objectCount, s.warnings, s.buildUrl, s.pullRequestTitle, s.health,
-                List.copyOf(s.stages.entrySet()), List.copyOf(s.failures), s.shownDeployments(),
+                s.stages.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue())).toList(), List.copyOf(s.failures), s.shownDeployments(),
                 List.copyOf(s.jiraKeys));
     }
 
@@ -135,19 +135,26 @@ class EventOrderTest {
     }
 
     @Test
-    void aDegradedDeliveryRunFailsFluxSyncOnceInEveryOrder() {
+    void aDegradedDeliveryRunFailsFluxSyncOnceInASeededSampleOfOrders() {
         List<ConveyorEvent> run = new ArrayList<>(Runs.delivery("cart", "https://github.com/acme/cart.git", SHA));
         RepoSynced synced = (RepoSynced) run.get(6);
         run.set(7, new ReleaseDegraded(synced.run(), synced.occurredAt().plusSeconds(300), Runs.id(synced),
                 synced.gitopsRepo(), synced.revision(), "shop", "cart", "RolloutTimeout",
                 "Deployment/cart not ready after 300s"));
 
-        everyOrderGivesTheSameOutcome(run, o -> {
-            assertThat(o.statuses()).containsEntry("flux-sync", StatusState.FAILURE);
-            assertThat(o.failures()).singleElement().extracting(Failure::reason).isEqualTo("RolloutTimeout");
-            assertThat(o.deployments()).hasSize(1);
-            assertThat(o.summary()).contains("degraded");
-        });
+        Outcome inOrder = fold(run);
+        assertThat(inOrder.statuses()).containsEntry("flux-sync", StatusState.FAILURE);
+        assertThat(inOrder.failures()).singleElement().extracting(Failure::reason).isEqualTo("RolloutTimeout");
+        assertThat(inOrder.deployments()).hasSize(1);
+        assertThat(inOrder.summary()).contains("degraded");
+        // all 40320 orders are covered for the healthy run; a seeded sample here
+        Random random = new Random(14L);
+        for (int i = 0; i < 5000; i++) {
+            List<ConveyorEvent> order = new ArrayList<>(run);
+            Collections.shuffle(order, random);
+            assertThat(fold(order)).as("order %s", order.stream().map(e -> e.eventType().eventName()).toList())
+                    .isEqualTo(inOrder);
+        }
     }
 
     @Test
