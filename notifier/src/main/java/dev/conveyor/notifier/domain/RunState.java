@@ -196,6 +196,7 @@ public final class RunState {
     List<Object> summary() {
         return Arrays.asList(app, attempt, flow, commit, branch, pullRequest, buildUrl, pullRequestTitle, version,
                 tag, imageRepository, imageDigest, chartName, chartVersion, diff, objectCount, warnings, health,
-                stages.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue())).toList(), List.copyOf(failures), shownDeployments(), List.copyOf(jiraKeys));
+                stages.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue())).toList(),
+                List.copyOf(failures), shownDeployments(), List.copyOf(jiraKeys));
     }
 }

@@ -86,7 +86,8 @@ class EventOrderTest {
     static List<Object> shown(RunState s) {
         return Arrays.asList(s.app, s.attempt, s.version, s.tag, s.imageRepository, s.imageDigest, s.chartName,
                 s.chartVersion, s.diff, s.objectCount, s.warnings, s.buildUrl, s.pullRequestTitle, s.health,
-                s.stages.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue())).toList(), List.copyOf(s.failures), s.shownDeployments(),
+                s.stages.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue())).toList(),
+                List.copyOf(s.failures), s.shownDeployments(),
                 List.copyOf(s.jiraKeys));
     }
 
