@@ -2,7 +2,10 @@ package dev.conveyor.notifier.domain;
 
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
-/** State of one stage of a run, as shown in a commit status. */
+/**
+ * State of one stage of a run, as shown in a commit status. Declared in the order a stage's state may move within one
+ * attempt (a failure outranks a success, whichever arrives first), so the fold takes the highest.
+ */
 @RegisterForReflection
 public enum StatusState {
     PENDING, SUCCESS, FAILURE;

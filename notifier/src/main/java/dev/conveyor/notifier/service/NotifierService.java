@@ -16,7 +16,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.conveyor.events.v1.ConveyorEvent;
-import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.notifier.domain.AppNotifySettings;
 import dev.conveyor.notifier.domain.Delivery;
 import dev.conveyor.notifier.domain.Deployment;
@@ -93,24 +92,27 @@ public final class NotifierService implements AutoCloseable {
         }
         Instant now = clock.instant();
         String runId = event.run().runId();
-        Optional<RunState> seed = Optional.empty();
-        if (!(event instanceof RepoSynced) && store.run(runId).isEmpty()) {
-            // a run's first event: read the app's own settings once (a git fetch, so outside the lock), kept in the
-            // run's state from then on
-            RunState fresh = RunState.start(event.run(), now);
-            AppNotifySettings app = appSettings.read(event.run().app(), runId, event.run().repoUrl(),
-                    event.run().commit());
-            fresh.slackChannel = app.slackChannel().orElse(null);
-            fresh.jiraProject = app.jiraProject().orElse(null);
-            seed = Optional.of(fresh);
+        Optional<AppNotifySettings> app = Optional.empty();
+        if (store.run(runId).filter(RunState::identified).isEmpty()) {
+            // the first of the run's own events (a RepoSynced of another run may have named it before): read the
+            // app's own settings once (a git fetch, so outside the lock), kept in the run's state from then on
+            app = Optional.of(appSettings.read(event.run().app(), runId, event.run().repoUrl(), event.run().commit()));
         }
         synchronized (this) {
             if (store.handled(eventId)) {
                 return duplicate(event, eventId);
             }
-            Optional<RunState> first = seed;
-            List<RunChange> changes = planner.apply(event,
-                    id -> store.run(id).or(() -> id.equals(runId) ? first : Optional.empty()), now);
+            Optional<AppNotifySettings> settingsRead = app;
+            List<RunChange> changes = planner.apply(event, id -> {
+                Optional<RunState> stored = store.run(id);
+                if (!id.equals(runId) || settingsRead.isEmpty() || stored.filter(RunState::identified).isPresent()) {
+                    return stored;
+                }
+                RunState seeded = stored.map(RunState::copy).orElseGet(() -> RunState.start(event.run(), now));
+                seeded.slackChannel = settingsRead.get().slackChannel().orElse(null);
+                seeded.jiraProject = settingsRead.get().jiraProject().orElse(null);
+                return Optional.of(seeded);
+            }, now);
             record(event, eventId, changes);
         }
         return true;
@@ -148,6 +150,10 @@ public final class NotifierService implements AutoCloseable {
     }
 
     private List<Delivery> calls(RunChange change) {
+        if (change.notices().isEmpty()) {
+            // nothing to tell (a run only named by a sync so far cannot even be rendered)
+            return List.of();
+        }
         RunState s = change.after();
         RunView view = RunView.of(s, settings.runUrl(), settings.maxDiffChars());
         Optional<RepoRef> vcs = s.pullRequest == null

@@ -50,7 +50,8 @@ public record RunView(String app, String runId, int attempt, String flow, String
         String image = s.imageRepository == null || s.imageDigest == null
                 ? ""
                 : s.imageRepository + "@" + s.imageDigest;
-        boolean deployed = s.deployments.stream().anyMatch(Deployment::synced);
+        List<Deployment> deployments = s.shownDeployments();
+        boolean deployed = deployments.stream().anyMatch(Deployment::synced);
         boolean finished = deployed || (s.flow == Flow.CI
                 && s.stages.get("manifest-renderer") == StatusState.SUCCESS);
         String status = s.failed() ? "failed" : deployed ? "deployed" : finished ? "succeeded" : "running";
@@ -70,7 +71,7 @@ public record RunView(String app, String runId, int attempt, String flow, String
                 s.objectCount == null ? "" : s.objectCount.toString(), s.warnings == null ? "" : s.warnings.toString(),
                 diff, truncated, runUrlPattern.replace("{runId}", s.runId), nz(s.buildUrl), status, icon, nz(s.health),
                 stages, s.failures.stream().map(FailureView::of).toList(),
-                s.deployments.stream().map(DeploymentView::of).toList(), List.copyOf(s.jiraKeys));
+                deployments.stream().map(DeploymentView::of).toList(), List.copyOf(s.jiraKeys));
     }
 
     static String icon(StatusState state) {

@@ -16,7 +16,6 @@ import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.ReleaseHealthy;
 import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.events.v1.Stage;
-import dev.conveyor.events.v1.SyncSummary;
 import dev.conveyor.notifier.testing.Runs;
 
 class PlannerTest {
@@ -76,9 +75,8 @@ class PlannerTest {
 
         assertThat(apply(failed)).containsExactly(new Notice.StatusChanged("versioner", StatusState.FAILURE),
                 new Notice.SummaryChanged(),
-                new Notice.FailureSeen(new Failure("versioner", "UNKNOWN_COMMIT", "commit not in the repository")),
-                new Notice.Milestone());
-        assertThat(apply(failed)).containsExactly(new Notice.SummaryChanged());
+                new Notice.FailureSeen(new Failure("versioner", "UNKNOWN_COMMIT", "commit not in the repository")));
+        assertThat(apply(failed)).isEmpty();
 
         var replay = new dev.conveyor.events.v1.BuildSucceeded(run.get(0).run().nextAttempt(), Runs.T0, null,
                 "https://jenkins.example.com/job/shop/8/", ((dev.conveyor.events.v1.BuildSucceeded) run.get(0))
@@ -125,11 +123,52 @@ class PlannerTest {
     }
 
     @Test
-    void aSyncOfRunsTheNotifierNeverSawChangesNothing() {
-        List<ConveyorEvent> run = Runs.delivery("cart", "https://github.com/acme/cart.git", SHA);
-        RepoSynced other = new RepoSynced(run.get(0).run(), Runs.T0, null, "https://git.example.com/flux.git", "abc",
-                List.of("r-000000000000000000000000"), new SyncSummary(0, 0, 0, 0));
+    void aSyncNamingARunNotSeenYetIsKeptAndTheRunIsAnnouncedDeployedWhenItsFactsArrive() {
+        List<ConveyorEvent> cart = Runs.delivery("cart", "https://github.com/acme/cart.git", SHA);
+        List<ConveyorEvent> shop = Runs.delivery("shop", "https://github.com/acme/shop.git", SHA);
+        RepoSynced cartSynced = (RepoSynced) cart.get(6);
+        String shopRun = shop.get(0).run().runId();
+        // the revision carries both runs; this event is cart's, and shop's own events come later
+        RepoSynced both = new RepoSynced(cartSynced.run(), cartSynced.occurredAt(), cartSynced.causationId(),
+                cartSynced.gitopsRepo(), cartSynced.revision(), List.of(cartSynced.run().runId(), shopRun),
+                cartSynced.objects());
 
-        assertThat(planner.apply(other, id -> Optional.empty(), Instant.now())).isEmpty();
+        List<RunChange> changes = planner.apply(both, id -> Optional.ofNullable(states.get(id)), Instant.now());
+        changes.forEach(c -> states.put(c.after().runId, c.after()));
+
+        assertThat(changes).filteredOn(c -> c.after().runId.equals(shopRun)).singleElement()
+                .satisfies(c -> assertThat(c.notices()).isEmpty())
+                .satisfies(c -> assertThat(c.after().syncs).containsEntry(cartSynced.gitopsRepo(),
+                        cartSynced.revision()));
+        List<Notice> later = new ArrayList<>();
+        for (ConveyorEvent e : shop.subList(0, 6)) {
+            later.addAll(apply(e));
+        }
+        assertThat(later).filteredOn(n -> n instanceof Notice.Deployed).singleElement()
+                .satisfies(n -> assertThat(((Notice.Deployed) n).deployment().revision())
+                        .isEqualTo(cartSynced.revision()));
+        assertThat(later).contains(new Notice.StatusChanged("flux-sync", StatusState.SUCCESS),
+                new Notice.Milestone());
+        assertThat(states.get(shopRun).jiraKeys).containsExactly("SHOP-7", "SHOP-8");
+    }
+
+    @Test
+    void aLeftoverOfAnEarlierAttemptNeverChangesTheCurrentOne() {
+        List<ConveyorEvent> run = Runs.pullRequest("shop", "https://github.com/acme/shop.git", 42, SHA);
+        var replayed = new dev.conveyor.events.v1.BuildSucceeded(run.get(0).run().nextAttempt(), Runs.T0, null,
+                "https://jenkins.example.com/job/shop/8/",
+                ((dev.conveyor.events.v1.BuildSucceeded) run.get(0)).artifact(), null, null);
+        apply(replayed);
+        var leftover = Runs.failed(run.get(1), Stage.IMAGE_BUILDER, "PUSH_DENIED", "registry said no");
+
+        assertThat(apply(leftover)).isEmpty();
+        assertThat(apply(run.get(0))).containsExactly(new Notice.SummaryChanged());
+        RunState s = states.get(replayed.run().runId());
+        assertThat(s.attempt).isEqualTo(2);
+        assertThat(s.failures).isEmpty();
+        assertThat(s.stages).containsExactly(Map.entry("build", StatusState.SUCCESS),
+                Map.entry("versioner", StatusState.PENDING));
+        // its facts still fill the gaps the current attempt left
+        assertThat(s.pullRequestTitle).isEqualTo("SHOP-12 Shopping cart");
     }
 }

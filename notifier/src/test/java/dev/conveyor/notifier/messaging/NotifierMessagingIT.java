@@ -234,6 +234,38 @@ class NotifierMessagingIT {
     }
 
     @Test
+    void aDeliveryRunWhoseSyncAndHealthArriveFirstStillCommentsOnJiraOnceAndEndsDeployed() {
+        List<ConveyorEvent> run = Runs.delivery("cart", "https://github.com/acme/cart.git",
+                "76543210fedcba9876543210fedcba9876543210");
+        // as after a restart of the notifier: the sync and health topics' backlog is read before the others
+        deliverInOrder(run.subList(6, 8));
+        await().atMost(Duration.ofSeconds(30)).until(() -> wiremock.getAllServeEvents().size() >= 2 && settled());
+        assertThat(Harness.calls(wiremock, "/jira")).isEmpty();
+
+        deliverInOrder(run.subList(0, 6));
+        await().atMost(Duration.ofSeconds(30)).until(() -> wiremock.getAllServeEvents().size() >= 12 && settled());
+
+        assertThat(Harness.calls(wiremock, "/jira")).containsExactly("POST /jira/rest/api/3/issue/SHOP-7/comment",
+                "POST /jira/rest/api/3/issue/SHOP-7/transitions", "POST /jira/rest/api/3/issue/SHOP-8/comment",
+                "POST /jira/rest/api/3/issue/SHOP-8/transitions");
+        wiremock.verify(1, postRequestedFor(urlEqualTo("/jira/rest/api/3/issue/SHOP-8/comment"))
+                .withRequestBody(matchingJsonPath("$.body.content[0].content[0].text",
+                        equalTo("cart 2.4.0 deployed to production"))));
+        List<String> slack = new ArrayList<>(List.of("POST /slack/api/chat.postMessage"));
+        slack.addAll(Collections.nCopies(7, "POST /slack/api/chat.update"));
+        assertThat(Harness.calls(wiremock, "/slack")).containsExactlyElementsOf(slack);
+        assertThat(Harness.calls(wiremock, "/")).hasSize(12);
+        String last = Harness.requests(wiremock).stream().filter(r -> r.getUrl().endsWith("chat.update"))
+                .reduce((a, b) -> b).orElseThrow().getBodyAsString();
+        assertThat(last).contains("Deployed to *production*", "cart* 2.4.0 deployed");
+
+        int before = wiremock.getAllServeEvents().size();
+        replay(run);
+        await().atMost(Duration.ofSeconds(10)).until(this::settled);
+        assertThat(wiremock.getAllServeEvents()).hasSize(before);
+    }
+
+    @Test
     void poisonOnEveryTopicIsDeadLetteredToItsOwnTopicWithItsReason() {
         List<String> topics = Arrays.stream(EventType.values()).map(EventType::topic).toList();
         assertThat(topics).hasSize(11);
