@@ -197,7 +197,12 @@ public final class KafkaBrokerProcess implements AutoCloseable {
                 "controller.listener.names=CONTROLLER",
                 "inter.broker.listener.name=PLAINTEXT",
                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "log.dirs=" + logDir.toAbsolutePath()));
+                "log.dirs=" + logDir.toAbsolutePath(),
+                // After a kill -9 the restarted node's controller still holds the dead incarnation's registration and
+                // refuses the new one until that broker session expires (9 s by default): keep it short, a single
+                // node has no peer to be falsely fenced by.
+                "broker.session.timeout.ms=2500",
+                "broker.heartbeat.interval.ms=500"));
         KafkaBroker.SINGLE_NODE_SETTINGS.forEach((k, v) -> lines.add(k + "=" + v));
         Files.write(config, lines, StandardCharsets.UTF_8);
     }
