@@ -8,6 +8,10 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+
+import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.manifests.client.HelmRenderer;
 import dev.conveyor.manifests.client.ManifestsCommitter;
@@ -22,6 +26,7 @@ import dev.conveyor.manifests.service.RenderService;
 import dev.conveyor.manifests.service.RenderSettings;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
+import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.RepoMirrors;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -69,5 +74,12 @@ public class ManifestRendererBeans {
     StageRunner stageRunner(ManifestRendererConfig config, MeterRegistry registry) {
         return new StageRunner(Stage.MANIFEST_RENDERER, config.retry().backoff(), new StageMetrics(registry,
                 Stage.MANIFEST_RENDERER));
+    }
+
+    /** The Kafka edge: the runner, and one emitter for every topic the stage emits to. */
+    @Produces
+    @ApplicationScoped
+    StageEdge stageEdge(StageRunner runner, @Channel(StageEdge.CHANNEL) Emitter<ConveyorEvent> events) {
+        return new StageEdge(runner, events);
     }
 }

@@ -27,6 +27,7 @@ import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.ImagePushed;
 import dev.conveyor.events.v1.ManifestsValidated;
 import dev.conveyor.events.v1.PipelineRun;
+import dev.conveyor.events.v1.RunTrailer;
 import dev.conveyor.manifests.client.HelmRenderer;
 import dev.conveyor.manifests.client.ManifestsCommitter;
 import dev.conveyor.manifests.client.RepoFiles;
@@ -268,7 +269,7 @@ public final class RenderService {
     private String commitManifests(Repository repo, PipelineRun run, String version, ManifestSet manifests) {
         String url = run.repoUrl();
         String branch = run.branch();
-        String message = "chore(manifests): render " + version + " [skip ci]\n\nConveyor-Run: " + run.runId() + "\n";
+        String message = "chore(manifests): render " + version + " [skip ci]\n\n" + RunTrailer.of(run.runId()) + "\n";
         Repository current = repo;
         try {
             for (int attempt = 1;; attempt++) {
@@ -317,12 +318,11 @@ public final class RenderService {
 
     /** The newest of the last {@value #RUN_COMMIT_SEARCH} commits from {@code tip} with the run's trailer. */
     private static Optional<String> commitOfRun(Repository repo, ObjectId tip, String runId) throws IOException {
-        String trailer = "Conveyor-Run: " + runId;
         try (org.eclipse.jgit.revwalk.RevWalk walk = new org.eclipse.jgit.revwalk.RevWalk(repo)) {
             walk.markStart(walk.parseCommit(tip));
             int seen = 0;
             for (org.eclipse.jgit.revwalk.RevCommit c : walk) {
-                if (c.getFullMessage().lines().anyMatch(l -> l.trim().equals(trailer))) {
+                if (RunTrailer.parse(c.getFullMessage()).contains(runId)) {
                     return Optional.of(c.name());
                 }
                 if (++seen >= RUN_COMMIT_SEARCH) {

@@ -11,6 +11,10 @@ import java.util.Set;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+
+import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.promoter.client.ChartMuseumRepository;
 import dev.conveyor.promoter.client.ChartPackager;
@@ -26,6 +30,7 @@ import dev.conveyor.promoter.service.ChartRepositoryRule;
 import dev.conveyor.promoter.service.PromotionService;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
+import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.RepoMirrors;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -85,5 +90,12 @@ public class PromoterBeans {
     @ApplicationScoped
     StageRunner stageRunner(PromoterConfig config, MeterRegistry registry) {
         return new StageRunner(Stage.PROMOTER, config.retry().backoff(), new StageMetrics(registry, Stage.PROMOTER));
+    }
+
+    /** The Kafka edge: the runner, and one emitter for every topic the stage emits to. */
+    @Produces
+    @ApplicationScoped
+    StageEdge stageEdge(StageRunner runner, @Channel(StageEdge.CHANNEL) Emitter<ConveyorEvent> events) {
+        return new StageEdge(runner, events);
     }
 }
