@@ -30,9 +30,9 @@ import dev.conveyor.imagebuilder.domain.ImageDefaults;
 import dev.conveyor.imagebuilder.service.ImageBuildService;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
-import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.messaging.StageEdge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration. */

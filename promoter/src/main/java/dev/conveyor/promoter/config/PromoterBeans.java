@@ -2,6 +2,7 @@ package dev.conveyor.promoter.config;
 
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -28,11 +29,13 @@ import dev.conveyor.promoter.domain.TargetRule;
 import dev.conveyor.promoter.domain.Targets;
 import dev.conveyor.promoter.service.ChartRepositoryRule;
 import dev.conveyor.promoter.service.PromotionService;
+import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
-import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.messaging.StageEdge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration; a bad setting fails the start with the key's name. */
@@ -44,8 +47,10 @@ public class PromoterBeans {
     PromotionService promotionService(PromoterConfig config, GitAccess access) throws IOException {
         java.nio.file.Files.createDirectories(config.mirrorDir());
         RepoMirrors mirrors = new RepoMirrors(config.mirrorDir(), access);
-        GitCommitter committer = new GitCommitter(mirrors, access, config.committer().name(), config.committer()
-                .email(), config.pushAttempts(), config.pushJitter(), d -> Thread.sleep(d.toMillis()));
+        PushRace race = new PushRace(mirrors, new Backoff(config.pushAttempts(), config.pushJitter(), Duration
+                .ofSeconds(5)));
+        GitCommitter committer = new GitCommitter(race, mirrors, access, config.committer().name(), config.committer()
+                .email());
         return new PromotionService(mirrors, new ChartPackager(), committer, new GitHubPullRequests(config.github()
                 .apiUrl(), config.github().token()), settings(config, committer), Clock.systemUTC());
     }
