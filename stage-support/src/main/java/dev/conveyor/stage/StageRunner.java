@@ -56,6 +56,11 @@ public final class StageRunner {
         this(stage, backoff, metrics, Clock.systemUTC(), d -> Thread.sleep(d.toMillis()));
     }
 
+    /** The stage whose work this runs: the source of the events it emits. */
+    public Stage stage() {
+        return stage;
+    }
+
     /**
      * Handles {@code input}: the events {@code work} returns, or a single {@link StageFailed} answering the input.
      *

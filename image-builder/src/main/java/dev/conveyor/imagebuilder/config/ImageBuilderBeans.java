@@ -13,6 +13,10 @@ import java.util.Set;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+
+import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.imagebuilder.client.AppSources;
 import dev.conveyor.imagebuilder.client.ArtifactFetcher;
@@ -28,6 +32,7 @@ import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.messaging.StageEdge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration. */
@@ -83,5 +88,12 @@ public class ImageBuilderBeans {
     StageRunner stageRunner(ImageBuilderConfig config, MeterRegistry registry) {
         return new StageRunner(Stage.IMAGE_BUILDER, config.retry().backoff(), new StageMetrics(registry,
                 Stage.IMAGE_BUILDER));
+    }
+
+    /** The Kafka edge: the runner, and one emitter for every topic the stage emits to. */
+    @Produces
+    @ApplicationScoped
+    StageEdge stageEdge(StageRunner runner, @Channel(StageEdge.CHANNEL) Emitter<ConveyorEvent> events) {
+        return new StageEdge(runner, events);
     }
 }

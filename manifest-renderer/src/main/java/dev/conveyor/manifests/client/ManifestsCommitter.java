@@ -27,6 +27,7 @@ import org.eclipse.jgit.transport.RemoteRefUpdate;
 
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitFailure;
+import dev.conveyor.stage.git.PushRace;
 
 /**
  * Writes a directory of files as one commit on top of a branch's tip, straight into a bare mirror's object store
@@ -115,20 +116,12 @@ public final class ManifestsCommitter {
                 }
                 Supplier<Optional<String>> message = () -> Optional.ofNullable(update.getMessage()).or(
                         () -> Optional.of(update.getStatus().name()));
-                switch (update.getStatus()) {
-                    case OK, UP_TO_DATE :
-                        break;
-                    case REJECTED_NONFASTFORWARD, REJECTED_REMOTE_CHANGED :
-                        return new Result(Outcome.REJECTED_RACE, Optional.empty(), message.get());
-                    case REJECTED_OTHER_REASON :
-                        // Servers say "fetch first" or "failed to lock" for races too.
-                        String text = update.getMessage() == null ? "" : update.getMessage();
-                        return new Result(text.contains("fetch first") || text.contains("lock")
-                                || text.contains("non-fast-forward") ? Outcome.REJECTED_RACE : Outcome.REJECTED,
-                                Optional.empty(), message.get());
-                    default :
-                        return new Result(Outcome.REJECTED, Optional.empty(), message.get());
+                if (update.getStatus() == RemoteRefUpdate.Status.OK
+                        || update.getStatus() == RemoteRefUpdate.Status.UP_TO_DATE) {
+                    continue;
                 }
+                return new Result(PushRace.lostRace(update) ? Outcome.REJECTED_RACE : Outcome.REJECTED,
+                        Optional.empty(), message.get());
             }
             return new Result(Outcome.PUSHED, Optional.of(commitId.name()), Optional.empty());
         } catch (GitAPIException e) {

@@ -3,11 +3,16 @@ package dev.conveyor.manifests.config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+
+import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.manifests.client.HelmRenderer;
 import dev.conveyor.manifests.client.ManifestsCommitter;
@@ -20,10 +25,13 @@ import dev.conveyor.manifests.domain.schema.BuiltinSchemas;
 import dev.conveyor.manifests.domain.schema.SchemaRegistry;
 import dev.conveyor.manifests.service.RenderService;
 import dev.conveyor.manifests.service.RenderSettings;
+import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.messaging.StageEdge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration. */
@@ -52,16 +60,16 @@ public class ManifestRendererBeans {
                         .strict(), config.missingSchema(), config.apiChecks()),
                 new ManifestParser.Limits(config.maxOutputBytes(), config.maxAliases(), config.maxNodesPerDocument(),
                         64),
-                config.lint(), config.pushAttempts(), config.maxDiffChars(), config.maxProblemsInMessage(), config
+                config.lint(), config.maxDiffChars(), config.maxProblemsInMessage(), config
                         .maxFileBytes(),
                 config.maxFiles(), config.committer().name(), config.committer().email());
         SecretRedactor redactor = new SecretRedactor(RedactionKey.load(config.redactionKey(), config.mirrorDir()
                 .resolve("redaction.key")), config.redactKinds());
-        return new RenderService(new RepoMirrors(config.mirrorDir(), access), new HelmRenderer(),
-                new ManifestsCommitter(access), redactor, builtins, locations, settings, Clock.systemUTC(),
-                (url, branch,
-                        attempt) -> {
-                });
+        RepoMirrors mirrors = new RepoMirrors(config.mirrorDir(), access);
+        PushRace race = new PushRace(mirrors, new Backoff(config.pushAttempts(), Duration.ofMillis(20), Duration
+                .ofSeconds(2)));
+        return new RenderService(mirrors, new HelmRenderer(), new ManifestsCommitter(access), redactor, builtins,
+                locations, settings, Clock.systemUTC(), race);
     }
 
     @Produces
@@ -69,5 +77,12 @@ public class ManifestRendererBeans {
     StageRunner stageRunner(ManifestRendererConfig config, MeterRegistry registry) {
         return new StageRunner(Stage.MANIFEST_RENDERER, config.retry().backoff(), new StageMetrics(registry,
                 Stage.MANIFEST_RENDERER));
+    }
+
+    /** The Kafka edge: the runner, and one emitter for every topic the stage emits to. */
+    @Produces
+    @ApplicationScoped
+    StageEdge stageEdge(StageRunner runner, @Channel(StageEdge.CHANNEL) Emitter<ConveyorEvent> events) {
+        return new StageEdge(runner, events);
     }
 }

@@ -27,6 +27,7 @@ import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.ImagePushed;
 import dev.conveyor.events.v1.ManifestsValidated;
 import dev.conveyor.events.v1.PipelineRun;
+import dev.conveyor.events.v1.RunTrailer;
 import dev.conveyor.manifests.client.HelmRenderer;
 import dev.conveyor.manifests.client.ManifestsCommitter;
 import dev.conveyor.manifests.client.RepoFiles;
@@ -48,6 +49,7 @@ import dev.conveyor.stage.config.ConveyorYaml;
 import dev.conveyor.stage.config.InvalidConfigException;
 import dev.conveyor.stage.git.GitFailure;
 import dev.conveyor.stage.git.GitUrls;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 
 /**
@@ -57,12 +59,6 @@ import dev.conveyor.stage.git.RepoMirrors;
  * moved; in CI render the base branch the same way and diff. Safe to run again: unchanged manifests make no commit.
  */
 public final class RenderService {
-
-    /** Called just before a manifests push; lets tests move the branch at the worst moment. */
-    @FunctionalInterface
-    public interface BeforePush {
-        void beforePush(String url, String branch, int attempt);
-    }
 
     private static final Logger LOG = Logger.getLogger(RenderService.class);
 
@@ -74,12 +70,12 @@ public final class RenderService {
     private final List<SchemaRegistry.SchemaLookup> locations;
     private final RenderSettings settings;
     private final Clock clock;
-    private final BeforePush beforePush;
+    private final PushRace race;
 
     public RenderService(RepoMirrors mirrors, HelmRenderer helm, ManifestsCommitter committer,
             SecretRedactor redactor, BuiltinSchemas builtins, List<SchemaRegistry.SchemaLookup> locations,
             RenderSettings settings,
-            Clock clock, BeforePush beforePush) {
+            Clock clock, PushRace race) {
         this.mirrors = mirrors;
         this.helm = helm;
         this.committer = committer;
@@ -88,7 +84,7 @@ public final class RenderService {
         this.locations = List.copyOf(locations);
         this.settings = settings;
         this.clock = clock;
-        this.beforePush = beforePush;
+        this.race = race;
     }
 
     /** A chart rendered and validated. */
@@ -121,7 +117,7 @@ public final class RenderService {
             String manifestsCommit = null;
             String diff = null;
             if (run.flow() == Flow.CD) {
-                manifestsCommit = commitManifests(repo, run, image.version(), files);
+                manifestsCommit = commitManifests(run, image.version(), files);
             } else {
                 diff = diffAgainstBase(repo, config, image, files);
             }
@@ -265,64 +261,50 @@ public final class RenderService {
         return RenderedObject.of(object.source(), body);
     }
 
-    private String commitManifests(Repository repo, PipelineRun run, String version, ManifestSet manifests) {
+    private String commitManifests(PipelineRun run, String version, ManifestSet manifests) {
         String url = run.repoUrl();
         String branch = run.branch();
-        String message = "chore(manifests): render " + version + " [skip ci]\n\nConveyor-Run: " + run.runId() + "\n";
-        Repository current = repo;
-        try {
-            for (int attempt = 1;; attempt++) {
-                ObjectId tip = resolve(current, Constants.R_HEADS + branch).orElseThrow(() -> StageException
-                        .terminal(RendererFailure.BRANCH_NOT_FOUND, "branch " + branch + " does not exist in "
-                                + GitUrls.redact(url), Map.of("branch", branch)));
-                beforePush.beforePush(url, branch, attempt);
-                PersonIdent ident = new PersonIdent(settings.committerName(), settings.committerEmail(), clock
-                        .instant(), ZoneOffset.UTC);
-                ManifestsCommitter.Result result = committer.commit(current, url, branch, tip, settings
-                        .manifestsDir(), manifests.files(), ident, message);
-                switch (result.outcome()) {
-                    case UNCHANGED :
-                        // A rerun (replay, redelivery) finds its manifests already on the branch: report the commit
-                        // that put them there, as the first run did, so the event is the same.
-                        return commitOfRun(current, tip, run.runId()).orElse(null);
-                    case PUSHED :
-                        return result.commit().orElseThrow();
-                    case REJECTED :
-                        throw StageException.terminal(RendererFailure.MANIFESTS_PUSH_DENIED, "the remote "
-                                + GitUrls.redact(url) + " refused the manifests commit on " + branch + ": " + result
-                                        .remoteMessage().orElse("no reason given"),
+        String message = "chore(manifests): render " + version + " [skip ci]\n\n" + RunTrailer.of(run.runId()) + "\n";
+        // Each round re-applies the same files on the branch's fresh tip.
+        String commit = race.push(url, RendererFailure.MANIFESTS_PUSH_RACE, "the manifests on " + branch,
+                (repo, round) -> {
+                    ObjectId tip = resolve(repo, Constants.R_HEADS + branch).orElseThrow(() -> StageException.terminal(
+                            RendererFailure.BRANCH_NOT_FOUND,
+                            "branch " + branch + " does not exist in " + GitUrls.redact(
+                                    url),
+                            Map.of("branch", branch)));
+                    PersonIdent ident = new PersonIdent(settings.committerName(), settings.committerEmail(),
+                            clock.instant(),
+                            ZoneOffset.UTC);
+                    ManifestsCommitter.Result result = committer.commit(repo, url, branch, tip, settings.manifestsDir(),
+                            manifests.files(), ident, message);
+                    return switch (result.outcome()) {
+                        // A rerun (replay, redelivery) finds its manifests already on the branch: report the commit that put
+                        // them there, as the first run did, so the event is the same.
+                        case UNCHANGED -> Optional.of(commitOfRun(repo, tip, run.runId()).orElse(NO_COMMIT));
+                        case PUSHED -> Optional.of(result.commit().orElseThrow());
+                        case REJECTED -> throw StageException.terminal(
+                                RendererFailure.MANIFESTS_PUSH_DENIED, "the remote "
+                                        + GitUrls.redact(url) + " refused the manifests commit on " + branch + ": "
+                                        + result
+                                                .remoteMessage().orElse("no reason given"),
                                 Map.of("branch", branch));
-                    default :
-                        LOG.warnf("[manifest-renderer] %s run %s: %s moved while pushing manifests (attempt %d of %d)",
-                                run.app(), run.runId(), branch, attempt, settings.pushAttempts());
-                        if (attempt >= settings.pushAttempts()) {
-                            throw StageException.transientFailure(RendererFailure.MANIFESTS_PUSH_RACE, "branch "
-                                    + branch + " kept moving; the manifests push lost " + attempt + " times", null);
-                        }
-                        // Fetch the new tip and re-apply the same files on top of it.
-                        if (current != repo) {
-                            current.close();
-                        }
-                        current = mirrors.fetch(url);
-                }
-            }
-        } catch (IOException e) {
-            throw GitFailure.classify(e, url);
-        } finally {
-            if (current != repo) {
-                current.close();
-            }
-        }
+                        case REJECTED_RACE -> Optional.empty();
+                    };
+                });
+        return NO_COMMIT.equals(commit) ? null : commit;
     }
+
+    /** Stands for "no commit of this run found" inside a push round, whose result cannot be null. */
+    private static final String NO_COMMIT = "";
 
     /** The newest of the last {@value #RUN_COMMIT_SEARCH} commits from {@code tip} with the run's trailer. */
     private static Optional<String> commitOfRun(Repository repo, ObjectId tip, String runId) throws IOException {
-        String trailer = "Conveyor-Run: " + runId;
         try (org.eclipse.jgit.revwalk.RevWalk walk = new org.eclipse.jgit.revwalk.RevWalk(repo)) {
             walk.markStart(walk.parseCommit(tip));
             int seen = 0;
             for (org.eclipse.jgit.revwalk.RevCommit c : walk) {
-                if (c.getFullMessage().lines().anyMatch(l -> l.trim().equals(trailer))) {
+                if (RunTrailer.parse(c.getFullMessage()).contains(runId)) {
                     return Optional.of(c.name());
                 }
                 if (++seen >= RUN_COMMIT_SEARCH) {

@@ -16,7 +16,6 @@ import dev.conveyor.manifests.domain.ValidationSettings;
  * @param validation strictness and missing-schema handling
  * @param limits parser limits (byte cap, aliases, nodes)
  * @param lint run {@code helm lint --strict}
- * @param pushAttempts manifests pushes tried before giving up on a race
  * @param maxDiffChars cap of the CI diff
  * @param maxProblemsInMessage problems listed in a StageFailed message
  * @param maxFileBytes largest file copied out of the repository
@@ -26,6 +25,6 @@ import dev.conveyor.manifests.domain.ValidationSettings;
  */
 public record RenderSettings(Path workDir, String kubernetesVersion, String defaultNamespace, String defaultBaseBranch,
         String manifestsDir, ValidationSettings validation, ManifestParser.Limits limits, boolean lint,
-        int pushAttempts, int maxDiffChars, int maxProblemsInMessage, long maxFileBytes, int maxFiles,
+        int maxDiffChars, int maxProblemsInMessage, long maxFileBytes, int maxFiles,
         String committerName, String committerEmail) {
 }

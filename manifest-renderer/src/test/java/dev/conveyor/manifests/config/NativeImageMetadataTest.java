@@ -2,35 +2,19 @@ package dev.conveyor.manifests.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
-
 import org.junit.jupiter.api.Test;
 
-import dev.conveyor.stage.config.NativeImageMetadata;
+import dev.conveyor.testkit.nativeimage.NativeImageMetadataContract;
 
-/**
- * The native-image metadata of this service holds against its real class path: helm-java and JNA, the bundled schemas.
- */
-class NativeImageMetadataTest {
+/** This service's native-image metadata against its class path, helm-java, JNA and the bundled schemas included. */
+class NativeImageMetadataTest extends NativeImageMetadataContract {
 
-    static final NativeImageMetadata METADATA = NativeImageMetadata.read(Path.of("target/classes"),
-            NativeImageMetadataTest.class.getClassLoader());
-
-    /** Every registered class, member, proxy and bundle exists; every glob matches; every Jackson-bound type is registered. */
-    @Test
-    void everyRegistrationResolves() {
-        assertThat(METADATA.problems()).isEmpty();
-        assertThat(METADATA.resourceIncludes()).isNotNull();
-    }
-
-    /** helm-java through JNA: every Structure it passes, its library proxy, JNA's JNI entry points, the libraries. */
-    @Test
-    void helmJavaAndJnaAreRegistered() {
-        assertThat(METADATA.missingHelmJavaRegistrations()).isEmpty();
+    NativeImageMetadataTest() {
+        super(Bundles.HELM_JAVA);
     }
 
     @Test
     void bundledSchemasAreIncluded() {
-        assertThat(METADATA.resourceIncludes()).contains("dev/conveyor/manifests/schemas/*.json");
+        assertThat(metadata.resourceIncludes()).contains("dev/conveyor/manifests/schemas/*.json");
     }
 }

@@ -8,13 +8,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 
 import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,9 +34,11 @@ import dev.conveyor.manifests.domain.ManifestParser;
 import dev.conveyor.manifests.domain.SecretRedactor;
 import dev.conveyor.manifests.domain.ValidationSettings;
 import dev.conveyor.manifests.domain.schema.BuiltinSchemas;
+import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageException;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitCredentials;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.testkit.git.BareRepo;
 import dev.conveyor.testkit.git.GitDaemonServer;
@@ -67,17 +72,26 @@ class RenderServiceIT {
         repos.close();
     }
 
-    RenderService service(int maxOutputBytes, RenderService.BeforePush hook) {
+    /** A service whose every fetch of the app repository is followed by {@code afterFetch} (round number given). */
+    RenderService service(int maxOutputBytes, IntConsumer afterFetch) {
         RenderSettings settings = new RenderSettings(tmp.resolve("work"), "1.32", "default", "main", "manifests",
                 ValidationSettings.strictDefaults(), new ManifestParser.Limits(maxOutputBytes, 50, 100_000, 64), true,
-                3, 20_000, 50, 1024 * 1024, 1000, "Conveyor", "conveyor@conveyor.dev");
-        return new RenderService(new RepoMirrors(tmp.resolve("mirrors"), access), new HelmRenderer(),
-                new ManifestsCommitter(access), new SecretRedactor(REDACTION_KEY, List.of("Secret")), BUILTINS,
-                List.of(), settings, Clock.systemUTC(), hook);
+                20_000, 50, 1024 * 1024, 1000, "Conveyor", "conveyor@conveyor.dev");
+        RepoMirrors mirrors = new RepoMirrors(tmp.resolve("mirrors"), access);
+        AtomicInteger fetches = new AtomicInteger();
+        PushRace race = new PushRace(mirrors, url -> {
+            Repository fresh = mirrors.fetch(url);
+            afterFetch.accept(fetches.incrementAndGet());
+            return fresh;
+        }, new Backoff(3, Duration.ZERO, Duration.ZERO), d -> {
+        });
+        return new RenderService(mirrors, new HelmRenderer(), new ManifestsCommitter(access),
+                new SecretRedactor(REDACTION_KEY, List.of("Secret")), BUILTINS, List.of(), settings, Clock.systemUTC(),
+                race);
     }
 
     RenderService service() {
-        return service(1024 * 1024, (u, b, a) -> {
+        return service(1024 * 1024, round -> {
         });
     }
 
@@ -330,8 +344,9 @@ class RenderServiceIT {
         BareRepo repo = repos.createBare("race-app");
         String head = commitFiles(repo, TestCharts.helmCreate("race-app", "chart"), "feat: chart");
         AtomicInteger pushes = new AtomicInteger();
-        RenderService racing = service(1024 * 1024, (url, branch, attempt) -> {
-            if (attempt == 1) {
+        // Another writer moves main right after the first fetch of the push rounds: the first push loses.
+        RenderService racing = service(1024 * 1024, fetch -> {
+            if (fetch == 1) {
                 pushes.incrementAndGet();
                 repo.writer().file("README.md", "someone else").message("docs: meanwhile").commit();
             }
@@ -408,7 +423,7 @@ class RenderServiceIT {
                 "shop/templates/bomb.yaml");
 
         String fine = repo.writer().delete("chart/templates/bomb.yaml").message("fix: no bomb").commit();
-        expectFailure(service(200, (u, b, a) -> {
+        expectFailure(service(200, round -> {
         }), pushed(repo, fine, "1.0.2", Flow.CD), "OUTPUT_TOO_LARGE", "larger than 200 bytes");
 
         repo.writer().file(".conveyor.yaml", "manifests:\n  chart: ../../etc\n").message("chore: escape").commit();

@@ -2,30 +2,16 @@ package dev.conveyor.notifier.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
-
 import org.junit.jupiter.api.Test;
 
-import dev.conveyor.stage.config.NativeImageMetadata;
+import dev.conveyor.testkit.nativeimage.NativeImageMetadataContract;
 
-/**
- * The native-image metadata of this service holds against its real class path: the records its state store binds with Jackson.
- */
-class NativeImageMetadataTest {
-
-    static final NativeImageMetadata METADATA = NativeImageMetadata.read(Path.of("target/classes"),
-            NativeImageMetadataTest.class.getClassLoader());
-
-    /** Every registered class, member, proxy and bundle exists; every glob matches; every Jackson-bound type is registered. */
-    @Test
-    void everyRegistrationResolves() {
-        assertThat(METADATA.problems()).isEmpty();
-        assertThat(METADATA.resourceIncludes()).isNotNull();
-    }
+/** This service's native-image metadata against its class path; its Jackson-bound state records are registered. */
+class NativeImageMetadataTest extends NativeImageMetadataContract {
 
     @Test
     void stateRecordsAreFoundAndRegistered() {
-        assertThat(METADATA.jacksonBound()).contains("dev.conveyor.notifier.service.StateStore$Entry");
-        assertThat(METADATA.reflection()).containsAll(METADATA.jacksonBound());
+        assertThat(metadata.jacksonBound()).contains("dev.conveyor.notifier.service.StateStore$Entry");
+        assertThat(metadata.reflection()).containsAll(metadata.jacksonBound());
     }
 }

@@ -1,11 +1,10 @@
 package dev.conveyor.promoter.client;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.eclipse.jgit.api.Git;
@@ -27,19 +26,18 @@ import org.eclipse.jgit.transport.PushResult;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.RemoteRefUpdate;
 import org.eclipse.jgit.treewalk.TreeWalk;
-import org.jboss.logging.Logger;
 
 import dev.conveyor.stage.StageException;
-import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitFailure;
 import dev.conveyor.stage.git.GitUrls;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 
 /**
  * Commits a change to a shared branch and pushes it without force. A push that loses a race (someone pushed first) is
- * not an error: the branch is fetched again, the change is recomputed on the new tip and pushed again, a bounded number
- * of times with random jitter, so concurrent promoters never overwrite each other. A change that is already on the
+ * not an error: through {@link PushRace} the branch is fetched again, the change is recomputed on the new tip and
+ * pushed again, a bounded number of rounds with backoff, so concurrent promoters never overwrite each other. A change that is already on the
  * branch makes no commit, which is what makes replays safe. Commits are built in the bare mirror without a work tree.
  */
 public final class GitCommitter {
@@ -68,26 +66,21 @@ public final class GitCommitter {
         PUSH_RACE
     }
 
-    private static final Logger LOG = Logger.getLogger(GitCommitter.class);
     private static final int HISTORY_SEARCH = 500;
 
+    private final PushRace race;
     private final RepoMirrors mirrors;
     private final GitAccess access;
     private final String authorName;
     private final String authorEmail;
-    private final int maxAttempts;
-    private final Duration jitter;
-    private final StageRunner.Sleeper sleeper;
 
-    public GitCommitter(RepoMirrors mirrors, GitAccess access, String authorName, String authorEmail, int maxAttempts,
-            Duration jitter, StageRunner.Sleeper sleeper) {
+    /** @param race fetches the mirror for each round and runs the rounds of a push that lost a race */
+    public GitCommitter(PushRace race, RepoMirrors mirrors, GitAccess access, String authorName, String authorEmail) {
+        this.race = race;
         this.mirrors = mirrors;
         this.access = access;
         this.authorName = authorName;
         this.authorEmail = authorEmail;
-        this.maxAttempts = maxAttempts;
-        this.jitter = jitter;
-        this.sleeper = sleeper;
     }
 
     /**
@@ -95,32 +88,17 @@ public final class GitCommitter {
      * commit that made it (one with this {@code subject} and {@code trailer}) or the tip.
      */
     public Committed commit(String url, String branch, String subject, String body, String trailer, Edit edit) {
-        for (int attempt = 1;; attempt++) {
-            ReentrantLock lock = mirrors.lock(url);
-            lock.lock();
-            try (Repository repo = mirrors.fetch(url)) {
-                RevCommit tip = tip(repo, branch);
-                Built built = build(repo, tip, edit, subject + "\n\n" + body + "\n\n" + trailer + "\n");
-                if (built == null) {
-                    return new Committed(findMade(repo, tip, subject, trailer), false, attempt);
-                }
-                RemoteRefUpdate.Status status = push(repo, url, built.commit, branch, false);
-                if (status == RemoteRefUpdate.Status.OK) {
-                    return new Committed(built.commit.name(), true, attempt);
-                }
-            } catch (IOException e) {
-                throw GitFailure.classify(e, url);
-            } finally {
-                lock.unlock();
+        String message = subject + "\n\n" + body + "\n\n" + trailer + "\n";
+        return race.push(url, PushFailure.PUSH_RACE, "branch " + branch, (repo, round) -> {
+            RevCommit tip = tip(repo, branch);
+            Built built = build(repo, tip, edit, message);
+            if (built == null) {
+                return Optional.of(new Committed(findMade(repo, tip, subject, trailer), false, round));
             }
-            if (attempt >= maxAttempts) {
-                throw StageException.transientFailure(PushFailure.PUSH_RACE, "the push to " + GitUrls.redact(url)
-                        + " branch " + branch + " kept losing races after " + attempt + " attempts", null);
-            }
-            LOG.debugf("push to %s %s lost a race (attempt %d), re-applying on the new tip", GitUrls.redact(url),
-                    branch, attempt);
-            pause(attempt);
-        }
+            return push(repo, url, built.commit, branch, false)
+                    ? Optional.of(new Committed(built.commit.name(), true, round))
+                    : Optional.empty();
+        });
     }
 
     /**
@@ -129,34 +107,21 @@ public final class GitCommitter {
      */
     public Committed commitToOwnBranch(String url, String baseBranch, String headBranch, String subject, String body,
             String trailer, Edit edit) {
-        for (int attempt = 1;; attempt++) {
-            ReentrantLock lock = mirrors.lock(url);
-            lock.lock();
-            try (Repository repo = mirrors.fetch(url)) {
-                String message = subject + "\n\n" + body + "\n\n" + trailer + "\n";
-                RevCommit head = tip(repo, headBranch);
-                if (head != null && build(repo, head, edit, message) == null) {
-                    return new Committed(head.name(), false, attempt);
-                }
-                Built built = build(repo, tip(repo, baseBranch), edit, message);
-                if (built == null) {
-                    throw StageException.terminal(PushFailure.PUSH_DENIED, "branch " + baseBranch + " of "
-                            + GitUrls.redact(url) + " already has the change; no pull request is needed", Map.of());
-                }
-                if (push(repo, url, built.commit, headBranch, true) == RemoteRefUpdate.Status.OK) {
-                    return new Committed(built.commit.name(), true, attempt);
-                }
-            } catch (IOException e) {
-                throw GitFailure.classify(e, url);
-            } finally {
-                lock.unlock();
+        String message = subject + "\n\n" + body + "\n\n" + trailer + "\n";
+        return race.push(url, PushFailure.PUSH_RACE, "branch " + headBranch, (repo, round) -> {
+            RevCommit head = tip(repo, headBranch);
+            if (head != null && build(repo, head, edit, message) == null) {
+                return Optional.of(new Committed(head.name(), false, round));
             }
-            if (attempt >= maxAttempts) {
-                throw StageException.transientFailure(PushFailure.PUSH_RACE, "the push to " + GitUrls.redact(url)
-                        + " branch " + headBranch + " kept failing after " + attempt + " attempts", null);
+            Built built = build(repo, tip(repo, baseBranch), edit, message);
+            if (built == null) {
+                throw StageException.terminal(PushFailure.PUSH_DENIED, "branch " + baseBranch + " of "
+                        + GitUrls.redact(url) + " already has the change; no pull request is needed", Map.of());
             }
-            pause(attempt);
-        }
+            return push(repo, url, built.commit, headBranch, true)
+                    ? Optional.of(new Committed(built.commit.name(), true, round))
+                    : Optional.empty();
+        });
     }
 
     /** Whether {@code branch} already holds the change (used to skip a pull request). */
@@ -236,36 +201,27 @@ public final class GitCommitter {
         }
     }
 
-    private RemoteRefUpdate.Status push(Repository repo, String url, RevCommit commit, String branch, boolean force) {
+    /** Pushes; false when the push lost a race, a terminal failure when the remote denied it. */
+    private boolean push(Repository repo, String url, RevCommit commit, String branch, boolean force) {
         try (Git git = Git.wrap(repo)) {
             Iterable<PushResult> results = access.apply(git.push()).setRemote(url)
                     .setRefSpecs(new RefSpec((force ? "+" : "") + commit.name() + ":" + Constants.R_HEADS + branch))
                     .setForce(force).call();
             for (PushResult result : results) {
                 RemoteRefUpdate update = result.getRemoteUpdate(Constants.R_HEADS + branch);
-                if (update == null) {
+                if (update == null || update.getStatus() == RemoteRefUpdate.Status.OK
+                        || update.getStatus() == RemoteRefUpdate.Status.UP_TO_DATE) {
                     continue;
                 }
-                switch (update.getStatus()) {
-                    case OK, UP_TO_DATE -> {
-                        return RemoteRefUpdate.Status.OK;
-                    }
-                    case REJECTED_NONFASTFORWARD, REJECTED_REMOTE_CHANGED -> {
-                        return update.getStatus();
-                    }
-                    default -> {
-                        String said = update.getMessage() == null ? "" : update.getMessage();
-                        if (said.toLowerCase(java.util.Locale.ROOT).contains("lock")) {
-                            // Another push held the ref's lock at that moment: a race like any other.
-                            return RemoteRefUpdate.Status.REJECTED_REMOTE_CHANGED;
-                        }
-                        throw StageException.terminal(PushFailure.PUSH_DENIED, "the remote " + GitUrls.redact(url)
-                                + " refused the push to " + branch + ": " + update.getStatus() + " "
-                                + GitUrls.scrub(said), Map.of("branch", branch));
-                    }
+                if (PushRace.lostRace(update)) {
+                    return false;
                 }
+                String said = update.getMessage() == null ? "" : update.getMessage();
+                throw StageException.terminal(PushFailure.PUSH_DENIED, "the remote " + GitUrls.redact(url)
+                        + " refused the push to " + branch + ": " + update.getStatus() + " " + GitUrls.scrub(said),
+                        Map.of("branch", branch));
             }
-            return RemoteRefUpdate.Status.OK;
+            return true;
         } catch (GitAPIException | org.eclipse.jgit.api.errors.JGitInternalException e) {
             throw GitFailure.classify(e, url);
         }
@@ -289,15 +245,5 @@ public final class GitCommitter {
             }
         }
         return tip.name();
-    }
-
-    private void pause(int attempt) {
-        long bound = Math.max(1, Math.min(jitter.toMillis() * (1L << Math.min(attempt, 6)), 5_000));
-        try {
-            sleeper.sleep(Duration.ofMillis(ThreadLocalRandom.current().nextLong(bound)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw StageException.transientFailure(PushFailure.PUSH_RACE, "interrupted while retrying a push", e);
-        }
     }
 }

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.conveyor.events.v1.RunTrailer;
 import dev.conveyor.promoter.domain.ChartIndex;
 import dev.conveyor.promoter.domain.InvalidDocumentException;
 import dev.conveyor.stage.StageException;
@@ -63,7 +64,7 @@ public final class GitIndexChartRepository implements ChartRepository {
         }
         String indexPath = directory + "index.yaml";
         GitCommitter.Committed committed = committer.commit(gitRepo, branch, "Publish chart " + chart.name() + " "
-                + chart.version(), "Digest: " + chart.digest(), "Conveyor-Run: " + runId, current -> {
+                + chart.version(), "Digest: " + chart.digest(), RunTrailer.of(runId), current -> {
                     Optional<String> existing = current.read(indexPath).map(b -> new String(b,
                             StandardCharsets.UTF_8));
                     ChartIndex.Result result;

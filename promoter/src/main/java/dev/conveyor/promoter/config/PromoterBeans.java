@@ -2,6 +2,7 @@ package dev.conveyor.promoter.config;
 
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -11,6 +12,10 @@ import java.util.Set;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+
+import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.promoter.client.ChartMuseumRepository;
 import dev.conveyor.promoter.client.ChartPackager;
@@ -24,10 +29,13 @@ import dev.conveyor.promoter.domain.TargetRule;
 import dev.conveyor.promoter.domain.Targets;
 import dev.conveyor.promoter.service.ChartRepositoryRule;
 import dev.conveyor.promoter.service.PromotionService;
+import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.messaging.StageEdge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration; a bad setting fails the start with the key's name. */
@@ -39,8 +47,10 @@ public class PromoterBeans {
     PromotionService promotionService(PromoterConfig config, GitAccess access) throws IOException {
         java.nio.file.Files.createDirectories(config.mirrorDir());
         RepoMirrors mirrors = new RepoMirrors(config.mirrorDir(), access);
-        GitCommitter committer = new GitCommitter(mirrors, access, config.committer().name(), config.committer()
-                .email(), config.pushAttempts(), config.pushJitter(), d -> Thread.sleep(d.toMillis()));
+        PushRace race = new PushRace(mirrors, new Backoff(config.pushAttempts(), config.pushJitter(), Duration
+                .ofSeconds(5)));
+        GitCommitter committer = new GitCommitter(race, mirrors, access, config.committer().name(), config.committer()
+                .email());
         return new PromotionService(mirrors, new ChartPackager(), committer, new GitHubPullRequests(config.github()
                 .apiUrl(), config.github().token()), settings(config, committer), Clock.systemUTC());
     }
@@ -85,5 +95,12 @@ public class PromoterBeans {
     @ApplicationScoped
     StageRunner stageRunner(PromoterConfig config, MeterRegistry registry) {
         return new StageRunner(Stage.PROMOTER, config.retry().backoff(), new StageMetrics(registry, Stage.PROMOTER));
+    }
+
+    /** The Kafka edge: the runner, and one emitter for every topic the stage emits to. */
+    @Produces
+    @ApplicationScoped
+    StageEdge stageEdge(StageRunner runner, @Channel(StageEdge.CHANNEL) Emitter<ConveyorEvent> events) {
+        return new StageEdge(runner, events);
     }
 }

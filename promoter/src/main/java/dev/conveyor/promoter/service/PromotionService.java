@@ -32,6 +32,7 @@ import dev.conveyor.events.v1.ManifestsValidated;
 import dev.conveyor.events.v1.PipelineRun;
 import dev.conveyor.events.v1.PromotionMode;
 import dev.conveyor.events.v1.ReleasePromoted;
+import dev.conveyor.events.v1.RunTrailer;
 import dev.conveyor.promoter.client.ChartPackager;
 import dev.conveyor.promoter.client.ChartRepository;
 import dev.conveyor.promoter.client.ChartSource;
@@ -196,7 +197,7 @@ public final class PromotionService {
                 + target.namespace();
         String body = "Chart " + input.chartName() + " " + input.version() + ", image " + update.imageReference()
                 + "\nFrom " + GitUrls.redact(run.repoUrl()) + " at " + run.commit() + ".";
-        String trailer = "Conveyor-Run: " + run.runId();
+        String trailer = RunTrailer.of(run.runId());
         String gitopsCommit;
         String pullRequestUrl = null;
         if (target.mode() == PromotionMode.AUTO) {

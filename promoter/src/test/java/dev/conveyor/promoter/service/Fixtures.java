@@ -30,8 +30,10 @@ import dev.conveyor.promoter.client.GitHubPullRequests;
 import dev.conveyor.promoter.domain.PromotionTarget;
 import dev.conveyor.promoter.domain.ReleaseKind;
 import dev.conveyor.promoter.domain.TargetRule;
+import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitCredentials;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.testkit.git.BareRepo;
 
@@ -123,15 +125,16 @@ final class Fixtures {
             List<TargetRule> targets, GitHubPullRequests prs, int pushAttempts,
             dev.conveyor.stage.StageRunner.Sleeper sleeper) {
         RepoMirrors mirrors = new RepoMirrors(dir.resolve("mirrors"), access);
-        GitCommitter committer = new GitCommitter(mirrors, access, "Conveyor", "conveyor@conveyor.dev",
-                pushAttempts, Duration.ofMillis(20), sleeper);
+        GitCommitter committer = new GitCommitter(new PushRace(mirrors, mirrors::fetch, new Backoff(pushAttempts,
+                Duration.ofMillis(20), Duration.ofSeconds(5)), sleeper), mirrors, access, "Conveyor",
+                "conveyor@conveyor.dev");
         return new PromotionService(mirrors, new ChartPackager(), committer, prs, new PromotionService.Settings(repos,
                 targets, Set.of(), "main", "charts", dir.resolve("work")), Clock.systemUTC());
     }
 
     static GitCommitter committer(RepoMirrors mirrors, GitAccess access, int pushAttempts) {
-        return new GitCommitter(mirrors, access, "Conveyor", "conveyor@conveyor.dev", pushAttempts, Duration
-                .ofMillis(20), d -> Thread.sleep(d.toMillis()));
+        return new GitCommitter(new PushRace(mirrors, new Backoff(pushAttempts, Duration.ofMillis(20), Duration
+                .ofSeconds(5))), mirrors, access, "Conveyor", "conveyor@conveyor.dev");
     }
 
     static GitAccess access() {

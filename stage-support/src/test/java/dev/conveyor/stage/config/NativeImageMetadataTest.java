@@ -9,8 +9,11 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.conveyor.testkit.nativeimage.NativeImageMetadata;
+import dev.conveyor.testkit.nativeimage.NativeImageMetadataContract;
+
 /** The native-image metadata check, on stage-support's own metadata and on broken metadata it must refuse. */
-class NativeImageMetadataTest {
+class NativeImageMetadataTest extends NativeImageMetadataContract {
 
     static final ClassLoader LOADER = NativeImageMetadataTest.class.getClassLoader();
 
@@ -91,7 +94,8 @@ class NativeImageMetadataTest {
 
     /** A classes directory with the Jackson fixture's classes and the given metadata. */
     private Path fixture(String reflectConfig, String includes, String runTime) throws IOException {
-        Path classes = tmp.resolve("classes");
+        // One directory per fixture: the temporary directory is shared by the class's tests.
+        Path classes = Files.createTempDirectory(tmp, "classes");
         Path pkg = classes.resolve("dev/conveyor/stage/config");
         Files.createDirectories(pkg);
         for (String name : new String[]{"JacksonFixture", "JacksonFixture$Payload", "JacksonFixture$Item"}) {

@@ -2,15 +2,23 @@ package dev.conveyor.versioner.config;
 
 import java.nio.file.Files;
 import java.time.Clock;
+import java.time.Duration;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+
+import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
+import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.versioner.client.TagPublisher;
 import dev.conveyor.versioner.domain.SemVer;
 import dev.conveyor.versioner.service.VersionService;
@@ -27,15 +35,23 @@ public class VersionerBeans {
         SemVer initial = SemVer.parse(config.initialVersion()).filter(v -> !v.isPreRelease())
                 .orElseThrow(() -> new IllegalArgumentException(
                         "conveyor.versioner.initial-version must be a release version such as 0.1.0"));
-        return new VersionService(new RepoMirrors(config.mirrorDir(), access), new TagPublisher(access),
-                config.tagPrefix(), initial, config.tagger().name(), config.tagger().email(), config.tagPushAttempts(),
-                Clock.systemUTC(), (url, tag) -> {
-                });
+        // Lost tag races are recomputed at once: the next round's fetch already sees the winner's tag.
+        PushRace race = new PushRace(new RepoMirrors(config.mirrorDir(), access), new Backoff(config
+                .tagPushAttempts(), Duration.ofMillis(10), Duration.ofMillis(500)));
+        return new VersionService(race, new TagPublisher(access), config.tagPrefix(), initial, config.tagger().name(),
+                config.tagger().email(), Clock.systemUTC());
     }
 
     @Produces
     @ApplicationScoped
     StageRunner stageRunner(VersionerConfig config, MeterRegistry registry) {
         return new StageRunner(Stage.VERSIONER, config.retry().backoff(), new StageMetrics(registry, Stage.VERSIONER));
+    }
+
+    /** The Kafka edge: the runner, and one emitter for every topic the stage emits to. */
+    @Produces
+    @ApplicationScoped
+    StageEdge stageEdge(StageRunner runner, @Channel(StageEdge.CHANNEL) Emitter<ConveyorEvent> events) {
+        return new StageEdge(runner, events);
     }
 }

@@ -2,12 +2,12 @@ package dev.conveyor.versioner.service;
 
 import java.io.IOException;
 import java.time.Clock;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TimeZone;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.PersonIdent;
@@ -18,13 +18,14 @@ import org.jboss.logging.Logger;
 import dev.conveyor.events.v1.BuildSucceeded;
 import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.PipelineRun;
+import dev.conveyor.events.v1.RunTrailer;
 import dev.conveyor.events.v1.VersionResolved;
 import dev.conveyor.stage.StageException;
 import dev.conveyor.stage.config.ConveyorYaml;
 import dev.conveyor.stage.config.InvalidConfigException;
 import dev.conveyor.stage.git.GitFailure;
 import dev.conveyor.stage.git.GitUrls;
-import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.versioner.client.GitHistory;
 import dev.conveyor.versioner.client.TagPublisher;
 import dev.conveyor.versioner.domain.AppVersionConfig;
@@ -45,92 +46,65 @@ import dev.conveyor.versioner.domain.VersionTag;
  */
 public final class VersionService {
 
-    /** Called just before a tag push; lets tests put a competing tag on the remote at the worst moment. */
-    @FunctionalInterface
-    public interface BeforeTagPush {
-        void beforePush(String url, String tagName);
-    }
-
     /** Largest number of commits since the base that are examined for the bump. */
     static final int MAX_COMMITS = 50_000;
 
     private static final Logger LOG = Logger.getLogger(VersionService.class);
 
-    private final RepoMirrors mirrors;
+    private final PushRace race;
     private final TagPublisher publisher;
     private final String defaultPrefix;
     private final SemVer defaultInitial;
     private final String taggerName;
     private final String taggerEmail;
-    private final int tagPushAttempts;
     private final Clock clock;
-    private final BeforeTagPush beforeTagPush;
 
-    public VersionService(RepoMirrors mirrors, TagPublisher publisher, String defaultPrefix, SemVer defaultInitial,
-            String taggerName, String taggerEmail, int tagPushAttempts, Clock clock, BeforeTagPush beforeTagPush) {
-        this.mirrors = mirrors;
+    /** @param race fetches the app's mirror for each round and runs the rounds of a tag push that lost a race */
+    public VersionService(PushRace race, TagPublisher publisher, String defaultPrefix, SemVer defaultInitial,
+            String taggerName, String taggerEmail, Clock clock) {
+        this.race = race;
         this.publisher = publisher;
         this.defaultPrefix = defaultPrefix;
         this.defaultInitial = defaultInitial;
         this.taggerName = taggerName;
         this.taggerEmail = taggerEmail;
-        this.tagPushAttempts = tagPushAttempts;
         this.clock = clock;
-        this.beforeTagPush = beforeTagPush;
     }
 
     /** Resolves (and in CD tags) the version of the build; failures are classified {@link StageException}s. */
     public VersionResolved resolve(BuildSucceeded build, String causationId) {
         PipelineRun run = build.run();
         String url = run.repoUrl();
-        ReentrantLock lock = mirrors.lock(url);
-        lock.lock();
-        try {
-            String rejectedTag = null;
-            for (int round = 1;; round++) {
-                try (Repository repo = mirrors.fetch(url)) {
-                    Attempt attempt = compute(repo, run);
-                    if (rejectedTag != null && !attempt.tagNames.contains(rejectedTag)) {
-                        // Refused, yet the tag is not there: not a race but a rule on the remote.
-                        throw StageException.terminal(VersionerFailure.TAG_PUSH_DENIED, "the remote "
-                                + GitUrls.redact(url) + " refused tag " + rejectedTag + " without having it",
-                                Map.of("tag", rejectedTag));
-                    }
-                    VersionResolution resolution = attempt.resolution;
-                    boolean taggedNow = false;
-                    if (run.flow() == Flow.CD && !resolution.existingTag()) {
-                        beforeTagPush.beforePush(url, resolution.tagName());
-                        TagPublisher.Result pushed = publisher.publish(repo, url, resolution.tagName(), attempt.commit,
-                                new PersonIdent(taggerName, taggerEmail, clock.instant(), TimeZone.getTimeZone("UTC")
-                                        .toZoneId()),
-                                "Release " + resolution.version() + "\n\nConveyor-Run: " + run.runId() + "\n");
-                        if (pushed.outcome() == TagPublisher.Outcome.REJECTED) {
-                            LOG.warnf("[versioner] %s run %s: tag %s was rejected (%s), recomputing (round %d of %d)",
-                                    run.app(), run.runId(), resolution.tagName(), pushed.remoteMessage().orElse(""),
-                                    round,
-                                    tagPushAttempts);
-                            if (round >= tagPushAttempts) {
-                                throw StageException.transientFailure(VersionerFailure.TAG_RACE, "tag "
-                                        + resolution.tagName() + " kept being taken by another tagger after " + round
-                                        + " attempts", null);
-                            }
-                            rejectedTag = resolution.tagName();
-                            continue;
-                        }
-                        taggedNow = true;
-                    }
-                    LOG.infof("[versioner] %s run %s: %s %s (%s, previous %s)", run.app(), run.runId(),
-                            taggedNow ? "tagged" : "resolved", resolution.version(), resolution.bump(),
-                            resolution.previous());
-                    return new VersionResolved(run, clock.instant(), causationId, resolution.version().toString(),
-                            resolution.tagName(), taggedNow,
-                            resolution.previous() == null ? null : resolution.previous().toString(), resolution.bump(),
-                            resolution.changes(), build.artifact());
-                }
+        AtomicReference<String> rejectedTag = new AtomicReference<>();
+        return race.push(url, VersionerFailure.TAG_RACE, "the version tag of " + run.app(), (repo, round) -> {
+            Attempt attempt = compute(repo, run);
+            String rejected = rejectedTag.get();
+            if (rejected != null && !attempt.tagNames.contains(rejected)) {
+                // Refused, yet the tag is not there: not a race but a rule on the remote.
+                throw StageException.terminal(VersionerFailure.TAG_PUSH_DENIED, "the remote " + GitUrls.redact(url)
+                        + " refused tag " + rejected + " without having it", Map.of("tag", rejected));
             }
-        } finally {
-            lock.unlock();
-        }
+            VersionResolution resolution = attempt.resolution;
+            boolean taggedNow = false;
+            if (run.flow() == Flow.CD && !resolution.existingTag()) {
+                TagPublisher.Result pushed = publisher.publish(repo, url, resolution.tagName(), attempt.commit,
+                        new PersonIdent(taggerName, taggerEmail, clock.instant(), ZoneOffset.UTC),
+                        "Release " + resolution.version() + "\n\n" + RunTrailer.of(run.runId()) + "\n");
+                if (pushed.outcome() == TagPublisher.Outcome.REJECTED) {
+                    LOG.warnf("[versioner] %s run %s: tag %s was rejected (%s), recomputing (round %d)", run.app(),
+                            run.runId(), resolution.tagName(), pushed.remoteMessage().orElse(""), round);
+                    rejectedTag.set(resolution.tagName());
+                    return Optional.empty();
+                }
+                taggedNow = true;
+            }
+            LOG.infof("[versioner] %s run %s: %s %s (%s, previous %s)", run.app(), run.runId(),
+                    taggedNow ? "tagged" : "resolved", resolution.version(), resolution.bump(), resolution.previous());
+            return Optional.of(new VersionResolved(run, clock.instant(), causationId, resolution.version().toString(),
+                    resolution.tagName(), taggedNow,
+                    resolution.previous() == null ? null : resolution.previous().toString(), resolution.bump(),
+                    resolution.changes(), build.artifact()));
+        });
     }
 
     private record Attempt(RevCommit commit, VersionResolution resolution, java.util.Set<String> tagNames) {

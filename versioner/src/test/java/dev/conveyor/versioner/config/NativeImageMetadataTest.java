@@ -6,29 +6,16 @@ import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 
-import dev.conveyor.stage.config.NativeImageMetadata;
+import dev.conveyor.testkit.nativeimage.NativeImageMetadata;
+import dev.conveyor.testkit.nativeimage.NativeImageMetadataContract;
 
-/**
- * The native-image metadata of this service holds against its real class path: JGit and the SSH transport through stage-support's metadata; it binds nothing with Jackson.
- */
-class NativeImageMetadataTest {
-
-    static final NativeImageMetadata METADATA = NativeImageMetadata.read(Path.of("target/classes"),
-            NativeImageMetadataTest.class.getClassLoader());
-
-    /** Every registered class, member, proxy and bundle exists; every glob matches; every Jackson-bound type is registered. */
-    @Test
-    void everyRegistrationResolves() {
-        assertThat(METADATA.problems()).isEmpty();
-        assertThat(METADATA.resourceIncludes()).isNotNull();
-    }
+/** This service's native-image metadata against its class path; JGit and the SSH transport come with stage-support's. */
+class NativeImageMetadataTest extends NativeImageMetadataContract {
 
     @Test
-    void jgitComesWithStageSupport() {
-        assertThat(METADATA.jacksonBound()).isEmpty();
-        NativeImageMetadata stageSupport = NativeImageMetadata.read(Path.of("../stage-support/target/classes"),
-                NativeImageMetadataTest.class.getClassLoader());
-        assertThat(stageSupport.problems()).isEmpty();
-        assertThat(stageSupport.bundles()).contains("org.eclipse.jgit.internal.JGitText");
+    void bindsNothingWithJacksonAndGetsJGitFromStageSupport() {
+        assertThat(metadata.jacksonBound()).isEmpty();
+        assertThat(NativeImageMetadata.read(Path.of("../stage-support/target/classes"), getClass().getClassLoader())
+                .bundles()).contains("org.eclipse.jgit.internal.JGitText");
     }
 }

@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 
+import jakarta.inject.Inject;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -25,6 +27,7 @@ import dev.conveyor.events.v1.PipelineRun;
 import dev.conveyor.events.v1.StageFailed;
 import dev.conveyor.events.v1.Topics;
 import dev.conveyor.events.v1.VersionResolved;
+import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.testkit.git.BareRepo;
 import dev.conveyor.testkit.git.GitServerResource;
 import dev.conveyor.testkit.git.GitServers;
@@ -33,6 +36,7 @@ import dev.conveyor.testkit.kafka.KafkaBrokerResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kafka.InjectKafkaCompanion;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
 /** The versioner as deployed: BuildSucceeded over a real broker in, VersionResolved out, poison to its DLQ. */
@@ -48,6 +52,26 @@ class VersionerMessagingIT {
 
     @InjectGitServers
     GitServers git;
+
+    @Inject
+    KafkaClientService clients;
+
+    @Test
+    void theSharedKafkaClientDefaultsOfStageSupportReachEveryChannel() {
+        Map<String, ?> consumer = clients.getConsumer(Topics.BUILD_SUCCEEDED).configuration();
+        Map<String, ?> producer = clients.getProducer(StageEdge.CHANNEL).configuration();
+        System.out.printf("effective consumer config of %s: session.timeout.ms=%s heartbeat.interval.ms=%s%n",
+                Topics.BUILD_SUCCEEDED, consumer.get("session.timeout.ms"), consumer.get("heartbeat.interval.ms"));
+
+        assertThat(String.valueOf(consumer.get("session.timeout.ms"))).isEqualTo("10000");
+        assertThat(String.valueOf(consumer.get("heartbeat.interval.ms"))).isEqualTo("3000");
+        assertThat(String.valueOf(consumer.get("reconnect.backoff.max.ms"))).isEqualTo("5000");
+        // The channel's own keys still win over the shared defaults.
+        assertThat(String.valueOf(consumer.get("group.id"))).isEqualTo("conveyor-versioner");
+        assertThat(String.valueOf(producer.get("delivery.timeout.ms"))).isEqualTo("300000");
+        assertThat(String.valueOf(producer.get("enable.idempotence"))).isEqualTo("true");
+        assertThat(String.valueOf(producer.get("acks"))).isEqualTo("all");
+    }
 
     @Test
     void aBuildOnTheDefaultBranchIsTaggedAndResolved() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.function.Consumer;
@@ -21,9 +22,11 @@ import dev.conveyor.events.v1.BumpReason;
 import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.PipelineRun;
 import dev.conveyor.events.v1.VersionResolved;
+import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageException;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitCredentials;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.versioner.client.TagPublisher;
 import dev.conveyor.versioner.domain.SemVer;
@@ -220,10 +223,11 @@ class VersionCasesTest {
         try (Scenario scenario = new Scenario(tmp.resolve("repo"));
                 GitAccess access = GitAccess.create(GitCredentials.none())) {
             c.history().accept(scenario);
-            VersionService service = new VersionService(new RepoMirrors(tmp.resolve("mirrors"), access),
-                    new TagPublisher(access), "v", SemVer.of(0, 1, 0), "Conveyor", "conveyor@example.com", 3,
-                    Clock.fixed(Instant.parse("2026-11-23T12:00:00Z"), ZoneOffset.UTC), (url, tag) -> {
-                    });
+            VersionService service = new VersionService(
+                    new PushRace(new RepoMirrors(tmp.resolve("mirrors"), access), new Backoff(3, Duration.ZERO,
+                            Duration.ZERO)),
+                    new TagPublisher(access), "v", SemVer.of(0, 1, 0), "Conveyor", "conveyor@example.com",
+                    Clock.fixed(Instant.parse("2026-11-23T12:00:00Z"), ZoneOffset.UTC));
             Integer pr = c.flow() == Flow.CI ? 42 : null;
             BuildSucceeded build = new BuildSucceeded(
                     PipelineRun.start(c.app(), scenario.url(), scenario.head(), c.flow() == Flow.CI ? "pr" : "main", pr,

@@ -16,8 +16,10 @@ import dev.conveyor.events.v1.BuildSucceeded;
 import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.PipelineRun;
 import dev.conveyor.events.v1.VersionResolved;
+import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitCredentials;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.versioner.client.TagPublisher;
 import dev.conveyor.versioner.domain.SemVer;
@@ -85,9 +87,8 @@ public final class VersionResolveBench {
     }
 
     private static VersionService service(GitAccess access, Path mirrors) {
-        return new VersionService(new RepoMirrors(mirrors, access), new TagPublisher(access), "v",
-                SemVer.of(0, 1, 0), "Bench", "bench@example.com", 1, Clock.systemUTC(), (u, t) -> {
-                });
+        return new VersionService(new PushRace(new RepoMirrors(mirrors, access), Backoff.none()),
+                new TagPublisher(access), "v", SemVer.of(0, 1, 0), "Bench", "bench@example.com", Clock.systemUTC());
     }
 
     /** A linear history with a version tag every {@value #TAG_EVERY} commits, written with git fast-import. */

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
+import org.eclipse.jgit.lib.Repository;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,8 +22,10 @@ import dev.conveyor.events.v1.BumpReason;
 import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.PipelineRun;
 import dev.conveyor.events.v1.VersionResolved;
+import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitCredentials;
+import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.testkit.git.BareRepo;
 import dev.conveyor.testkit.git.GitServers;
@@ -51,8 +56,7 @@ class VersionerRemotesIT {
         remote.writer().file("a", "1").message("init").tag("v1.0.0").commit();
         String head = remote.writer().file("a", "2").message("feat: x").commit();
         try (GitAccess access = GitAccess.create(GitCredentials.none())) {
-            VersionResolved resolved = service(access, (u, t) -> {
-            }).resolve(build(servers.daemon().url(remote), head), null);
+            VersionResolved resolved = service(access).resolve(build(servers.daemon().url(remote), head), null);
             assertThat(resolved.tag()).isEqualTo("v1.1.0");
         }
         assertTaggedInFreshClone(remote, "v1.1.0", head);
@@ -65,8 +69,7 @@ class VersionerRemotesIT {
         GitCredentials ssh = new GitCredentials(Optional.of(servers.ssh().privateKey()),
                 Optional.of(servers.ssh().knownHosts()), true, "x-access-token", Optional.empty());
         try (GitAccess access = GitAccess.create(ssh)) {
-            VersionResolved resolved = service(access, (u, t) -> {
-            }).resolve(build(servers.ssh().url(remote), head), null);
+            VersionResolved resolved = service(access).resolve(build(servers.ssh().url(remote), head), null);
             assertThat(resolved.version()).isEqualTo("0.1.0");
             assertThat(resolved.taggedNow()).isTrue();
         }
@@ -79,8 +82,7 @@ class VersionerRemotesIT {
         remote.writer().file("a", "1").message("init").tag("v2.0.0").commit();
         String head = remote.writer().file("a", "2").message("fix: y").commit();
         try (GitAccess access = GitAccess.create(GitCredentials.none())) {
-            VersionService service = service(access, (u, t) -> {
-            });
+            VersionService service = service(access);
             BuildSucceeded build = build(servers.daemon().url(remote), head);
             VersionResolved first = service.resolve(build, "ce-1");
             VersionResolved second = service.resolve(build, "ce-1");
@@ -101,9 +103,9 @@ class VersionerRemotesIT {
         AtomicBoolean raced = new AtomicBoolean();
         try (GitAccess access = GitAccess.create(GitCredentials.none())) {
             // Between our computation and our push, someone tags the same commit with the same version.
-            VersionResolved resolved = service(access, (url, tag) -> {
+            VersionResolved resolved = service(access, url -> {
                 if (raced.compareAndSet(false, true)) {
-                    tagExisting(remote, tag, head);
+                    tagExisting(remote, "v1.1.0", head);
                 }
             }).resolve(build(servers.daemon().url(remote), head), null);
             assertThat(resolved.version()).isEqualTo("1.1.0");
@@ -122,9 +124,9 @@ class VersionerRemotesIT {
         String head = remote.writer().file("a", "2").message("fix: main").commit();
         AtomicBoolean raced = new AtomicBoolean();
         try (GitAccess access = GitAccess.create(GitCredentials.none())) {
-            VersionResolved resolved = service(access, (url, tag) -> {
+            VersionResolved resolved = service(access, url -> {
                 if (raced.compareAndSet(false, true)) {
-                    tagExisting(remote, tag, side);
+                    tagExisting(remote, "v1.0.1", side);
                 }
             }).resolve(build(servers.daemon().url(remote), head), null);
             assertThat(resolved.version()).isEqualTo("1.0.2");
@@ -143,8 +145,7 @@ class VersionerRemotesIT {
         String first = remote.writer().file("a", "2").message("fix: one").commit();
         String second = remote.writer().file("a", "3").message("feat: two").commit();
         try (GitAccess access = GitAccess.create(GitCredentials.none())) {
-            VersionService service = service(access, (u, t) -> {
-            });
+            VersionService service = service(access);
             String url = servers.daemon().url(remote);
             VersionResolved one = service.resolve(build(url, first), null);
             VersionResolved two = service.resolve(build(url, second), null);
@@ -164,8 +165,7 @@ class VersionerRemotesIT {
             String url = http.url(remote);
             try (GitAccess access = GitAccess.create(new GitCredentials(Optional.empty(), Optional.empty(), true,
                     "oauth2", Optional.of("glpat-right")))) {
-                VersionResolved resolved = service(access, (u, t) -> {
-                }).resolve(build(url, head), null);
+                VersionResolved resolved = service(access).resolve(build(url, head), null);
                 assertThat(resolved.tag()).isEqualTo("v4.1.1");
                 assertThat(resolved.taggedNow()).isTrue();
             }
@@ -173,9 +173,9 @@ class VersionerRemotesIT {
             try (GitAccess wrong = GitAccess.create(new GitCredentials(Optional.empty(), Optional.empty(), true,
                     "oauth2", Optional.of("glpat-wrong")))) {
                 org.assertj.core.api.Assertions.assertThatThrownBy(() -> new VersionService(
-                        new RepoMirrors(tmp.resolve("other-mirrors"), wrong), new TagPublisher(wrong), "v",
-                        SemVer.of(0, 1, 0), "Conveyor", "conveyor@example.com", 5, Clock.systemUTC(), (u, t) -> {
-                        }).resolve(build(url, commit), null))
+                        new PushRace(new RepoMirrors(tmp.resolve("other-mirrors"), wrong), Backoff.none()),
+                        new TagPublisher(wrong), "v", SemVer.of(0, 1, 0), "Conveyor", "conveyor@example.com",
+                        Clock.systemUTC()).resolve(build(url, commit), null))
                         .isInstanceOfSatisfying(dev.conveyor.stage.StageException.class, e -> {
                             assertThat(e.reason()).isEqualTo("AUTH_DENIED");
                             assertThat(e.getMessage()).doesNotContain("glpat-wrong");
@@ -190,8 +190,8 @@ class VersionerRemotesIT {
         String url = "https://bot:ghp_supersecret@127.0.0.1:" + dev.conveyor.testkit.Ports.free() + "/acme/app.git";
         try (GitAccess access = GitAccess.create(new GitCredentials(Optional.empty(), Optional.empty(), true,
                 "x-access-token", Optional.of("glpat-alsosecret")))) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> service(access, (u, t) -> {
-            }).resolve(build(url, "0".repeat(40)), null))
+            org.assertj.core.api.Assertions
+                    .assertThatThrownBy(() -> service(access).resolve(build(url, "0".repeat(40)), null))
                     .isInstanceOfSatisfying(dev.conveyor.stage.StageException.class, e -> {
                         assertThat(e.reason()).isEqualTo("NETWORK");
                         assertThat(e.getMessage() + e.details()).contains("https://127.0.0.1:")
@@ -218,9 +218,22 @@ class VersionerRemotesIT {
         }
     }
 
-    private VersionService service(GitAccess access, VersionService.BeforeTagPush hook) {
-        return new VersionService(new RepoMirrors(tmp.resolve("mirrors"), access), new TagPublisher(access), "v",
-                SemVer.of(0, 1, 0), "Conveyor", "conveyor@example.com", 5, Clock.systemUTC(), hook);
+    private VersionService service(GitAccess access) {
+        return service(access, url -> {
+        });
+    }
+
+    /** A service whose every fetch of the remote is followed by {@code afterFetch}: another tagger's moment. */
+    private VersionService service(GitAccess access, Consumer<String> afterFetch) {
+        RepoMirrors mirrors = new RepoMirrors(tmp.resolve("mirrors"), access);
+        PushRace race = new PushRace(mirrors, url -> {
+            Repository fresh = mirrors.fetch(url);
+            afterFetch.accept(url);
+            return fresh;
+        }, new Backoff(5, Duration.ZERO, Duration.ZERO), d -> {
+        });
+        return new VersionService(race, new TagPublisher(access), "v", SemVer.of(0, 1, 0), "Conveyor",
+                "conveyor@example.com", Clock.systemUTC());
     }
 
     private static BuildSucceeded build(String url, String commit) {

@@ -1,4 +1,4 @@
-package dev.conveyor.stage.config;
+package dev.conveyor.testkit.nativeimage;
 
 import java.io.DataInputStream;
 import java.io.IOException;
