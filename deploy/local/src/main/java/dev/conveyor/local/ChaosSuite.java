@@ -176,7 +176,7 @@ public final class ChaosSuite {
                 RunResult warm = runOnce(watcher, -w, null);
                 results.add(warm);
                 if (w == 2) {
-                    measureWindows(watcher, warm);
+                    measureWindows(watcher, warm.runId(), null);
                 }
             }
             out.println("  stage work windows (from the warm-up): " + windows.entrySet().stream().map(e -> e
@@ -244,6 +244,7 @@ public final class ChaosSuite {
         Duration restart = null;
         Instant killedAt = null;
         CompletableFuture<Pipeline.Accepted> hook;
+        Instant hookSent = Instant.now();
         if (target == null) {
             hook = CompletableFuture.completedFuture(sendHook(repoUrl, commit, artifact, change, end));
         } else {
@@ -256,6 +257,7 @@ public final class ChaosSuite {
                 hook = CompletableFuture.supplyAsync(() -> new Pipeline(running).hook(repoUrl, commit, "main", null,
                         null, artifact, change));
             } else {
+                hookSent = Instant.now();
                 hook = CompletableFuture.completedFuture(sendHook(repoUrl, commit, artifact, change, end));
                 Predicate<ChaosEvent> isInput = inputOf(target.stage(), runId);
                 input = inputName(target.stage());
@@ -299,6 +301,14 @@ public final class ChaosSuite {
         Duration takeover = null;
         if (killedAt != null) {
             takeover = takeover(watcher, target.stage(), runId, killedAt);
+        }
+        if (index > 0) {
+            measureWindows(watcher, runId, target);
+        }
+        if (target == null || !target.stage().equals("gateway")) {
+            Instant sent = hookSent;
+            watcher.seen().stream().filter(e -> e.event() instanceof BuildSucceeded && e.namesRun(runId)).findFirst()
+                    .ifPresent(e -> observe("gateway", Duration.between(sent, e.timestamp())));
         }
         ChaosRunFacts facts = settle(runId, commit, jiraKey, ended);
         violations.addAll(ChaosInvariants.check(facts));
@@ -478,26 +488,45 @@ public final class ChaosSuite {
         }).orElse(null);
     }
 
-    /** Per stage: from its input record to its last output in a run without kills. */
-    private void measureWindows(ChaosWatcher watcher, RunResult warm) {
-        List<ChaosEvent> seen = watcher.seen().stream().filter(e -> e.namesRun(warm.runId())).toList();
+    /**
+     * Per stage: from its input record to its last output, in a run where it was not killed. The window a kill is
+     * drawn from is the shortest of the last five such times: the stage's typical work time, its quick end, so that
+     * the kill lands while it works.
+     */
+    private void measureWindows(ChaosWatcher watcher, String runId, Target target) {
+        List<ChaosEvent> seen = watcher.seen().stream().filter(e -> e.namesRun(runId)).toList();
         for (String stage : PIPELINE) {
+            if (target != null && (target.stage().equals(stage) || !target.process().equals(target.stage()))) {
+                continue;
+            }
             Optional<Instant> in = seen.stream().filter(e -> inputType0(stage).isInstance(e.event())).map(
                     ChaosEvent::timestamp).min(Comparator.naturalOrder());
-            Optional<Instant> done = seen.stream().filter(e -> isDone(e, stage, warm.runId())).map(
-                    ChaosEvent::timestamp).min(Comparator.naturalOrder());
+            Optional<Instant> done = seen.stream().filter(e -> isDone(e, stage, runId)).map(ChaosEvent::timestamp)
+                    .min(Comparator.naturalOrder());
             if (in.isPresent() && done.isPresent()) {
-                windows.put(stage, max(FLOOR, Duration.between(in.get(), done.get())));
+                observe(stage, Duration.between(in.get(), done.get()));
             }
         }
-        Optional<Instant> build = seen.stream().filter(e -> e.event() instanceof BuildSucceeded).map(
-                ChaosEvent::timestamp).findFirst();
-        Optional<Instant> posted = probe.stubRequests().stream().filter(r -> r.mentions(warm.runId()) && r
-                .isSlackPost()).map(ChaosStubRequest::loggedAt).min(Comparator.naturalOrder());
-        if (build.isPresent() && posted.isPresent()) {
-            windows.put("notifier", max(FLOOR, Duration.between(build.get(), posted.get())));
+        if (target == null || !target.stage().equals("notifier")) {
+            Optional<Instant> build = seen.stream().filter(e -> e.event() instanceof BuildSucceeded).map(
+                    ChaosEvent::timestamp).findFirst();
+            Optional<Instant> posted = probe.stubRequests().stream().filter(r -> r.mentions(runId) && r
+                    .isSlackPost()).map(ChaosStubRequest::loggedAt).min(Comparator.naturalOrder());
+            if (build.isPresent() && posted.isPresent()) {
+                observe("notifier", Duration.between(build.get(), posted.get()));
+            }
         }
-        windows.putIfAbsent("gateway", Duration.ofMillis(50));
+    }
+
+    private final Map<String, List<Duration>> observed = new LinkedHashMap<>();
+
+    private void observe(String stage, Duration took) {
+        List<Duration> list = observed.computeIfAbsent(stage, k -> new ArrayList<>());
+        list.add(max(FLOOR, took));
+        if (list.size() > 5) {
+            list.remove(0);
+        }
+        windows.put(stage, list.stream().min(Comparator.naturalOrder()).orElseThrow());
     }
 
     private static Duration max(Duration a, Duration b) {
