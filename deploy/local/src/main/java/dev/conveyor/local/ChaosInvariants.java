@@ -85,8 +85,10 @@ public final class ChaosInvariants {
         List<ChaosEvent> own = f.events().stream().filter(e -> e.event().run().runId().equals(run)).toList();
         List<ChaosEvent> naming = f.events().stream().filter(e -> e.namesRun(run)).toList();
 
-        boolean failed = own.stream().anyMatch(e -> e.event() instanceof StageFailed || e.event() instanceof BuildFailed);
-        Map<String, ChaosEvent> synced = distinct(naming.stream().filter(e -> e.event() instanceof RepoSynced).toList());
+        boolean failed = own.stream()
+                .anyMatch(e -> e.event() instanceof StageFailed || e.event() instanceof BuildFailed);
+        Map<String, ChaosEvent> synced = distinct(
+                naming.stream().filter(e -> e.event() instanceof RepoSynced).toList());
         Map<String, ChaosEvent> health = distinct(own.stream().filter(ChaosEvent::isHealth).toList());
         Map<String, ChaosEvent> versions = distinct(own.stream().filter(e -> e.event() instanceof VersionResolved)
                 .toList());
@@ -95,8 +97,10 @@ public final class ChaosInvariants {
         boolean cd = f.flow() == Flow.CD;
 
         // The run ends.
-        boolean terminal = failed || (cd ? !synced.isEmpty() && !health.isEmpty() : !distinct(own.stream().filter(
-                e -> e.event() instanceof dev.conveyor.events.v1.ManifestsValidated).toList()).isEmpty());
+        boolean terminal = failed || (cd
+                ? !synced.isEmpty() && !health.isEmpty()
+                : !distinct(own.stream().filter(
+                        e -> e.event() instanceof dev.conveyor.events.v1.ManifestsValidated).toList()).isEmpty());
         if (!f.ended() || !terminal) {
             v.add(new Violation(Rule.TERMINAL, "no terminal state within " + f.deadline().toSeconds() + " s; events: "
                     + own.stream().map(ChaosEvent::name).distinct().toList()));
@@ -122,7 +126,8 @@ public final class ChaosInvariants {
         f.tags().stream().filter(t -> RunTrailer.parse(t.message()).contains(run)).forEach(mine::add);
         for (ChaosRunFacts.GitTag t : mine) {
             if (!resolvedTags.contains(t.name())) {
-                v.add(new Violation(Rule.TAG_WITHOUT_VERSION, "tag " + t.name() + " has no VersionResolved of the run"));
+                v.add(new Violation(Rule.TAG_WITHOUT_VERSION,
+                        "tag " + t.name() + " has no VersionResolved of the run"));
             }
         }
 

@@ -175,11 +175,13 @@ final class ChaosProbe {
                 try {
                     HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://" + registry
                             + "/v2/conveyor-demo/" + SampleApp.APP + "/manifests/" + v)).method("HEAD",
-                                    HttpRequest.BodyPublishers.noBody()).header("Accept", String.join(", ",
-                                            "application/vnd.oci.image.manifest.v1+json",
-                                            "application/vnd.docker.distribution.manifest.v2+json",
-                                            "application/vnd.oci.image.index.v1+json")).timeout(Duration.ofSeconds(5))
-                                    .build(), HttpResponse.BodyHandlers.discarding());
+                                    HttpRequest.BodyPublishers.noBody())
+                            .header("Accept", String.join(", ",
+                                    "application/vnd.oci.image.manifest.v1+json",
+                                    "application/vnd.docker.distribution.manifest.v2+json",
+                                    "application/vnd.oci.image.index.v1+json"))
+                            .timeout(Duration.ofSeconds(5))
+                            .build(), HttpResponse.BodyHandlers.discarding());
                     if (r.statusCode() == 200) {
                         r.headers().firstValue("Docker-Content-Digest").ifPresent(d -> digests.put(v, d));
                     }
@@ -228,7 +230,8 @@ final class ChaosProbe {
                     for (JsonNode entry : JSON.readTree(r.body()).path("requests")) {
                         JsonNode req = entry.path("request");
                         fresh.add(new ChaosStubRequest(entry.path("id").asText(), req.path("method").asText(), req
-                                .path("url").asText(), req.path("body").asText(""), Instant.ofEpochMilli(req.path(
+                                .path("url").asText(), req.path("body").asText(""),
+                                Instant.ofEpochMilli(req.path(
                                         "loggedDate").asLong())));
                     }
                     // The journal lists the newest first.

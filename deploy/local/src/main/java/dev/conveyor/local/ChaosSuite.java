@@ -191,8 +191,8 @@ public final class ChaosSuite {
                 if (queue.isEmpty()) {
                     Optional<String> lacking = minMidWorkPerService <= 0 || extra >= maxExtraRuns
                             ? Optional.empty()
-                            : services.stream().map(Target::process).distinct().filter(s -> midWork(results, s)
-                                    < minMidWorkPerService).findFirst();
+                            : services.stream().map(Target::process).distinct()
+                                    .filter(s -> midWork(results, s) < minMidWorkPerService).findFirst();
                     if (lacking.isPresent()) {
                         extra++;
                         queue.add(new Target(lacking.get(), lacking.get()));
@@ -413,7 +413,8 @@ public final class ChaosSuite {
         String source = stage;
         return watcher.seen().stream().filter(e -> e.namesRun(runId) && (e.from(source) || source.equals("gateway")
                 && e.event() instanceof BuildSucceeded) && !e.timestamp().isBefore(killedAt)).map(
-                        ChaosEvent::timestamp).min(Comparator.naturalOrder()).map(t -> Duration.between(killedAt, t))
+                        ChaosEvent::timestamp)
+                .min(Comparator.naturalOrder()).map(t -> Duration.between(killedAt, t))
                 .orElse(null);
     }
 
@@ -462,8 +463,10 @@ public final class ChaosSuite {
         List<String> versions = events.stream().filter(e -> e.event() instanceof ImagePushed && e.namesRun(runId))
                 .map(e -> ((ImagePushed) e.event()).version()).distinct().toList();
         return new ChaosRunFacts(runId, Flow.CD, commit, jiraKey, ended, deadline, events, probe.appTags(), probe
-                .appCommitMessages(), probe.gitopsCommitMessages(), probe.storedDigests(versions), probe
-                        .stubRequests(), probe.jiraTransitionConfigured());
+                .appCommitMessages(), probe.gitopsCommitMessages(), probe.storedDigests(versions),
+                probe
+                        .stubRequests(),
+                probe.jiraTransitionConfigured());
     }
 
     /** Every run checked again on the final facts: what broke after its line was printed. */
@@ -572,10 +575,12 @@ public final class ChaosSuite {
                                 .window().toMillis(), r.midWork() ? "mid-work" : "after its output"));
         return String.format("run %-3s %s  %s%s  -> %s  takeover %s  (%.1f s)  violations: %s", r.index() < 0
                 ? "w" + -r.index()
-                : Integer.toString(r.index()), r.runId(), what, r.restart() == null
+                : Integer.toString(r.index()), r.runId(), what,
+                r.restart() == null
                         ? ""
-                        : String.format("; restart %.1f s", r.restart().toMillis() / 1000.0), r.outcome(), r
-                                .takeover() == null ? "-" : String.format("%.2f s", r.takeover().toMillis() / 1000.0),
+                        : String.format("; restart %.1f s", r.restart().toMillis() / 1000.0),
+                r.outcome(), r
+                        .takeover() == null ? "-" : String.format("%.2f s", r.takeover().toMillis() / 1000.0),
                 took.toMillis() / 1000.0, r.violations().isEmpty() ? "none" : r.violations().toString());
     }
 
@@ -602,8 +607,10 @@ public final class ChaosSuite {
         Map<String, Long> byRule = new LinkedHashMap<>();
         s.runs().forEach(r -> r.violations().forEach(v -> byRule.merge(v.rule().name(), 1L, Long::sum)));
         s.lateViolations().forEach(l -> out.println("  late violation " + l));
-        out.printf("  violations    %d%s%n", s.violationCount(), byRule.isEmpty() ? "" : " " + byRule + (s
-                .lateViolations().isEmpty() ? "" : " + " + s.lateViolations().size() + " late"));
+        out.printf("  violations    %d%s%n", s.violationCount(), byRule.isEmpty()
+                ? ""
+                : " " + byRule + (s
+                        .lateViolations().isEmpty() ? "" : " + " + s.lateViolations().size() + " late"));
     }
 
     /** Nearest-rank percentile of sorted durations, in seconds. */

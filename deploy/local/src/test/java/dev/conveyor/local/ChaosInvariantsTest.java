@@ -78,7 +78,8 @@ class ChaosInvariantsTest {
         ChaosRunFacts f = clean();
         f = new ChaosRunFacts(f.runId(), f.flow(), f.commit(), f.jiraKey(), true, f.deadline(), events, f.tags(),
                 List.of("feat: SHOP-7 free shipping"), List.of(), f.storedDigests(), List.of(slackPost("running"),
-                        slackUpdate("failed")), false);
+                        slackUpdate("failed")),
+                false);
         assertThat(ChaosInvariants.check(f)).isEmpty();
     }
 
@@ -198,14 +199,18 @@ class ChaosInvariantsTest {
         ReleaseHealthy healthy = new ReleaseHealthy(RUN, T, id(promoted), GITOPS, REVISION, "shop", "shop", List.of(
                 "Deployment/shop"));
         List<ChaosEvent> events = List.of(event(build, Stage.GATEWAY), event(version, Stage.VERSIONER), event(image,
-                Stage.IMAGE_BUILDER), event(manifests, Stage.MANIFEST_RENDERER), event(chart, Stage.PROMOTER), event(
-                        promoted, Stage.PROMOTER), event(synced, Stage.FLUX_SYNC), event(healthy, Stage.FLUX_SYNC));
+                Stage.IMAGE_BUILDER), event(manifests, Stage.MANIFEST_RENDERER), event(chart, Stage.PROMOTER),
+                event(
+                        promoted, Stage.PROMOTER),
+                event(synced, Stage.FLUX_SYNC), event(healthy, Stage.FLUX_SYNC));
         String trailer = RunTrailer.of(RUN.runId());
         return new ChaosRunFacts(RUN.runId(), Flow.CD, COMMIT, "SHOP-7", true, Duration.ofSeconds(60), events, List.of(
-                new ChaosRunFacts.GitTag("v1.2.0", COMMIT, "Release 1.2.0\n\n" + trailer)), List.of(
+                new ChaosRunFacts.GitTag("v1.2.0", COMMIT, "Release 1.2.0\n\n" + trailer)),
+                List.of(
                         "feat: SHOP-7 free shipping", "chore(manifests): render 1.2.0 [skip ci]\n\n" + trailer),
                 List.of("chore(shop): promote 1.2.0 to local\n\n" + trailer), Map.of("1.2.0", DIGEST), List.of(
-                        slackPost("running"), slackUpdate("deployed"), jiraComment()), false);
+                        slackPost("running"), slackUpdate("deployed"), jiraComment()),
+                false);
     }
 
     static String id(ConveyorEvent e) {
@@ -239,8 +244,9 @@ class ChaosInvariantsTest {
     }
 
     static ChaosStubRequest jiraComment() {
-        return stub("/jira/rest/api/3/issue/SHOP-7/comment", "{\"body\":{\"content\":[{\"text\":\"Run: http://gw/#/runs/"
-                + RUN.runId() + "\"}]}}");
+        return stub("/jira/rest/api/3/issue/SHOP-7/comment",
+                "{\"body\":{\"content\":[{\"text\":\"Run: http://gw/#/runs/"
+                        + RUN.runId() + "\"}]}}");
     }
 
     static List<ChaosInvariants.Rule> rules(UnaryOperator<ChaosRunFacts> breakIt) {
