@@ -116,6 +116,9 @@ public final class Conveyor {
                 Pipeline.RunEvents events = demo.replay(runId, stage, flow);
                 return events.succeeded() ? 0 : 2;
             }
+            case "chaos" -> {
+                return ChaosSuite.command(stack, rest, kubeconfig(), out);
+            }
             case "help", "--help", "-h" -> {
                 out.println("""
                         usage: ./conveyor <command>
@@ -130,6 +133,8 @@ public final class Conveyor {
                           replay <run> --from <stage>   rerun a run from versioner, image-builder, manifest-renderer,
                                                         promoter or flux-sync, and follow it
                           down [--purge]                stop everything; --purge also deletes the data directory
+                          chaos --runs N --kill <service>|services|broker|stack [--seed S]   CD runs, each with a
+                                                        process killed mid-work; checks the invariants (exit 4 if not)
                         data directory: $CONVEYOR_DATA_DIR, default .conveyor/ in the project
                         cluster: the Kubernetes API stand-in, or the cluster of $KUBECONFIG when it is set""");
                 return 0;

@@ -1,0 +1,656 @@
+package dev.conveyor.local;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import dev.conveyor.events.v1.BuildFailed;
+import dev.conveyor.events.v1.BuildSucceeded;
+import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.Flow;
+import dev.conveyor.events.v1.ImagePushed;
+import dev.conveyor.events.v1.ManifestsValidated;
+import dev.conveyor.events.v1.ReleasePromoted;
+import dev.conveyor.events.v1.RepoSynced;
+import dev.conveyor.events.v1.RunIds;
+import dev.conveyor.events.v1.StageFailed;
+import dev.conveyor.events.v1.VersionResolved;
+
+/**
+ * {@code ./conveyor chaos}: CD runs of the sample app, one after another, each with a process killed ({@code kill -9})
+ * while it works on that run, the stack restarted the way {@code ./conveyor up} does, and the run's effects checked
+ * against {@link ChaosInvariants}.
+ *
+ * <p>
+ * A kill is timed from the record that is the working stage's input (the hook itself for the gateway): when that
+ * record of the run appears, the suite waits a random (seeded) delay within the stage's typical work time, measured on
+ * two warm-up runs, then kills. Takeover is the time from the kill to that stage's next event for the run (for the
+ * notifier: its next call to the stubs for the run).
+ */
+public final class ChaosSuite {
+
+    /** The stages whose input is an event topic, in pipeline order. */
+    static final List<String> PIPELINE = List.of("versioner", "image-builder", "manifest-renderer", "promoter",
+            "flux-sync");
+    /** What the notifier may be working on when it is killed. */
+    static final List<Class<? extends ConveyorEvent>> NOTIFIER_INPUTS = List.of(BuildSucceeded.class,
+            VersionResolved.class, ImagePushed.class, ManifestsValidated.class, ReleasePromoted.class,
+            RepoSynced.class);
+    static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(150);
+    private static final Duration FLOOR = Duration.ofMillis(20);
+
+    /** What is killed ({@code process}: a service, {@code broker} or {@code stack}) while {@code stage} works. */
+    public record Target(String process, String stage) {
+        @Override
+        public String toString() {
+            return process.equals(stage) ? process : process + " (" + stage + " at work)";
+        }
+    }
+
+    /** One run and what happened to it. */
+    public record RunResult(int index, String runId, String commit, Target target, String input, Duration window,
+            Long killAfterInputMs, boolean midWork, Duration restart, String outcome, Duration takeover,
+            List<ChaosInvariants.Violation> violations) {
+    }
+
+    /** Every run, the violations found only when all runs were checked again at the end, and the totals. */
+    public record Summary(List<RunResult> runs, List<String> lateViolations, boolean aborted) {
+
+        public int violationCount() {
+            return runs.stream().mapToInt(r -> r.violations().size()).sum() + lateViolations.size();
+        }
+
+        /** Kills that landed while the process worked on its run, by process. */
+        public Map<String, Long> midWorkKills() {
+            Map<String, Long> counts = new LinkedHashMap<>();
+            runs.stream().filter(r -> r.target() != null && r.midWork()).forEach(r -> counts.merge(r.target()
+                    .process(), 1L, Long::sum));
+            return counts;
+        }
+
+        public List<Duration> takeovers() {
+            return runs.stream().map(RunResult::takeover).filter(t -> t != null).sorted().toList();
+        }
+    }
+
+    private final LocalStack stack;
+    private final Optional<Path> kubeconfig;
+    private final PrintStream out;
+    private final long seed;
+    private final Random random;
+    private final Duration deadline;
+    private final ChaosProbe probe;
+    private final SampleApp app;
+    private final Map<String, Duration> windows = new LinkedHashMap<>();
+    private LocalStack.Running running;
+
+    public ChaosSuite(LocalStack stack, Optional<Path> kubeconfig, PrintStream out, long seed, Duration deadline) {
+        this.stack = stack;
+        this.kubeconfig = kubeconfig;
+        this.out = out;
+        this.seed = seed;
+        this.random = new Random(seed);
+        this.deadline = deadline;
+        this.probe = new ChaosProbe(stack.layout());
+        this.app = new SampleApp(stack.layout());
+    }
+
+    /** {@code ./conveyor chaos --runs N --kill <service>|services|broker|stack [--seed S] [--deadline SECONDS]}. */
+    public static int command(LocalStack stack, List<String> args, Optional<Path> kubeconfig, PrintStream out) {
+        String usage = "usage: ./conveyor chaos --runs N --kill <service>|services|broker|stack [--seed S]"
+                + " [--deadline SECONDS]";
+        int runs = Integer.parseInt(option(args, "--runs", "7", usage));
+        String kill = option(args, "--kill", null, usage);
+        if (kill == null) {
+            throw new IllegalArgumentException("--kill is required; " + usage);
+        }
+        if (runs < 1) {
+            throw new IllegalArgumentException("--runs must be at least 1; " + usage);
+        }
+        long seed = Long.parseLong(option(args, "--seed", Long.toString(System.nanoTime() % 1_000_000), usage));
+        Duration deadline = Duration.ofSeconds(Long.parseLong(option(args, "--deadline", Long.toString(
+                DEFAULT_DEADLINE.toSeconds()), usage)));
+        ChaosSuite suite = new ChaosSuite(stack, kubeconfig, out, seed, deadline);
+        Summary summary = suite.run(plan(kill, runs), 0, 0);
+        return summary.violationCount() == 0 ? 0 : 4;
+    }
+
+    private static String option(List<String> args, String name, String fallback, String usage) {
+        int i = args.indexOf(name);
+        if (i < 0) {
+            return fallback;
+        }
+        if (i + 1 >= args.size()) {
+            throw new IllegalArgumentException(name + " needs a value; " + usage);
+        }
+        return args.get(i + 1);
+    }
+
+    /** The kills of {@code --kill <what>} for {@code runs} runs. */
+    public static List<Target> plan(String kill, int runs) {
+        List<Target> plan = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            plan.add(switch (kill) {
+                case "services" -> {
+                    String s = ServiceSpec.ALL.get(i % ServiceSpec.ALL.size()).name();
+                    yield new Target(s, s);
+                }
+                case "broker" -> new Target("broker", PIPELINE.get(i % PIPELINE.size()));
+                case "stack" -> new Target("stack", PIPELINE.get(i % PIPELINE.size()));
+                default -> {
+                    String s = ServiceSpec.named(kill).name();
+                    yield new Target(s, s);
+                }
+            });
+        }
+        return plan;
+    }
+
+    /**
+     * Runs the plan after two warm-up runs (no kill; they measure each stage's work time). With
+     * {@code minMidWorkPerService > 0}, services killed mid-work fewer times than that get extra runs (at most
+     * {@code maxExtraRuns}) before the plan's broker and stack kills.
+     */
+    public Summary run(List<Target> plan, int minMidWorkPerService, int maxExtraRuns) {
+        out.printf("Chaos: %d runs (seed %d), one after another, CD flow; deadline %d s per run%n", plan.size(), seed,
+                deadline.toSeconds());
+        running = stack.up(kubeconfig);
+        List<RunResult> results = new ArrayList<>();
+        boolean aborted = false;
+        try (ChaosWatcher watcher = new ChaosWatcher(() -> probe.stack().get(StackLayout.KAFKA))) {
+            watcher.awaitStarted(Duration.ofSeconds(30));
+            for (int w = 1; w <= 2; w++) {
+                RunResult warm = runOnce(watcher, -w, null);
+                results.add(warm);
+                if (w == 2) {
+                    measureWindows(watcher, warm.runId(), null);
+                }
+            }
+            out.println("  stage work windows (from the warm-up): " + windows.entrySet().stream().map(e -> e
+                    .getKey() + " " + e.getValue().toMillis() + " ms").reduce((a, b) -> a + ", " + b).orElse(""));
+            List<Target> services = plan.stream().filter(t -> !t.process().equals("broker") && !t.process().equals(
+                    "stack")).toList();
+            List<Target> rest = plan.stream().filter(t -> !services.contains(t)).toList();
+            List<Target> queue = new ArrayList<>(services);
+            int index = 0;
+            int extra = 0;
+            while (!aborted) {
+                if (queue.isEmpty()) {
+                    Optional<String> lacking = minMidWorkPerService <= 0 || extra >= maxExtraRuns
+                            ? Optional.empty()
+                            : services.stream().map(Target::process).distinct()
+                                    .filter(s -> midWork(results, s) < minMidWorkPerService).findFirst();
+                    if (lacking.isPresent()) {
+                        extra++;
+                        queue.add(new Target(lacking.get(), lacking.get()));
+                    } else if (!rest.isEmpty() && index < plan.size() + extra) {
+                        queue.addAll(rest);
+                        rest = List.of();
+                    } else {
+                        break;
+                    }
+                }
+                Target target = queue.remove(0);
+                index++;
+                RunResult r = runOnce(watcher, index, target);
+                results.add(r);
+                if (r.violations().stream().anyMatch(v -> v.rule() == ChaosInvariants.Rule.RECOVERY)) {
+                    out.println("  the stack did not come back: the remaining runs are skipped");
+                    aborted = true;
+                }
+            }
+        }
+        List<String> late = recheck(results);
+        Summary summary = new Summary(List.copyOf(results), late, aborted);
+        printTotals(summary);
+        return summary;
+    }
+
+    private static long midWork(List<RunResult> results, String process) {
+        return results.stream().filter(r -> r.target() != null && r.target().process().equals(process) && r
+                .midWork()).count();
+    }
+
+    private RunResult runOnce(ChaosWatcher watcher, int index, Target target) {
+        int change = app.appRepo().commits("main").size() + 1;
+        String jiraKey = "SHOP-" + change;
+        String commit = app.change("main", change, "feat: " + jiraKey + " chaos run " + (index < 0
+                ? "warm-up " + -index
+                : index));
+        SampleApp.Artifact artifact = app.build(commit);
+        String repoUrl = running.stack().get(StackLayout.GIT) + SampleApp.APP_REPO;
+        String runId = RunIds.of(repoUrl, commit, Flow.CD, null);
+        Instant begin = Instant.now();
+        long end = System.nanoTime() + deadline.toNanos();
+        List<ChaosInvariants.Violation> violations = new ArrayList<>();
+
+        String input = "-";
+        Duration window = null;
+        Long killAfter = null;
+        boolean midWork = false;
+        Duration restart = null;
+        Instant killedAt = null;
+        CompletableFuture<Pipeline.Accepted> hook;
+        Instant hookSent = Instant.now();
+        if (target == null) {
+            hook = CompletableFuture.completedFuture(sendHook(repoUrl, commit, artifact, change, end));
+        } else {
+            window = windows.getOrDefault(target.stage(), Duration.ofMillis(200));
+            long delay = (long) (random.nextDouble() * window.toMillis());
+            Instant inputAt;
+            if (target.stage().equals("gateway")) {
+                input = "hook";
+                inputAt = Instant.now();
+                hook = CompletableFuture.supplyAsync(() -> new Pipeline(running).hook(repoUrl, commit, "main", null,
+                        null, artifact, change));
+            } else {
+                hookSent = Instant.now();
+                hook = CompletableFuture.completedFuture(sendHook(repoUrl, commit, artifact, change, end));
+                Predicate<ChaosEvent> isInput = inputOf(target.stage(), runId);
+                input = inputName(target.stage());
+                Optional<ChaosEvent> in = watcher.await(isInput, Duration.ofSeconds(60));
+                inputAt = in.map(ChaosEvent::timestamp).orElse(null);
+            }
+            if (inputAt == null) {
+                input += " (never came: no kill)";
+            } else {
+                sleepUntil(inputAt.plusMillis(delay));
+                if (target.process().equals("stack")) {
+                    probe.stubRequests(); // what the stubs have so far: their journal dies with the host
+                }
+                killedAt = Instant.now();
+                kill(target);
+                killAfter = Duration.between(inputAt, killedAt).toMillis();
+                midWork = !doneBefore(watcher, target.stage(), runId, inputAt, killedAt);
+                long t0 = System.nanoTime();
+                try {
+                    running = stack.up(kubeconfig);
+                    if (!stack.isUp()) {
+                        violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY,
+                                "./conveyor up left a process dead: " + stack.status().stream().filter(l -> l
+                                        .contains("stopped")).toList()));
+                    }
+                } catch (RuntimeException e) {
+                    violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, "./conveyor up failed: "
+                            + e.getMessage().lines().findFirst().orElse("")));
+                }
+                restart = Duration.ofNanos(System.nanoTime() - t0);
+            }
+        }
+        // Jenkins retries a hook that got no answer (the gateway died under it).
+        try {
+            hook.get(Math.max(1, (end - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            sendHook(repoUrl, commit, artifact, change, end);
+        }
+        boolean ended = watcher.awaitAll(seen -> terminal(seen, runId), Duration.ofNanos(Math.max(0, end - System
+                .nanoTime())));
+        if (restart != null && violations.isEmpty() && !stack.isUp()) {
+            // Up said ready, but a restarted process died since (e.g. its port was taken: up saw another answer).
+            violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, "a process died after the"
+                    + " restart: " + stack.status().stream().filter(l -> l.contains("stopped")).toList()));
+        }
+        Duration takeover = null;
+        if (killedAt != null) {
+            takeover = takeover(watcher, target.stage(), runId, killedAt);
+        }
+        if (index > 0) {
+            measureWindows(watcher, runId, target);
+        }
+        if (target == null || !target.stage().equals("gateway")) {
+            Instant sent = hookSent;
+            watcher.seen().stream().filter(e -> e.event() instanceof BuildSucceeded && e.namesRun(runId)).findFirst()
+                    .ifPresent(e -> observe("gateway", Duration.between(sent, e.timestamp())));
+        }
+        ChaosRunFacts facts = settle(runId, commit, jiraKey, ended);
+        if (eventsReadable) {
+            violations.addAll(ChaosInvariants.check(facts));
+        } else {
+            // Without the topics nothing else can be judged: only that the run did not end.
+            violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.TERMINAL, "the event topics cannot"
+                    + " be read (broker down); the other invariants were not checked"));
+        }
+        RunResult r = new RunResult(index, runId, commit, target, input, window, killAfter, midWork, restart,
+                ChaosInvariants.outcome(facts.events(), runId), takeover, List.copyOf(violations));
+        out.println(line(r, Duration.between(begin, Instant.now())));
+        return r;
+    }
+
+    private Pipeline.Accepted sendHook(String repoUrl, String commit, SampleApp.Artifact artifact, int change,
+            long end) {
+        RuntimeException last = null;
+        while (System.nanoTime() < end) {
+            try {
+                return new Pipeline(running).hook(repoUrl, commit, "main", null, null, artifact, change);
+            } catch (RuntimeException e) {
+                last = e;
+                pause(1000);
+                running = stack.running().orElse(running);
+            }
+        }
+        throw new IllegalStateException("the gateway took no hook before the deadline: " + (last == null
+                ? ""
+                : last.getMessage()));
+    }
+
+    /** The record that is the stage's input for the run. */
+    private Predicate<ChaosEvent> inputOf(String stage, String runId) {
+        Class<? extends ConveyorEvent> type = inputType(stage);
+        return e -> type.isInstance(e.event()) && e.namesRun(runId);
+    }
+
+    private Class<? extends ConveyorEvent> notifierInput;
+
+    private Class<? extends ConveyorEvent> inputType(String stage) {
+        return switch (stage) {
+            case "versioner" -> BuildSucceeded.class;
+            case "image-builder" -> VersionResolved.class;
+            case "manifest-renderer" -> ImagePushed.class;
+            case "promoter" -> ManifestsValidated.class;
+            case "flux-sync" -> ReleasePromoted.class;
+            case "notifier" -> notifierInput = NOTIFIER_INPUTS.get(random.nextInt(NOTIFIER_INPUTS.size()));
+            default -> throw new IllegalArgumentException("stage " + stage + " has no input topic");
+        };
+    }
+
+    private String inputName(String stage) {
+        return stage.equals("notifier") ? notifierInput.getSimpleName() : inputType0(stage).getSimpleName();
+    }
+
+    private static Class<? extends ConveyorEvent> inputType0(String stage) {
+        return switch (stage) {
+            case "versioner" -> BuildSucceeded.class;
+            case "image-builder" -> VersionResolved.class;
+            case "manifest-renderer" -> ImagePushed.class;
+            case "promoter" -> ManifestsValidated.class;
+            default -> ReleasePromoted.class;
+        };
+    }
+
+    /** Whether the stage's work for the run is done: its last output (or its StageFailed). */
+    private static boolean isDone(ChaosEvent e, String stage, String runId) {
+        if (!e.namesRun(runId)) {
+            return false;
+        }
+        if (e.event() instanceof StageFailed s && s.stage().id().equals(stage)) {
+            return true;
+        }
+        return switch (stage) {
+            case "gateway" -> e.event() instanceof BuildSucceeded;
+            case "versioner" -> e.event() instanceof VersionResolved;
+            case "image-builder" -> e.event() instanceof ImagePushed;
+            case "manifest-renderer" -> e.event() instanceof ManifestsValidated;
+            case "promoter" -> e.event() instanceof ReleasePromoted;
+            case "flux-sync" -> e.isHealth();
+            default -> false;
+        };
+    }
+
+    private boolean doneBefore(ChaosWatcher watcher, String stage, String runId, Instant inputAt, Instant killedAt) {
+        if (stage.equals("notifier")) {
+            return probe.stubRequests().stream().anyMatch(r -> r.mentions(runId) && !r.loggedAt().isBefore(inputAt)
+                    && r.loggedAt().isBefore(killedAt));
+        }
+        return watcher.seen().stream().anyMatch(e -> isDone(e, stage, runId) && e.timestamp().isBefore(killedAt));
+    }
+
+    /** Kill to the stage's next event for the run (the notifier's next call for it); null if none came. */
+    private Duration takeover(ChaosWatcher watcher, String stage, String runId, Instant killedAt) {
+        if (stage.equals("notifier")) {
+            long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < until) {
+                Optional<Instant> next = probe.stubRequests().stream().filter(r -> r.mentions(runId) && !r.loggedAt()
+                        .isBefore(killedAt)).map(ChaosStubRequest::loggedAt).min(Comparator.naturalOrder());
+                if (next.isPresent()) {
+                    return Duration.between(killedAt, next.get());
+                }
+                pause(500);
+            }
+            return null;
+        }
+        String source = stage;
+        return watcher.seen().stream().filter(e -> e.namesRun(runId) && (e.from(source) || source.equals("gateway")
+                && e.event() instanceof BuildSucceeded) && !e.timestamp().isBefore(killedAt)).map(
+                        ChaosEvent::timestamp)
+                .min(Comparator.naturalOrder()).map(t -> Duration.between(killedAt, t))
+                .orElse(null);
+    }
+
+    static boolean terminal(List<ChaosEvent> seen, String runId) {
+        boolean synced = false;
+        boolean health = false;
+        for (ChaosEvent e : seen) {
+            if (!e.namesRun(runId)) {
+                continue;
+            }
+            ConveyorEvent ev = e.event();
+            if (ev instanceof StageFailed || ev instanceof BuildFailed) {
+                return true;
+            }
+            synced |= ev instanceof RepoSynced;
+            health |= e.isHealth();
+        }
+        return synced && health;
+    }
+
+    /**
+     * The run's facts once the notifier has caught up: the notification checks are repeated (up to 20 s) until they
+     * hold, because its calls trail the events.
+     */
+    private ChaosRunFacts settle(String runId, String commit, String jiraKey, boolean ended) {
+        long until = System.nanoTime() + Duration.ofSeconds(ended ? 20 : 2).toNanos();
+        Set<ChaosInvariants.Rule> notifications = Set.of(ChaosInvariants.Rule.SLACK_MESSAGE,
+                ChaosInvariants.Rule.SLACK_FINAL_STATE, ChaosInvariants.Rule.JIRA_COMMENT);
+        while (true) {
+            ChaosRunFacts facts = facts(runId, commit, jiraKey, ended);
+            boolean pending = ChaosInvariants.check(facts).stream().anyMatch(v -> notifications.contains(v.rule()));
+            if (!pending || System.nanoTime() > until) {
+                return facts;
+            }
+            pause(1000);
+        }
+    }
+
+    private boolean eventsReadable = true;
+
+    private ChaosRunFacts facts(String runId, String commit, String jiraKey, boolean ended) {
+        List<ChaosEvent> events;
+        try {
+            events = probe.allEvents();
+            eventsReadable = true;
+        } catch (RuntimeException e) {
+            events = List.of();
+            eventsReadable = false;
+        }
+        List<String> versions = events.stream().filter(e -> e.event() instanceof ImagePushed && e.namesRun(runId))
+                .map(e -> ((ImagePushed) e.event()).version()).distinct().toList();
+        return new ChaosRunFacts(runId, Flow.CD, commit, jiraKey, ended, deadline, events, probe.appTags(), probe
+                .appCommitMessages(), probe.gitopsCommitMessages(), probe.storedDigests(versions),
+                probe
+                        .stubRequests(),
+                probe.jiraTransitionConfigured());
+    }
+
+    /** Every run checked again on the final facts: what broke after its line was printed. */
+    private List<String> recheck(List<RunResult> results) {
+        List<String> late = new ArrayList<>();
+        for (RunResult r : results) {
+            ChaosRunFacts f = facts(r.runId(), r.commit(), jiraKey(r), !r.outcome().equals("not ended"));
+            if (!eventsReadable) {
+                late.add("not rechecked: the event topics cannot be read (broker down)");
+                break;
+            }
+            Set<String> before = new LinkedHashSet<>(r.violations().stream().map(Object::toString).toList());
+            for (ChaosInvariants.Violation v : ChaosInvariants.check(f)) {
+                if (!before.contains(v.toString())) {
+                    late.add(r.runId() + " " + v);
+                }
+            }
+        }
+        return late;
+    }
+
+    private String jiraKey(RunResult r) {
+        return app.appRepo().commits().stream().filter(c -> c.id().equals(r.commit())).findFirst().map(c -> {
+            var m = java.util.regex.Pattern.compile("SHOP-[0-9]+").matcher(c.shortMessage());
+            return m.find() ? m.group() : null;
+        }).orElse(null);
+    }
+
+    /**
+     * Per stage: from its input record to its last output, in a run where it was not killed. The window a kill is
+     * drawn from is the shortest of the last five such times: the stage's typical work time, its quick end, so that
+     * the kill lands while it works.
+     */
+    private void measureWindows(ChaosWatcher watcher, String runId, Target target) {
+        List<ChaosEvent> seen = watcher.seen().stream().filter(e -> e.namesRun(runId)).toList();
+        for (String stage : PIPELINE) {
+            if (target != null && (target.stage().equals(stage) || !target.process().equals(target.stage()))) {
+                continue;
+            }
+            Optional<Instant> in = seen.stream().filter(e -> inputType0(stage).isInstance(e.event())).map(
+                    ChaosEvent::timestamp).min(Comparator.naturalOrder());
+            Optional<Instant> done = seen.stream().filter(e -> isDone(e, stage, runId)).map(ChaosEvent::timestamp)
+                    .min(Comparator.naturalOrder());
+            if (in.isPresent() && done.isPresent()) {
+                observe(stage, Duration.between(in.get(), done.get()));
+            }
+        }
+        if (target == null || !target.stage().equals("notifier")) {
+            Optional<Instant> build = seen.stream().filter(e -> e.event() instanceof BuildSucceeded).map(
+                    ChaosEvent::timestamp).findFirst();
+            Optional<Instant> posted = probe.stubRequests().stream().filter(r -> r.mentions(runId) && r
+                    .isSlackPost()).map(ChaosStubRequest::loggedAt).min(Comparator.naturalOrder());
+            if (build.isPresent() && posted.isPresent()) {
+                observe("notifier", Duration.between(build.get(), posted.get()));
+            }
+        }
+    }
+
+    private final Map<String, List<Duration>> observed = new LinkedHashMap<>();
+
+    private void observe(String stage, Duration took) {
+        List<Duration> list = observed.computeIfAbsent(stage, k -> new ArrayList<>());
+        list.add(max(FLOOR, took));
+        if (list.size() > 5) {
+            list.remove(0);
+        }
+        windows.put(stage, list.stream().min(Comparator.naturalOrder()).orElseThrow());
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    private void kill(Target target) {
+        Map<String, String> procs = stack.layout().processes();
+        List<ProcessHandle> victims = new ArrayList<>();
+        switch (target.process()) {
+            case "broker" -> handle(procs.get("kafka.pid")).ifPresent(victims::add);
+            case "stack" -> handle(procs.get("stack-host.pid")).ifPresent(host -> {
+                // The host and what it runs as child processes (the registry), not the broker: it has its own target.
+                String kafka = procs.get("kafka.pid");
+                host.descendants().filter(d -> !Long.toString(d.pid()).equals(kafka)).forEach(victims::add);
+                victims.add(0, host);
+            });
+            default -> handle(procs.get(target.process() + ".pid")).ifPresent(victims::add);
+        }
+        if (victims.isEmpty()) {
+            throw new IllegalStateException(target.process() + " is not running: nothing to kill");
+        }
+        victims.forEach(ProcessHandle::destroyForcibly); // SIGKILL: kill -9
+        for (ProcessHandle v : victims) {
+            try {
+                v.onExit().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("pid " + v.pid() + " survived kill -9");
+            }
+        }
+    }
+
+    private static Optional<ProcessHandle> handle(String pid) {
+        return pid == null ? Optional.empty() : ProcessHandle.of(Long.parseLong(pid)).filter(ProcessHandle::isAlive);
+    }
+
+    private static String line(RunResult r, Duration took) {
+        String what = r.target() == null
+                ? "warm-up, no kill"
+                : "kill " + r.target() + (r.killAfterInputMs() == null
+                        ? " — " + r.input()
+                        : String.format(" +%d ms after %s (window %d ms, %s)", r.killAfterInputMs(), r.input(), r
+                                .window().toMillis(), r.midWork() ? "mid-work" : "after its output"));
+        return String.format("run %-3s %s  %s%s  -> %s  takeover %s  (%.1f s)  violations: %s", r.index() < 0
+                ? "w" + -r.index()
+                : Integer.toString(r.index()), r.runId(), what,
+                r.restart() == null
+                        ? ""
+                        : String.format("; restart %.1f s", r.restart().toMillis() / 1000.0),
+                r.outcome(), r
+                        .takeover() == null ? "-" : String.format("%.2f s", r.takeover().toMillis() / 1000.0),
+                took.toMillis() / 1000.0, r.violations().isEmpty() ? "none" : r.violations().toString());
+    }
+
+    private void printTotals(Summary s) {
+        List<RunResult> killed = s.runs().stream().filter(r -> r.killAfterInputMs() != null).toList();
+        out.println();
+        out.println("Totals");
+        out.printf("  runs          %d (+ %d warm-up)%s%n", s.runs().stream().filter(r -> r.index() > 0).count(), s
+                .runs().stream().filter(r -> r.index() < 0).count(), s.aborted() ? ", ABORTED" : "");
+        out.printf("  kills         %d, %d mid-work; mid-work by process %s%n", killed.size(), killed.stream()
+                .filter(RunResult::midWork).count(), s.midWorkKills());
+        Map<String, Long> outcomes = new LinkedHashMap<>();
+        s.runs().forEach(r -> outcomes.merge(r.outcome(), 1L, Long::sum));
+        out.printf("  outcomes      %s%n", outcomes);
+        List<Duration> t = s.takeovers();
+        out.printf("  takeover      %s%n", t.isEmpty()
+                ? "-"
+                : String.format("p50 %.2f s, p95 %.2f s, max %.2f s (%d kills with a next event)", pct(t, 50), pct(
+                        t, 95), pct(t, 100), t.size()));
+        List<Duration> restarts = killed.stream().map(RunResult::restart).filter(d -> d != null).sorted().toList();
+        if (!restarts.isEmpty()) {
+            out.printf("  restart (up)  p50 %.1f s, max %.1f s%n", pct(restarts, 50), pct(restarts, 100));
+        }
+        Map<String, Long> byRule = new LinkedHashMap<>();
+        s.runs().forEach(r -> r.violations().forEach(v -> byRule.merge(v.rule().name(), 1L, Long::sum)));
+        s.lateViolations().forEach(l -> out.println("  late violation " + l));
+        out.printf("  violations    %d%s%n", s.violationCount(), byRule.isEmpty()
+                ? ""
+                : " " + byRule + (s
+                        .lateViolations().isEmpty() ? "" : " + " + s.lateViolations().size() + " late"));
+    }
+
+    /** Nearest-rank percentile of sorted durations, in seconds. */
+    static double pct(List<Duration> sorted, int p) {
+        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1))).toMillis() / 1000.0;
+    }
+
+    private static void sleepUntil(Instant at) {
+        long ms = Duration.between(Instant.now(), at).toMillis();
+        if (ms > 0) {
+            pause(ms);
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.conveyor.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The chaos suite at CI size, on the local stack exactly as {@code ./conveyor up} starts it: every service killed
+ * ({@code kill -9}) at least twice while it works on a run, then the broker once, each followed by the restart
+ * {@code up} does; every run must keep every invariant of {@link ChaosInvariants}.
+ */
+class ChaosIT {
+
+    @TempDir
+    static Path data;
+
+    static LocalStack stack;
+
+    @BeforeAll
+    static void up() throws IOException {
+        Path project = Path.of(System.getProperty("conveyor.project.dir")).toAbsolutePath().normalize();
+        Path target = project.resolve("deploy/local/target");
+        String classpath = target.resolve("classes") + ":" + Files.readString(target.resolve("classpath.txt"))
+                .trim();
+        stack = new LocalStack(project, data, classpath, new PrintStream(System.out, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterAll
+    static void down() {
+        if (stack != null) {
+            stack.down();
+        }
+    }
+
+    @Test
+    void everyServiceKilledTwiceMidWorkAndTheBrokerOnceBreakNoInvariant() {
+        List<ChaosSuite.Target> plan = new ArrayList<>(ChaosSuite.plan("services", 2 * ServiceSpec.ALL.size()));
+        plan.addAll(ChaosSuite.plan("broker", 1));
+        long seed = Long.getLong("chaos.seed", 14L);
+        ChaosSuite suite = new ChaosSuite(stack, Optional.empty(), new PrintStream(System.out, true,
+                StandardCharsets.UTF_8), seed, Duration.ofSeconds(120));
+
+        ChaosSuite.Summary summary = suite.run(plan, 2, 7);
+
+        assertThat(summary.aborted()).as("the stack came back after every kill").isFalse();
+        for (ServiceSpec s : ServiceSpec.ALL) {
+            assertThat(summary.midWorkKills().getOrDefault(s.name(), 0L)).as("mid-work kills of %s", s.name())
+                    .isGreaterThanOrEqualTo(2);
+        }
+        assertThat(summary.runs()).anySatisfy(r -> assertThat(r.target()).isNotNull().extracting(
+                ChaosSuite.Target::process).isEqualTo("broker"));
+        assertThat(summary.runs().stream().flatMap(r -> r.violations().stream().map(v -> r.runId() + " " + v)))
+                .as("violations").isEmpty();
+        assertThat(summary.lateViolations()).as("violations found at the end").isEmpty();
+    }
+}
