@@ -8,8 +8,11 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
@@ -17,6 +20,7 @@ import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.TagOpt;
+import org.jboss.logging.Logger;
 
 import dev.conveyor.stage.StageException;
 
@@ -24,10 +28,18 @@ import dev.conveyor.stage.StageException;
  * One bare mirror per remote under a cache directory, fetched (never re-cloned) each time a stage needs it. Branches
  * and tags are mirrored as {@code refs/heads/*} and {@code refs/tags/*}, pruned when deleted remotely. Callers hold
  * {@link #lock(String)} around a fetch-compute-push sequence so two threads never interleave on one mirror.
+ *
+ * <p>
+ * A mirror belongs to one process (the cache directory is the instance's own volume). A process killed while git
+ * updated a ref leaves that ref's {@code .lock} file behind, and every later update of the ref would fail as if it lost
+ * a race; so the first time this instance opens a mirror, the lock files a dead process left in it are removed.
  */
 public final class RepoMirrors {
 
+    private static final Logger LOG = Logger.getLogger(RepoMirrors.class);
+
     private final Path cacheDir;
+    private final Set<String> swept = ConcurrentHashMap.newKeySet();
     private final GitAccess access;
     private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
@@ -55,6 +67,7 @@ public final class RepoMirrors {
                 repo = FileRepositoryBuilder.create(dir.toFile());
                 repo.create(true);
             } else {
+                sweepStaleLocks(dir, url);
                 repo = new FileRepositoryBuilder().setGitDir(dir.toFile()).setMustExist(true).build();
             }
             try (Git git = Git.wrap(repo)) {
@@ -79,6 +92,27 @@ public final class RepoMirrors {
                 repo.close();
             }
             throw e;
+        }
+    }
+
+    /**
+     * Removes the {@code *.lock} files under a mirror the first time this instance opens it: nothing in this process
+     * holds them yet, so they are what a killed process left (a ref, {@code packed-refs}, {@code config} or
+     * {@code HEAD} being updated at the instant of the kill).
+     */
+    private void sweepStaleLocks(Path dir, String url) throws IOException {
+        if (!swept.add(dir.getFileName().toString())) {
+            return;
+        }
+        List<Path> stale;
+        try (Stream<Path> files = Files.walk(dir)) {
+            stale = files.filter(f -> f.getFileName().toString().endsWith(".lock") && Files.isRegularFile(f))
+                    .toList();
+        }
+        for (Path lock : stale) {
+            Files.deleteIfExists(lock);
+            LOG.warnf("removed %s left in the mirror of %s by a process that died while updating it",
+                    dir.relativize(lock), GitUrls.redact(url));
         }
     }
 

@@ -39,6 +39,26 @@ class RepoMirrorsIT {
     }
 
     @Test
+    void aRefLockLeftByAKilledProcessDoesNotBlockTheNextOne() throws Exception {
+        BareRepo remote = servers.repos().createBare("mirror-stale-lock");
+        remote.seed(Map.of("README.md", "one"), "first");
+        try (GitAccess access = GitAccess.create(GitCredentials.none())) {
+            String url = servers.daemon().url(remote);
+            new RepoMirrors(cache, access).fetch(url).close();
+            // The process died while git updated refs/heads/main: its lock file stays behind.
+            Path lock = new RepoMirrors(cache, access).mirrorDir(url).resolve("refs/heads/main.lock");
+            Files.createDirectories(lock.getParent());
+            Files.writeString(lock, "");
+            String second = remote.writer().file("README.md", "two").message("second").commit();
+
+            try (Repository repo = new RepoMirrors(cache, access).fetch(url)) {
+                assertThat(repo.resolve("refs/heads/main").name()).isEqualTo(second);
+            }
+            assertThat(lock).doesNotExist();
+        }
+    }
+
+    @Test
     void mirrorsFetchOverGitDaemonAndSeeNewCommitsAndTags() throws Exception {
         BareRepo remote = servers.repos().createBare("mirror-daemon");
         String first = remote.seed(Map.of("README.md", "one"), "first");
