@@ -73,7 +73,8 @@ class RunReportingIT {
     /** A new process: its own mirror, Kubernetes client, reconciler and service; nothing in memory. */
     static FluxSyncService process(RepoSpec repo) {
         RepoReconciler reconciler = new RepoReconciler(new RepoMirrors(work.resolve("mirrors-" + System.nanoTime()),
-                access), new KubeCluster(kube.newClient(), "conveyor-flux-sync"), new ChartRenderer(work.resolve(
+                access), new KubeCluster(kube.newClient(), "conveyor-flux-sync"),
+                new ChartRenderer(work.resolve(
                         "work")),
                 new RepoReconciler.Settings("charts", "conveyor", Duration.ofMillis(200), Duration.ofMillis(50), work
                         .resolve("work")),
