@@ -53,8 +53,17 @@ public class ReleasePromotedConsumer {
         CompletableFuture<Void> published = new CompletableFuture<>();
         List<ConveyorEvent> out = runner.run(promoted, causationId, attempt -> service.onReleasePromoted(promoted,
                 causationId, published));
-        return events.send(out).whenComplete((v, e) -> published.complete(null)).thenCompose(v -> message.ack())
+        return events.send(out).whenComplete((v, e) -> complete(published, e)).thenCompose(v -> message.ack())
                 .exceptionallyCompose(e -> message.nack(e));
+    }
+
+    /** Tells the service whether the broker took the events: only then is the sync's revision recorded as reported. */
+    static void complete(CompletableFuture<Void> published, Throwable failure) {
+        if (failure == null) {
+            published.complete(null);
+        } else {
+            published.completeExceptionally(failure);
+        }
     }
 
     @PostConstruct

@@ -72,7 +72,7 @@ public class SyncScheduler {
         try {
             java.util.concurrent.CompletableFuture<Void> published = new java.util.concurrent.CompletableFuture<>();
             List<ConveyorEvent> out = service.syncRepo(repo, published);
-            events.send(out).whenComplete((v, e) -> published.complete(null)).exceptionally(e -> {
+            events.send(out).whenComplete((v, e) -> ReleasePromotedConsumer.complete(published, e)).exceptionally(e -> {
                 LOG.errorf("[flux-sync] repo %s: events not published: %s", name, e.getMessage());
                 return null;
             });
