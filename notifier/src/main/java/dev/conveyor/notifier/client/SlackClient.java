@@ -74,12 +74,12 @@ public final class SlackClient implements ProviderClient {
                     web("chat.update", body);
                     return Map.of();
                 }
-                if (inDoubtSince.isPresent()) {
-                    String channel = channelId(d.channel());
-                    Optional<JsonNode> found = find("conversations.history", "channel=" + enc(channel),
+                Optional<String> channel = inDoubtSince.isPresent() ? channelId(d.channel()) : Optional.empty();
+                if (channel.isPresent()) {
+                    Optional<JsonNode> found = find("conversations.history", "channel=" + enc(channel.get()),
                             inDoubtSince.get(), RUN_EVENT, p -> d.runId().equals(p.path("run_id").asText()));
                     if (found.isPresent()) {
-                        return Map.of(SLACK_CHANNEL, channel, SLACK_TS, found.get().path("ts").asText());
+                        return Map.of(SLACK_CHANNEL, channel.get(), SLACK_TS, found.get().path("ts").asText());
                     }
                 }
                 body.put("channel", d.channel());
@@ -94,9 +94,9 @@ public final class SlackClient implements ProviderClient {
                 Map<String, Object> body = new LinkedHashMap<>();
                 String channel = refs.apply(d.runId(), SLACK_CHANNEL).orElse(d.channel());
                 Optional<String> thread = refs.apply(d.runId(), SLACK_TS);
-                if (inDoubtSince.isPresent()) {
-                    String id = channelId(channel);
-                    String where = "channel=" + enc(id) + thread.map(t -> "&ts=" + enc(t)).orElse("");
+                Optional<String> id = inDoubtSince.isPresent() ? channelId(channel) : Optional.empty();
+                if (id.isPresent()) {
+                    String where = "channel=" + enc(id.get()) + thread.map(t -> "&ts=" + enc(t)).orElse("");
                     if (find(thread.isPresent() ? "conversations.replies" : "conversations.history", where,
                             inDoubtSince.get(), FAILURE_EVENT, p -> d.id().equals(p.path("notice").asText()))
                             .isPresent()) {
@@ -145,10 +145,13 @@ public final class SlackClient implements ProviderClient {
         return Optional.empty();
     }
 
-    /** A channel's id: as configured when it is one, else looked up by name among the channels the bot can see. */
-    private String channelId(String channel) throws DeliveryException {
+    /**
+     * A channel's id: as configured when it is one, else looked up by name among the channels the bot can see. None
+     * when the bot sees no such channel: then no post to it can have succeeded either.
+     */
+    private Optional<String> channelId(String channel) throws DeliveryException {
         if (CHANNEL_ID.matcher(channel).matches()) {
-            return channel;
+            return Optional.of(channel);
         }
         String name = channel.startsWith("#") ? channel.substring(1) : channel;
         String cursor = "";
@@ -157,7 +160,7 @@ public final class SlackClient implements ProviderClient {
                     + "&limit=1000" + (cursor.isEmpty() ? "" : "&cursor=" + enc(cursor)));
             for (JsonNode c : answer.path("channels")) {
                 if (name.equals(c.path("name").asText())) {
-                    return c.path("id").asText();
+                    return Optional.of(c.path("id").asText());
                 }
             }
             cursor = answer.path("response_metadata").path("next_cursor").asText("");
@@ -165,9 +168,7 @@ public final class SlackClient implements ProviderClient {
                 break;
             }
         }
-        // the post may have happened, but where cannot be read: never post blindly
-        throw new DeliveryException(true, 0, null, "slack conversations.list: channel " + channel
-                + " not found, so a message in doubt cannot be checked (scopes channels:read, groups:read?)");
+        return Optional.empty();
     }
 
     private JsonNode read(String method, String query) throws DeliveryException {
