@@ -277,6 +277,33 @@ class InDoubtCallsTest {
         assertThat(comments.get(2)).isEqualTo("PATCH /github/repos/acme/shop/issues/comments/9001");
     }
 
+    @Test
+    void aMergeRequestNoteWhoseAnswerTimedOutIsFoundNotPostedTwice() {
+        String notes = "/gitlab/api/v4/projects/group%2Fshop/merge_requests/5/notes";
+        wiremock.stubFor(post(urlPathMatching("/gitlab/api/v4/projects/group%2Fshop/statuses/.*"))
+                .willReturn(aResponse().withStatus(201).withHeader("Content-Type", JSON).withBody("{}")));
+        wiremock.stubFor(post(urlEqualTo(notes)).inScenario("slow").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(201).withHeader("Content-Type", JSON).withBody("{\"id\":77}")
+                        .withFixedDelay(2_000))
+                .willSetStateTo("fast"));
+        wiremock.stubFor(post(urlEqualTo(notes)).inScenario("slow").whenScenarioStateIs("fast")
+                .willReturn(aResponse().withStatus(201).withHeader("Content-Type", JSON).withBody("{\"id\":78}")));
+        wiremock.stubFor(com.github.tomakehurst.wiremock.client.WireMock.put(urlEqualTo(notes + "/77"))
+                .willReturn(okJson("{\"id\":77}")));
+        List<ConveyorEvent> run = Runs.pullRequest("shop", "https://gitlab.example.com/group/shop.git", 5, SHA);
+        start(Map.of("conveyor.notifier.jira.base-url", "", "conveyor.notifier.slack.token", "",
+                "conveyor.notifier.retry.request-timeout", "500ms"));
+        service.accept(run.get(0), Runs.id(run.get(0)));
+        service.accept(run.get(1), Runs.id(run.get(1)));
+        await().atMost(Duration.ofSeconds(20)).until(() -> Harness.calls(wiremock, "/gitlab").stream()
+                .anyMatch(c -> c.startsWith("PUT")));
+        settle();
+
+        assertThat(Harness.calls(wiremock, "/gitlab").stream().filter(c -> c.contains("/notes"))).containsExactly(
+                "POST " + notes, "GET " + notes + "?sort=desc&order_by=created_at&per_page=100",
+                "PUT " + notes + "/77");
+    }
+
     /** A server that accepts connections and never answers: a call to it is started, never received. */
     static final class Blackhole implements AutoCloseable {
         private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
