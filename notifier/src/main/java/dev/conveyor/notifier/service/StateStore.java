@@ -39,7 +39,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * makes no call again), each run's folded state, per-run references (PR comment id, Slack channel and ts, so updates
  * edit in place after a restart) and the calls not yet done (resumed after a restart). Every append is forced to disk
  * before the input record is acknowledged. A call that may create something is also journalled as started before it
- * is made, so that after a crash it is known to be in doubt. Runs untouched for longer than the retention are dropped with their ids.
+ * is made, so that after a crash it is known to be in doubt. Runs untouched for longer than the retention are dropped
+ * with their ids.
  */
 public final class StateStore implements AutoCloseable {
 

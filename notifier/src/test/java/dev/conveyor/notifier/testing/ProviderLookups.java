@@ -28,10 +28,10 @@ import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
 /**
- * The read side of the provider stubs (a copy of the local stack's {@code ProviderStubs}), answered from what was posted: the stubs keep every request they received
- * (WireMock's request journal), and a list call is answered with the objects the earlier create calls made, shaped
- * like the vendors' answers. So a notifier that lost a create call's answer (killed before it journalled it) finds its
- * comment or message again, as it would at GitHub, Slack or JIRA:
+ * The read side of the provider stubs (a copy of the local stack's {@code ProviderStubs}), answered from what was
+ * posted: the stubs keep every request they received (WireMock's request journal), and a list call is answered with
+ * the objects the earlier create calls made, shaped like the vendors' answers. So a notifier that lost a create call's
+ * answer (killed before it journalled it) finds its comment or message again, as it would at GitHub, Slack or JIRA:
  * <ul>
  * <li>GitHub {@code GET /repos/{o}/{r}/issues/{n}/comments} (oldest first, {@code since} honoured): the issue
  * comments posted to that pull request;</li>
