@@ -38,7 +38,8 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
  * <li>GitLab {@code GET /projects/:id/merge_requests/:iid/notes} (newest first): the notes posted to it;</li>
  * <li>Slack {@code conversations.list}: every channel posted to, by name and the id the stub answered;
  * {@code conversations.history} and {@code conversations.replies}: the messages posted to the channel (or the thread),
- * newest first, their {@code metadata} only with {@code include_all_metadata=true};</li>
+ * newest first, their {@code metadata} only with {@code include_all_metadata=true} ({@code oldest} is not applied: the
+ * stub answers every post with the same {@code ts});</li>
  * <li>JIRA {@code GET /rest/api/3/issue/{key}/comment} ({@code orderBy=-created} newest first): the comments posted to
  * the issue, their ADF body as posted.</li>
  * </ul>
