@@ -3,7 +3,6 @@ package dev.conveyor.local;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.patch;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
@@ -91,8 +90,10 @@ public final class StackHost {
             }
 
             int stubsPort = intArg(args, "--stubs-port");
+            ProviderStubs lookups = new ProviderStubs();
             WireMockServer stubs = new WireMockServer(options().bindAddress("127.0.0.1").port(stubsPort)
-                    .containerThreads(12));
+                    .containerThreads(12).extensions(lookups));
+            lookups.attach(stubs);
             stubs.start();
             started.add(stubs::stop);
             stubNotificationApis(stubs);
@@ -117,8 +118,8 @@ public final class StackHost {
         stubs.stubFor(post(urlPathMatching("/github/repos/[^/]+/[^/]+/statuses/[0-9a-f]+"))
                 .willReturn(aResponse().withStatus(201).withHeader("Content-Type", json)
                         .withBody("{\"id\":1,\"state\":\"success\"}")));
-        stubs.stubFor(get(urlPathMatching("/github/repos/[^/]+/[^/]+/issues/[0-9]+/comments"))
-                .willReturn(okJson("[]")));
+        // list calls answered from what was posted: a notifier restarted with a call in doubt looks its result up
+        ProviderStubs.stubLookups(stubs);
         stubs.stubFor(post(urlPathMatching("/github/repos/[^/]+/[^/]+/issues/[0-9]+/comments"))
                 .willReturn(aResponse().withStatus(201).withHeader("Content-Type", json).withBody("{\"id\":4711}")));
         stubs.stubFor(patch(urlPathMatching("/github/repos/[^/]+/[^/]+/issues/comments/[0-9]+"))

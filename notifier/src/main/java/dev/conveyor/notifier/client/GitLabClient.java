@@ -3,6 +3,7 @@ package dev.conveyor.notifier.client;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -15,7 +16,10 @@ import dev.conveyor.notifier.domain.Delivery;
 /**
  * GitLab REST v4: commit statuses ({@code POST /projects/:id/statuses/:sha}, states pending/success/failed) and one
  * merge request note per run ({@code POST /projects/:id/merge_requests/:iid/notes}, then
- * {@code PUT .../notes/:note_id}). The project id is the URL-encoded path. Auth: {@code PRIVATE-TOKEN}.
+ * {@code PUT .../notes/:note_id}). The project id is the URL-encoded path. The note carries the hidden marker
+ * {@code <!-- conveyor:run <runId> -->}; a creation in doubt first lists the newest notes
+ * ({@code GET .../notes?sort=desc&order_by=created_at&per_page=100}) and takes the marked one. Auth:
+ * {@code PRIVATE-TOKEN}.
  */
 public final class GitLabClient implements ProviderClient {
 
@@ -30,8 +34,8 @@ public final class GitLabClient implements ProviderClient {
     }
 
     @Override
-    public Map<String, String> deliver(Delivery d, BiFunction<String, String, Optional<String>> refs)
-            throws DeliveryException {
+    public Map<String, String> deliver(Delivery d, BiFunction<String, String, Optional<String>> refs,
+            Optional<Instant> inDoubtSince) throws DeliveryException {
         String project = "/projects/" + URLEncoder.encode(d.repo(), StandardCharsets.UTF_8);
         switch (d.kind()) {
             case COMMIT_STATUS -> {
@@ -45,7 +49,7 @@ public final class GitLabClient implements ProviderClient {
                 return Map.of();
             }
             case PR_COMMENT -> {
-                Map<String, Object> body = Map.of("body", d.body());
+                Map<String, Object> body = Map.of("body", ProviderClient.withRunMarker(d.body(), d.runId()));
                 String notes = project + "/merge_requests/" + d.number() + "/notes";
                 Optional<String> id = refs.apply(d.runId(), PR_COMMENT);
                 if (id.isPresent()) {
@@ -59,10 +63,29 @@ public final class GitLabClient implements ProviderClient {
                         }
                     }
                 }
+                if (inDoubtSince.isPresent()) {
+                    Optional<String> found = find(notes, d.runId());
+                    if (found.isPresent()) {
+                        return Map.of(PR_COMMENT, found.get());
+                    }
+                }
                 JsonNode created = http.call("gitlab POST " + notes, "POST", URI.create(api + notes), headers, body);
                 return Map.of(PR_COMMENT, created.path("id").asText());
             }
             default -> throw new DeliveryException(true, 0, null, "gitlab cannot deliver " + d.kind());
         }
+    }
+
+    /** The id of the run's note among the merge request's newest notes. */
+    private Optional<String> find(String notes, String runId) throws DeliveryException {
+        String marker = ProviderClient.runMarker(runId);
+        JsonNode list = http.call("gitlab GET " + notes, "GET",
+                URI.create(api + notes + "?sort=desc&order_by=created_at&per_page=100"), headers, null);
+        for (JsonNode n : list) {
+            if (n.path("body").asText("").contains(marker)) {
+                return Optional.of(n.path("id").asText());
+            }
+        }
+        return Optional.empty();
     }
 }

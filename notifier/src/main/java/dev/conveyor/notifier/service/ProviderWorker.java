@@ -1,7 +1,11 @@
 package dev.conveyor.notifier.service;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -19,11 +23,21 @@ import dev.conveyor.stage.Backoff;
  * One provider's queue and thread. Calls are made in the order they were recorded (an update after its create), each
  * retried on transient failures with backoff or the provider's {@code Retry-After}; a permanent refusal is logged and
  * counted once. Waiting here never delays another provider. A call cut short by shutdown stays pending in the journal
- * and is made after the restart.
+ * and is made after the restart. A call that may create something is journalled as started before it is made; once it
+ * may have reached the provider (started before a restart, or no answer, or a 5xx), it is in doubt and the client asks
+ * the provider for it before making it again. A lookup that fails is retried like the call; the call is never made
+ * blindly.
  */
 public final class ProviderWorker implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(ProviderWorker.class);
+
+    /**
+     * Calls that may create something: journalled as started before they are made, and looked up before they are
+     * made again. An incoming webhook creates too, but cannot be read back: it stays at-least-once.
+     */
+    static final Set<Delivery.Kind> CREATES = EnumSet.of(Delivery.Kind.PR_COMMENT, Delivery.Kind.SLACK_MESSAGE,
+            Delivery.Kind.SLACK_REPLY, Delivery.Kind.JIRA_COMMENT);
 
     private final ProviderKind provider;
     private final ProviderClient client;
@@ -79,10 +93,18 @@ public final class ProviderWorker implements AutoCloseable {
     }
 
     private void deliver(Delivery d) throws InterruptedException {
+        // started before a restart and not done: the provider may have it already
+        Optional<Instant> inDoubt = store.startedAt(d.id());
+        if (inDoubt.isPresent()) {
+            LOG.infof("%s was started before the restart: in doubt, the provider is asked first", d.describe());
+        }
         for (int attempt = 1;; attempt++) {
+            if (CREATES.contains(d.kind()) && inDoubt.isEmpty()) {
+                store.recordStarted(d);
+            }
             Map<String, String> refs;
             try {
-                refs = client.deliver(d, store::ref);
+                refs = client.deliver(d, store::ref, inDoubt);
             } catch (RuntimeException e) {
                 // a call that cannot even be built (bad URL from config) will not get better by retrying
                 LOG.warnf("%s cannot be made: %s", d.describe(), e.getClass().getSimpleName());
@@ -101,6 +123,10 @@ public final class ProviderWorker implements AutoCloseable {
                     metrics.gaveUp(d);
                     store.recordDone(d, Map.of());
                     return;
+                }
+                if (CREATES.contains(d.kind()) && inDoubt.isEmpty() && (e.status() == 0 || e.status() >= 500)) {
+                    // no answer, or a server error: the provider may have made it all the same
+                    inDoubt = store.startedAt(d.id());
                 }
                 int failed = attempt;
                 Duration delay = e.retryAfter().map(r -> r.compareTo(maxRetryAfter) > 0 ? maxRetryAfter : r)

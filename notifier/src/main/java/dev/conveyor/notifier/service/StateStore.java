@@ -38,7 +38,9 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * compacted into a snapshot then. It holds the CloudEvents ids already handled (so a redelivered or replayed record
  * makes no call again), each run's folded state, per-run references (PR comment id, Slack channel and ts, so updates
  * edit in place after a restart) and the calls not yet done (resumed after a restart). Every append is forced to disk
- * before the input record is acknowledged. Runs untouched for longer than the retention are dropped with their ids.
+ * before the input record is acknowledged. A call that may create something is also journalled as started before it
+ * is made, so that after a crash it is known to be in doubt. Runs untouched for longer than the retention are dropped
+ * with their ids.
  */
 public final class StateStore implements AutoCloseable {
 
@@ -58,6 +60,7 @@ public final class StateStore implements AutoCloseable {
     private final Map<String, Map<String, String>> refs = new HashMap<>();
     private final Map<String, Set<String>> eventsByRun = new HashMap<>();
     private final Map<String, Delivery> pending = new LinkedHashMap<>();
+    private final Map<String, Instant> started = new HashMap<>();
     private BufferedWriter out;
     private FileChannel channel;
     private int appended;
@@ -66,7 +69,8 @@ public final class StateStore implements AutoCloseable {
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Entry(String op, String eventId, List<RunState> runs, List<Delivery> deliveries, String deliveryId,
-            String runId, Map<String, String> refs, List<String> eventIds, RunState run, Delivery delivery) {
+            String runId, Map<String, String> refs, List<String> eventIds, RunState run, Delivery delivery,
+            Instant at) {
     }
 
     private StateStore(Path dir, Duration retention, Clock clock) {
@@ -105,9 +109,29 @@ public final class StateStore implements AutoCloseable {
         return new ArrayList<>(pending.values());
     }
 
+    /**
+     * When a call that may create something (a comment, a Slack message) was first started, if it was and is not done
+     * yet. Such a call may have reached the provider before a crash: it is in doubt, and the provider must be asked
+     * before it is made again.
+     */
+    public synchronized Optional<Instant> startedAt(String deliveryId) {
+        return Optional.ofNullable(started.get(deliveryId));
+    }
+
+    /** Records, durably, that a call is about to be made for the first time. */
+    public synchronized void recordStarted(Delivery delivery) {
+        if (started.containsKey(delivery.id()) || !pending.containsKey(delivery.id())) {
+            return;
+        }
+        Entry entry = new Entry("started", null, null, null, delivery.id(), delivery.runId(), null, null, null, null,
+                clock.instant());
+        append(entry);
+        apply(entry);
+    }
+
     /** Records a handled event: its id, the runs it changed and the calls it asks for, durably, in one line. */
     public synchronized void recordEvent(String eventId, List<RunState> changed, List<Delivery> deliveries) {
-        Entry entry = new Entry("event", eventId, changed, deliveries, null, null, null, null, null, null);
+        Entry entry = new Entry("event", eventId, changed, deliveries, null, null, null, null, null, null, null);
         append(entry);
         apply(entry);
     }
@@ -115,7 +139,7 @@ public final class StateStore implements AutoCloseable {
     /** Records a call as done (delivered or given up), with the references it produced. */
     public synchronized void recordDone(Delivery delivery, Map<String, String> newRefs) {
         Entry entry = new Entry("done", null, null, null, delivery.id(), delivery.runId(),
-                newRefs.isEmpty() ? null : newRefs, null, null, null);
+                newRefs.isEmpty() ? null : newRefs, null, null, null, null);
         append(entry);
         apply(entry);
     }
@@ -130,8 +154,14 @@ public final class StateStore implements AutoCloseable {
                 }
                 e.deliveries().forEach(d -> pending.put(d.id(), d));
             }
+            case "started" -> {
+                if (pending.containsKey(e.deliveryId())) {
+                    started.put(e.deliveryId(), e.at());
+                }
+            }
             case "done" -> {
                 pending.remove(e.deliveryId());
+                started.remove(e.deliveryId());
                 if (e.refs() != null) {
                     refs.computeIfAbsent(e.runId(), k -> new HashMap<>()).putAll(e.refs());
                 }
@@ -145,7 +175,12 @@ public final class StateStore implements AutoCloseable {
                 handled.addAll(e.eventIds());
             }
             case "handled" -> handled.addAll(e.eventIds());
-            case "pending" -> pending.put(e.delivery().id(), e.delivery());
+            case "pending" -> {
+                pending.put(e.delivery().id(), e.delivery());
+                if (e.at() != null) {
+                    started.put(e.delivery().id(), e.at());
+                }
+            }
             default -> LOG.warnf("ignoring journal entry with unknown op %s", e.op());
         }
     }
@@ -187,6 +222,7 @@ public final class StateStore implements AutoCloseable {
                 handled.removeAll(ids);
             }
             pending.values().removeIf(d -> d.runId().equals(runId));
+            started.keySet().retainAll(pending.keySet());
         }
         Path tmp = file.resolveSibling(FILE + ".tmp");
         try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
@@ -194,19 +230,21 @@ public final class StateStore implements AutoCloseable {
                 List<String> ids = new ArrayList<>(eventsByRun.getOrDefault(r.runId, Set.of()));
                 keptEvents.addAll(ids);
                 Map<String, String> runRefs = refs.get(r.runId);
-                w.write(json.writeValueAsString(new Entry("run", null, null, null, null, null, runRefs, ids, r, null)));
+                w.write(json.writeValueAsString(
+                        new Entry("run", null, null, null, null, null, runRefs, ids, r, null, null)));
                 w.newLine();
             }
             // ids of events that touched no known run (a sync of unknown runs) are kept too
             List<String> loose = handled.stream().filter(id -> !keptEvents.contains(id)).toList();
             if (!loose.isEmpty()) {
                 w.write(json.writeValueAsString(new Entry("handled", null, null, null, null, null, null, loose, null,
-                        null)));
+                        null, null)));
                 w.newLine();
             }
             for (Delivery d : pending.values()) {
                 w.write(json
-                        .writeValueAsString(new Entry("pending", null, null, null, null, null, null, null, null, d)));
+                        .writeValueAsString(new Entry("pending", null, null, null, null, null, null, null, null, d,
+                                started.get(d.id()))));
                 w.newLine();
             }
         }

@@ -68,6 +68,34 @@ class StateStoreTest {
     }
 
     @Test
+    void aCallStartedButNotDoneIsInDoubtAcrossRestartsAndCompactionsUntilDone() {
+        RunState s = run("shop", NOW);
+        try (StateStore store = StateStore.open(dir, Duration.ofDays(14), Clock.fixed(NOW, ZoneOffset.UTC))) {
+            store.recordEvent("e1", List.of(s), List.of(call(s, "e1/0"), call(s, "e1/1"), call(s, "e1/2")));
+            store.recordStarted(call(s, "e1/0"));
+            store.recordStarted(call(s, "e1/1"));
+            store.recordDone(call(s, "e1/1"), Map.of());
+        }
+        // the first open replays the lines and compacts them into a snapshot; the second reads the snapshot
+        for (int restart = 0; restart < 2; restart++) {
+            try (StateStore store = StateStore.open(dir, Duration.ofDays(14), Clock.fixed(NOW.plusSeconds(60),
+                    ZoneOffset.UTC))) {
+                assertThat(store.pending()).extracting(Delivery::id).containsExactly("e1/0", "e1/2");
+                assertThat(store.startedAt("e1/0")).contains(NOW);
+                assertThat(store.startedAt("e1/1")).isEmpty();
+                assertThat(store.startedAt("e1/2")).isEmpty();
+            }
+        }
+        try (StateStore store = StateStore.open(dir, Duration.ofDays(14), Clock.fixed(NOW, ZoneOffset.UTC))) {
+            store.recordDone(call(s, "e1/0"), Map.of("pr-comment", "9001"));
+        }
+        try (StateStore store = StateStore.open(dir, Duration.ofDays(14), Clock.fixed(NOW, ZoneOffset.UTC))) {
+            assertThat(store.startedAt("e1/0")).isEmpty();
+            assertThat(store.pending()).extracting(Delivery::id).containsExactly("e1/2");
+        }
+    }
+
+    @Test
     void aTornLastLineIsIgnoredButDamageInTheMiddleIsNot() throws IOException {
         RunState s = run("shop", NOW);
         try (StateStore store = StateStore.open(dir, Duration.ofDays(14), Clock.fixed(NOW, ZoneOffset.UTC))) {
