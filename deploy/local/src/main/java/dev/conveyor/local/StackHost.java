@@ -24,6 +24,7 @@ import org.eclipse.jgit.transport.Daemon;
 import com.github.tomakehurst.wiremock.WireMockServer;
 
 import dev.conveyor.testkit.git.RootRepositoryResolver;
+import dev.conveyor.testkit.stubs.ProviderStubs;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 

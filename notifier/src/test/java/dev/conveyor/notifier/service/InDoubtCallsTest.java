@@ -42,21 +42,21 @@ import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.notifier.client.ProviderClient;
 import dev.conveyor.notifier.domain.ProviderKind;
 import dev.conveyor.notifier.testing.Harness;
-import dev.conveyor.notifier.testing.ProviderLookups;
 import dev.conveyor.notifier.testing.Runs;
+import dev.conveyor.testkit.stubs.ProviderStubs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * A create call (JIRA comment, Slack message, PR comment) that may have reached the provider before the notifier died
  * or lost the answer: the provider is asked first, by the call's marker, and the call is made only when it is not
- * there. The stubs answer the list calls from what was posted ({@link ProviderLookups}); a "crash" is the service
+ * there. The stubs answer the list calls from what was posted ({@link ProviderStubs}); a "crash" is the service
  * closed while the call is in flight (the provider has the request, the journal has no "done").
  */
 class InDoubtCallsTest {
 
     static final String SHA = "0123456789abcdef0123456789abcdef01234567";
     static final String JSON = "application/json";
-    static final ProviderLookups LOOKUPS = new ProviderLookups();
+    static final ProviderStubs LOOKUPS = new ProviderStubs();
     static WireMockServer wiremock;
 
     @TempDir
@@ -79,7 +79,7 @@ class InDoubtCallsTest {
     @BeforeEach
     void stubs() {
         wiremock.resetAll();
-        ProviderLookups.stubLookups(wiremock);
+        ProviderStubs.stubLookups(wiremock);
         wiremock.stubFor(jiraComment(0));
         wiremock.stubFor(slackPost(0));
         wiremock.stubFor(post(urlEqualTo("/slack/api/chat.update"))

@@ -1,4 +1,4 @@
-package dev.conveyor.notifier.testing;
+package dev.conveyor.testkit.stubs;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
@@ -28,9 +28,9 @@ import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
 /**
- * The read side of the provider stubs (a copy of the local stack's {@code ProviderStubs}), answered from what was
- * posted: the stubs keep every request they received (WireMock's request journal), and a list call is answered with
- * the objects the earlier create calls made, shaped like the vendors' answers. So a notifier that lost a create call's
+ * The read side of the GitHub, GitLab, Slack and JIRA stubs (the local stack's and the notifier tests'), answered from
+ * what was posted: the stubs keep every request they received (WireMock's request journal), and a list call is answered
+ * with the objects the earlier create calls made, shaped like the vendors' answers. So a notifier that lost a create call's
  * answer (killed before it journalled it) finds its comment or message again, as it would at GitHub, Slack or JIRA:
  * <ul>
  * <li>GitHub {@code GET /repos/{o}/{r}/issues/{n}/comments} (oldest first, {@code since} honoured): the issue
@@ -46,7 +46,7 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
  * The ids are those the create calls were answered with. A create counts once it was received with a 2xx answer,
  * even while that answer is still on its way (the vendor made it; the caller may die before reading it).
  */
-public final class ProviderLookups implements ResponseDefinitionTransformerV2 {
+public final class ProviderStubs implements ResponseDefinitionTransformerV2 {
 
     public static final String NAME = "conveyor-provider-lookups";
     private static final ObjectMapper JSON = new ObjectMapper();
