@@ -158,8 +158,10 @@ class PipelineMetricsTest {
     @Test
     void timeToRestoreRunsFromTheFirstDegradationToTheNextHealthyVerdictOfTheSameRelease() {
         RunEvents a = RunEvents.cd("shop", 6, T0);
+        RunEvents b = RunEvents.cd("shop", 7, T0.plusSeconds(12));
         live(degraded(a, "prod", T0.plusSeconds(10)));
-        live(degraded(a, "prod", T0.plusSeconds(20)));
+        live(degraded(b, "prod", T0.plusSeconds(20))); // the next run degrades it too: still the same outage
+        live(degraded(a, "prod", T0.plusSeconds(30))); // the same run's degradation reported again (same id): once
         live(degraded(a, "staging", T0.plusSeconds(15))); // another release: restored separately
         live(healthy(a, "prod", T0.plusSeconds(70)));
 
