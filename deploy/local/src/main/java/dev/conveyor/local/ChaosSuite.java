@@ -62,12 +62,13 @@ public final class ChaosSuite {
 
     /** One run and what happened to it. */
     public record RunResult(int index, String runId, String commit, Target target, String input, Duration window,
-            Long killAfterInputMs, boolean midWork, Duration restart, String outcome, Duration takeover,
+            Long killAfterInputMs, boolean midWork, Duration restart, List<String> restarted, String outcome,
+            Duration takeover,
             List<ChaosInvariants.Violation> violations) {
     }
 
     /** Every run, the violations found only when all runs were checked again at the end, and the totals. */
-    public record Summary(List<RunResult> runs, List<String> lateViolations, boolean aborted) {
+    public record Summary(List<RunResult> runs, List<String> lateViolations, boolean aborted, boolean overBudget) {
 
         public int violationCount() {
             return runs.stream().mapToInt(r -> r.violations().size()).sum() + lateViolations.size();
@@ -96,6 +97,7 @@ public final class ChaosSuite {
     private final SampleApp app;
     private final Map<String, Duration> windows = new LinkedHashMap<>();
     private LocalStack.Running running;
+    private Duration budget;
 
     public ChaosSuite(LocalStack stack, Optional<Path> kubeconfig, PrintStream out, long seed, Duration deadline) {
         this.stack = stack;
@@ -108,10 +110,19 @@ public final class ChaosSuite {
         this.app = new SampleApp(stack.layout());
     }
 
+    /**
+     * Bounds the whole suite: once {@code total} has passed, no further run starts (the one in progress ends within its
+     * own deadline), and the summary says so.
+     */
+    public ChaosSuite budget(Duration total) {
+        this.budget = total;
+        return this;
+    }
+
     /** {@code ./conveyor chaos --runs N --kill <service>|services|broker|stack [--seed S] [--deadline SECONDS]}. */
     public static int command(LocalStack stack, List<String> args, Optional<Path> kubeconfig, PrintStream out) {
         String usage = "usage: ./conveyor chaos --runs N --kill <service>|services|broker|stack [--seed S]"
-                + " [--deadline SECONDS]";
+                + " [--deadline SECONDS] [--budget SECONDS]";
         int runs = Integer.parseInt(option(args, "--runs", "7", usage));
         String kill = option(args, "--kill", null, usage);
         if (kill == null) {
@@ -124,6 +135,8 @@ public final class ChaosSuite {
         Duration deadline = Duration.ofSeconds(Long.parseLong(option(args, "--deadline", Long.toString(
                 DEFAULT_DEADLINE.toSeconds()), usage)));
         ChaosSuite suite = new ChaosSuite(stack, kubeconfig, out, seed, deadline);
+        Optional.ofNullable(option(args, "--budget", null, usage)).ifPresent(b -> suite.budget(Duration.ofSeconds(Long
+                .parseLong(b))));
         Summary summary = suite.run(plan(kill, runs), 0, 0);
         return summary.violationCount() == 0 ? 0 : 4;
     }
@@ -167,9 +180,11 @@ public final class ChaosSuite {
     public Summary run(List<Target> plan, int minMidWorkPerService, int maxExtraRuns) {
         out.printf("Chaos: %d runs (seed %d), one after another, CD flow; deadline %d s per run%n", plan.size(), seed,
                 deadline.toSeconds());
+        long started = System.nanoTime();
         running = stack.up(kubeconfig);
         List<RunResult> results = new ArrayList<>();
         boolean aborted = false;
+        boolean overBudget = false;
         try (ChaosWatcher watcher = new ChaosWatcher(() -> probe.stack().get(StackLayout.KAFKA))) {
             watcher.awaitStarted(Duration.ofSeconds(30));
             for (int w = 1; w <= 2; w++) {
@@ -203,6 +218,12 @@ public final class ChaosSuite {
                         break;
                     }
                 }
+                if (budget != null && System.nanoTime() - started > budget.toNanos()) {
+                    out.printf("  the suite's budget of %d s is used up: the remaining runs are skipped%n", budget
+                            .toSeconds());
+                    overBudget = true;
+                    break;
+                }
                 Target target = queue.remove(0);
                 index++;
                 RunResult r = runOnce(watcher, index, target);
@@ -214,7 +235,7 @@ public final class ChaosSuite {
             }
         }
         List<String> late = recheck(results);
-        Summary summary = new Summary(List.copyOf(results), late, aborted);
+        Summary summary = new Summary(List.copyOf(results), late, aborted, overBudget);
         printTotals(summary);
         return summary;
     }
@@ -242,6 +263,7 @@ public final class ChaosSuite {
         Long killAfter = null;
         boolean midWork = false;
         Duration restart = null;
+        List<String> restarted = List.of();
         Instant killedAt = null;
         CompletableFuture<Pipeline.Accepted> hook;
         Instant hookSent = Instant.now();
@@ -272,12 +294,27 @@ public final class ChaosSuite {
                     probe.stubRequests(); // what the stubs have so far: their journal dies with the host
                 }
                 killedAt = Instant.now();
-                kill(target);
+                List<String> killed = List.of();
+                try {
+                    killed = kill(target);
+                } catch (IllegalStateException e) {
+                    violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, e.getMessage()));
+                }
                 killAfter = Duration.between(inputAt, killedAt).toMillis();
-                midWork = !doneBefore(watcher, target.stage(), runId, inputAt, killedAt);
+                midWork = !killed.isEmpty() && !doneBefore(watcher, target.stage(), runId, inputAt, killedAt);
                 long t0 = System.nanoTime();
                 try {
-                    running = stack.up(kubeconfig);
+                    LocalStack.Supervision supervision = stack.ensureUp(kubeconfig);
+                    running = supervision.running();
+                    restarted = supervision.restarted();
+                    List<String> notRestarted = killed.stream().filter(k -> !supervision.restarted().contains(k))
+                            .toList();
+                    if (!notRestarted.isEmpty()) {
+                        // Healthy right after a kill -9: what answered on its port is not the process we killed.
+                        violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, "killed "
+                                + notRestarted + ", but up found it healthy and did not restart it: another program"
+                                + " answers on its port"));
+                    }
                     if (!stack.isUp()) {
                         violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY,
                                 "./conveyor up left a process dead: " + stack.status().stream().filter(l -> l
@@ -324,7 +361,7 @@ public final class ChaosSuite {
                     + " be read (broker down); the other invariants were not checked"));
         }
         RunResult r = new RunResult(index, runId, commit, target, input, window, killAfter, midWork, restart,
-                ChaosInvariants.outcome(facts.events(), runId), takeover, List.copyOf(violations));
+                restarted, ChaosInvariants.outcome(facts.events(), runId), takeover, List.copyOf(violations));
         out.println(line(r, Duration.between(begin, Instant.now())));
         return r;
     }
@@ -555,34 +592,52 @@ public final class ChaosSuite {
         return a.compareTo(b) >= 0 ? a : b;
     }
 
-    private void kill(Target target) {
-        Map<String, String> procs = stack.layout().processes();
-        List<ProcessHandle> victims = new ArrayList<>();
-        switch (target.process()) {
-            case "broker" -> handle(procs.get("kafka.pid")).ifPresent(victims::add);
-            case "stack" -> handle(procs.get("stack-host.pid")).ifPresent(host -> {
-                // The host and what it runs as child processes (the registry), not the broker: it has its own target.
-                String kafka = procs.get("kafka.pid");
-                host.descendants().filter(d -> !Long.toString(d.pid()).equals(kafka)).forEach(victims::add);
-                victims.add(0, host);
-            });
-            default -> handle(procs.get(target.process() + ".pid")).ifPresent(victims::add);
+    /**
+     * The processes a kill of {@code process} hits, from the stack's records: that service, the broker, or for
+     * {@code stack} the whole infrastructure but the broker (the stack host and the registry, separate processes).
+     */
+    static List<LocalStack.StackProcess> victims(String process, List<LocalStack.StackProcess> recorded) {
+        List<LocalStack.StackProcess> hit = recorded.stream().filter(p -> switch (process) {
+            case "broker" -> p.kind() == LocalStack.Kind.BROKER;
+            case "stack" -> p.kind() == LocalStack.Kind.STACK_HOST || p.kind() == LocalStack.Kind.REGISTRY;
+            default -> p.kind() == LocalStack.Kind.SERVICE && p.name().equals(process);
+        }).toList();
+        if (hit.isEmpty()) {
+            throw new IllegalStateException("the stack has no record of " + process + ": nothing to kill");
         }
-        if (victims.isEmpty()) {
-            throw new IllegalStateException(target.process() + " is not running: nothing to kill");
-        }
-        victims.forEach(ProcessHandle::destroyForcibly); // SIGKILL: kill -9
-        for (ProcessHandle v : victims) {
-            try {
-                v.onExit().get(10, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                throw new IllegalStateException("pid " + v.pid() + " survived kill -9");
-            }
-        }
+        return hit;
     }
 
-    private static Optional<ProcessHandle> handle(String pid) {
-        return pid == null ? Optional.empty() : ProcessHandle.of(Long.parseLong(pid)).filter(ProcessHandle::isAlive);
+    /**
+     * Kills ({@code SIGKILL}, with their children) the target's processes, all at once, after checking that each is a
+     * live process of this stack (not a zombie, its command line naming our data directory); the names killed.
+     *
+     * @throws IllegalStateException when one is not a live process of ours (nothing is killed then), or survives
+     */
+    private List<String> kill(Target target) {
+        List<LocalStack.StackProcess> victims = victims(target.process(), stack.processes());
+        for (LocalStack.StackProcess v : victims) {
+            if (!LocalStack.alive(v.pid()) || !stack.ours(v.pid())) {
+                throw new IllegalStateException(v.name() + " (pid " + v.pid() + ") is not a live process of this "
+                        + "stack before the kill");
+            }
+        }
+        for (LocalStack.StackProcess v : victims) {
+            ProcessHandle.of(v.pid()).ifPresent(h -> {
+                h.descendants().forEach(ProcessHandle::destroyForcibly);
+                h.destroyForcibly(); // SIGKILL: kill -9
+            });
+        }
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        for (LocalStack.StackProcess v : victims) {
+            while (LocalStack.alive(v.pid())) {
+                if (System.nanoTime() > until) {
+                    throw new IllegalStateException(v.name() + " (pid " + v.pid() + ") survived kill -9");
+                }
+                pause(20);
+            }
+        }
+        return victims.stream().map(LocalStack.StackProcess::name).toList();
     }
 
     private static String line(RunResult r, Duration took) {
@@ -597,7 +652,9 @@ public final class ChaosSuite {
                 : Integer.toString(r.index()), r.runId(), what,
                 r.restart() == null
                         ? ""
-                        : String.format("; restart %.1f s", r.restart().toMillis() / 1000.0),
+                        : String.format("; up restarted %s in %.1f s", r.restarted().isEmpty()
+                                ? "nothing"
+                                : String.join(", ", r.restarted()), r.restart().toMillis() / 1000.0),
                 r.outcome(), r
                         .takeover() == null ? "-" : String.format("%.2f s", r.takeover().toMillis() / 1000.0),
                 took.toMillis() / 1000.0, r.violations().isEmpty() ? "none" : r.violations().toString());
@@ -607,8 +664,10 @@ public final class ChaosSuite {
         List<RunResult> killed = s.runs().stream().filter(r -> r.killAfterInputMs() != null).toList();
         out.println();
         out.println("Totals");
-        out.printf("  runs          %d (+ %d warm-up)%s%n", s.runs().stream().filter(r -> r.index() > 0).count(), s
-                .runs().stream().filter(r -> r.index() < 0).count(), s.aborted() ? ", ABORTED" : "");
+        out.printf("  runs          %d (+ %d warm-up)%s%s%n", s.runs().stream().filter(r -> r.index() > 0).count(),
+                s.runs().stream().filter(r -> r.index() < 0).count(), s.aborted() ? ", ABORTED" : "", s.overBudget()
+                        ? ", OUT OF TIME"
+                        : "");
         out.printf("  kills         %d, %d mid-work; mid-work by process %s%n", killed.size(), killed.stream()
                 .filter(RunResult::midWork).count(), s.midWorkKills());
         Map<String, Long> outcomes = new LinkedHashMap<>();
