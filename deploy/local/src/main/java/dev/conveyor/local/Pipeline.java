@@ -166,6 +166,8 @@ public final class Pipeline {
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.stack().get(StackLayout.KAFKA));
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         List<ConveyorEvent> events = new ArrayList<>();
+        // Event ids are deterministic: a record with an id already seen is a redelivered effect, shown once.
+        java.util.Set<String> seenIds = new java.util.HashSet<>();
         Instant synced = null;
         ConveyorEventDeserializer deserializer = new ConveyorEventDeserializer();
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -187,7 +189,9 @@ public final class Pipeline {
                     boolean mine = event.run().runId().equals(runId) && event.run().attempt() == attempt
                             || event instanceof RepoSynced s && s.runIds().contains(runId)
                                     && event.run().attempt() == attempt;
-                    if (!mine) {
+                    var ceId = rec.headers().lastHeader("ce_id");
+                    if (!mine || ceId != null && !seenIds.add(new String(ceId.value(),
+                            java.nio.charset.StandardCharsets.UTF_8))) {
                         continue;
                     }
                     events.add(event);

@@ -32,12 +32,14 @@ public record CloudEventAttributes(String id, String type, String source, String
     }
 
     /**
-     * The event's id: a name-based UUID over its type, run, attempt, cause and discriminator. Two events that differ
-     * only in {@code occurredAt} have the same id, on purpose.
+     * The event's id: a name-based UUID over its type and its {@linkplain ConveyorEvent#identity() identity} — for
+     * most types the run, attempt, cause and discriminator; for {@link RepoSynced}, {@link ReleaseHealthy} and
+     * {@link ReleaseDegraded} the run, attempt and what it reached (GitOps repository, release), whatever triggered
+     * the report and at whichever revision. Two events that differ only in {@code occurredAt} have the same id, on
+     * purpose.
      */
     public static String idOf(ConveyorEvent event) {
-        String name = event.eventType().type() + "\n" + event.run().runId() + "\n" + event.run().attempt() + "\n"
-                + (event.causationId() == null ? "" : event.causationId()) + "\n" + event.discriminator();
+        String name = event.eventType().type() + "\n" + event.identity();
         return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
     }
 }

@@ -40,4 +40,17 @@ public sealed interface ConveyorEvent permits BuildSucceeded, BuildFailed, Versi
     default String discriminator() {
         return "";
     }
+
+    /**
+     * What makes two events of this type the same happening, in the words the event id is made of (see
+     * {@link CloudEventAttributes#idOf}). By default the run id, attempt, causation id and {@link #discriminator()}:
+     * the same input handled twice gives the same event. An event that reports a state the run reached rather than
+     * the answer to one input (it may be reported again after a crash, from a different trigger or a later revision)
+     * leaves the causation out and names what it reached instead.
+     */
+    @JsonIgnore
+    default String identity() {
+        return run().runId() + "\n" + run().attempt() + "\n" + (causationId() == null ? "" : causationId()) + "\n"
+                + discriminator();
+    }
 }

@@ -2,6 +2,8 @@ package dev.conveyor.events.v1;
 
 import java.time.Instant;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 /**
  * A release's workloads did not become ready after a sync, or its upgrade failed.
  *
@@ -40,5 +42,17 @@ public record ReleaseDegraded(
     @Override
     public String discriminator() {
         return gitopsRepo + "@" + revision + "#" + namespace + "/" + release;
+    }
+
+    /**
+     * The run (id and attempt), the GitOps repository and the release ({@code namespace/release}): not the revision
+     * nor the causation, so the outcome of one run's release reported again (after a restart, or by a later sync)
+     * has the same id.
+     */
+    @JsonIgnore
+    @Override
+    public String identity() {
+        return run.runId() + "\n" + run.attempt() + "\n" + RunIds.normalizeRepoUrl(gitopsRepo) + "\n" + namespace
+                + "/" + release;
     }
 }

@@ -3,6 +3,8 @@ package dev.conveyor.events.v1;
 import java.time.Instant;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 /**
  * A release's workloads finished rolling out after a sync.
  *
@@ -38,5 +40,17 @@ public record ReleaseHealthy(
     @Override
     public String discriminator() {
         return gitopsRepo + "@" + revision + "#" + namespace + "/" + release;
+    }
+
+    /**
+     * The run (id and attempt), the GitOps repository and the release ({@code namespace/release}): not the revision
+     * nor the causation, so the outcome of one run's release reported again (after a restart, or by a later sync)
+     * has the same id.
+     */
+    @JsonIgnore
+    @Override
+    public String identity() {
+        return run.runId() + "\n" + run.attempt() + "\n" + RunIds.normalizeRepoUrl(gitopsRepo) + "\n" + namespace
+                + "/" + release;
     }
 }

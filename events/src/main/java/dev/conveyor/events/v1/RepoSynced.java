@@ -3,6 +3,8 @@ package dev.conveyor.events.v1;
 import java.time.Instant;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 /**
  * Flux-sync applied a GitOps revision that contains this run to the cluster. One event per run contained in the
  * revision, so each run's timeline shows when it reached the cluster.
@@ -36,5 +38,16 @@ public record RepoSynced(
     @Override
     public String discriminator() {
         return gitopsRepo + "@" + revision;
+    }
+
+    /**
+     * The run (id and attempt) and the GitOps repository it reached: not the revision (a run reported again after a
+     * crash may be reported at a later revision) and not the causation (a poll or a webhook may report it instead of
+     * its promotion). So every report of one run reaching one repository has the same id.
+     */
+    @JsonIgnore
+    @Override
+    public String identity() {
+        return run.runId() + "\n" + run.attempt() + "\n" + RunIds.normalizeRepoUrl(gitopsRepo);
     }
 }

@@ -168,6 +168,20 @@ public final class GitopsSnapshot {
         return out;
     }
 
+    /**
+     * Whether {@code ancestor} is {@code revision} or one of its ancestors; false when the repository does not have
+     * it (e.g. it was force-pushed away before this mirror was made).
+     */
+    public static boolean isAncestor(Repository repo, String ancestor, String revision) throws IOException {
+        ObjectId a = ObjectId.fromString(ancestor);
+        if (!repo.getObjectDatabase().has(a)) {
+            return false;
+        }
+        try (RevWalk walk = new RevWalk(repo)) {
+            return walk.isMergedInto(walk.parseCommit(a), walk.parseCommit(ObjectId.fromString(revision)));
+        }
+    }
+
     static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;

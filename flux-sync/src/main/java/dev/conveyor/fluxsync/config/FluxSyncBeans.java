@@ -24,6 +24,10 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Named;
 
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+
+import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.fluxsync.client.ChartCredentials;
 import dev.conveyor.fluxsync.client.ChartRenderer;
@@ -38,6 +42,7 @@ import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitConfig;
 import dev.conveyor.stage.git.GitCredentials;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.messaging.StageEdge;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -181,5 +186,12 @@ public class FluxSyncBeans {
     @ApplicationScoped
     StageRunner stageRunner(FluxSyncConfig config, MeterRegistry registry) {
         return new StageRunner(Stage.FLUX_SYNC, config.retry().backoff(), new StageMetrics(registry, Stage.FLUX_SYNC));
+    }
+
+    /** The Kafka edge: the runner, and one emitter for every topic flux-sync emits to. */
+    @Produces
+    @ApplicationScoped
+    StageEdge stageEdge(StageRunner runner, @Channel(StageEdge.CHANNEL) Emitter<ConveyorEvent> events) {
+        return new StageEdge(runner, events);
     }
 }

@@ -1,6 +1,5 @@
 package dev.conveyor.fluxsync.messaging;
 
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -13,19 +12,18 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
-import dev.conveyor.events.messaging.EventMessages;
-import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.ReleasePromoted;
 import dev.conveyor.events.v1.Topics;
 import dev.conveyor.fluxsync.service.FluxSyncService;
-import dev.conveyor.stage.StageRunner;
+import dev.conveyor.stage.messaging.StageEdge;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 
 /**
  * The Kafka edge: a {@code ReleasePromoted} syncs its GitOps repository at once; out come the {@code RepoSynced} and
  * {@code ReleaseHealthy}/{@code ReleaseDegraded} of the runs delivered, or a {@code StageFailed}. The input is
- * acknowledged only after the outputs are acknowledged by the broker. Unreadable records are dead-lettered.
+ * acknowledged only after the outputs are acknowledged by the broker ({@link StageEdge}); unreadable records are
+ * dead-lettered with their reason.
  */
 @ApplicationScoped
 public class ReleasePromotedConsumer {
@@ -36,30 +34,28 @@ public class ReleasePromotedConsumer {
     FluxSyncService service;
 
     @Inject
-    StageRunner runner;
-
-    @Inject
-    SyncEvents events;
+    StageEdge edge;
 
     @Incoming(Topics.RELEASE_PROMOTED)
     @Blocking(ordered = true)
     public CompletionStage<Void> consume(Message<ReleasePromoted> message) {
-        ReleasePromoted promoted = message.getPayload();
-        if (promoted == null) {
-            return message.nack(new IllegalArgumentException(EventMessages.deserializationFailure(message)));
-        }
-        String causationId = EventMessages.cloudEventId(message).orElse(null);
         // Health events of rollouts still running follow once these outputs are sent; the wait is not on this thread.
-        CompletableFuture<Void> published = new CompletableFuture<>();
-        List<ConveyorEvent> out = runner.run(promoted, causationId, attempt -> service.onReleasePromoted(promoted,
-                causationId, published));
-        return events.send(out).whenComplete((v, e) -> published.complete(null)).thenCompose(v -> message.ack())
-                .exceptionallyCompose(e -> message.nack(e));
+        return edge.handle(message, (promoted, in) -> service.onReleasePromoted(promoted, in.causationId(),
+                in.published()));
+    }
+
+    /** Tells the service whether the broker took the events: only then is the sync's revision recorded as reported. */
+    static void complete(CompletableFuture<Void> published, Throwable failure) {
+        if (failure == null) {
+            published.complete(null);
+        } else {
+            published.completeExceptionally(failure);
+        }
     }
 
     @PostConstruct
     void laterEvents() {
-        service.onLaterEvents(later -> events.send(later).exceptionally(e -> {
+        service.onLaterEvents(later -> edge.publish(later).exceptionally(e -> {
             LOG.errorf("[flux-sync] health events not published: %s", e.getMessage());
             return null;
         }));

@@ -19,6 +19,7 @@ import dev.conveyor.fluxsync.config.FluxSyncConfig;
 import dev.conveyor.fluxsync.service.FluxSyncService;
 import dev.conveyor.fluxsync.service.RepoSpec;
 import dev.conveyor.stage.StageException;
+import dev.conveyor.stage.messaging.StageEdge;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -35,7 +36,7 @@ public class SyncScheduler {
     FluxSyncService service;
 
     @Inject
-    SyncEvents events;
+    StageEdge edge;
 
     @Inject
     FluxSyncConfig config;
@@ -72,10 +73,11 @@ public class SyncScheduler {
         try {
             java.util.concurrent.CompletableFuture<Void> published = new java.util.concurrent.CompletableFuture<>();
             List<ConveyorEvent> out = service.syncRepo(repo, published);
-            events.send(out).whenComplete((v, e) -> published.complete(null)).exceptionally(e -> {
-                LOG.errorf("[flux-sync] repo %s: events not published: %s", name, e.getMessage());
-                return null;
-            });
+            edge.publish(out).whenComplete((v, e) -> ReleasePromotedConsumer.complete(published, e))
+                    .exceptionally(e -> {
+                        LOG.errorf("[flux-sync] repo %s: events not published: %s", name, e.getMessage());
+                        return null;
+                    });
         } catch (StageException e) {
             LOG.warnf("[flux-sync] repo %s: sync failed (%s): %s", name, e.reason(), e.getMessage());
         } catch (RuntimeException e) {

@@ -27,9 +27,12 @@ import dev.conveyor.stage.git.GitUrls;
 /**
  * The stage: many repositories, each synced on its interval, at once when a run promotes into it, and on a git
  * webhook. Turns syncs into events for the runs they delivered: a {@code RepoSynced} for every run whose
- * {@code Conveyor-Run} trailer is in the newly synced commits and whose {@code ReleasePromoted} this instance has seen,
- * then {@code ReleaseHealthy}/{@code ReleaseDegraded} for the release that run promoted. A run whose commit was synced
- * before its {@code ReleasePromoted} arrived (an interval sync got there first) gets its events when it arrives.
+ * {@code Conveyor-Run} trailer is in the commits since the revision last reported and whose {@code ReleasePromoted}
+ * this instance has seen, then {@code ReleaseHealthy}/{@code ReleaseDegraded} for the release that run promoted. The
+ * sync's revision is recorded as reported once the caller's {@code published} stage completes normally (the broker
+ * acknowledged the events); until then every sync reports those runs again, with the same event ids. A run whose
+ * commit was synced before its {@code ReleasePromoted} arrived (an interval sync got there first, or a previous
+ * process reported that revision) gets its events when it arrives.
  */
 public final class FluxSyncService {
 
@@ -124,9 +127,11 @@ public final class FluxSyncService {
     }
 
     /**
-     * Handles a promotion; the release's health event, when its rollout is still being waited for, is sent to the
-     * {@linkplain #onLaterEvents sink} once it is known and {@code published} (the returned events were sent) has
-     * completed.
+     * Handles a promotion. {@code published} completes when the returned events were sent: normally once the broker
+     * acknowledged all of them (then the sync's revision is recorded as reported), exceptionally when one failed (then
+     * the next sync reports the same runs again). The release's health event, when its rollout is still being waited
+     * for, is sent to the {@linkplain #onLaterEvents sink} once it is known and {@code published} has completed either
+     * way.
      */
     public List<ConveyorEvent> onReleasePromoted(ReleasePromoted promoted, String causationId,
             CompletionStage<?> published) {
@@ -140,7 +145,7 @@ public final class FluxSyncService {
         promotions.put(runId, new Promotion(promoted, causationId));
         SyncResult earlier = deliveredUnseen.remove(runId);
         if (earlier != null) {
-            return eventsFor(runId, earlier, published);
+            return eventsFor(runId, earlier, earlier.runIds(), published);
         }
         if (repo.get().suspended()) {
             LOG.infof("[flux-sync] %s run %s: repository %s is suspended; the run is synced when it resumes",
@@ -156,10 +161,12 @@ public final class FluxSyncService {
         }
         List<ConveyorEvent> out = events(result, published);
         if (!result.runIds().contains(runId)) {
-            // Synced earlier, before this instance knew the run (e.g. after a restart): report it now.
+            // Delivered and reported earlier, before this instance knew the run (a sync of this process that did not
+            // know it, or a previous process): report it now, naming it.
             out = new ArrayList<>(out);
-            out.addAll(eventsFor(runId, result, published));
+            out.addAll(eventsFor(runId, result, List.of(runId), published));
         }
+        recordWhenPublished(result, published);
         return out;
     }
 
@@ -168,12 +175,40 @@ public final class FluxSyncService {
         return syncRepo(repo, CompletableFuture.completedFuture(null));
     }
 
-    /** Syncs one repository; health events that come later are sent after {@code published} completed. */
+    /**
+     * Syncs one repository; {@code published} completes as for {@link #onReleasePromoted(ReleasePromoted, String,
+     * CompletionStage)}: normally once the returned events are acknowledged, which records the revision as reported.
+     */
     public List<ConveyorEvent> syncRepo(RepoSpec repo, CompletionStage<?> published) {
         if (repo.suspended()) {
             return List.of();
         }
-        return events(reconciler.sync(repo, Set.of(), healthExecutor), published);
+        SyncResult result = reconciler.sync(repo, Set.of(), healthExecutor);
+        List<ConveyorEvent> out = events(result, published);
+        recordWhenPublished(result, published);
+        return out;
+    }
+
+    /**
+     * Records the sync's revision as reported once its events were acknowledged (at once when they already were); not
+     * when sending failed. Off the thread that completes {@code published} (the Kafka client's): it writes a ConfigMap.
+     */
+    private void recordWhenPublished(SyncResult result, CompletionStage<?> published) {
+        CompletableFuture<?> done = published.toCompletableFuture();
+        if (done.isDone() && !done.isCompletedExceptionally()) {
+            record(result);
+        } else {
+            done.thenRunAsync(() -> record(result));
+        }
+    }
+
+    private void record(SyncResult result) {
+        try {
+            reconciler.reported(result);
+        } catch (RuntimeException e) {
+            LOG.warnf("[flux-sync] repo %s: cannot record %s as reported: %s", result.repo(), result.revision(), e
+                    .getMessage());
+        }
     }
 
     /** Events for the known runs of a sync; unknown runs are remembered for when their promotion arrives. */
@@ -181,7 +216,7 @@ public final class FluxSyncService {
         List<ConveyorEvent> out = new ArrayList<>();
         for (String runId : result.runIds()) {
             if (promotions.containsKey(runId)) {
-                out.addAll(eventsFor(runId, result, published));
+                out.addAll(eventsFor(runId, result, result.runIds(), published));
             } else {
                 deliveredUnseen.put(runId, result);
             }
@@ -189,7 +224,9 @@ public final class FluxSyncService {
         return out;
     }
 
-    private List<ConveyorEvent> eventsFor(String runId, SyncResult result, CompletionStage<?> published) {
+    /** The run's {@code RepoSynced} (listing {@code runIds}) and, unless its rollout is still waited for, health. */
+    private List<ConveyorEvent> eventsFor(String runId, SyncResult result, List<String> runIds,
+            CompletionStage<?> published) {
         Promotion p = promotions.get(runId);
         if (p == null) {
             return List.of();
@@ -197,7 +234,7 @@ public final class FluxSyncService {
         ReleasePromoted promoted = p.event();
         List<ConveyorEvent> out = new ArrayList<>();
         out.add(new RepoSynced(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
-                .revision(), result.runIds(), result.summary()));
+                .revision(), runIds, result.summary()));
         Optional<ReleaseResult> release = result.releases().stream().filter(r -> r.matches(promoted.namespace(),
                 promoted.release())).findFirst();
         if (release.isPresent() && release.get().state() == ReleaseResult.State.PROGRESSING) {
@@ -241,7 +278,9 @@ public final class FluxSyncService {
      */
     private void afterWait(String runId, CompletableFuture<ReleaseResult> health, CompletionStage<?> published,
             java.util.function.Function<ReleaseResult, ConveyorEvent> event, HealthWaits.Entry entry) {
-        health.thenCombine(published, (r, ignored) -> r).thenAccept(r -> {
+        // After the sync's own events were sent, whether or not the broker took them.
+        CompletionStage<Object> sent = published.handle((v, e) -> null);
+        health.thenCombine(sent, (r, ignored) -> r).thenAccept(r -> {
             later.accept(List.of(event.apply(r)));
             if (entry != null) {
                 waits.ended(entry);

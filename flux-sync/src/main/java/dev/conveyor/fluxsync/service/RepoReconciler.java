@@ -26,6 +26,7 @@ import java.util.function.Function;
 import org.eclipse.jgit.lib.Repository;
 import org.jboss.logging.Logger;
 
+import dev.conveyor.events.v1.RunTrailer;
 import dev.conveyor.events.v1.SyncSummary;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.GitopsSnapshot;
@@ -41,7 +42,6 @@ import dev.conveyor.fluxsync.domain.ObjectRef;
 import dev.conveyor.fluxsync.domain.ProblemReason;
 import dev.conveyor.fluxsync.domain.ReleaseSpec;
 import dev.conveyor.fluxsync.domain.RepoLayout;
-import dev.conveyor.fluxsync.domain.RunTrailers;
 import dev.conveyor.fluxsync.domain.SyncProblem;
 import dev.conveyor.fluxsync.domain.Values;
 import dev.conveyor.fluxsync.domain.ValuesRef;
@@ -65,7 +65,10 @@ import io.micrometer.core.instrument.Timer;
 public final class RepoReconciler {
 
     private static final Logger LOG = Logger.getLogger(RepoReconciler.class);
-    /** Most commits whose trailers are read in one sync (the first sync of a long history). */
+    /**
+     * Most commits whose trailers are read in one sync (the first sync of a long history, or a reported revision the
+     * branch no longer contains and the mirror does not have).
+     */
     static final int MAX_COMMITS = 500;
 
     /** Settings shared by every repository. */
@@ -75,7 +78,10 @@ public final class RepoReconciler {
 
     private static final class RepoState {
         final ReentrantLock lock = new ReentrantLock();
+        /** The revision applied last. */
         String revision;
+        /** Syncs of the repository in this process: orders their reports. */
+        long syncs;
         Inventory inventory;
         final Map<String, String> renders = new ConcurrentHashMap<>();
         final Map<String, Map<String, Object>> conditions = new HashMap<>();
@@ -226,6 +232,7 @@ public final class RepoReconciler {
      */
     private final Map<String, Set<String>> sensitiveOwners = new ConcurrentHashMap<>();
     private final Function<RepoSpec, RepoMirrors> mirrorsByRepo;
+    private final ReportedRevisions reported;
 
     public RepoReconciler(RepoMirrors mirrors, KubeCluster cluster, ChartRenderer renderer, Settings settings,
             MeterRegistry metrics, Clock clock) {
@@ -247,6 +254,7 @@ public final class RepoReconciler {
         this.settings = settings;
         this.metrics = metrics;
         this.clock = clock;
+        this.reported = new ReportedRevisions(cluster, settings.inventoryNamespace());
     }
 
     public KubeCluster cluster() {
@@ -290,9 +298,8 @@ public final class RepoReconciler {
                 }
                 GitopsSnapshot snapshot = GitopsSnapshot.read(git, revision, repo.path());
                 boolean newRevision = !revision.equals(state.revision);
-                List<String> runIds = newRevision
-                        ? RunTrailers.of(GitopsSnapshot.messagesBetween(git, state.revision, revision, MAX_COMMITS))
-                        : List.of();
+                List<String> runIds = deliveredRuns(repo, git, state, revision);
+                state.syncs++;
                 SyncResult result = reconcile(repo, state, snapshot, newRevision, runIds, waitFor, start,
                         healthExecutor);
                 state.revision = revision;
@@ -308,6 +315,34 @@ public final class RepoReconciler {
         } finally {
             state.lock.unlock();
         }
+    }
+
+    /**
+     * The runs a sync of {@code revision} delivers: the {@code Conveyor-Run} trailers of the commits since the revision
+     * last reported (not the last applied: a run applied but not reported before a crash is delivered again), at most
+     * {@link #MAX_COMMITS} of them. When history was rewritten (the reported revision is not an ancestor), the commits
+     * since the common ancestor.
+     */
+    private List<String> deliveredRuns(RepoSpec repo, Repository git, RepoState state, String revision)
+            throws IOException {
+        String since = reported.since(repo, state.revision).orElse(null);
+        if (revision.equals(since)) {
+            return List.of();
+        }
+        if (since != null && !GitopsSnapshot.isAncestor(git, since, revision)) {
+            LOG.infof("[flux-sync] repo %s: the reported revision %s is not an ancestor of %s (history rewritten); "
+                    + "reporting the runs of the commits since their common ancestor, at most %d", repo.name(),
+                    shortRev(since), shortRev(revision), MAX_COMMITS);
+        }
+        return RunTrailer.parse(GitopsSnapshot.messagesBetween(git, since, revision, MAX_COMMITS));
+    }
+
+    /**
+     * Records that the runs {@code result} delivered were reported (the broker acknowledged their events): the next
+     * sync reports the runs of the commits after its revision. An older sync's report never replaces a newer one's.
+     */
+    public void reported(SyncResult result) {
+        reported.record(result.repo(), result.url(), result.sequence(), result.revision());
     }
 
     /** Whether the commit is the synced revision of the repository or one of its ancestors. */
@@ -530,7 +565,8 @@ public final class RepoReconciler {
                 problems.size(), duration.toMillis());
         return new SyncResult(repo.name(), GitUrls.redact(repo.url()), snapshot.revision(), newRevision, runIds,
                 summary, counts.drifted, List.copyOf(problems), List.copyOf(results.values()), duration, Map.copyOf(
-                        pending));
+                        pending),
+                state.syncs);
     }
 
     /**

@@ -15,7 +15,8 @@ import dev.conveyor.fluxsync.domain.SyncProblem;
  * @param url its remote (redacted)
  * @param revision the synced commit
  * @param newRevision whether the revision differs from the previous sync's
- * @param runIds run ids of the {@code Conveyor-Run} trailers between the previous and this revision
+ * @param runIds run ids of the {@code Conveyor-Run} trailers of the commits since the revision last reported, up to
+ *     this one
  * @param summary object counts
  * @param drifted objects changed behind git's back and restored
  * @param problems what could not be synced
@@ -23,8 +24,10 @@ import dev.conveyor.fluxsync.domain.SyncProblem;
  * @param duration how long it took
  * @param health the rollout waits still running, by release id ({@code namespace/name}): the final result of each
  *     release that is {@link ReleaseResult.State#PROGRESSING} here
+ * @param sequence the number of this sync of the repository in this process (orders reports, see
+ *     {@link RepoReconciler#reported})
  */
 public record SyncResult(String repo, String url, String revision, boolean newRevision, List<String> runIds,
         SyncSummary summary, int drifted, List<SyncProblem> problems, List<ReleaseResult> releases,
-        Duration duration, Map<String, CompletableFuture<ReleaseResult>> health) {
+        Duration duration, Map<String, CompletableFuture<ReleaseResult>> health, long sequence) {
 }

@@ -89,14 +89,6 @@ class PlanningTest {
     }
 
     @Test
-    void runTrailersAreReadFromCommitMessages() {
-        assertThat(RunTrailers.of(List.of("a\n\nConveyor-Run: r-0123456789abcdef01234567\n",
-                "b\n\nConveyor-Run: r-aaaaaaaaaaaaaaaaaaaaaaaa\nConveyor-Run: r-0123456789abcdef01234567",
-                "mentions Conveyor-Run: r-bbbbbbbbbbbbbbbbbbbbbbbb inline", "Conveyor-Run: not-a-run")))
-                .containsExactly("r-0123456789abcdef01234567", "r-aaaaaaaaaaaaaaaaaaaaaaaa");
-    }
-
-    @Test
     void valuesMergeMapsAndReplaceTheRest() {
         Map<String, Object> merged = Values.merge(Map.of("image", Map.of("repo", "a", "tag", "1"), "list", List.of(
                 1, 2)), Map.of("image", Map.of("tag", "2"), "list", List.of(3)));

@@ -140,6 +140,10 @@ class FluxSyncMessagingIT {
         // the unknown run gets no event of its own but is listed
         assertThat(repoSynced.runIds()).containsExactly(UNKNOWN_RUN, run.runId());
         assertThat(repoSynced.objects().created()).isEqualTo(3);
+        // the broker acknowledged it: the revision is recorded as reported, for the next process too
+        await().atMost(Duration.ofSeconds(30)).until(() -> Optional.ofNullable(kube.client().configMaps().inNamespace(
+                "conveyor").withName("flux-sync-reported-gitops").get()).map(cm -> cm.getData().get("revision"))
+                .filter(head::equals).isPresent());
 
         ReleaseHealthy healthy = (ReleaseHealthy) awaitEvent(Topics.RELEASE_HEALTHY, run.runId()).value();
         assertThat(healthy.run().runId()).isEqualTo(run.runId());

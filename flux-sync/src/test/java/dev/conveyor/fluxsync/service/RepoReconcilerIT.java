@@ -128,6 +128,7 @@ class RepoReconcilerIT {
                         + " deployed chart1 0.1.0 deployed");
         assertThat(helmRecords("cp", "op")).containsExactly("sh.helm.release.v1.op.v1 deployed chart1 0.1.0 deployed");
 
+        reconciler.reported(first);
         SyncResult again = reconciler.sync(spec("seed", repo), Set.of());
 
         assertThat(again.newRevision()).isFalse();

@@ -34,6 +34,8 @@ public final class VersionCalculator {
     /** The version for the request; {@link NothingToRelease} when a monorepo app has no change since its tag. */
     public static VersionResolution resolve(VersionRequest request) {
         VersionSettings settings = request.settings();
+        List<CommitInfo> relevant = request.commitsSinceBase().stream().filter(settings::touches).toList();
+        List<String> changes = relevant.stream().map(CommitInfo::subject).limit(MAX_CHANGES).toList();
         if (request.flow() == Flow.CD) {
             Optional<VersionTag> existing = request.tagsOnCommit().stream()
                     .filter(t -> !t.version().isPreRelease())
@@ -41,13 +43,13 @@ public final class VersionCalculator {
             if (existing.isPresent()) {
                 SemVer previous = request.base().filter(b -> !b.commitId().equals(request.commitId()))
                         .map(VersionTag::version).orElse(null);
+                // The changes since the previous version still belong to it: a run redelivered after a crash that
+                // followed its tag push, or replayed, must carry the same changes (and JIRA keys) as the first time.
                 return new VersionResolution(existing.get().version(), existing.get().name(), true, previous,
-                        BumpReason.EXISTING_TAG, List.of());
+                        BumpReason.EXISTING_TAG, changes);
             }
         }
 
-        List<CommitInfo> relevant = request.commitsSinceBase().stream().filter(settings::touches).toList();
-        List<String> changes = relevant.stream().map(CommitInfo::subject).limit(MAX_CHANGES).toList();
         SemVer previous = request.base().map(VersionTag::version).orElse(null);
 
         SemVer next;

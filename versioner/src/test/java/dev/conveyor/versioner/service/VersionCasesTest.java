@@ -11,6 +11,7 @@ import java.time.ZoneOffset;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -216,6 +217,37 @@ class VersionCasesTest {
 
     @TempDir
     Path tmp;
+
+    /**
+     * The versioner was killed after it pushed the tag and before its {@code VersionResolved} reached the broker: the
+     * redelivered build finds the run's own tag. What it emits must still name the changes since the previous version
+     * (the notifier finds the run's JIRA issues in them), as the lost event did.
+     */
+    @Test
+    void aRedeliveredBuildFindsItsTagAndStillCarriesTheChanges() {
+        try (Scenario scenario = new Scenario(tmp.resolve("repo"));
+                GitAccess access = GitAccess.create(GitCredentials.none())) {
+            scenario.commit("init").tag("v1.0.0").commit("feat: SHOP-7 search").commit("fix: SHOP-8 typo");
+            VersionService service = new VersionService(
+                    new PushRace(new RepoMirrors(tmp.resolve("mirrors"), access), new Backoff(3, Duration.ZERO,
+                            Duration.ZERO)),
+                    new TagPublisher(access), "v", SemVer.of(0, 1, 0), "Conveyor", "conveyor@example.com",
+                    Clock.fixed(Instant.parse("2026-11-23T12:00:00Z"), ZoneOffset.UTC));
+            BuildSucceeded build = new BuildSucceeded(
+                    PipelineRun.start("shop", scenario.url(), scenario.head(), "main", null, Flow.CD),
+                    Instant.now(), null, "https://jenkins.example.com/1/",
+                    new Artifact("file:///a.jar", "0".repeat(64), null, null), null, null);
+
+            VersionResolved first = service.resolve(build, "cause");
+            VersionResolved again = service.resolve(build, "cause");
+
+            assertThat(first.changes()).containsExactly("fix: SHOP-8 typo", "feat: SHOP-7 search");
+            assertThat(again.version()).isEqualTo(first.version()).isEqualTo("1.1.0");
+            assertThat(again.tag()).isEqualTo("v1.1.0");
+            assertThat(again.previousVersion()).isEqualTo("1.0.0");
+            assertThat(again.changes()).isEqualTo(first.changes());
+        }
+    }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
