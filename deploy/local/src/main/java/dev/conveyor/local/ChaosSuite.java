@@ -293,11 +293,13 @@ public final class ChaosSuite {
                 if (target.process().equals("stack")) {
                     probe.stubRequests(); // what the stubs have so far: their journal dies with the host
                 }
-                killedAt = Instant.now();
                 List<String> killed = List.of();
                 try {
-                    killed = kill(target);
+                    Kill k = kill(target);
+                    killed = k.names();
+                    killedAt = k.at();
                 } catch (IllegalStateException e) {
+                    killedAt = Instant.now();
                     violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, e.getMessage()));
                 }
                 killAfter = Duration.between(inputAt, killedAt).toMillis();
@@ -610,11 +612,12 @@ public final class ChaosSuite {
 
     /**
      * Kills ({@code SIGKILL}, with their children) the target's processes, all at once, after checking that each is a
-     * live process of this stack (not a zombie, its command line naming our data directory); the names killed.
+     * live process of this stack (not a zombie, its command line naming our data directory): what was killed, and when
+     * the signals were sent (a record stamped before then was written before the kill).
      *
      * @throws IllegalStateException when one is not a live process of ours (nothing is killed then), or survives
      */
-    private List<String> kill(Target target) {
+    private Kill kill(Target target) {
         List<LocalStack.StackProcess> victims = victims(target.process(), stack.processes());
         for (LocalStack.StackProcess v : victims) {
             if (!LocalStack.alive(v.pid()) || !stack.ours(v.pid())) {
@@ -628,6 +631,7 @@ public final class ChaosSuite {
                 h.destroyForcibly(); // SIGKILL: kill -9
             });
         }
+        Instant at = Instant.now();
         long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         for (LocalStack.StackProcess v : victims) {
             while (LocalStack.alive(v.pid())) {
@@ -637,7 +641,10 @@ public final class ChaosSuite {
                 pause(20);
             }
         }
-        return victims.stream().map(LocalStack.StackProcess::name).toList();
+        return new Kill(victims.stream().map(LocalStack.StackProcess::name).toList(), at);
+    }
+
+    private record Kill(List<String> names, Instant at) {
     }
 
     private static String line(RunResult r, Duration took) {
