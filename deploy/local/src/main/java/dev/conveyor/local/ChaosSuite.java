@@ -204,16 +204,17 @@ public final class ChaosSuite {
             int extra = 0;
             while (!aborted) {
                 if (queue.isEmpty()) {
+                    // The plan's broker and stack kills before any extra run, so that a budget never skips them.
                     Optional<String> lacking = minMidWorkPerService <= 0 || extra >= maxExtraRuns
                             ? Optional.empty()
                             : services.stream().map(Target::process).distinct()
                                     .filter(s -> midWork(results, s) < minMidWorkPerService).findFirst();
-                    if (lacking.isPresent()) {
-                        extra++;
-                        queue.add(new Target(lacking.get(), lacking.get()));
-                    } else if (!rest.isEmpty() && index < plan.size() + extra) {
+                    if (!rest.isEmpty()) {
                         queue.addAll(rest);
                         rest = List.of();
+                    } else if (lacking.isPresent()) {
+                        extra++;
+                        queue.add(new Target(lacking.get(), lacking.get()));
                     } else {
                         break;
                     }
@@ -262,6 +263,7 @@ public final class ChaosSuite {
         Duration window = null;
         Long killAfter = null;
         boolean midWork = false;
+        Instant killedInput = null;
         Duration restart = null;
         List<String> restarted = List.of();
         Instant killedAt = null;
@@ -270,7 +272,11 @@ public final class ChaosSuite {
         if (target == null) {
             hook = CompletableFuture.completedFuture(sendHook(repoUrl, commit, artifact, change, end));
         } else {
-            window = windows.getOrDefault(target.stage(), Duration.ofMillis(200));
+            if (target.stage().equals("notifier")) {
+                notifierInput = drawNotifierInput();
+            }
+            window = windows.getOrDefault(windowKey(target.stage()), windows.getOrDefault(target.stage(), Duration
+                    .ofMillis(200)));
             long delay = (long) (random.nextDouble() * window.toMillis());
             Instant inputAt;
             if (target.stage().equals("gateway")) {
@@ -303,7 +309,7 @@ public final class ChaosSuite {
                     violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, e.getMessage()));
                 }
                 killAfter = Duration.between(inputAt, killedAt).toMillis();
-                midWork = !killed.isEmpty() && !doneBefore(watcher, target.stage(), runId, inputAt, killedAt);
+                killedInput = killed.isEmpty() ? null : inputAt;
                 long t0 = System.nanoTime();
                 try {
                     LocalStack.Supervision supervision = stack.ensureUp(kubeconfig);
@@ -337,6 +343,10 @@ public final class ChaosSuite {
         }
         boolean ended = watcher.awaitAll(seen -> terminal(seen, runId), Duration.ofNanos(Math.max(0, end - System
                 .nanoTime())));
+        if (killedInput != null) {
+            // Judged once the run is over: the watcher may see an output written just before the kill only later.
+            midWork = !doneBefore(watcher, target.stage(), runId, killedInput, killedAt);
+        }
         if (restart != null && violations.isEmpty() && !stack.isUp()) {
             // Up said ready, but a restarted process died since (e.g. its port was taken: up saw another answer).
             violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, "a process died after the"
@@ -400,9 +410,25 @@ public final class ChaosSuite {
             case "manifest-renderer" -> ImagePushed.class;
             case "promoter" -> ManifestsValidated.class;
             case "flux-sync" -> ReleasePromoted.class;
-            case "notifier" -> notifierInput = NOTIFIER_INPUTS.get(random.nextInt(NOTIFIER_INPUTS.size()));
+            case "notifier" -> notifierInput;
             default -> throw new IllegalArgumentException("stage " + stage + " has no input topic");
         };
+    }
+
+    /**
+     * What the notifier is killed on: half the time the run's {@code BuildSucceeded} (its longest work: the run's first
+     * message), else one of its other inputs — those it answers within tens of milliseconds, about as fast as the
+     * suite can see the record and kill.
+     */
+    private Class<? extends ConveyorEvent> drawNotifierInput() {
+        return random.nextBoolean()
+                ? BuildSucceeded.class
+                : NOTIFIER_INPUTS.get(1 + random.nextInt(NOTIFIER_INPUTS.size() - 1));
+    }
+
+    /** The key of a stage's work window: the notifier's depends on its input. */
+    private String windowKey(String stage) {
+        return stage.equals("notifier") ? "notifier " + notifierInput.getSimpleName() : stage;
     }
 
     private String inputName(String stage) {
@@ -569,12 +595,23 @@ public final class ChaosSuite {
             }
         }
         if (target == null || !target.stage().equals("notifier")) {
+            List<ChaosStubRequest> calls = probe.stubRequests().stream().filter(r -> r.mentions(runId)).toList();
             Optional<Instant> build = seen.stream().filter(e -> e.event() instanceof BuildSucceeded).map(
                     ChaosEvent::timestamp).findFirst();
-            Optional<Instant> posted = probe.stubRequests().stream().filter(r -> r.mentions(runId) && r
-                    .isSlackPost()).map(ChaosStubRequest::loggedAt).min(Comparator.naturalOrder());
+            Optional<Instant> posted = calls.stream().filter(ChaosStubRequest::isSlackPost).map(
+                    ChaosStubRequest::loggedAt).min(Comparator.naturalOrder());
             if (build.isPresent() && posted.isPresent()) {
                 observe("notifier", Duration.between(build.get(), posted.get()));
+            }
+            // Per input: from the record to the notifier's next call for the run.
+            for (Class<? extends ConveyorEvent> type : NOTIFIER_INPUTS) {
+                Optional<Instant> in = seen.stream().filter(e -> type.isInstance(e.event())).map(
+                        ChaosEvent::timestamp).min(Comparator.naturalOrder());
+                Optional<Instant> next = in.flatMap(at -> calls.stream().map(ChaosStubRequest::loggedAt).filter(
+                        t -> !t.isBefore(at)).min(Comparator.naturalOrder()));
+                if (next.isPresent()) {
+                    observe("notifier " + type.getSimpleName(), Duration.between(in.get(), next.get()));
+                }
             }
         }
     }
