@@ -62,12 +62,13 @@ public final class ChaosSuite {
 
     /** One run and what happened to it. */
     public record RunResult(int index, String runId, String commit, Target target, String input, Duration window,
-            Long killAfterInputMs, boolean midWork, Duration restart, String outcome, Duration takeover,
+            Long killAfterInputMs, boolean midWork, Duration restart, List<String> restarted, String outcome,
+            Duration takeover,
             List<ChaosInvariants.Violation> violations) {
     }
 
     /** Every run, the violations found only when all runs were checked again at the end, and the totals. */
-    public record Summary(List<RunResult> runs, List<String> lateViolations, boolean aborted) {
+    public record Summary(List<RunResult> runs, List<String> lateViolations, boolean aborted, boolean overBudget) {
 
         public int violationCount() {
             return runs.stream().mapToInt(r -> r.violations().size()).sum() + lateViolations.size();
@@ -96,6 +97,7 @@ public final class ChaosSuite {
     private final SampleApp app;
     private final Map<String, Duration> windows = new LinkedHashMap<>();
     private LocalStack.Running running;
+    private Duration budget;
 
     public ChaosSuite(LocalStack stack, Optional<Path> kubeconfig, PrintStream out, long seed, Duration deadline) {
         this.stack = stack;
@@ -108,10 +110,19 @@ public final class ChaosSuite {
         this.app = new SampleApp(stack.layout());
     }
 
+    /**
+     * Bounds the whole suite: once {@code total} has passed, no further run starts (the one in progress ends within its
+     * own deadline), and the summary says so.
+     */
+    public ChaosSuite budget(Duration total) {
+        this.budget = total;
+        return this;
+    }
+
     /** {@code ./conveyor chaos --runs N --kill <service>|services|broker|stack [--seed S] [--deadline SECONDS]}. */
     public static int command(LocalStack stack, List<String> args, Optional<Path> kubeconfig, PrintStream out) {
         String usage = "usage: ./conveyor chaos --runs N --kill <service>|services|broker|stack [--seed S]"
-                + " [--deadline SECONDS]";
+                + " [--deadline SECONDS] [--budget SECONDS]";
         int runs = Integer.parseInt(option(args, "--runs", "7", usage));
         String kill = option(args, "--kill", null, usage);
         if (kill == null) {
@@ -124,6 +135,8 @@ public final class ChaosSuite {
         Duration deadline = Duration.ofSeconds(Long.parseLong(option(args, "--deadline", Long.toString(
                 DEFAULT_DEADLINE.toSeconds()), usage)));
         ChaosSuite suite = new ChaosSuite(stack, kubeconfig, out, seed, deadline);
+        Optional.ofNullable(option(args, "--budget", null, usage)).ifPresent(b -> suite.budget(Duration.ofSeconds(Long
+                .parseLong(b))));
         Summary summary = suite.run(plan(kill, runs), 0, 0);
         return summary.violationCount() == 0 ? 0 : 4;
     }
@@ -167,9 +180,11 @@ public final class ChaosSuite {
     public Summary run(List<Target> plan, int minMidWorkPerService, int maxExtraRuns) {
         out.printf("Chaos: %d runs (seed %d), one after another, CD flow; deadline %d s per run%n", plan.size(), seed,
                 deadline.toSeconds());
+        long started = System.nanoTime();
         running = stack.up(kubeconfig);
         List<RunResult> results = new ArrayList<>();
         boolean aborted = false;
+        boolean overBudget = false;
         try (ChaosWatcher watcher = new ChaosWatcher(() -> probe.stack().get(StackLayout.KAFKA))) {
             watcher.awaitStarted(Duration.ofSeconds(30));
             for (int w = 1; w <= 2; w++) {
@@ -189,19 +204,26 @@ public final class ChaosSuite {
             int extra = 0;
             while (!aborted) {
                 if (queue.isEmpty()) {
+                    // The plan's broker and stack kills before any extra run, so that a budget never skips them.
                     Optional<String> lacking = minMidWorkPerService <= 0 || extra >= maxExtraRuns
                             ? Optional.empty()
                             : services.stream().map(Target::process).distinct()
                                     .filter(s -> midWork(results, s) < minMidWorkPerService).findFirst();
-                    if (lacking.isPresent()) {
-                        extra++;
-                        queue.add(new Target(lacking.get(), lacking.get()));
-                    } else if (!rest.isEmpty() && index < plan.size() + extra) {
+                    if (!rest.isEmpty()) {
                         queue.addAll(rest);
                         rest = List.of();
+                    } else if (lacking.isPresent()) {
+                        extra++;
+                        queue.add(new Target(lacking.get(), lacking.get()));
                     } else {
                         break;
                     }
+                }
+                if (budget != null && System.nanoTime() - started > budget.toNanos()) {
+                    out.printf("  the suite's budget of %d s is used up: the remaining runs are skipped%n", budget
+                            .toSeconds());
+                    overBudget = true;
+                    break;
                 }
                 Target target = queue.remove(0);
                 index++;
@@ -214,7 +236,7 @@ public final class ChaosSuite {
             }
         }
         List<String> late = recheck(results);
-        Summary summary = new Summary(List.copyOf(results), late, aborted);
+        Summary summary = new Summary(List.copyOf(results), late, aborted, overBudget);
         printTotals(summary);
         return summary;
     }
@@ -241,14 +263,20 @@ public final class ChaosSuite {
         Duration window = null;
         Long killAfter = null;
         boolean midWork = false;
+        Instant killedInput = null;
         Duration restart = null;
+        List<String> restarted = List.of();
         Instant killedAt = null;
         CompletableFuture<Pipeline.Accepted> hook;
         Instant hookSent = Instant.now();
         if (target == null) {
             hook = CompletableFuture.completedFuture(sendHook(repoUrl, commit, artifact, change, end));
         } else {
-            window = windows.getOrDefault(target.stage(), Duration.ofMillis(200));
+            if (target.stage().equals("notifier")) {
+                notifierInput = drawNotifierInput();
+            }
+            window = windows.getOrDefault(windowKey(target.stage()), windows.getOrDefault(target.stage(), Duration
+                    .ofMillis(200)));
             long delay = (long) (random.nextDouble() * window.toMillis());
             Instant inputAt;
             if (target.stage().equals("gateway")) {
@@ -271,13 +299,30 @@ public final class ChaosSuite {
                 if (target.process().equals("stack")) {
                     probe.stubRequests(); // what the stubs have so far: their journal dies with the host
                 }
-                killedAt = Instant.now();
-                kill(target);
+                List<String> killed = List.of();
+                try {
+                    Kill k = kill(target);
+                    killed = k.names();
+                    killedAt = k.at();
+                } catch (IllegalStateException e) {
+                    killedAt = Instant.now();
+                    violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, e.getMessage()));
+                }
                 killAfter = Duration.between(inputAt, killedAt).toMillis();
-                midWork = !doneBefore(watcher, target.stage(), runId, inputAt, killedAt);
+                killedInput = killed.isEmpty() ? null : inputAt;
                 long t0 = System.nanoTime();
                 try {
-                    running = stack.up(kubeconfig);
+                    LocalStack.Supervision supervision = stack.ensureUp(kubeconfig);
+                    running = supervision.running();
+                    restarted = supervision.restarted();
+                    List<String> notRestarted = killed.stream().filter(k -> !supervision.restarted().contains(k))
+                            .toList();
+                    if (!notRestarted.isEmpty()) {
+                        // Healthy right after a kill -9: what answered on its port is not the process we killed.
+                        violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, "killed "
+                                + notRestarted + ", but up found it healthy and did not restart it: another program"
+                                + " answers on its port"));
+                    }
                     if (!stack.isUp()) {
                         violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY,
                                 "./conveyor up left a process dead: " + stack.status().stream().filter(l -> l
@@ -298,6 +343,10 @@ public final class ChaosSuite {
         }
         boolean ended = watcher.awaitAll(seen -> terminal(seen, runId), Duration.ofNanos(Math.max(0, end - System
                 .nanoTime())));
+        if (killedInput != null) {
+            // Judged once the run is over: the watcher may see an output written just before the kill only later.
+            midWork = !doneBefore(watcher, target.stage(), runId, killedInput, killedAt);
+        }
         if (restart != null && violations.isEmpty() && !stack.isUp()) {
             // Up said ready, but a restarted process died since (e.g. its port was taken: up saw another answer).
             violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, "a process died after the"
@@ -324,7 +373,7 @@ public final class ChaosSuite {
                     + " be read (broker down); the other invariants were not checked"));
         }
         RunResult r = new RunResult(index, runId, commit, target, input, window, killAfter, midWork, restart,
-                ChaosInvariants.outcome(facts.events(), runId), takeover, List.copyOf(violations));
+                restarted, ChaosInvariants.outcome(facts.events(), runId), takeover, List.copyOf(violations));
         out.println(line(r, Duration.between(begin, Instant.now())));
         return r;
     }
@@ -361,9 +410,25 @@ public final class ChaosSuite {
             case "manifest-renderer" -> ImagePushed.class;
             case "promoter" -> ManifestsValidated.class;
             case "flux-sync" -> ReleasePromoted.class;
-            case "notifier" -> notifierInput = NOTIFIER_INPUTS.get(random.nextInt(NOTIFIER_INPUTS.size()));
+            case "notifier" -> notifierInput;
             default -> throw new IllegalArgumentException("stage " + stage + " has no input topic");
         };
+    }
+
+    /**
+     * What the notifier is killed on: half the time the run's {@code BuildSucceeded} (its longest work: the run's first
+     * message), else one of its other inputs — those it answers within tens of milliseconds, about as fast as the
+     * suite can see the record and kill.
+     */
+    private Class<? extends ConveyorEvent> drawNotifierInput() {
+        return random.nextBoolean()
+                ? BuildSucceeded.class
+                : NOTIFIER_INPUTS.get(1 + random.nextInt(NOTIFIER_INPUTS.size() - 1));
+    }
+
+    /** The key of a stage's work window: the notifier's depends on its input. */
+    private String windowKey(String stage) {
+        return stage.equals("notifier") ? "notifier " + notifierInput.getSimpleName() : stage;
     }
 
     private String inputName(String stage) {
@@ -530,12 +595,23 @@ public final class ChaosSuite {
             }
         }
         if (target == null || !target.stage().equals("notifier")) {
+            List<ChaosStubRequest> calls = probe.stubRequests().stream().filter(r -> r.mentions(runId)).toList();
             Optional<Instant> build = seen.stream().filter(e -> e.event() instanceof BuildSucceeded).map(
                     ChaosEvent::timestamp).findFirst();
-            Optional<Instant> posted = probe.stubRequests().stream().filter(r -> r.mentions(runId) && r
-                    .isSlackPost()).map(ChaosStubRequest::loggedAt).min(Comparator.naturalOrder());
+            Optional<Instant> posted = calls.stream().filter(ChaosStubRequest::isSlackPost).map(
+                    ChaosStubRequest::loggedAt).min(Comparator.naturalOrder());
             if (build.isPresent() && posted.isPresent()) {
                 observe("notifier", Duration.between(build.get(), posted.get()));
+            }
+            // Per input: from the record to the notifier's next call for the run.
+            for (Class<? extends ConveyorEvent> type : NOTIFIER_INPUTS) {
+                Optional<Instant> in = seen.stream().filter(e -> type.isInstance(e.event())).map(
+                        ChaosEvent::timestamp).min(Comparator.naturalOrder());
+                Optional<Instant> next = in.flatMap(at -> calls.stream().map(ChaosStubRequest::loggedAt).filter(
+                        t -> !t.isBefore(at)).min(Comparator.naturalOrder()));
+                if (next.isPresent()) {
+                    observe("notifier " + type.getSimpleName(), Duration.between(in.get(), next.get()));
+                }
             }
         }
     }
@@ -555,34 +631,57 @@ public final class ChaosSuite {
         return a.compareTo(b) >= 0 ? a : b;
     }
 
-    private void kill(Target target) {
-        Map<String, String> procs = stack.layout().processes();
-        List<ProcessHandle> victims = new ArrayList<>();
-        switch (target.process()) {
-            case "broker" -> handle(procs.get("kafka.pid")).ifPresent(victims::add);
-            case "stack" -> handle(procs.get("stack-host.pid")).ifPresent(host -> {
-                // The host and what it runs as child processes (the registry), not the broker: it has its own target.
-                String kafka = procs.get("kafka.pid");
-                host.descendants().filter(d -> !Long.toString(d.pid()).equals(kafka)).forEach(victims::add);
-                victims.add(0, host);
-            });
-            default -> handle(procs.get(target.process() + ".pid")).ifPresent(victims::add);
+    /**
+     * The processes a kill of {@code process} hits, from the stack's records: that service, the broker, or for
+     * {@code stack} the whole infrastructure but the broker (the stack host and the registry, separate processes).
+     */
+    static List<LocalStack.StackProcess> victims(String process, List<LocalStack.StackProcess> recorded) {
+        List<LocalStack.StackProcess> hit = recorded.stream().filter(p -> switch (process) {
+            case "broker" -> p.kind() == LocalStack.Kind.BROKER;
+            case "stack" -> p.kind() == LocalStack.Kind.STACK_HOST || p.kind() == LocalStack.Kind.REGISTRY;
+            default -> p.kind() == LocalStack.Kind.SERVICE && p.name().equals(process);
+        }).toList();
+        if (hit.isEmpty()) {
+            throw new IllegalStateException("the stack has no record of " + process + ": nothing to kill");
         }
-        if (victims.isEmpty()) {
-            throw new IllegalStateException(target.process() + " is not running: nothing to kill");
-        }
-        victims.forEach(ProcessHandle::destroyForcibly); // SIGKILL: kill -9
-        for (ProcessHandle v : victims) {
-            try {
-                v.onExit().get(10, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                throw new IllegalStateException("pid " + v.pid() + " survived kill -9");
-            }
-        }
+        return hit;
     }
 
-    private static Optional<ProcessHandle> handle(String pid) {
-        return pid == null ? Optional.empty() : ProcessHandle.of(Long.parseLong(pid)).filter(ProcessHandle::isAlive);
+    /**
+     * Kills ({@code SIGKILL}, with their children) the target's processes, all at once, after checking that each is a
+     * live process of this stack (not a zombie, its command line naming our data directory): what was killed, and when
+     * the signals were sent (a record stamped before then was written before the kill).
+     *
+     * @throws IllegalStateException when one is not a live process of ours (nothing is killed then), or survives
+     */
+    private Kill kill(Target target) {
+        List<LocalStack.StackProcess> victims = victims(target.process(), stack.processes());
+        for (LocalStack.StackProcess v : victims) {
+            if (!LocalStack.alive(v.pid()) || !stack.ours(v.pid())) {
+                throw new IllegalStateException(v.name() + " (pid " + v.pid() + ") is not a live process of this "
+                        + "stack before the kill");
+            }
+        }
+        for (LocalStack.StackProcess v : victims) {
+            ProcessHandle.of(v.pid()).ifPresent(h -> {
+                h.descendants().forEach(ProcessHandle::destroyForcibly);
+                h.destroyForcibly(); // SIGKILL: kill -9
+            });
+        }
+        Instant at = Instant.now();
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        for (LocalStack.StackProcess v : victims) {
+            while (LocalStack.alive(v.pid())) {
+                if (System.nanoTime() > until) {
+                    throw new IllegalStateException(v.name() + " (pid " + v.pid() + ") survived kill -9");
+                }
+                pause(20);
+            }
+        }
+        return new Kill(victims.stream().map(LocalStack.StackProcess::name).toList(), at);
+    }
+
+    private record Kill(List<String> names, Instant at) {
     }
 
     private static String line(RunResult r, Duration took) {
@@ -597,7 +696,9 @@ public final class ChaosSuite {
                 : Integer.toString(r.index()), r.runId(), what,
                 r.restart() == null
                         ? ""
-                        : String.format("; restart %.1f s", r.restart().toMillis() / 1000.0),
+                        : String.format("; up restarted %s in %.1f s", r.restarted().isEmpty()
+                                ? "nothing"
+                                : String.join(", ", r.restarted()), r.restart().toMillis() / 1000.0),
                 r.outcome(), r
                         .takeover() == null ? "-" : String.format("%.2f s", r.takeover().toMillis() / 1000.0),
                 took.toMillis() / 1000.0, r.violations().isEmpty() ? "none" : r.violations().toString());
@@ -607,8 +708,10 @@ public final class ChaosSuite {
         List<RunResult> killed = s.runs().stream().filter(r -> r.killAfterInputMs() != null).toList();
         out.println();
         out.println("Totals");
-        out.printf("  runs          %d (+ %d warm-up)%s%n", s.runs().stream().filter(r -> r.index() > 0).count(), s
-                .runs().stream().filter(r -> r.index() < 0).count(), s.aborted() ? ", ABORTED" : "");
+        out.printf("  runs          %d (+ %d warm-up)%s%s%n", s.runs().stream().filter(r -> r.index() > 0).count(),
+                s.runs().stream().filter(r -> r.index() < 0).count(), s.aborted() ? ", ABORTED" : "", s.overBudget()
+                        ? ", OUT OF TIME"
+                        : "");
         out.printf("  kills         %d, %d mid-work; mid-work by process %s%n", killed.size(), killed.stream()
                 .filter(RunResult::midWork).count(), s.midWorkKills());
         Map<String, Long> outcomes = new LinkedHashMap<>();

@@ -877,7 +877,7 @@ public final class LocalStack {
     }
 
     /** Whether a pid is one of this stack's processes: its command line names the data directory. */
-    private boolean ours(long pid) {
+    boolean ours(long pid) {
         try {
             String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
                     StandardCharsets.UTF_8);

@@ -273,6 +273,12 @@ public final class RenderService {
                             "branch " + branch + " does not exist in " + GitUrls.redact(
                                     url),
                             Map.of("branch", branch)));
+                    Optional<String> made = commitOfRun(repo, tip, run.runId());
+                    if (made.isPresent()) {
+                        // Committed before (the input came again after a crash, or a replay): committing this run's
+                        // manifests again on a newer tip would roll them back to its version.
+                        return made;
+                    }
                     PersonIdent ident = new PersonIdent(settings.committerName(), settings.committerEmail(),
                             clock.instant(),
                             ZoneOffset.UTC);

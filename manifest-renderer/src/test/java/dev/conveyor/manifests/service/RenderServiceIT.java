@@ -150,6 +150,26 @@ class RenderServiceIT {
     }
 
     @Test
+    void anOlderRunDeliveredAgainAfterANewerOneCommitsNothing() throws Exception {
+        BareRepo repo = repos.createBare("redelivered-app");
+        String older = commitFiles(repo, TestCharts.helmCreate("redelivered-app", "chart"), "feat: chart");
+        ImagePushed first = pushed(repo, older, "1.4.0", Flow.CD);
+        ManifestsValidated out = service().render(first, "cause-1");
+        String newer = commitFiles(repo, Map.of("src/Main.java", "class Main {}\n"), "feat: code");
+        service().render(pushed(repo, newer, "1.5.0", Flow.CD), "cause-2");
+        int commits = repo.commits().size();
+
+        // What a renderer restarted before its offsets were committed gets: the older input again.
+        ManifestsValidated again = service().render(first, "cause-1");
+
+        assertThat(repo.commits()).as("no commit rolls the manifests back to 1.4.0").hasSize(commits);
+        assertThat(again.manifestsCommit()).isEqualTo(out.manifestsCommit());
+        Path clone = repo.cloneTo(tmp.resolve("clone-redelivered"));
+        assertThat(Files.readString(clone.resolve("manifests/deployment-default-redelivered-app.yaml"))).contains(
+                "image: registry.example.com/team/redelivered-app:1.5.0");
+    }
+
+    @Test
     void secretValuesNeverReachTheRepositoryYetAChangedSecretIsACommit() throws Exception {
         BareRepo repo = repos.createBare("vault-app");
         String head = commitFiles(repo, TestCharts.withSecret("chart", "first-seed"), "feat: chart");

@@ -38,7 +38,8 @@ import dev.conveyor.stage.git.RepoMirrors;
  * Commits a change to a shared branch and pushes it without force. A push that loses a race (someone pushed first) is
  * not an error: through {@link PushRace} the branch is fetched again, the change is recomputed on the new tip and
  * pushed again, a bounded number of rounds with backoff, so concurrent promoters never overwrite each other. A change that is already on the
- * branch makes no commit, which is what makes replays safe. Commits are built in the bare mirror without a work tree.
+ * branch makes no commit, and neither does one its run already committed (same subject and trailer in the branch's
+ * recent history) even when newer commits changed the files since: that is what makes redeliveries and replays safe. Commits are built in the bare mirror without a work tree.
  */
 public final class GitCommitter {
 
@@ -91,9 +92,15 @@ public final class GitCommitter {
         String message = subject + "\n\n" + body + "\n\n" + trailer + "\n";
         return race.push(url, PushFailure.PUSH_RACE, "branch " + branch, (repo, round) -> {
             RevCommit tip = tip(repo, branch);
+            Optional<String> made = findMade(repo, tip, subject, trailer);
+            if (made.isPresent()) {
+                // Made before (the input came again after a crash, or a replay): applying it again on a newer tip
+                // would roll the branch back to this run's version.
+                return Optional.of(new Committed(made.get(), false, round));
+            }
             Built built = build(repo, tip, edit, message);
             if (built == null) {
-                return Optional.of(new Committed(findMade(repo, tip, subject, trailer), false, round));
+                return Optional.of(new Committed(tip == null ? null : tip.name(), false, round));
             }
             return push(repo, url, built.commit, branch, false)
                     ? Optional.of(new Committed(built.commit.name(), true, round))
@@ -227,23 +234,24 @@ public final class GitCommitter {
         }
     }
 
-    private static String findMade(Repository repo, RevCommit tip, String subject, String trailer)
+    /** The commit with this subject and trailer among the last {@value #HISTORY_SEARCH} of the branch, if any. */
+    private static Optional<String> findMade(Repository repo, RevCommit tip, String subject, String trailer)
             throws IOException {
         if (tip == null) {
-            return null;
+            return Optional.empty();
         }
         try (RevWalk walk = new RevWalk(repo)) {
             walk.markStart(walk.parseCommit(tip));
             int seen = 0;
             for (RevCommit c : walk) {
                 if (c.getShortMessage().equals(subject) && c.getFullMessage().contains(trailer)) {
-                    return c.name();
+                    return Optional.of(c.name());
                 }
                 if (++seen >= HISTORY_SEARCH) {
                     break;
                 }
             }
         }
-        return tip.name();
+        return Optional.empty();
     }
 }
