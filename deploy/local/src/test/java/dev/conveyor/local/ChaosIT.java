@@ -29,6 +29,11 @@ class ChaosIT {
 
     /** No run starts after this (CI: 2 cores, the whole build well under 30 min); the timeout below is the backstop. */
     static final Duration BUDGET = Duration.ofMinutes(7);
+    /**
+     * Per run, from the hook: runs take up to ~25 s here with a kill (takeover ~10-13 s), so a takeover back at the 45 s
+     * default session timeout fails TERMINAL.
+     */
+    static final Duration DEADLINE = Duration.ofSeconds(45);
 
     @TempDir
     static Path data;
@@ -58,7 +63,7 @@ class ChaosIT {
         plan.addAll(ChaosSuite.plan("broker", 1));
         long seed = Long.getLong("chaos.seed", 14L);
         ChaosSuite suite = new ChaosSuite(stack, Optional.empty(), new PrintStream(System.out, true,
-                StandardCharsets.UTF_8), seed, Duration.ofSeconds(120)).budget(BUDGET);
+                StandardCharsets.UTF_8), seed, DEADLINE).budget(BUDGET);
 
         ChaosSuite.Summary summary = suite.run(plan, 2, 7);
 
