@@ -103,18 +103,12 @@ public final class Planner {
         Folding f = new Folding(s, stale);
         if (event instanceof BuildSucceeded b) {
             f.seen("build-succeeded");
-            s.buildUrl = fact(s.buildUrl, b.buildUrl(), stale);
-            s.pullRequestTitle = fact(s.pullRequestTitle, b.pullRequestTitle(), stale);
-            keys(s, branchText(s, b.run().branch()));
-            keys(s, b.pullRequestTitle());
+            buildFacts(s, b.buildUrl(), b.pullRequestTitle(), b.run().branch(), stale);
             f.status(BUILD, StatusState.SUCCESS);
             f.status(VERSIONER, StatusState.PENDING);
         } else if (event instanceof BuildFailed b) {
             f.seen("build-failed");
-            s.buildUrl = fact(s.buildUrl, b.buildUrl(), stale);
-            s.pullRequestTitle = fact(s.pullRequestTitle, b.pullRequestTitle(), stale);
-            keys(s, branchText(s, b.run().branch()));
-            keys(s, b.pullRequestTitle());
+            buildFacts(s, b.buildUrl(), b.pullRequestTitle(), b.run().branch(), stale);
             f.status(BUILD, StatusState.FAILURE);
             f.failure(new Failure(BUILD, b.failedStep(), b.reason()));
         } else if (event instanceof VersionResolved v) {
@@ -250,6 +244,14 @@ public final class Planner {
     private String branchText(RunState s, String branch) {
         // branch names are often lower case (feature/shop-12-cart); only trusted with a project list
         return projects(s).isEmpty() ? branch : branch.toUpperCase(Locale.ROOT);
+    }
+
+    /** The facts a build result brings, whichever way it ended: its URL, the PR title, the JIRA keys they name. */
+    private void buildFacts(RunState s, String buildUrl, String pullRequestTitle, String branch, boolean stale) {
+        s.buildUrl = fact(s.buildUrl, buildUrl, stale);
+        s.pullRequestTitle = fact(s.pullRequestTitle, pullRequestTitle, stale);
+        keys(s, branchText(s, branch));
+        keys(s, pullRequestTitle);
     }
 
     private void keys(RunState s, String text) {
