@@ -58,6 +58,8 @@ final class DeferredHealth {
                     }
                     if (result.state() == ReleaseResult.State.HEALTHY) {
                         state.healthy.put(release.owner(), renderKey);
+                    } else {
+                        state.healthy.remove(release.owner());
                     }
                     conditions.write(state, release.id(), release.object().ref(), result, revision);
                 } finally {

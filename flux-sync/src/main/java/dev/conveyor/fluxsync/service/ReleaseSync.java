@@ -98,8 +98,8 @@ final class ReleaseSync {
             if (one.pending() != null) {
                 pending.put(release.id(), one.pending());
             }
-            if (one.result().state() != ReleaseResult.State.HEALTHY && one.result()
-                    .state() != ReleaseResult.State.PROGRESSING) {
+            if (one.result().state() != ReleaseResult.State.HEALTHY) {
+                // not seen healthy at its current rendering (a wait off the sync puts it back when it ends healthy)
                 state.healthy.remove(release.owner());
             }
         }

@@ -258,7 +258,8 @@ public final class RepoReconciler {
         }
         out.brokenReleases().forEach((id, ref) -> conditions.write(state, id, ref, out.results().get(id), rev));
         plan.undecrypted().forEach((id, u) -> conditions.write(state, id, u.ref(), out.results().get(id), rev));
-        // report: problems as log lines and Kubernetes events (files skipped by the layout belong here too)
+        // report: problems as log lines and Kubernetes events. Hook point for the files the layout did not sync
+        // (DesiredState.skipped(), with their reasons): log them here and carry them in the SyncResult.
         for (SyncProblem p : problems) {
             LOG.warnf("[flux-sync] repo %s at %s: %s: %s", repo.name(), RevisionReader.shortRev(rev), p.reason()
                     .condition(), p.message());
