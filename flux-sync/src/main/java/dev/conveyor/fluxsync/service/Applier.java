@@ -115,7 +115,8 @@ final class Applier {
             if (ofKind.isEmpty()) {
                 problems.add(new SyncProblem(m.owner(), RemovedApis.builtIn(m.ref().apiVersion())
                         ? ProblemReason.REMOVED_API
-                        : ProblemReason.UNKNOWN_KIND, ownerText(m) + ": " + m.ref() + ": " + RemovedApis.notServed(m
+                        : ProblemReason.UNKNOWN_KIND,
+                        ownerText(m) + ": " + m.ref() + ": " + RemovedApis.notServed(m
                                 .ref().apiVersion(), m.ref().kind())));
                 continue;
             }
@@ -135,9 +136,12 @@ final class Applier {
                 String why = sensitive.contains(m.owner())
                         ? "the API server refused it (its message is withheld: the object holds values decrypted "
                                 + "from SOPS)"
-                        : e.unknownKind() ? RemovedApis.notServed(m.ref().apiVersion(), m.ref().kind()) : e.getMessage();
+                        : e.unknownKind()
+                                ? RemovedApis.notServed(m.ref().apiVersion(), m.ref().kind())
+                                : e.getMessage();
                 problems.add(new SyncProblem(m.owner(), e.unknownKind()
-                        ? RemovedApis.builtIn(m.ref().apiVersion()) ? ProblemReason.REMOVED_API
+                        ? RemovedApis.builtIn(m.ref().apiVersion())
+                                ? ProblemReason.REMOVED_API
                                 : ProblemReason.UNKNOWN_KIND
                         : ProblemReason.APPLY_FAILED, ownerText(m) + ": " + m.ref() + ": " + why));
                 continue;

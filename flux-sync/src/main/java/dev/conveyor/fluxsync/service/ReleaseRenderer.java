@@ -151,7 +151,8 @@ final class ReleaseRenderer {
         String m = String.valueOf(message).toLowerCase(Locale.ROOT);
         return m.startsWith("cannot fetch chart") || m.contains("connection refused") || m.contains("no such host")
                 || m.contains("unknownhost") || m.contains("i/o timeout") || m.contains("timed out")
-                || m.contains("tls handshake") || m.contains("x509") || m.contains("sslhandshake") || m.contains("connection reset")
+                || m.contains("tls handshake") || m.contains("x509") || m.contains("sslhandshake")
+                || m.contains("connection reset")
                 || m.contains("network is unreachable") || m.matches("(?s).*http (5\\d\\d|404|408|429).*");
     }
 

@@ -45,7 +45,8 @@ final class ReleaseSync {
      * @param held owners whose previous objects are kept this round
      * @param problems the releases' problems
      */
-    record Outcome(Map<String, ReleaseResult> results, Map<String, dev.conveyor.fluxsync.domain.ObjectRef> brokenReleases,
+    record Outcome(Map<String, ReleaseResult> results,
+            Map<String, dev.conveyor.fluxsync.domain.ObjectRef> brokenReleases,
             Map<String, CompletableFuture<ReleaseResult>> pending, Applier.Applied applied, Set<String> held,
             List<SyncProblem> problems) {
     }

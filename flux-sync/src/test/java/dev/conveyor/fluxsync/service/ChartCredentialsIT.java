@@ -302,7 +302,8 @@ class ChartCredentialsIT {
         SyncResult allowed = reconciler(Map.of(registry.host(), new ChartCredentials.Credential(OCI_USER,
                 OCI_PASSWORD, null, "configuration of " + registry.host()))).sync(spec, Set.of());
         assertThat(image("oc", "op")).contains("example/op:1");
-        assertThat(allowed.releases()).extracting(ReleaseResult::reason).doesNotContain(ProblemReason.CHART_REPO_AUTH_DENIED);
+        assertThat(allowed.releases()).extracting(ReleaseResult::reason)
+                .doesNotContain(ProblemReason.CHART_REPO_AUTH_DENIED);
         BareRepo anonRepo = repos.createBare("oci-anon");
         anonRepo.writer().file("releases/helm/oa/op.yaml", operatorRelease("op", oci, "example/anon:1")).message(
                 "no credentials").commit();

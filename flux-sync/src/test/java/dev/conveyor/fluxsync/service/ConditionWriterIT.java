@@ -36,7 +36,8 @@ class ConditionWriterIT {
     void conditionsAreWrittenOnceAndAgainWhenTheyChange() {
         kube.client().genericKubernetesResources(ReleaseCrds.HELM_OPERATOR_RELEASE).inNamespace("cw").resource(
                 new GenericKubernetesResourceBuilder().withApiVersion("helm.fluxcd.io/v1").withKind("HelmRelease")
-                        .withNewMetadata().withName("web").withNamespace("cw").endMetadata().build()).create();
+                        .withNewMetadata().withName("web").withNamespace("cw").endMetadata().build())
+                .create();
         ObjectRef ref = new ObjectRef("helm.fluxcd.io/v1", "HelmRelease", "cw", "web");
         RepoState state = new RepoState();
         ReleaseResult timedOut = new ReleaseResult("cw", "web", "web", ReleaseResult.State.DEGRADED, List.of(),

@@ -45,8 +45,9 @@ final class PhasesStandIn {
         body.put("kind", kind);
         body.put("metadata", md);
         body.put("spec", new LinkedHashMap<>(Map.of("replicas", 1, "selector", Map.of("matchLabels", Map.of("app",
-                name)), "template", Map.of("metadata", Map.of("labels", Map.of("app", name)), "spec", Map.of(
-                        "containers", List.of(Map.of("name", "app", "image", "nginx:1.27")))))));
+                name)), "template", Map.of("metadata", Map.of("labels", Map.of("app", name)), "spec",
+                        Map.of(
+                                "containers", List.of(Map.of("name", "app", "image", "nginx:1.27")))))));
         return new Manifest(new ObjectRef(apiVersion, kind, namespace, name), body, owner);
     }
 }

@@ -54,7 +54,8 @@ class ReleaseSemanticsIT {
         access = GitAccess.create(GitCredentials.none());
         work = Files.createTempDirectory("flux-sync-semantics");
         reconciler = new RepoReconciler(new RepoMirrors(work.resolve("mirrors"), access), new KubeCluster(kube
-                .newClient(), "conveyor-flux-sync"), new ChartRenderer(work.resolve("work")), new RepoReconciler.Settings(
+                .newClient(), "conveyor-flux-sync"), new ChartRenderer(work.resolve("work")),
+                new RepoReconciler.Settings(
                         "charts", "conveyor", Duration.ofMillis(300), Duration.ofMillis(50), work.resolve("work")),
                 new SimpleMeterRegistry(), Clock.systemUTC());
     }
@@ -146,7 +147,7 @@ class ReleaseSemanticsIT {
                           name: {{ .Release.Name }}
                         rules: []
                         """)).file("releases/helm/ra/legacy.yaml", release("legacy", "ra", "legacy")).message(
-                                "a chart of 2019")
+                        "a chart of 2019")
                 .commit();
 
         SyncResult r = reconciler.sync(spec("ra", repo), Set.of());

@@ -335,7 +335,8 @@ class RepoReconcilerIT {
         assertThat(helmRecords("rb", "rb-web")).contains("sh.helm.release.v1.rb-web.v3 deployed chart1 0.1.0 deployed");
         // the failed version is not applied again until git changes it
         SyncResult third = patient.sync(spec("rb", repo), Set.of());
-        assertThat(third.releases()).singleElement().extracting(ReleaseResult::reason).isEqualTo(ProblemReason.ROLLED_BACK);
+        assertThat(third.releases()).singleElement().extracting(ReleaseResult::reason)
+                .isEqualTo(ProblemReason.ROLLED_BACK);
         assertThat(image("rb", "rb-web")).isEqualTo("shop/web:1");
     }
 

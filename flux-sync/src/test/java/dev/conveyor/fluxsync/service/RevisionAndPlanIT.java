@@ -85,8 +85,9 @@ class RevisionAndPlanIT {
     void thePlanHoldsTheObjectsTheReleasesAndTheProblemsOfARevision() throws Exception {
         BareRepo repo = repos.createBare("plan");
         SeedRepo.chart(repo.writer()).file("releases/manifests/p/cm.yaml", SeedRepo.configMap("cm", "1")).file(
-                "releases/manifests/p/broken.yaml", "kind: [").file("releases/helm/p/web.yaml", SeedRepo
-                        .fluxHelmRelease("web", "p", "nginx:1", ""))
+                "releases/manifests/p/broken.yaml", "kind: [").file("releases/helm/p/web.yaml",
+                        SeedRepo
+                                .fluxHelmRelease("web", "p", "nginx:1", ""))
                 .message("plan").commit();
         try (Repository git = mirrors.fetch(repo.fileUrl())) {
             RevisionReader.Revision revision = reader.read(spec("plan", repo, "main"), git, null);
