@@ -85,6 +85,15 @@ public final class KubeCluster {
 
     /** Objects of one kind labelled with the repository, by {@link ObjectRef#id()}. */
     public Map<String, Map<String, Object>> listManaged(String apiVersion, String kind, String repo) {
+        return listServed(apiVersion, kind, repo).orElseGet(HashMap::new);
+    }
+
+    /**
+     * Objects of one kind labelled with the repository, by {@link ObjectRef#id()}; empty when the API server does not
+     * serve the kind (a removed built-in API version, a CRD not installed). Any other failure to list lists nothing
+     * (applying then reports the problem per object).
+     */
+    public Optional<Map<String, Map<String, Object>>> listServed(String apiVersion, String kind, String repo) {
         Map<String, Map<String, Object>> out = new HashMap<>();
         try {
             for (GenericKubernetesResource r : ops(apiVersion, kind).inAnyNamespace().withLabel(REPO_LABEL, repo)
@@ -94,10 +103,14 @@ public final class KubeCluster {
                 out.put(new ObjectRef(apiVersion, kind, ns, r.getMetadata().getName()).id(), map);
             }
         } catch (KubernetesClientException e) {
-            // An unknown kind lists nothing; applying it reports the problem per object.
+            if (unknown(e)) {
+                return Optional.empty();
+            }
             LOG.debugf("cannot list %s %s: %s", apiVersion, kind, e.getMessage());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return Optional.empty();
         }
-        return out;
+        return Optional.of(out);
     }
 
     /** The live object, if it exists. */
@@ -264,8 +277,7 @@ public final class KubeCluster {
     }
 
     private static String unknownKind(Map<String, Object> body) {
-        return "the API server does not serve kind " + body.get("kind") + " of " + body.get("apiVersion")
-                + " (is its CRD installed?)";
+        return "the API server does not serve " + body.get("kind") + " of " + body.get("apiVersion");
     }
 
     private static boolean unknown(KubernetesClientException e) {

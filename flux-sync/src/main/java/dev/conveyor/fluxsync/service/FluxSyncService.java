@@ -250,7 +250,8 @@ public final class FluxSyncService {
         }
         if (release.isEmpty()) {
             out.add(new ReleaseDegraded(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), result
-                    .revision(), promoted.namespace(), promoted.release(), "ReleaseNotFound",
+                    .revision(), promoted.namespace(), promoted.release(),
+                    dev.conveyor.fluxsync.domain.ProblemReason.RELEASE_NOT_FOUND.condition(),
                     "no release "
                             + promoted.namespace() + "/" + promoted.release() + " in " + result.url() + " at "
                             + result.revision()));
@@ -327,7 +328,8 @@ public final class FluxSyncService {
                             .releaseId());
                     later.accept(List.of(new ReleaseDegraded(promoted.run(), clock.instant(), entry.causationId(),
                             promoted.gitopsRepo(), w.revision(), promoted.namespace(), promoted.release(),
-                            "RolloutTimeout", "not ready by " + w.deadline()
+                            dev.conveyor.fluxsync.domain.ProblemReason.ROLLOUT_TIMEOUT.condition(),
+                            "not ready by " + w.deadline()
                                     + " (the deadline passed while flux-sync was stopped)")));
                     waits.ended(entry);
                     continue;
@@ -347,7 +349,7 @@ public final class FluxSyncService {
                     revision, promoted.namespace(), promoted.release(), r.workloads());
         }
         return new ReleaseDegraded(promoted.run(), clock.instant(), p.causationId(), promoted.gitopsRepo(), revision,
-                promoted.namespace(), promoted.release(), r.reason(), r.message());
+                promoted.namespace(), promoted.release(), r.reason().condition(), r.message());
     }
 
     public RepoReconciler reconciler() {

@@ -29,7 +29,7 @@ final class ProblemEvents {
                     .owner(), "m", p.message())).substring(0, 16);
             Event event = new EventBuilder().withNewMetadata().withName(name).withNamespace(namespace)
                     .addToLabels(KubeCluster.REPO_LABEL, repo).endMetadata()
-                    .withType("Warning").withReason(p.reason().name()).withMessage(p.message())
+                    .withType("Warning").withReason(p.reason().condition()).withMessage(p.message())
                     .withNewInvolvedObject().withKind("ConfigMap").withNamespace(namespace)
                     .withName("flux-sync-inventory-" + repo).endInvolvedObject()
                     .withNewSource().withComponent(KubeCluster.MANAGED_BY).endSource()

@@ -2,6 +2,8 @@ package dev.conveyor.fluxsync.service;
 
 import java.util.List;
 
+import dev.conveyor.fluxsync.domain.ProblemReason;
+
 /**
  * What became of one release in a sync.
  *
@@ -10,12 +12,12 @@ import java.util.List;
  * @param releaseName the Helm release name
  * @param state how it ended
  * @param workloads the workloads waited for ({@code Kind/namespace/name})
- * @param reason a machine code when not healthy
- * @param message for people
+ * @param reason why it ended so (its condition value is {@link ProblemReason#condition()})
+ * @param message for people, with the root cause
  * @param changed whether any of its objects was created or updated
  */
 public record ReleaseResult(String namespace, String name, String releaseName, State state, List<String> workloads,
-        String reason, String message, boolean changed) {
+        ProblemReason reason, String message, boolean changed) {
 
     public enum State {
         HEALTHY, DEGRADED, FAILED, SUSPENDED,
@@ -25,5 +27,15 @@ public record ReleaseResult(String namespace, String name, String releaseName, S
 
     public boolean matches(String namespace, String release) {
         return this.namespace.equals(namespace) && (name.equals(release) || releaseName.equals(release));
+    }
+
+    /** Whether only a change in git fixes it: a failure whose reason {@linkplain ProblemReason#stalls() stalls}. */
+    public boolean stalled() {
+        return state == State.FAILED && reason.stalls();
+    }
+
+    /** The same result with another message. */
+    public ReleaseResult withMessage(String message) {
+        return new ReleaseResult(namespace, name, releaseName, state, workloads, reason, message, changed);
     }
 }

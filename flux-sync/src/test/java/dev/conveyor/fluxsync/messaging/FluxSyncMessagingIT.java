@@ -261,7 +261,17 @@ class FluxSyncMessagingIT {
 
     @Test
     void theWebhookRefusesABadSignatureAndAcceptsAGoodOne() throws Exception {
-        repo();
+        // a change only a sync can bring: a ConfigMap no other test writes, with a name of its own per run
+        String name = "hooked-" + Long.toHexString(System.nanoTime());
+        repo().writer().file("releases/manifests/hooks/" + name + ".yaml", """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: %s
+                  namespace: hooks
+                data:
+                  pushed: "yes"
+                """.formatted(name)).message("a push the webhook announces").commit();
         byte[] body = "{\"ref\":\"refs/heads/main\"}".getBytes(StandardCharsets.UTF_8);
         HttpClient client = HttpClient.newHttpClient();
         URI hook = http.toURI().resolve("hooks/git/gitops");
@@ -272,13 +282,37 @@ class FluxSyncMessagingIT {
         HttpResponse<String> missing = client.send(HttpRequest.newBuilder(hook)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(missing.statusCode()).isEqualTo(401);
+        assertThat(kube.client().configMaps().inNamespace("hooks").withName(name).get())
+                .as("refused hooks sync nothing").isNull();
         HttpResponse<String> good = client.send(HttpRequest.newBuilder(hook)
                 .header("X-Hub-Signature-256", WebhookSignature.sign(FluxSyncTestProfile.WEBHOOK_SECRET, body))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(good.statusCode()).isEqualTo(202);
-        // the queued sync records the repository's inventory in the cluster
-        await().atMost(Duration.ofSeconds(30)).until(() -> kube.client().configMaps().inNamespace("conveyor")
-                .withName("flux-sync-inventory-gitops").get() != null);
+        // the queued sync applies the pushed change (interval syncs are off in this profile: only the hook syncs)
+        await().atMost(Duration.ofSeconds(30)).until(() -> kube.client().configMaps().inNamespace("hooks")
+                .withName(name).get() != null);
+    }
+
+    @Test
+    void theWebhookOfAnUnknownRepositoryLooksLikeABadSignature() throws Exception {
+        byte[] body = "{\"ref\":\"refs/heads/main\"}".getBytes(StandardCharsets.UTF_8);
+        HttpClient client = HttpClient.newHttpClient();
+        HttpResponse<String> badSignature = client.send(HttpRequest.newBuilder(http.toURI().resolve(
+                "hooks/git/gitops")).header("X-Hub-Signature-256", WebhookSignature.sign("guess", body))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        // a repository that does not exist, signed with any secret, and the configured repository without a secret
+        for (String repo : List.of("no-such-repo", "gitops-b")) {
+            for (String secret : List.of("guess", FluxSyncTestProfile.WEBHOOK_SECRET)) {
+                HttpResponse<String> unknown = client.send(HttpRequest.newBuilder(http.toURI().resolve("hooks/git/"
+                        + repo)).header("X-Hub-Signature-256", WebhookSignature.sign(secret, body))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(unknown.statusCode()).as(repo).isEqualTo(badSignature.statusCode()).isEqualTo(401);
+                assertThat(unknown.body()).as(repo).isEqualTo(badSignature.body());
+                assertThat(unknown.headers().firstValue("content-type")).as(repo).isEqualTo(badSignature.headers()
+                        .firstValue("content-type"));
+            }
+        }
     }
 
     @Test

@@ -29,6 +29,7 @@ import dev.conveyor.fluxsync.client.ChartCredentials;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.fluxsync.client.SopsDecryptor;
+import dev.conveyor.fluxsync.domain.ProblemReason;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitCredentials;
 import dev.conveyor.stage.git.RepoMirrors;
@@ -256,20 +257,20 @@ class ChartCredentialsIT {
         assertThat(image("hc", "bad")).isEmpty();
         assertThat(result.releases()).filteredOn(r -> r.name().equals("bad")).singleElement().satisfies(r -> {
             assertThat(r.state()).isEqualTo(ReleaseResult.State.FAILED);
-            assertThat(r.reason()).isEqualTo("CHART_REPO_AUTH_DENIED");
+            assertThat(r.reason()).isEqualTo(ProblemReason.CHART_REPO_AUTH_DENIED);
             assertThat(r.message()).contains("Secret hc/wrong-creds");
         });
         // a Secret that does not exist is named
         assertThat(result.releases()).filteredOn(r -> r.name().equals("nosecret")).singleElement().satisfies(r -> {
-            assertThat(r.reason()).isEqualTo("CHART_SOURCE_INVALID");
+            assertThat(r.reason()).isEqualTo(ProblemReason.CHART_SOURCE_INVALID);
             assertThat(r.message()).contains("Secret hc/missing-creds").contains("does not exist");
         });
         assertThat(result.releases()).filteredOn(r -> !r.name().equals("bad") && !r.name().equals("nosecret"))
                 .hasSize(2).allSatisfy(r -> assertThat(r
                         .state()).isNotEqualTo(ReleaseResult.State.FAILED));
         assertThat(client.configMaps().inNamespace("hc").withName("plain").get()).isNotNull();
-        assertThat(conditions(ReleaseCrds.FLUX2_RELEASE, "hc", "bad")).contains("CHART_REPO_AUTH_DENIED");
-        assertThat(conditions(ReleaseCrds.FLUX2_RELEASE, "hc", "good")).doesNotContain("CHART_REPO_AUTH_DENIED");
+        assertThat(conditions(ReleaseCrds.FLUX2_RELEASE, "hc", "bad")).contains("reason=ChartRepoAuthDenied");
+        assertThat(conditions(ReleaseCrds.FLUX2_RELEASE, "hc", "good")).doesNotContain("ChartRepoAuthDenied");
         assertNoCredentialIn(result, "hc", HTTP_PASSWORD, WRONG_PASSWORD, HTTP_TOKEN);
     }
 
@@ -291,32 +292,33 @@ class ChartCredentialsIT {
         assertThat(image("oc", "v2")).contains("example/v2:1");
         assertThat(image("oc", "op")).isEmpty();
         assertThat(denied.releases()).filteredOn(r -> r.name().equals("op")).singleElement().satisfies(r -> {
-            assertThat(r.reason()).isEqualTo("CHART_REPO_AUTH_DENIED");
+            assertThat(r.reason()).isEqualTo(ProblemReason.CHART_REPO_AUTH_DENIED);
             assertThat(r.message()).contains("configuration of " + registry.host());
         });
-        assertThat(conditions(ReleaseCrds.HELM_OPERATOR_RELEASE, "oc", "op")).contains("CHART_REPO_AUTH_DENIED");
+        assertThat(conditions(ReleaseCrds.HELM_OPERATOR_RELEASE, "oc", "op")).contains("reason=ChartRepoAuthDenied");
         assertNoCredentialIn(denied, "oc", OCI_PASSWORD, WRONG_OCI_PASSWORD);
 
         // the right one renders it; the registry answers nobody without credentials
         SyncResult allowed = reconciler(Map.of(registry.host(), new ChartCredentials.Credential(OCI_USER,
                 OCI_PASSWORD, null, "configuration of " + registry.host()))).sync(spec, Set.of());
         assertThat(image("oc", "op")).contains("example/op:1");
-        assertThat(allowed.releases()).extracting(ReleaseResult::reason).doesNotContain("CHART_REPO_AUTH_DENIED");
+        assertThat(allowed.releases()).extracting(ReleaseResult::reason)
+                .doesNotContain(ProblemReason.CHART_REPO_AUTH_DENIED);
         BareRepo anonRepo = repos.createBare("oci-anon");
         anonRepo.writer().file("releases/helm/oa/op.yaml", operatorRelease("op", oci, "example/anon:1")).message(
                 "no credentials").commit();
         SyncResult anonymous = reconciler(Map.of()).sync(new RepoSpec("oci-anon", anonRepo.fileUrl(), "main", "",
                 Duration.ofMinutes(5), true, false), Set.of());
         assertThat(anonymous.releases()).singleElement().extracting(ReleaseResult::reason).isEqualTo(
-                "CHART_REPO_AUTH_DENIED");
+                ProblemReason.CHART_REPO_AUTH_DENIED);
         assertThat(image("oa", "op")).isEmpty();
     }
 
     static void assertNoCredentialIn(SyncResult result, String namespace, String... secrets) {
         var events = client.v1().events().inNamespace("conveyor").list().getItems();
-        assertThat(events).extracting(e -> e.getReason()).contains("CHART_REPO_AUTH_DENIED");
+        assertThat(events).extracting(e -> e.getReason()).contains("ChartRepoAuthDenied");
         String everything = logs.text();
-        assertThat(everything).contains("CHART_REPO_AUTH_DENIED");
+        assertThat(everything).contains("ChartRepoAuthDenied");
         everything += events.stream().map(e -> e.getMessage()).toList() + result.toString();
         for (var kind : ReleaseCrds.ALL) {
             everything += client.genericKubernetesResources(kind).inNamespace(namespace).list().getItems().stream()

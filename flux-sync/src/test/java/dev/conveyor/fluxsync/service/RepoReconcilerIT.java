@@ -111,7 +111,7 @@ class RepoReconcilerIT {
         // no controller: the rollouts never finish, so the releases are degraded with a clear reason
         assertThat(first.releases()).allSatisfy(r -> {
             assertThat(r.state()).isEqualTo(ReleaseResult.State.DEGRADED);
-            assertThat(r.reason()).isEqualTo("RolloutTimeout");
+            assertThat(r.reason()).isEqualTo(ProblemReason.ROLLOUT_TIMEOUT);
         });
         GenericKubernetesResource release = client.genericKubernetesResources(ReleaseCrds.FLUX_HELM_RELEASE)
                 .inNamespace("tools").withName("chart1-tools").get();
@@ -240,14 +240,14 @@ class RepoReconcilerIT {
         assertThat(client.apps().deployments().inNamespace("bad").withName("bad-ok").get()).isNotNull();
         assertThat(r.releases()).filteredOn(x -> x.name().equals("escape")).singleElement().satisfies(x -> {
             assertThat(x.state()).isEqualTo(ReleaseResult.State.FAILED);
-            assertThat(x.reason()).isEqualTo("CHART_PATH_ESCAPES");
+            assertThat(x.reason()).isEqualTo(ProblemReason.CHART_PATH_ESCAPES);
         });
         // the broken release object carries the condition; the problems are Kubernetes events
         GenericKubernetesResource escape = client.genericKubernetesResources(ReleaseCrds.FLUX_HELM_RELEASE)
                 .inNamespace("bad").withName("escape").get();
-        assertThat(escape.getAdditionalProperties().get("status").toString()).contains("CHART_PATH_ESCAPES");
+        assertThat(escape.getAdditionalProperties().get("status").toString()).contains("reason=ChartPathEscapes");
         assertThat(client.v1().events().inNamespace("conveyor").withLabel(KubeCluster.REPO_LABEL, "bad").list()
-                .getItems()).extracting(e -> e.getReason()).contains("INVALID_FILE", "CHART_PATH_ESCAPES");
+                .getItems()).extracting(e -> e.getReason()).contains("InvalidFile", "ChartPathEscapes");
     }
 
     @Test
@@ -284,7 +284,7 @@ class RepoReconcilerIT {
         SyncResult blocked = reconciler.sync(spec("dep", repo), Set.of());
         assertThat(blocked.releases()).filteredOn(r -> r.name().equals("app")).singleElement().satisfies(r -> {
             assertThat(r.state()).isEqualTo(ReleaseResult.State.FAILED);
-            assertThat(r.reason()).isEqualTo("DEPENDENCY_NOT_READY");
+            assertThat(r.reason()).isEqualTo(ProblemReason.DEPENDENCY_NOT_READY);
         });
         assertThat(client.apps().deployments().inNamespace("dep").withName("app").get()).isNull();
 
@@ -329,13 +329,14 @@ class RepoReconcilerIT {
 
         assertThat(second.get().releases()).singleElement().satisfies(r -> {
             assertThat(r.state()).isEqualTo(ReleaseResult.State.DEGRADED);
-            assertThat(r.reason()).isEqualTo("RolledBack");
+            assertThat(r.reason()).isEqualTo(ProblemReason.ROLLED_BACK);
         });
         assertThat(image("rb", "rb-web")).isEqualTo("shop/web:1");
         assertThat(helmRecords("rb", "rb-web")).contains("sh.helm.release.v1.rb-web.v3 deployed chart1 0.1.0 deployed");
         // the failed version is not applied again until git changes it
         SyncResult third = patient.sync(spec("rb", repo), Set.of());
-        assertThat(third.releases()).singleElement().extracting(ReleaseResult::reason).isEqualTo("RolledBack");
+        assertThat(third.releases()).singleElement().extracting(ReleaseResult::reason)
+                .isEqualTo(ProblemReason.ROLLED_BACK);
         assertThat(image("rb", "rb-web")).isEqualTo("shop/web:1");
     }
 
@@ -373,7 +374,7 @@ class RepoReconcilerIT {
 
             ReleaseResult outcome = second.health().get("df/web").get(30, java.util.concurrent.TimeUnit.SECONDS);
             assertThat(outcome.state()).isEqualTo(ReleaseResult.State.DEGRADED);
-            assertThat(outcome.reason()).isEqualTo("RolledBack");
+            assertThat(outcome.reason()).isEqualTo(ProblemReason.ROLLED_BACK);
             assertThat(image("df", "df-web")).isEqualTo("shop/web:1");
             assertThat(conditions("df", "web")).contains("type=Ready, status=False, reason=RolledBack");
         } finally {

@@ -207,11 +207,11 @@ class SopsSyncIT {
         ReleaseResult broken = result.releases().stream().filter(r -> r.name().equals("broken")).findFirst()
                 .orElseThrow();
         assertThat(broken.state()).isEqualTo(ReleaseResult.State.FAILED);
-        assertThat(broken.reason()).isEqualTo("DECRYPTION_FAILED");
+        assertThat(broken.reason()).isEqualTo(ProblemReason.DECRYPTION_FAILED);
         // Helm's error would quote the decrypted value: it is withheld
         ReleaseResult boom = result.releases().stream().filter(r -> r.name().equals("boom")).findFirst()
                 .orElseThrow();
-        assertThat(boom.reason()).isEqualTo("RENDER_FAILED");
+        assertThat(boom.reason()).isEqualTo(ProblemReason.RENDER_FAILED);
         assertThat(boom.message()).contains("withheld");
         assertThat(broken.message()).contains("the value at spec:values:imagx: cannot be decrypted");
         GenericKubernetesResource web = client.genericKubernetesResources(FLUX2)
@@ -221,9 +221,9 @@ class SopsSyncIT {
 
         // nothing decrypted in logs, problem events, conditions or results
         var events = client.v1().events().inNamespace("conveyor").list().getItems();
-        assertThat(events).extracting(e -> e.getReason()).contains("DECRYPTION_FAILED");
+        assertThat(events).extracting(e -> e.getReason()).contains("DecryptionFailed");
         String everything = logs.text();
-        assertThat(everything).contains("DECRYPTION_FAILED").contains("foreign.yaml");
+        assertThat(everything).contains("DecryptionFailed").contains("foreign.yaml");
         everything += events.stream().map(e -> e.getMessage()).toList() + result.toString() + client
                 .genericKubernetesResources(FLUX2).inNamespace("shop").list().getItems()
                 .stream().map(r -> String.valueOf(r.getAdditionalProperties().get("status"))).toList();

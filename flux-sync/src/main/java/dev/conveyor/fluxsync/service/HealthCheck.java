@@ -1,0 +1,107 @@
+package dev.conveyor.fluxsync.service;
+
+import java.time.Duration;
+import java.util.List;
+
+import dev.conveyor.fluxsync.client.KubeCluster;
+import dev.conveyor.fluxsync.domain.ObjectRef;
+import dev.conveyor.fluxsync.domain.ProblemReason;
+import dev.conveyor.fluxsync.domain.WorkloadHealth;
+
+/**
+ * Phase "wait for health": reads a release's workloads ({@code kubectl rollout status} rules) until all are ready, one
+ * fails ({@link ProblemReason#ROLLOUT_FAILED}) or the deadline passes ({@link ProblemReason#ROLLOUT_TIMEOUT}).
+ */
+final class HealthCheck {
+
+    /** What a release's health is checked for. */
+    record Target(ObjectRef release, String releaseName, List<ObjectRef> workloads, boolean changed) {
+
+        List<String> names() {
+            return refNames(workloads);
+        }
+
+        ReleaseResult result(ReleaseResult.State state, ProblemReason reason, String message) {
+            return new ReleaseResult(release.namespace(), release.name(), releaseName, state, names(), reason, message,
+                    changed);
+        }
+    }
+
+    private final KubeCluster cluster;
+    private final Duration timeout;
+    private final Duration poll;
+
+    HealthCheck(KubeCluster cluster, Duration timeout, Duration poll) {
+        this.cluster = cluster;
+        this.timeout = timeout;
+        this.poll = poll;
+    }
+
+    Duration timeout() {
+        return timeout;
+    }
+
+    static List<String> refNames(List<ObjectRef> workloads) {
+        return workloads.stream().map(w -> w.kind() + "/" + w.namespace() + "/" + w.name()).toList();
+    }
+
+    /** Waits until the workloads are ready, one fails, or the health timeout from now passes. */
+    ReleaseResult await(Target target) {
+        return await(target, System.nanoTime() + timeout.toNanos());
+    }
+
+    /** Waits until the workloads are ready, one fails, or {@code deadline} ({@link System#nanoTime()}) passes. */
+    ReleaseResult await(Target target, long deadline) {
+        while (true) {
+            Probe p = probe(target);
+            if (p.result != null) {
+                return p.result;
+            }
+            if (System.nanoTime() > deadline) {
+                return target.result(ReleaseResult.State.DEGRADED, ProblemReason.ROLLOUT_TIMEOUT, "not ready after "
+                        + timeout.toSeconds() + " s: " + p.waitingFor);
+            }
+            try {
+                Thread.sleep(poll.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return target.result(ReleaseResult.State.DEGRADED, ProblemReason.INTERRUPTED,
+                        "interrupted while waiting for the rollout");
+            }
+        }
+    }
+
+    /**
+     * Reads the workloads once: healthy, failed, or (still rolling out) degraded with {@code stillReason} — the reason
+     * the release was last found unhealthy for.
+     */
+    ReleaseResult once(Target target, ProblemReason stillReason) {
+        Probe p = probe(target);
+        if (p.result != null) {
+            return p.result;
+        }
+        return target.result(ReleaseResult.State.DEGRADED, stillReason, "not ready yet: " + p.waitingFor);
+    }
+
+    private record Probe(ReleaseResult result, String waitingFor) {
+    }
+
+    private Probe probe(Target target) {
+        for (ObjectRef w : target.workloads()) {
+            var live = cluster.get(w).orElse(null);
+            if (live == null) {
+                return new Probe(null, w + " is missing");
+            }
+            WorkloadHealth.Verdict v = WorkloadHealth.evaluate(live);
+            if (v.status() == WorkloadHealth.Status.FAILED) {
+                return new Probe(target.result(ReleaseResult.State.DEGRADED, ProblemReason.ROLLOUT_FAILED, w + ": " + v
+                        .message()), null);
+            }
+            if (v.status() == WorkloadHealth.Status.PROGRESSING) {
+                return new Probe(null, w + ": " + v.message());
+            }
+        }
+        return new Probe(target.result(ReleaseResult.State.HEALTHY, ProblemReason.SUCCEEDED, "all " + target
+                .workloads().size() + " workloads are ready"), null);
+    }
+}

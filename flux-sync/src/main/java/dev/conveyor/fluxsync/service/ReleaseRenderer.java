@@ -1,0 +1,224 @@
+package dev.conveyor.fluxsync.service;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import dev.conveyor.fluxsync.client.ChartRenderer;
+import dev.conveyor.fluxsync.client.GitopsSnapshot;
+import dev.conveyor.fluxsync.client.KubeCluster;
+import dev.conveyor.fluxsync.domain.ChartSource;
+import dev.conveyor.fluxsync.domain.KindOrder;
+import dev.conveyor.fluxsync.domain.LiveComparison;
+import dev.conveyor.fluxsync.domain.Manifest;
+import dev.conveyor.fluxsync.domain.ObjectRef;
+import dev.conveyor.fluxsync.domain.ProblemReason;
+import dev.conveyor.fluxsync.domain.ReleaseSpec;
+import dev.conveyor.fluxsync.domain.Values;
+import dev.conveyor.fluxsync.domain.ValuesRef;
+import dev.conveyor.fluxsync.domain.YamlDocuments;
+
+/**
+ * Phase "render releases": merges a release's values (inline and {@code valuesFrom}), renders its chart (cached by
+ * chart content, values, name and namespace) and reads the rendering into objects of the release. Helm hooks are
+ * never applied as objects: test hooks ({@code helm.sh/hook: test}, {@code test-success}, {@code test-failure}) are
+ * dropped, as {@code helm upgrade} never runs them; install/upgrade/delete/rollback hooks are not run and are reported
+ * as skipped in the release's message and the log (see the README, "Helm hooks").
+ */
+final class ReleaseRenderer {
+
+    /** The annotation that makes a document a Helm hook. */
+    static final String HOOK_ANNOTATION = "helm.sh/hook";
+
+    /** A release that cannot be rendered, with its typed reason. */
+    static final class Failure extends Exception {
+        final ProblemReason reason;
+
+        Failure(ProblemReason reason, String message) {
+            super(message);
+            this.reason = reason;
+        }
+    }
+
+    /**
+     * A rendering.
+     *
+     * @param manifests the objects to apply, in kind order
+     * @param skippedHooks the hooks not run ({@code Kind/namespace/name (hook events)}); test hooks are not listed
+     * @param key the render key (chart content, values, name, namespace)
+     * @param yaml what Helm rendered
+     * @param values the merged values
+     */
+    record Rendering(List<Manifest> manifests, List<String> skippedHooks, String key, String yaml,
+            Map<String, Object> values) {
+    }
+
+    private final KubeCluster cluster;
+    private final ChartRenderer renderer;
+    private final Path workDir;
+
+    ReleaseRenderer(KubeCluster cluster, ChartRenderer renderer, Path workDir) {
+        this.cluster = cluster;
+        this.renderer = renderer;
+        this.workDir = workDir;
+    }
+
+    /** Renders {@code release}; {@code sensitive} withholds Helm's message (values decrypted from SOPS). */
+    Rendering render(RepoState state, GitopsSnapshot snapshot, ReleaseSpec release, boolean sensitive)
+            throws Failure {
+        Map<String, Object> values = new LinkedHashMap<>(release.values());
+        for (ValuesRef ref : release.valuesFrom()) {
+            String where = ref.kind() + " " + ref.namespace() + "/" + ref.name();
+            String text = cluster.readData(ref.kind(), ref.namespace(), ref.name(), ref.key()).orElse(null);
+            if (text == null) {
+                if (ref.optional()) {
+                    continue;
+                }
+                throw new Failure(ProblemReason.VALUES_INVALID, where + " has no key " + ref.key());
+            }
+            try {
+                values = Values.merge(values, YamlDocuments.parseMap(where + " key " + ref.key(), text));
+            } catch (YamlDocuments.InvalidYamlException e) {
+                // The message names the object and key; the content (maybe secret) is never quoted.
+                throw new Failure(ProblemReason.VALUES_INVALID, where + " key " + ref.key()
+                        + " is not valid YAML values");
+            }
+        }
+        // For sources other than a path of this repository, the sibling's ChartRenderer.sourceKey(ChartSource) is
+        // the better key (it resolves what the source names); toString() is the source's whole declaration.
+        String chartKey = release.chart() instanceof ChartSource.GitPath g
+                ? snapshot.contentKey(g.path())
+                : release.chart().toString();
+        String key = LiveComparison.hash(Map.of("chart", chartKey, "values", LiveComparison.hash(values), "name",
+                release.releaseName(), "ns", release.targetNamespace()));
+        String yaml = state.renders.get(key);
+        if (yaml == null) {
+            try {
+                if (release.chart() instanceof ChartSource.GitPath g) {
+                    Path dir = workDir.resolve("charts").resolve(chartKey);
+                    if (!Files.exists(dir)) {
+                        Files.createDirectories(dir.getParent());
+                        snapshot.materialize(g.path(), dir);
+                    }
+                    yaml = renderer.render(dir, release.releaseName(), release.targetNamespace(), values);
+                } else {
+                    yaml = renderer.renderRemote(release.chart(), release.releaseName(), release.targetNamespace(),
+                            values);
+                }
+            } catch (ChartRenderer.RenderException e) {
+                throw new Failure(reason(release, e), sensitive
+                        ? "helm template failed (its message is withheld: the release's values were decrypted "
+                                + "from SOPS)"
+                        : e.getMessage());
+            } catch (IOException e) {
+                throw new Failure(ProblemReason.RENDER_FAILED, "cannot write the chart: " + rootCause(e));
+            }
+            if (state.renders.size() > 2_000) {
+                state.renders.clear();
+            }
+            state.renders.put(key, yaml);
+        }
+        List<String> hooks = new ArrayList<>();
+        return new Rendering(parse(release, yaml, hooks), List.copyOf(hooks), key, yaml, values);
+    }
+
+    /**
+     * The reason of a render failure: a source that could not be reached is retried (never {@code Stalled}).
+     * {@code ChartRenderer.RenderException.retriable()} (added with the chart sources) is the hook point to replace the
+     * message test below.
+     */
+    static ProblemReason reason(ReleaseSpec release, ChartRenderer.RenderException e) {
+        if (e.authDenied()) {
+            return ProblemReason.CHART_REPO_AUTH_DENIED;
+        }
+        if (!(release.chart() instanceof ChartSource.GitPath) && unreachable(e.getMessage())) {
+            return ProblemReason.CHART_SOURCE_UNREACHABLE;
+        }
+        return release.chart() instanceof ChartSource.GitPath
+                ? ProblemReason.RENDER_FAILED
+                : ProblemReason.CHART_SOURCE_INVALID;
+    }
+
+    /** Whether a render failure's message says the source could not be reached (I/O, DNS, TLS, an HTTP status). */
+    static boolean unreachable(String message) {
+        String m = String.valueOf(message).toLowerCase(Locale.ROOT);
+        return m.startsWith("cannot fetch chart") || m.contains("connection refused") || m.contains("no such host")
+                || m.contains("unknownhost") || m.contains("i/o timeout") || m.contains("timed out")
+                || m.contains("tls handshake") || m.contains("x509") || m.contains("sslhandshake")
+                || m.contains("connection reset")
+                || m.contains("network is unreachable") || m.matches("(?s).*http (5\\d\\d|404|408|429).*");
+    }
+
+    private static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    /** Reads a rendering into the release's objects; hooks not run are added to {@code skippedHooks}. */
+    @SuppressWarnings("unchecked")
+    static List<Manifest> parse(ReleaseSpec release, String yaml, List<String> skippedHooks) throws Failure {
+        List<Map<String, Object>> docs;
+        try {
+            docs = YamlDocuments.parse("rendered chart of " + release.id(), yaml);
+        } catch (YamlDocuments.InvalidYamlException e) {
+            throw new Failure(ProblemReason.RENDER_FAILED, e.getMessage());
+        }
+        List<Manifest> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (Map<String, Object> doc : docs) {
+            Object apiVersion = doc.get("apiVersion");
+            Object kind = doc.get("kind");
+            Map<String, Object> md = doc.get("metadata") instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
+            if (!(apiVersion instanceof String) || !(kind instanceof String) || md == null || !(md.get(
+                    "name") instanceof String name)) {
+                throw new Failure(ProblemReason.RENDER_FAILED,
+                        "the chart rendered a document without apiVersion, kind or metadata.name");
+            }
+            String ns = "";
+            if (!KindOrder.CLUSTER_SCOPED.contains(kind)) {
+                ns = md.get("namespace") instanceof String n ? n : release.targetNamespace();
+                md.put("namespace", ns);
+            }
+            Object hook = md.get("annotations") instanceof Map<?, ?> a ? a.get(HOOK_ANNOTATION) : null;
+            if (hook != null) {
+                if (!testHook(String.valueOf(hook))) {
+                    skippedHooks.add(kind + "/" + (ns.isEmpty() ? "" : ns + "/") + name + " (" + hook + ")");
+                }
+                continue;
+            }
+            Map<String, Object> annotations = (Map<String, Object>) md.computeIfAbsent("annotations",
+                    k -> new LinkedHashMap<>());
+            annotations.put("meta.helm.sh/release-name", release.releaseName());
+            annotations.put("meta.helm.sh/release-namespace", release.targetNamespace());
+            Map<String, Object> labels = (Map<String, Object>) md.computeIfAbsent("labels", k -> new LinkedHashMap<>());
+            labels.putIfAbsent("app.kubernetes.io/managed-by", "Helm");
+            ObjectRef ref = new ObjectRef((String) apiVersion, (String) kind, ns, name);
+            if (seen.add(ref.id())) {
+                out.add(new Manifest(ref, doc, release.owner()));
+            }
+        }
+        out.sort(KindOrder.APPLY);
+        return out;
+    }
+
+    /** Whether every event of a hook annotation is a test event ({@code test}, {@code test-success/-failure}). */
+    static boolean testHook(String events) {
+        for (String e : events.split(",")) {
+            String t = e.trim();
+            if (!t.equals("test") && !t.equals("test-success") && !t.equals("test-failure")) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.conveyor.fluxsync.service;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+import dev.conveyor.fluxsync.domain.Inventory;
+
+/** What the reconciler remembers of one repository between its syncs (in this process). */
+final class RepoState {
+    final ReentrantLock lock = new ReentrantLock();
+    /** The revision applied last. */
+    String revision;
+    /** Syncs of the repository in this process: orders their reports. */
+    long syncs;
+    Inventory inventory;
+    /** Rendered YAML by render key. */
+    final Map<String, String> renders = new ConcurrentHashMap<>();
+    /** Render key last recorded in Helm's storage, per release owner. */
+    final Map<String, String> helmRecorded = new HashMap<>();
+    /** Release owners that have Helm records. */
+    final Set<String> helmOwners = new HashSet<>();
+    boolean helmChecked;
+    /** Render keys that failed and were rolled back, per release owner: not applied again until git changes. */
+    final Map<String, String> rolledBack = new HashMap<>();
+    /**
+     * Render key whose workloads were last seen ready, per release owner: an unchanged release is only reported
+     * healthy without a check when its render is in here; any other is checked again on every sync.
+     */
+    final Map<String, String> healthy = new ConcurrentHashMap<>();
+    /** Rollout waits running off the sync, per release owner. */
+    final Map<String, CompletableFuture<ReleaseResult>> pendingHealth = new ConcurrentHashMap<>();
+    /** What each wait of {@link #pendingHealth} waits for, per release owner. */
+    final Map<String, RepoReconciler.PendingWait> pendingWaits = new ConcurrentHashMap<>();
+    /** The release conditions last written, per release id. */
+    final Map<String, ReleaseConditions> conditions = new HashMap<>();
+    /** Owners whose objects hold values decrypted from SOPS: API and Helm messages about them are withheld. */
+    volatile Set<String> sensitiveOwners = Set.of();
+}

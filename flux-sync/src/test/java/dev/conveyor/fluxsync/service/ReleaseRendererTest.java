@@ -1,0 +1,114 @@
+package dev.conveyor.fluxsync.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import dev.conveyor.fluxsync.client.ChartRenderer;
+import dev.conveyor.fluxsync.domain.ChartSource;
+import dev.conveyor.fluxsync.domain.Manifest;
+import dev.conveyor.fluxsync.domain.ProblemReason;
+import dev.conveyor.fluxsync.domain.ReleaseSpec;
+
+/** Reading a rendering into a release's objects: hooks, tests, namespaces, Helm's annotations; failure reasons. */
+class ReleaseRendererTest {
+
+    static final String RENDERED = """
+            apiVersion: v1
+            kind: ServiceAccount
+            metadata:
+              name: web
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+              namespace: other
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: web-test-connection
+              annotations:
+                helm.sh/hook: test-success
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: web-test
+              annotations:
+                helm.sh/hook: test
+            ---
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: web-migrate
+              annotations:
+                helm.sh/hook: pre-install,pre-upgrade
+                helm.sh/hook-weight: "-5"
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata:
+              name: web-hook-role
+              annotations:
+                helm.sh/hook: post-install
+            """;
+
+    @Test
+    void hooksAreNotObjectsOfTheReleaseAndOnlyNonTestHooksAreReported() throws Exception {
+        ReleaseSpec release = Releases.gitRelease("shop", "web");
+        List<String> skipped = new ArrayList<>();
+
+        List<Manifest> out = ReleaseRenderer.parse(release, RENDERED, skipped);
+
+        assertThat(out).extracting(m -> m.ref().kind() + " " + m.ref().namespace() + "/" + m.ref().name())
+                .containsExactlyInAnyOrder("ServiceAccount shop/web", "Deployment other/web");
+        assertThat(skipped).containsExactly("Job/shop/web-migrate (pre-install,pre-upgrade)",
+                "ClusterRole/web-hook-role (post-install)");
+        assertThat(out).allSatisfy(m -> {
+            assertThat(m.owner()).isEqualTo("release:shop/web");
+            assertThat(m.body().toString()).contains("meta.helm.sh/release-name=web").contains(
+                    "meta.helm.sh/release-namespace=shop");
+        });
+    }
+
+    @Test
+    void onlyHooksMadeOfTestEventsAreTests() {
+        assertThat(ReleaseRenderer.testHook("test")).isTrue();
+        assertThat(ReleaseRenderer.testHook("test-success, test-failure")).isTrue();
+        assertThat(ReleaseRenderer.testHook("test,pre-install")).isFalse();
+        assertThat(ReleaseRenderer.testHook("post-upgrade")).isFalse();
+    }
+
+    @Test
+    void aDocumentWithoutKindFailsTheRenderingWithItsReason() {
+        assertThatThrownBy(() -> ReleaseRenderer.parse(Releases.gitRelease("a", "b"), "apiVersion: v1\nmetadata:\n"
+                + "  name: x\n", new ArrayList<>())).isInstanceOfSatisfying(ReleaseRenderer.Failure.class,
+                        f -> assertThat(f.reason).isEqualTo(ProblemReason.RENDER_FAILED));
+    }
+
+    @Test
+    void aSourceThatCannotBeReachedIsRetriableAndATemplateErrorIsNot() {
+        ReleaseSpec remote = Releases.release("a", "sealed", new ChartSource.HelmRepository("http://127.0.0.1:9/",
+                "sealed-secrets", "1.6.1", null));
+        assertThat(ReleaseRenderer.reason(remote, new ChartRenderer.RenderException(
+                "cannot fetch chart sealed-secrets 1.6.1 from http://127.0.0.1:9/: Connection refused"))).isEqualTo(
+                        ProblemReason.CHART_SOURCE_UNREACHABLE);
+        assertThat(ReleaseRenderer.reason(remote, new ChartRenderer.RenderException(
+                "chart sealed-secrets 1.6.1 is not in http://127.0.0.1:9/index.yaml"))).isEqualTo(
+                        ProblemReason.CHART_SOURCE_INVALID);
+        assertThat(ReleaseRenderer.reason(remote, new ChartRenderer.RenderException("HTTP 401", true))).isEqualTo(
+                ProblemReason.CHART_REPO_AUTH_DENIED);
+        // a chart of this repository that does not render is not "unreachable", whatever its message says
+        assertThat(ReleaseRenderer.reason(Releases.gitRelease("a", "b"), new ChartRenderer.RenderException(
+                "helm template b failed: template: b/templates/x.yaml:3: connection refused"))).isEqualTo(
+                        ProblemReason.RENDER_FAILED);
+        assertThat(ProblemReason.CHART_SOURCE_UNREACHABLE.stalls()).isFalse();
+        assertThat(ProblemReason.RENDER_FAILED.stalls()).isTrue();
+    }
+}
