@@ -4,8 +4,8 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -61,7 +61,8 @@ public final class JenkinsHooks {
     static final Set<String> SUCCESS_FIELDS = Set.of("artifact");
     /** Fields only a FAILURE hook carries. */
     static final Set<String> FAILURE_FIELDS = Set.of("failedStep", "reason");
-    static final Map<String, Set<String>> NESTED_FIELDS = Map.of("artifact", Set.of("url", "sha256", "sizeBytes", "kind"),
+    static final Map<String, Set<String>> NESTED_FIELDS = Map.of("artifact",
+            Set.of("url", "sha256", "sizeBytes", "kind"),
             "tests", Set.of("passed", "failed", "skipped"), "lint", Set.of("errors", "warnings"));
     /** Fields that may hold line breaks and tabs. */
     static final Set<String> MULTILINE = Set.of("reason", "pullRequestTitle");

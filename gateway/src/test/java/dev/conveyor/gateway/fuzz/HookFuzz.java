@@ -111,7 +111,8 @@ public final class HookFuzz {
         long seed = args.length > 1 ? Long.parseLong(args[1]) : System.nanoTime();
         if (args.length > 2) {
             String token = Optional.ofNullable(System.getenv("CONVEYOR_HOOK_TOKEN"))
-                    .orElseThrow(() -> new IllegalStateException("set CONVEYOR_HOOK_TOKEN to the gateway's hook token"));
+                    .orElseThrow(
+                            () -> new IllegalStateException("set CONVEYOR_HOOK_TOKEN to the gateway's hook token"));
             bench(URI.create(args[2]), token, count, seed);
             return;
         }

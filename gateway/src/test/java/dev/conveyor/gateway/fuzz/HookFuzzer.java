@@ -169,7 +169,8 @@ public final class HookFuzzer {
 
     private String deep(int depth) {
         boolean arrays = random.nextBoolean();
-        return arrays ? "[".repeat(depth) + "]".repeat(depth)
+        return arrays
+                ? "[".repeat(depth) + "]".repeat(depth)
                 : "{\"a\":".repeat(depth) + "1" + "}".repeat(depth);
     }
 

@@ -89,8 +89,9 @@ class RunsIT {
     }
 
     static io.restassured.response.ValidatableResponse awaitRun(String runId, String status) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> status.equals(given().header("Authorization", VIEWER).get("/runs/" + runId).then()
-                .extract().path("status")));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> status.equals(given().header("Authorization", VIEWER).get("/runs/" + runId).then()
+                        .extract().path("status")));
         return given().header("Authorization", VIEWER).get("/runs/" + runId).then().statusCode(200);
     }
 
@@ -113,10 +114,12 @@ class RunsIT {
                         "ManifestsValidated", "ChartPublished", "ReleasePromoted", "RepoSynced",
                         "ReleaseHealthy")));
 
-        given().header("Authorization", VIEWER).queryParam("app", "runs-full").queryParam("status", "succeeded").queryParam("flow", "CD")
+        given().header("Authorization", VIEWER).queryParam("app", "runs-full").queryParam("status", "succeeded")
+                .queryParam("flow", "CD")
                 .get("/runs").then().statusCode(200).body("runId", equalTo(List.of(run.run().runId())))
                 .body("[0].events", equalTo(List.of()));
-        given().header("Authorization", VIEWER).queryParam("app", "runs-full").queryParam("status", "FAILED").get("/runs").then()
+        given().header("Authorization", VIEWER).queryParam("app", "runs-full").queryParam("status", "FAILED")
+                .get("/runs").then()
                 .body("size()", equalTo(0));
         given().header("Authorization", VIEWER).queryParam("status", "GREEN").get("/runs").then().statusCode(400)
                 .contentType("application/problem+json").body("errors[0].field", equalTo("status"));
