@@ -5,6 +5,7 @@
   var STEPS = ['build', 'versioner', 'image-builder', 'manifest-renderer', 'promoter', 'flux-sync'];
   var runs = {};        // runId -> summary, for the list
   var source = null;    // the open EventSource
+  var TOKEN_KEY = 'conveyor.token';   // the bearer token, for this browser session only
 
   function $(id) { return document.getElementById(id); }
 
@@ -26,12 +27,50 @@
 
   function time(iso) { return iso ? new Date(iso).toLocaleString() : ''; }
 
+  // ---- access: a bearer token kept in sessionStorage; streams open with a short-lived ticket ---------------------
+
+  function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+  function showLogin(message) {
+    if (source) { source.close(); source = null; }
+    sessionStorage.removeItem(TOKEN_KEY);
+    $('list-view').hidden = true;
+    $('run-view').hidden = true;
+    $('login-view').hidden = false;
+    $('whoami').textContent = '';
+    $('logout').hidden = true;
+    $('login-error').textContent = message || '';
+    $('login-error').hidden = !message;
+  }
+
+  // fetch with the token; a 401 asks for a token again. Resolves to the response, or null after a 401.
+  function api(path, options) {
+    var opts = options || {};
+    opts.headers = Object.assign({}, opts.headers, { 'Authorization': 'Bearer ' + token() });
+    return fetch(path, opts).then(function (r) {
+      if (r.status === 401) { showLogin('Your token was not accepted. Sign in again.'); return null; }
+      return r;
+    });
+  }
+
+  // EventSource cannot send headers: trade the token for a ticket valid for a minute and put it in the URL.
+  // A dropped stream reconnects with a fresh ticket.
   function connect(url, onUpdate) {
-    if (source) { source.close(); }
-    source = new EventSource(url);
-    source.onopen = function () { $('live').classList.add('on'); };
-    source.onerror = function () { $('live').classList.remove('on'); };
-    source.onmessage = function (message) { onUpdate(JSON.parse(message.data)); };
+    if (source) { source.close(); source = null; }
+    var mine = {};
+    source = mine;
+    api('/auth/ticket', { method: 'POST' }).then(function (r) { return r && r.ok ? r.json() : null; }).then(function (t) {
+      if (!t || source !== mine) { return; }
+      var es = new EventSource(url + '?ticket=' + encodeURIComponent(t.ticket));
+      source = es;
+      es.onopen = function () { $('live').classList.add('on'); };
+      es.onerror = function () {
+        $('live').classList.remove('on');
+        es.close();
+        setTimeout(function () { if (source === es) { connect(url, onUpdate); } }, 2000);
+      };
+      es.onmessage = function (message) { onUpdate(JSON.parse(message.data)); };
+    });
   }
 
   // ---- list ---------------------------------------------------------------------------------------------------
@@ -75,7 +114,7 @@
   function showList() {
     $('list-view').hidden = false;
     $('run-view').hidden = true;
-    fetch('/runs?limit=200').then(function (r) { return r.json(); }).then(function (list) {
+    api('/runs?limit=200').then(function (r) { return r && r.ok ? r.json() : []; }).then(function (list) {
       list.forEach(function (run) { runs[run.runId] = run; });
       renderList();
     });
@@ -117,6 +156,17 @@
       links.appendChild(el('li', { 'data-rel': l.rel }, [el('span', { text: l.rel + ': ' }), value]));
     });
 
+    var replays = $('replays');
+    replays.textContent = '';
+    (run.replays || []).forEach(function (a) {
+      replays.appendChild(el('li', { 'class': 'replay', 'data-by': a.by, 'data-from': a.from, 'data-attempt': String(a.attempt) }, [
+        el('span', { text: 'attempt ' + a.attempt + ' replayed from ' + a.from + ' by ' }),
+        el('strong', { text: a.by }),
+        el('span', { text: ' at ' + time(a.at) })
+      ]));
+    });
+    $('no-replays').hidden = (run.replays || []).length > 0;
+
     var events = $('events').querySelector('tbody');
     events.textContent = '';
     (run.events || []).forEach(function (e) {
@@ -125,7 +175,8 @@
         el('td', { text: e.type + (e.replay ? ' (replay)' : '') }),
         el('td', { text: e.step || '' }),
         el('td', { text: String(e.attempt) }),
-        el('td', {}, [el('code', { text: e.source })])
+        el('td', {}, [el('code', { text: e.source })]),
+        el('td', { text: e.audit ? e.audit.by : '' })
       ]));
     });
   }
@@ -134,19 +185,44 @@
     $('list-view').hidden = true;
     $('run-view').hidden = false;
     $('stages').textContent = '';
-    fetch('/runs/' + encodeURIComponent(runId)).then(function (r) { return r.ok ? r.json() : null; }).then(function (run) {
-      if (run) { renderRun(run); } else { $('run-app').textContent = 'Unknown run ' + runId; }
+    api('/runs/' + encodeURIComponent(runId)).then(function (r) {
+      if (!r) { return undefined; }
+      return r.ok ? r.json() : null;
+    }).then(function (run) {
+      if (run) { renderRun(run); } else if (run === null) { $('run-app').textContent = 'Unknown run ' + runId; }
     });
     connect('/runs/' + encodeURIComponent(runId) + '/events', function (update) { renderRun(update.run); });
   }
 
   function route() {
+    if (!token()) { showLogin(); return; }
+    $('login-view').hidden = true;
     var match = /^#\/runs\/([A-Za-z0-9-]+)$/.exec(location.hash);
     if (match) { showRun(match[1]); } else { showList(); }
   }
 
+  function whoami() {
+    return api('/auth/me').then(function (r) { return r && r.ok ? r.json() : null; }).then(function (me) {
+      if (me) {
+        $('whoami').textContent = me.name + ' (' + me.role + ')';
+        $('logout').hidden = false;
+      }
+      return me;
+    });
+  }
+
+  $('login').addEventListener('submit', function (event) {
+    event.preventDefault();
+    var value = $('login').token.value.trim();
+    $('login').token.value = '';
+    if (!value) { return; }
+    sessionStorage.setItem(TOKEN_KEY, value);
+    whoami().then(function (me) { if (me) { route(); } });
+  });
+  $('logout').addEventListener('click', function (event) { event.preventDefault(); showLogin(); });
   $('filters').addEventListener('input', renderList);
   window.addEventListener('hashchange', route);
   window.STEPS = STEPS;
+  if (token()) { whoami(); }
   route();
 }());

@@ -93,6 +93,7 @@ public final class Conveyor {
             case "status" -> {
                 out.println("Data directory " + dataDir);
                 stack.status().forEach(out::println);
+                printLogin(stack);
                 return stack.isUp() ? 0 : 3;
             }
             case "logs" -> {
@@ -179,6 +180,14 @@ public final class Conveyor {
         out.println("Processes (data " + dataDir + ", logs " + stack.layout().logsDir() + "):");
         stack.status().forEach(l -> out.println("  " + l));
         out.println("Run page: " + running.gatewayUrl() + "/");
+        printLogin(stack);
+    }
+
+    /** How to sign in to the run page: where the tokens are, never the tokens themselves. */
+    private void printLogin(LocalStack stack) {
+        out.println("  sign in with the viewer token (reads runs):     grep viewer-token "
+                + stack.layout().secretsFile());
+        out.println("  or the operator token (also replays):           grep api-token " + stack.layout().secretsFile());
     }
 
     private Optional<Path> kubeconfig() {

@@ -795,8 +795,8 @@ public final class LocalStack {
         Map<String, String> secrets = new LinkedHashMap<>(layout.secrets());
         boolean changed = false;
         SecureRandom random = new SecureRandom();
-        for (String key : List.of("hook-token", "api-token", "webhook-secret", "github-token", "slack-token",
-                "jira-token")) {
+        for (String key : List.of("hook-token", "api-token", "viewer-token", "webhook-secret", "github-token",
+                "slack-token", "jira-token")) {
             if (!secrets.containsKey(key)) {
                 byte[] bytes = new byte[24];
                 random.nextBytes(bytes);

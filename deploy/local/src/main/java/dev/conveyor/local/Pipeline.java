@@ -107,7 +107,9 @@ public final class Pipeline {
     public JsonNode run(String runId) {
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/runs/"
-                    + runId)).timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                    + runId)).timeout(Duration.ofSeconds(10))
+                    .header("Authorization", "Bearer " + stack.secrets().get("viewer-token")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
                 throw new IllegalStateException("GET /runs/" + runId + " answered " + r.statusCode());
             }

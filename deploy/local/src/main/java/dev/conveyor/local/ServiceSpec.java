@@ -52,7 +52,9 @@ public record ServiceSpec(String name, String module) {
         switch (name) {
             case "gateway" -> {
                 c.put("conveyor.gateway.hook.token", secrets.get("hook-token"));
-                c.put("conveyor.gateway.api.token", secrets.get("api-token"));
+                // Only hashes of the run API's tokens: a viewer (the page, ./conveyor status) and an operator (replay).
+                c.put("conveyor.gateway.auth.tokens", "viewer:viewer:" + sha256(secrets.get("viewer-token"))
+                        + ",operator:operator:" + sha256(secrets.get("api-token")));
             }
             case "versioner" -> c.put("conveyor.versioner.mirror-dir", dir.resolve("mirrors").toString());
             case "image-builder" -> {
@@ -120,5 +122,15 @@ public record ServiceSpec(String name, String module) {
             default -> throw new IllegalStateException(name);
         }
         return c;
+    }
+
+    /** The hex SHA-256 of a token: how the gateway's configuration names it. */
+    static String sha256(String token) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by the Java platform", e);
+        }
     }
 }

@@ -207,7 +207,7 @@ class LocalStackIT {
     }
 
     @Test
-    void aReplayFromTheMiddleRunsTheLaterStagesAgainAndChangesNothingThatWasDone() {
+    void aReplayFromTheMiddleRunsTheLaterStagesAgainAndChangesNothingThatWasDone() throws Exception {
         int change = demo.app().appRepo().commits("main").size() + 1;
         Pipeline.RunEvents first = demo.cd(change, "fix: SHOP-" + change + " rounding");
         assertThat(first.succeeded()).isTrue();
@@ -236,7 +236,17 @@ class LocalStackIT {
             JsonNode timeline = demo.pipeline().run(first.runId());
             assertThat(timeline.path("attempt").asInt()).isEqualTo(replay.attempt());
             assertThat(timeline.path("status").asText()).isEqualTo("SUCCEEDED");
+            // The replay is audited: the operator token's name, the stage, the attempt.
+            assertThat(timeline.path("replays")).singleElement().satisfies(audit -> {
+                assertThat(audit.path("by").asText()).isEqualTo("operator");
+                assertThat(audit.path("from").asText()).isEqualTo("manifest-renderer");
+                assertThat(audit.path("attempt").asInt()).isEqualTo(replay.attempt());
+            });
         });
+        // The run API is not open: without a token, 401.
+        HttpResponse<String> anonymous = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                running.gatewayUrl() + "/runs/" + first.runId())).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(anonymous.statusCode()).isEqualTo(401);
     }
 
     @Test

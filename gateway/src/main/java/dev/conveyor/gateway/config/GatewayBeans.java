@@ -6,9 +6,12 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Named;
 
 import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
+import dev.conveyor.gateway.domain.AccessTokens;
+import dev.conveyor.gateway.domain.RateLimiter;
 import dev.conveyor.gateway.messaging.GatewayPublisher;
 import dev.conveyor.gateway.service.GatewayException;
 import dev.conveyor.gateway.service.GatewayFailure;
@@ -16,6 +19,7 @@ import dev.conveyor.gateway.service.HookService;
 import dev.conveyor.gateway.service.PipelineMetrics;
 import dev.conveyor.gateway.service.ReplayService;
 import dev.conveyor.gateway.service.RunReadModel;
+import dev.conveyor.gateway.service.StreamTickets;
 import dev.conveyor.stage.StageMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -44,7 +48,44 @@ public class GatewayBeans {
     @Produces
     @ApplicationScoped
     ReplayService replayService(GatewayConfig config, RunReadModel readModel, GatewayPublisher publisher) {
-        return new ReplayService(readModel, publish(publisher, config.hook().publishTimeout()), Clock.systemUTC());
+        Duration timeout = config.hook().publishTimeout();
+        return new ReplayService(readModel, (events, audit) -> {
+            try {
+                publisher.publish(events, timeout, audit);
+            } catch (GatewayPublisher.PublishException e) {
+                throw new GatewayException(GatewayFailure.PUBLISH_FAILED, e.getMessage());
+            }
+        }, Clock.systemUTC());
+    }
+
+    @Produces
+    @ApplicationScoped
+    AccessTokens accessTokens(GatewayConfig config) {
+        AccessTokens tokens = AccessTokens.of(config.auth().tokens().orElse(List.of()));
+        return config.api().token().filter(t -> !t.isBlank())
+                .map(t -> tokens.with("api", AccessTokens.Role.OPERATOR, t)).orElse(tokens);
+    }
+
+    @Produces
+    @ApplicationScoped
+    StreamTickets streamTickets(GatewayConfig config) {
+        return new StreamTickets(config.auth().ticketTtl(), Clock.systemUTC());
+    }
+
+    @Produces
+    @ApplicationScoped
+    @Named("hooks")
+    RateLimiter hookLimiter(GatewayConfig config) {
+        return new RateLimiter(config.hook().rateLimit().requests(), config.hook().rateLimit().period(),
+                System::nanoTime);
+    }
+
+    @Produces
+    @ApplicationScoped
+    @Named("replays")
+    RateLimiter replayLimiter(GatewayConfig config) {
+        return new RateLimiter(config.api().replayRateLimit().requests(), config.api().replayRateLimit().period(),
+                System::nanoTime);
     }
 
     private static java.util.function.Consumer<List<ConveyorEvent>> publish(GatewayPublisher publisher,

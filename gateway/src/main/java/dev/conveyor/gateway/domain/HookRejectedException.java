@@ -13,6 +13,11 @@ public class HookRejectedException extends RuntimeException {
         this.errors = List.copyOf(errors);
     }
 
+    /** Whether a field is over its length limit (answered 413 rather than 400). */
+    public boolean tooLarge() {
+        return errors.stream().anyMatch(e -> e.message().startsWith(JenkinsHooks.TOO_LONG));
+    }
+
     public List<FieldError> errors() {
         return errors;
     }

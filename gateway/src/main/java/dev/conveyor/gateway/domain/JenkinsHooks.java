@@ -4,8 +4,10 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -44,7 +46,33 @@ public final class JenkinsHooks {
     static final Set<String> REPO_SCHEMES = Set.of("https", "http", "ssh", "git", "file");
     static final Set<String> ARTIFACT_SCHEMES = Set.of("https", "http", "file");
     static final Set<String> KINDS = Set.of("jar", "directory");
+    /** Longest text accepted in a field without its own limit. */
     static final int MAX_TEXT = 2048;
+    /** Longest text per field, in characters; a longer value is refused with 413 naming the field. */
+    public static final Map<String, Integer> MAX_CHARS = Map.ofEntries(Map.entry("result", 16),
+            Map.entry("repoUrl", 2048), Map.entry("commit", 64), Map.entry("branch", 255),
+            Map.entry("pullRequestTitle", 512), Map.entry("app", 63), Map.entry("buildUrl", 2048),
+            Map.entry("failedStep", 128), Map.entry("reason", 2048), Map.entry("artifact.url", 2048),
+            Map.entry("artifact.sha256", 64), Map.entry("artifact.kind", 16));
+    /** Fields every hook may carry. */
+    static final Set<String> COMMON_FIELDS = Set.of("result", "repoUrl", "commit", "branch", "pullRequest",
+            "pullRequestTitle", "app", "buildUrl", "tests", "lint");
+    /** Fields only a SUCCESS hook carries. */
+    static final Set<String> SUCCESS_FIELDS = Set.of("artifact");
+    /** Fields only a FAILURE hook carries. */
+    static final Set<String> FAILURE_FIELDS = Set.of("failedStep", "reason");
+    static final Map<String, Set<String>> NESTED_FIELDS = Map.of("artifact",
+            Set.of("url", "sha256", "sizeBytes", "kind"),
+            "tests", Set.of("passed", "failed", "skipped"), "lint", Set.of("errors", "warnings"));
+    /** Fields that may hold line breaks and tabs. */
+    static final Set<String> MULTILINE = Set.of("reason", "pullRequestTitle");
+    static final Pattern BRANCH_FORBIDDEN = Pattern.compile("[\\s~^:?*\\[\\\\]|\\.\\.|@\\{|//");
+    /** At most this many errors are listed; the rest are counted. */
+    static final int MAX_ERRORS = 20;
+    /** Field names in errors are cut to this length, so an error never echoes a huge key. */
+    static final int MAX_NAME_ECHO = 64;
+    /** The message of a field over its length limit (how a caller tells 413 from 400). */
+    public static final String TOO_LONG = "is longer than the limit of ";
 
     private JenkinsHooks() {
     }
@@ -75,6 +103,7 @@ public final class JenkinsHooks {
                 errors.add(new FieldError("result", "must be SUCCESS or FAILURE"));
             }
         }
+        errors.addAll(unusedFields(hook, success, failure));
         String repoUrl = text(hook, "repoUrl", true, errors);
         if (repoUrl != null) {
             checkRepoUrl(repoUrl, errors);
@@ -84,6 +113,10 @@ public final class JenkinsHooks {
             errors.add(new FieldError("commit", "must be a full commit id (40 or 64 hex digits)"));
         }
         String branch = text(hook, "branch", true, errors);
+        if (branch != null && !isBranchName(branch)) {
+            errors.add(new FieldError("branch", "must be a git branch name (no spaces, '..', '~^:?*[\\', "
+                    + "leading '-' or '/', trailing '/' or '.lock')"));
+        }
         Integer pullRequest = integer(hook, "pullRequest", 1, errors);
         String pullRequestTitle = text(hook, "pullRequestTitle", false, errors);
         String app = text(hook, "app", false, errors);
@@ -113,7 +146,7 @@ public final class JenkinsHooks {
             }
         }
         if (!errors.isEmpty()) {
-            throw new HookRejectedException(errors);
+            throw new HookRejectedException(capped(errors));
         }
         Flow flow = pullRequest == null ? Flow.CD : Flow.CI;
         try {
@@ -129,6 +162,62 @@ public final class JenkinsHooks {
         } catch (InvalidFieldException e) {
             throw new HookRejectedException(List.of(new FieldError(e.getMessage().split(" ")[0], e.getMessage())));
         }
+    }
+
+    /**
+     * Fields the hook's result does not use, and fields no hook has: refused rather than carried, so nothing
+     * unchecked travels in events. With no valid result, any field of either kind is allowed (the result is the error).
+     */
+    static List<FieldError> unusedFields(JsonNode hook, boolean success, boolean failure) {
+        List<FieldError> errors = new ArrayList<>();
+        for (Iterator<String> names = hook.fieldNames(); names.hasNext();) {
+            String name = names.next();
+            boolean known = COMMON_FIELDS.contains(name) || SUCCESS_FIELDS.contains(name)
+                    || FAILURE_FIELDS.contains(name);
+            if (!known) {
+                errors.add(new FieldError(echo(name), "is not a field of a build report"));
+            } else if (success && FAILURE_FIELDS.contains(name) || failure && SUCCESS_FIELDS.contains(name)) {
+                errors.add(new FieldError(name, "is not used when result is " + (success ? "SUCCESS" : "FAILURE")));
+            } else if (NESTED_FIELDS.containsKey(name) && hook.get(name).isObject()) {
+                for (Iterator<String> inner = hook.get(name).fieldNames(); inner.hasNext();) {
+                    String field = inner.next();
+                    if (!NESTED_FIELDS.get(name).contains(field)) {
+                        errors.add(new FieldError(name + "." + echo(field), "is not a field of " + name));
+                    }
+                }
+            }
+        }
+        return errors;
+    }
+
+    /** Whether {@code branch} is a plausible git branch name, and looks like no command-line option. */
+    static boolean isBranchName(String branch) {
+        return !BRANCH_FORBIDDEN.matcher(branch).find() && !branch.startsWith("-") && !branch.startsWith("/")
+                && !branch.endsWith("/") && !branch.endsWith(".lock") && !branch.endsWith(".");
+    }
+
+    /** No control characters (but line breaks and tabs where allowed), no bidirectional overrides or isolates. */
+    static boolean printable(String text, boolean multiline) {
+        return text.codePoints().noneMatch(c -> (Character.isISOControl(c) && !(multiline && (c == '\n'
+                || c == '\r' || c == '\t'))) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)
+                || Character.getType(c) == Character.SURROGATE);
+    }
+
+    /** A field name as an error may show it: at most {@link #MAX_NAME_ECHO} printable characters. */
+    static String echo(String name) {
+        String printable = name.codePoints().limit(MAX_NAME_ECHO + 1L)
+                .map(c -> Character.isISOControl(c) ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return printable.length() > MAX_NAME_ECHO ? printable.substring(0, MAX_NAME_ECHO) + "…" : printable;
+    }
+
+    private static List<FieldError> capped(List<FieldError> errors) {
+        if (errors.size() <= MAX_ERRORS) {
+            return errors;
+        }
+        List<FieldError> first = new ArrayList<>(errors.subList(0, MAX_ERRORS));
+        first.add(new FieldError("$", (errors.size() - MAX_ERRORS) + " more error(s) not listed"));
+        return first;
     }
 
     /** The app id a repository URL names: its last path segment without {@code .git}, lower-cased. */
@@ -284,8 +373,14 @@ public final class JenkinsHooks {
             errors.add(new FieldError(path, required ? "is required" : "must not be blank"));
             return null;
         }
-        if (text.length() > MAX_TEXT) {
-            errors.add(new FieldError(path, "must be at most " + MAX_TEXT + " characters"));
+        int max = MAX_CHARS.getOrDefault(path, MAX_TEXT);
+        if (text.length() > max) {
+            errors.add(new FieldError(path, TOO_LONG + max + " characters"));
+            return null;
+        }
+        if (!printable(text, MULTILINE.contains(path))) {
+            // Escape sequences, NULs and bidirectional overrides would rewrite logs, terminals and the run page.
+            errors.add(new FieldError(path, "must not contain control or bidirectional-override characters"));
             return null;
         }
         return text;

@@ -10,8 +10,14 @@ import dev.conveyor.events.v1.EventType;
  * @param source its CloudEvents source, e.g. {@code /conveyor/versioner}; {@code /conveyor/gateway} for hooks and
  *     replays
  * @param event the event
+ * @param audit who replayed it, when and from where, for an event a replay re-published; otherwise null
  */
-public record RecordedEvent(String id, String source, ConveyorEvent event) {
+public record RecordedEvent(String id, String source, ConveyorEvent event, ReplayAudit audit) {
+
+    /** An event that no replay re-published. */
+    public RecordedEvent(String id, String source, ConveyorEvent event) {
+        this(id, source, event, null);
+    }
 
     /** Source of events the gateway publishes: hooks and replays. */
     public static final String GATEWAY_SOURCE = "/conveyor/gateway";

@@ -325,10 +325,14 @@ public final class RunTimeline {
         List<Link> linkViews = links.values().stream()
                 .sorted(Comparator.comparing(Link::rel).thenComparing(Link::text)).toList();
         long duration = startedAt == null ? 0 : Duration.between(startedAt, updatedAt).toMillis();
+        // One entry per replayed attempt (flux-sync's replay re-publishes several events with the same audit).
+        List<ReplayAudit> replays = events.values().stream().map(RecordedEvent::audit)
+                .filter(java.util.Objects::nonNull).distinct()
+                .sorted(Comparator.comparingInt(ReplayAudit::attempt).thenComparing(ReplayAudit::at)).toList();
         return new RunView(runId, r == null ? null : r.app(), r == null ? null : r.repoUrl(),
                 r == null ? null : r.commit(), r == null ? null : r.branch(), r == null ? null : r.pullRequest(), flow,
                 attempt, status, startedAt, updatedAt, duration, List.copyOf(stepViews),
-                linkViews, eventViews);
+                linkViews, eventViews, replays);
     }
 
     /** How one event is shown. */
@@ -337,7 +341,8 @@ public final class RunTimeline {
         boolean replay = RecordedEvent.GATEWAY_SOURCE.equals(recorded.source())
                 && !(event instanceof BuildSucceeded || event instanceof BuildFailed);
         return new EventView(recorded.id(), event.eventType().eventName(), recorded.source(),
-                Step.producerOf(event).map(Step::id).orElse(null), event.run().attempt(), event.occurredAt(), replay);
+                Step.producerOf(event).map(Step::id).orElse(null), event.run().attempt(), event.occurredAt(), replay,
+                recorded.audit());
     }
 
     private static String webBase(String url) {

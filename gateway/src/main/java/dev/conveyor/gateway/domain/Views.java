@@ -35,16 +35,17 @@ public final class Views {
      * @param steps the pipeline's steps in order, with status, attempt and duration
      * @param links commit, pull request, build, image, manifests and GitOps commits
      * @param events every event of the run, in the order read (empty in lists)
+     * @param replays the audit of every replay of the run, oldest first: who, when, from which stage, which attempt
      */
     @RegisterForReflection
     public record RunView(String runId, String app, String repoUrl, String commit, String branch, Integer pullRequest,
             Flow flow, int attempt, Status status, Instant startedAt, Instant updatedAt, long durationMillis,
-            List<StepView> steps, List<Link> links, List<EventView> events) {
+            List<StepView> steps, List<Link> links, List<EventView> events, List<ReplayAudit> replays) {
 
         /** The same run without its events, for lists. */
         public RunView summary() {
             return new RunView(runId, app, repoUrl, commit, branch, pullRequest, flow, attempt, status, startedAt,
-                    updatedAt, durationMillis, steps, links, List.of());
+                    updatedAt, durationMillis, steps, links, List.of(), replays);
         }
     }
 
@@ -87,10 +88,11 @@ public final class Views {
      * @param attempt the run attempt it belongs to
      * @param occurredAt when it happened
      * @param replay whether the gateway re-published it for a replay
+     * @param audit who asked for that replay, when and from which stage (null when not recorded)
      */
     @RegisterForReflection
     public record EventView(String id, String type, String source, String step, int attempt, Instant occurredAt,
-            boolean replay) {
+            boolean replay, ReplayAudit audit) {
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.conveyor.gateway.messaging;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -26,6 +28,7 @@ import dev.conveyor.events.v1.CloudEventAttributes;
 import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.EventType;
 import dev.conveyor.gateway.domain.RecordedEvent;
+import dev.conveyor.gateway.domain.ReplayAudit;
 import dev.conveyor.gateway.domain.Step;
 
 /**
@@ -200,7 +203,24 @@ public final class EventLogReader implements AutoCloseable {
         if (source == null) {
             source = Step.producerOf(event).map(s -> s.stage().source()).orElse("");
         }
-        sink.accept(new RecordedEvent(id != null ? id : CloudEventAttributes.idOf(event), source, event), live);
+        sink.accept(new RecordedEvent(id != null ? id : CloudEventAttributes.idOf(event), source, event,
+                audit(record.headers(), event)), live);
+    }
+
+    /** The replay audit a re-published event carries (CloudEvents extension attributes), if any and readable. */
+    static ReplayAudit audit(Headers headers, ConveyorEvent event) {
+        String by = header(headers, ReplayAudit.HEADER_PREFIX + ReplayAudit.BY);
+        String at = header(headers, ReplayAudit.HEADER_PREFIX + ReplayAudit.AT);
+        String from = header(headers, ReplayAudit.HEADER_PREFIX + ReplayAudit.FROM);
+        if (by == null || at == null || from == null) {
+            return null;
+        }
+        try {
+            return new ReplayAudit(by, Instant.parse(at), from, event.run().attempt());
+        } catch (DateTimeParseException e) {
+            LOG.warnf("replay audit of run %s has an unreadable time; shown without it", event.run().runId());
+            return null;
+        }
     }
 
     private static String header(Headers headers, String key) {

@@ -12,11 +12,14 @@ import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.eclipse.microprofile.reactive.messaging.Message;
 
 import dev.conveyor.events.messaging.EventMessages;
 import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
+import dev.conveyor.gateway.domain.ReplayAudit;
 import dev.conveyor.stage.StageMetrics;
+import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
 
 /**
  * Publishes what the gateway emits (hook events and replays) and waits for the broker's acknowledgement, so an answer
@@ -41,10 +44,19 @@ public class GatewayPublisher {
      * @throws PublishException when the broker refused one or did not answer in time
      */
     public void publish(List<? extends ConveyorEvent> events, Duration timeout) {
+        publish(events, timeout, null);
+    }
+
+    /**
+     * Like {@link #publish(List, Duration)}, each event carrying the replay's audit (who, when, from which stage) as
+     * CloudEvents extension attributes, so the event log records who re-ran the run.
+     */
+    public void publish(List<? extends ConveyorEvent> events, Duration timeout, ReplayAudit audit) {
         CompletableFuture<?>[] acks = new CompletableFuture<?>[events.size()];
         for (int i = 0; i < events.size(); i++) {
             CompletableFuture<Void> acked = new CompletableFuture<>();
-            emitter.send(EventMessages.of(events.get(i), Stage.GATEWAY, acked));
+            Message<? extends ConveyorEvent> message = EventMessages.of(events.get(i), Stage.GATEWAY, acked);
+            emitter.send((Message<ConveyorEvent>) (audit == null ? message : audited(message, audit)));
             acks[i] = acked;
         }
         try {
@@ -56,6 +68,16 @@ public class GatewayPublisher {
             throw new PublishException("the broker did not acknowledge the event in " + timeout, e);
         }
         events.forEach(e -> metrics.emitted(e.eventType()));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends ConveyorEvent> Message<E> audited(Message<E> message, ReplayAudit audit) {
+        OutgoingCloudEventMetadata<Object> ce = message.getMetadata(OutgoingCloudEventMetadata.class).orElseThrow();
+        return message.addMetadata(OutgoingCloudEventMetadata.from(ce)
+                .withExtension(ReplayAudit.BY, audit.by())
+                .withExtension(ReplayAudit.AT, audit.at().toString())
+                .withExtension(ReplayAudit.FROM, audit.from())
+                .build());
     }
 
     /** The broker did not take an event. */

@@ -38,7 +38,10 @@ public record Problem(String type, String title, int status, String detail, Stri
     }
 
     public static Response of(GatewayException e) {
-        return of(e.reason(), e.getMessage(), e.errors());
+        Response response = of(e.reason(), e.getMessage(), e.errors());
+        e.retryAfter().ifPresent(wait -> response.getHeaders().putSingle("Retry-After",
+                Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000))));
+        return response;
     }
 
     private static String title(GatewayFailure reason) {
@@ -46,7 +49,11 @@ public record Problem(String type, String title, int status, String detail, Stri
             case INVALID_HOOK -> "Invalid build report";
             case INVALID_QUERY -> "Invalid query";
             case UNAUTHORIZED -> "Not authenticated";
+            case FORBIDDEN -> "Not allowed for this role";
             case BODY_TOO_LARGE -> "Body too large";
+            case FIELD_TOO_LARGE -> "Field too large";
+            case UNSUPPORTED_MEDIA_TYPE -> "Unsupported media type";
+            case RATE_LIMITED -> "Too many requests";
             case UNKNOWN_RUN -> "Unknown run";
             case UNKNOWN_STAGE -> "Unknown stage";
             case NOT_REPLAYABLE -> "Stage cannot be replayed";

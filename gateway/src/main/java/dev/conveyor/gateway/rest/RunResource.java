@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 import jakarta.inject.Inject;
+import jakarta.inject.Named;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -21,9 +22,10 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.RestStreamElementType;
 
 import dev.conveyor.events.v1.Flow;
-import dev.conveyor.gateway.config.GatewayConfig;
+import dev.conveyor.gateway.domain.AccessTokens.Caller;
+import dev.conveyor.gateway.domain.AccessTokens.Role;
 import dev.conveyor.gateway.domain.FieldError;
-import dev.conveyor.gateway.domain.HookSignature;
+import dev.conveyor.gateway.domain.RateLimiter;
 import dev.conveyor.gateway.domain.Views.RunUpdate;
 import dev.conveyor.gateway.domain.Views.RunView;
 import dev.conveyor.gateway.domain.Views.Status;
@@ -33,7 +35,10 @@ import dev.conveyor.gateway.service.ReplayService;
 import dev.conveyor.gateway.service.RunReadModel;
 import io.smallrye.mutiny.Multi;
 
-/** The run API: timelines, live streams of run events, and replays. */
+/**
+ * The run API: timelines, live streams of run events, and replays. Reading needs a viewer (or operator) token,
+ * replaying an operator token; the streams also take a short-lived ticket ({@link AuthResource}).
+ */
 @Path("/")
 public class RunResource {
 
@@ -46,14 +51,20 @@ public class RunResource {
     ReplayService replays;
 
     @Inject
-    GatewayConfig config;
+    Access access;
+
+    @Inject
+    @Named("replays")
+    RateLimiter replayLimits;
 
     /** {@code GET /runs?app=&status=&flow=&limit=}: runs, newest first, without their events. */
     @GET
     @Path("runs")
     @Produces(MediaType.APPLICATION_JSON)
     public List<RunView> list(@QueryParam("app") String app, @QueryParam("status") String status,
-            @QueryParam("flow") String flow, @QueryParam("limit") @DefaultValue("100") int limit) {
+            @QueryParam("flow") String flow, @QueryParam("limit") @DefaultValue("100") int limit,
+            @HeaderParam("Authorization") String authorization) {
+        access.require(authorization, Role.VIEWER);
         Optional<Status> statusFilter = parse(Status.class, "status", status);
         Optional<Flow> flowFilter = parse(Flow.class, "flow", flow);
         if (limit < 1 || limit > MAX_LIMIT) {
@@ -66,7 +77,8 @@ public class RunResource {
     @GET
     @Path("runs/{id}")
     @Produces(MediaType.APPLICATION_JSON)
-    public RunView get(@PathParam("id") String id) {
+    public RunView get(@PathParam("id") String id, @HeaderParam("Authorization") String authorization) {
+        access.require(authorization, Role.VIEWER);
         return readModel.get(id).orElseThrow(() -> unknownRun(id));
     }
 
@@ -78,7 +90,9 @@ public class RunResource {
     @Path("runs/{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @RestStreamElementType(MediaType.APPLICATION_JSON)
-    public Multi<RunUpdate> events(@PathParam("id") String id) {
+    public Multi<RunUpdate> events(@PathParam("id") String id, @HeaderParam("Authorization") String authorization,
+            @QueryParam("ticket") String ticket) {
+        access.requireForStream(authorization, ticket);
         if (readModel.get(id).isEmpty()) {
             throw unknownRun(id);
         }
@@ -90,7 +104,9 @@ public class RunResource {
     @Path("runs/stream")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @RestStreamElementType(MediaType.APPLICATION_JSON)
-    public Multi<RunUpdate> stream() {
+    public Multi<RunUpdate> stream(@HeaderParam("Authorization") String authorization,
+            @QueryParam("ticket") String ticket) {
+        access.requireForStream(authorization, ticket);
         return readModel.streamAll();
     }
 
@@ -100,8 +116,8 @@ public class RunResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response replay(@PathParam("id") String id, @QueryParam("from") String from,
             @HeaderParam("Authorization") String authorization) {
-        authorize(authorization);
-        return Response.accepted(replays.replay(id, from)).build();
+        Caller caller = operator(authorization);
+        return Response.accepted(replays.replay(id, from, caller.name())).build();
     }
 
     /**
@@ -114,17 +130,20 @@ public class RunResource {
     public Response replayWindow(@PathParam("app") String app, @QueryParam("from") String from,
             @QueryParam("since") String since, @QueryParam("until") String until,
             @HeaderParam("Authorization") String authorization) {
-        authorize(authorization);
+        Caller caller = operator(authorization);
         Instant start = instant("since", since).orElseThrow(() -> invalid("since", "is required (ISO-8601 instant)"));
         Instant end = instant("until", until).orElseGet(Instant::now);
-        return Response.accepted(replays.replayWindow(app, from, start, end)).build();
+        return Response.accepted(replays.replayWindow(app, from, start, end, caller.name())).build();
     }
 
-    private void authorize(String authorization) {
-        boolean ok = config.api().token().map(t -> HookSignature.bearerMatches(authorization, t)).orElse(false);
-        if (!ok) {
-            throw new GatewayException(GatewayFailure.UNAUTHORIZED, "a valid bearer token is required to replay");
-        }
+    /** An operator within the replay rate limit (429 with {@code Retry-After} beyond it). */
+    private Caller operator(String authorization) {
+        Caller caller = access.require(authorization, Role.OPERATOR);
+        replayLimits.acquire(caller.name()).ifPresent(wait -> {
+            throw GatewayException.retryAfter(GatewayFailure.RATE_LIMITED,
+                    "too many replays by '" + caller.name() + "'; try again later", wait);
+        });
+        return caller;
     }
 
     private static Optional<Instant> instant(String field, String value) {

@@ -8,8 +8,16 @@ public enum GatewayFailure {
     INVALID_QUERY(400),
     /** No valid signature or bearer token. */
     UNAUTHORIZED(401),
+    /** A valid bearer token whose role does not allow the request (a viewer replaying). */
+    FORBIDDEN(403),
     /** The body is larger than {@code conveyor.gateway.hook.max-body-bytes}. */
     BODY_TOO_LARGE(413),
+    /** A field of the hook is longer than its limit; {@code errors} names it. */
+    FIELD_TOO_LARGE(413),
+    /** The hook's {@code Content-Type} is not {@code application/json} in UTF-8. */
+    UNSUPPORTED_MEDIA_TYPE(415),
+    /** Too many hooks or replays from one source; {@code Retry-After} says when to try again. */
+    RATE_LIMITED(429),
     /** No run with this id in the read model. */
     UNKNOWN_RUN(404),
     /** {@code from} names no step. */

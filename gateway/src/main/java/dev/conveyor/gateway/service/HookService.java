@@ -1,6 +1,10 @@
 package dev.conveyor.gateway.service;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,7 +14,10 @@ import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,7 +44,13 @@ public class HookService {
     private static final Logger LOG = Logger.getLogger(HookService.class);
     private static final int REMEMBERED = 10_000;
 
-    private final ObjectMapper json = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+    /** Deepest nesting a hook may have: a build report nests two levels; anything deeper is refused unparsed. */
+    static final int MAX_DEPTH = 8;
+
+    private final ObjectMapper json = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH)
+                    .maxNumberLength(64).maxNameLength(4096).build())
+            .build()).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private final RunReadModel readModel;
     private final Consumer<List<ConveyorEvent>> publisher;
@@ -73,18 +86,12 @@ public class HookService {
      * @throws GatewayException {@code INVALID_HOOK} naming every bad field, or {@code PUBLISH_FAILED}
      */
     public synchronized HookResult receive(byte[] body) {
-        JsonNode node;
-        try {
-            node = json.readTree(body);
-        } catch (IOException e) {
-            throw new GatewayException(GatewayFailure.INVALID_HOOK, "the body is not valid JSON",
-                    List.of(new FieldError("$", "is not valid JSON")));
-        }
+        JsonNode node = parse(body);
         ConveyorEvent event;
         try {
             event = JenkinsHooks.toEvent(node, clock.instant());
         } catch (HookRejectedException e) {
-            throw new GatewayException(GatewayFailure.INVALID_HOOK,
+            throw new GatewayException(e.tooLarge() ? GatewayFailure.FIELD_TOO_LARGE : GatewayFailure.INVALID_HOOK,
                     e.errors().size() + " invalid field(s) in the hook", e.errors());
         }
         String runId = event.run().runId();
@@ -103,6 +110,29 @@ public class HookService {
         LOG.infof("run %s attempt %d of %s: %s published", runId, event.run().attempt(), event.run().app(),
                 event.eventType().eventName());
         return new HookResult(runId, event.run().attempt(), event.eventType().eventName(), false);
+    }
+
+    /** The body as JSON: strict UTF-8 (no other encoding is guessed), at most {@link #MAX_DEPTH} levels deep. */
+    private JsonNode parse(byte[] body) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw new GatewayException(GatewayFailure.INVALID_HOOK, "the body is not UTF-8",
+                    List.of(new FieldError("$", "is not UTF-8")));
+        }
+        try {
+            return json.readTree(text);
+        } catch (StreamConstraintsException e) {
+            throw new GatewayException(GatewayFailure.INVALID_HOOK, "the body is nested or sized beyond the limits",
+                    List.of(new FieldError("$", "nests deeper than " + MAX_DEPTH
+                            + " levels or has a number or name too long")));
+        } catch (IOException e) {
+            // Jackson's message quotes the input: not repeated to the sender.
+            throw new GatewayException(GatewayFailure.INVALID_HOOK, "the body is not valid JSON",
+                    List.of(new FieldError("$", "is not valid JSON")));
+        }
     }
 
     private Optional<ConveyorEvent> previousBuild(String runId) {

@@ -7,12 +7,13 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 import org.jboss.logging.Logger;
 
 import dev.conveyor.events.v1.CloudEventAttributes;
 import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.gateway.domain.ReplayAudit;
 import dev.conveyor.gateway.domain.Replays;
 import dev.conveyor.gateway.domain.Step;
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -26,12 +27,16 @@ public class ReplayService {
     private static final Logger LOG = Logger.getLogger(ReplayService.class);
 
     private final RunReadModel readModel;
-    private final Consumer<List<ConveyorEvent>> publisher;
+    private final BiConsumer<List<ConveyorEvent>, ReplayAudit> publisher;
     private final Clock clock;
     /** Attempts handed out but maybe not read back yet, so two quick replays never share one. */
     private final Map<String, Integer> reserved = new HashMap<>();
 
-    public ReplayService(RunReadModel readModel, Consumer<List<ConveyorEvent>> publisher, Clock clock) {
+    /**
+     * @param publisher publishes the re-published events with their audit and waits for the broker's ack
+     */
+    public ReplayService(RunReadModel readModel, BiConsumer<List<ConveyorEvent>, ReplayAudit> publisher,
+            Clock clock) {
         this.readModel = readModel;
         this.publisher = publisher;
         this.clock = clock;
@@ -72,12 +77,13 @@ public class ReplayService {
     }
 
     /**
-     * Replays one run from the step {@code from} (a step id such as {@code image-builder}).
+     * Replays one run from the step {@code from} (a step id such as {@code image-builder}), on behalf of {@code by}
+     * (an operator token's name, recorded in the event log with the replay).
      *
      * @throws GatewayException {@code UNKNOWN_STAGE}, {@code NOT_REPLAYABLE}, {@code UNKNOWN_RUN},
      *     {@code NO_RECORDED_INPUT} or {@code PUBLISH_FAILED}
      */
-    public synchronized ReplayResult replay(String runId, String from) {
+    public synchronized ReplayResult replay(String runId, String from, String by) {
         Step step = replayable(from);
         record Plan(int attempt, List<ConveyorEvent> inputs) {
         }
@@ -91,16 +97,17 @@ public class ReplayService {
         int attempt = Math.max(plan.attempt(), reserved.getOrDefault(runId, 0)) + 1;
         Instant now = clock.instant();
         List<ConveyorEvent> events = plan.inputs().stream().map(e -> Replays.withAttempt(e, attempt, now)).toList();
-        publisher.accept(events);
+        publisher.accept(events, new ReplayAudit(by, now, step.id(), attempt));
         reserved.put(runId, attempt);
-        LOG.infof("run %s of %s replayed from %s as attempt %d", runId, events.get(0).run().app(), step.id(),
-                attempt);
+        LOG.infof("run %s of %s replayed from %s as attempt %d by %s", runId, events.get(0).run().app(), step.id(),
+                attempt, by);
         return new ReplayResult(runId, step.id(), attempt, events.stream()
                 .map(e -> new Republished(e.eventType().eventName(), CloudEventAttributes.idOf(e))).toList());
     }
 
     /** Replays every run of {@code app} whose first event happened in [since, until) from the step {@code from}. */
-    public synchronized WindowResult replayWindow(String app, String from, Instant since, Instant until) {
+    public synchronized WindowResult replayWindow(String app, String from, Instant since, Instant until,
+            String by) {
         Step step = replayable(from);
         if (!since.isBefore(until)) {
             throw new GatewayException(GatewayFailure.INVALID_WINDOW, "since must be before until");
@@ -114,7 +121,7 @@ public class ReplayService {
         Map<String, String> skipped = new java.util.LinkedHashMap<>();
         for (String runId : runIds) {
             try {
-                replayed.add(replay(runId, step.id()));
+                replayed.add(replay(runId, step.id(), by));
             } catch (GatewayException e) {
                 if (e.reason() != GatewayFailure.NO_RECORDED_INPUT) {
                     throw e;

@@ -32,11 +32,13 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kafka.InjectKafkaCompanion;
+import io.restassured.RestAssured;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
 /**
  * The run page in a real headless Chromium (Debian's {@code chromium}): a run appears in the list as its build is
- * reported, and its stages turn green one by one as the stages' events are published on the broker.
+ * reported, and its stages turn green one by one as the stages' events are published on the broker. The page asks for
+ * a token first, and shows who replayed a run.
  */
 @QuarkusTest
 @QuarkusTestResource(KafkaBrokerResource.class)
@@ -81,6 +83,34 @@ class RunPageIT {
                 .awaitCompletion(Duration.ofSeconds(30));
     }
 
+    /** Signs in with the viewer token through the page's form, as a person would. */
+    static void signIn(Page page) {
+        PlaywrightAssertions.assertThat(page.locator("#login-view")).isVisible();
+        page.locator("#login input[name='token']").fill("test-viewer-token");
+        page.locator("#login button").click();
+        PlaywrightAssertions.assertThat(page.locator("#whoami")).hasText("viewer (viewer)");
+        PlaywrightAssertions.assertThat(page.locator("#list-view")).isVisible();
+    }
+
+    @Test
+    void thePageAsksForATokenAndShowsNoRunWithoutOne() {
+        Page page = browser.newPage();
+        page.setDefaultTimeout(20_000);
+        page.navigate(base.toString());
+        PlaywrightAssertions.assertThat(page.locator("#login-view")).isVisible();
+        PlaywrightAssertions.assertThat(page.locator("#list-view")).isHidden();
+        page.locator("#login input[name='token']").fill("not-a-token");
+        page.locator("#login button").click();
+        PlaywrightAssertions.assertThat(page.locator("#login-error")).containsText("not accepted");
+        PlaywrightAssertions.assertThat(page.locator("#list-view")).isHidden();
+        assertThat((Object) page.evaluate("sessionStorage.getItem('conveyor.token')")).isNull();
+        signIn(page);
+        assertThat((Object) page.evaluate("sessionStorage.getItem('conveyor.token')")).isEqualTo("test-viewer-token");
+        page.locator("#logout").click();
+        PlaywrightAssertions.assertThat(page.locator("#login-view")).isVisible();
+        page.close();
+    }
+
     @Test
     void aRunAppearsAndItsStagesTurnGreenAsEventsArePublished() throws Exception {
         Topic.registerSerde(companion);
@@ -89,6 +119,7 @@ class RunPageIT {
         Page page = browser.newPage();
         page.setDefaultTimeout(20_000);
         page.navigate(base.toString());
+        signIn(page);
         PlaywrightAssertions.assertThat(page.locator("#live")).hasClass("live on");
 
         publish(run.build());
@@ -129,6 +160,19 @@ class RunPageIT {
         page.navigate(base.toString());
         PlaywrightAssertions.assertThat(page.locator("tr[data-run-id='" + runId + "']")).hasAttribute(
                 "data-status", "SUCCEEDED", WAIT);
+
+        // An operator replays; the run page shows who, from where and which attempt, live.
+        page.navigate(base.toString() + "#/runs/" + runId);
+        PlaywrightAssertions.assertThat(page.locator("#no-replays")).isVisible();
+        RestAssured.given().header("Authorization", "Bearer test-operator-token")
+                .post("/runs/" + runId + "/replay?from=flux-sync").then().statusCode(202);
+        Locator replay = page.locator("#replays li.replay[data-by='operator']");
+        PlaywrightAssertions.assertThat(replay).hasAttribute("data-from", "flux-sync", WAIT);
+        PlaywrightAssertions.assertThat(replay).hasAttribute("data-attempt", "2");
+        PlaywrightAssertions.assertThat(replay).containsText("replayed from flux-sync by operator");
+        PlaywrightAssertions.assertThat(page.locator("#events")).containsText("operator");
+        page.screenshot(new Page.ScreenshotOptions().setPath(Paths.get("target", "run-page-replay.png"))
+                .setFullPage(true));
         page.close();
     }
 }

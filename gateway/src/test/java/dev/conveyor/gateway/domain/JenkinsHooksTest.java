@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -156,5 +157,66 @@ class JenkinsHooksTest {
         assertThat(HookSignature.bearerMatches("Bearer tok2", "tok")).isFalse();
         assertThat(HookSignature.bearerMatches("Basic tok", "tok")).isFalse();
         assertThat(HookSignature.bearerMatches(null, "tok")).isFalse();
+    }
+
+    @Test
+    void fieldsTheResultDoesNotUseAndUnknownFieldsAreRefusedNotCarried() throws Exception {
+        assertThat(rejected(success().put("reason", "fine")).errors()).containsExactly(
+                new FieldError("reason", "is not used when result is SUCCESS"));
+        ObjectNode failure = success().put("result", "FAILURE").put("failedStep", "test");
+        assertThat(rejected(failure).errors()).extracting(FieldError::field).containsExactly("artifact");
+        assertThat(rejected(success().put("deployTo", "prod")).errors()).extracting(FieldError::field)
+                .containsExactly("deployTo");
+        ObjectNode nested = success();
+        ((ObjectNode) nested.get("artifact")).put("password", "x");
+        ((ObjectNode) nested.get("tests")).put("flaky", 1);
+        assertThat(rejected(nested).errors()).extracting(FieldError::field)
+                .containsExactlyInAnyOrder("artifact.password", "tests.flaky");
+    }
+
+    @Test
+    void aFieldOverItsOwnLimitIsTooLargeAndNamed() throws Exception {
+        HookRejectedException e = rejected(success().put("result", "FAILURE").put("failedStep", "test")
+                .put("reason", "r".repeat(2049)).without("artifact"));
+        assertThat(e.tooLarge()).isTrue();
+        assertThat(e.errors()).extracting(FieldError::field).containsExactly("reason");
+        assertThat(rejected(success().put("branch", "b".repeat(256))).errors()).extracting(FieldError::field)
+                .containsExactly("branch");
+        assertThat(rejected(success().put("deployTo", "x")).tooLarge()).isFalse();
+    }
+
+    @Test
+    void errorsNeverEchoAHugeNameAndAreCapped() throws Exception {
+        ObjectNode hook = success();
+        hook.put("n".repeat(10_000), 1);
+        for (int i = 0; i < 100; i++) {
+            hook.put("extra" + i, i);
+        }
+        List<FieldError> errors = rejected(hook).errors();
+        assertThat(errors).hasSize(21);
+        assertThat(errors).allSatisfy(err -> assertThat(err.field().length()).isLessThanOrEqualTo(65));
+        assertThat(errors.get(20)).isEqualTo(new FieldError("$", "81 more error(s) not listed"));
+    }
+
+    @Test
+    void controlCharactersAndBranchesThatAreNoGitBranchAreRefused() throws Exception {
+        for (String branch : List.of("--upload-pack=id", "main..evil", "a b", "x\u0000y", "feat/", "a.lock", "@{-1}x",
+                "a:b")) {
+            assertThat(rejected(success().put("branch", branch)).errors()).as(branch).extracting(FieldError::field)
+                    .containsExactly("branch");
+        }
+        assertThat(JenkinsHooks.toEvent(success().put("branch", "feature/ABC-1_cart.v2"), NOW).run().branch())
+                .isEqualTo("feature/ABC-1_cart.v2");
+        assertThat(rejected(success().put("pullRequest", 1).put("pullRequestTitle", "evil \u001b[31m red"))
+                .errors()).extracting(FieldError::field).containsExactly("pullRequestTitle");
+        assertThat(rejected(success().put("pullRequest", 1).put("pullRequestTitle", "\u202egnp.exe")).errors())
+                .extracting(FieldError::field).containsExactly("pullRequestTitle");
+        ObjectNode failure = success().put("result", "FAILURE").put("failedStep", "test")
+                .put("reason", "3 failed:\n\ta\n\tb");
+        failure.remove("artifact");
+        assertThat(((dev.conveyor.events.v1.BuildFailed) JenkinsHooks.toEvent(failure, NOW)).reason())
+                .isEqualTo("3 failed:\n\ta\n\tb");
+        assertThat(rejected(failure.put("failedStep", "te\nst")).errors()).extracting(FieldError::field)
+                .containsExactly("failedStep");
     }
 }

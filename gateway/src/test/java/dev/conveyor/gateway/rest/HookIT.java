@@ -174,7 +174,8 @@ class HookIT {
         // Redelivered at once (not read back yet) and again once the read model has the run.
         signed(body).then().statusCode(200).body("runId", equalTo(runId)).body("duplicate", equalTo(true));
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> given().get("/runs/" + runId).statusCode() == 200);
+                .until(() -> given().header("Authorization", "Bearer test-viewer-token").get("/runs/" + runId)
+                        .statusCode() == 200);
         signed(body).then().statusCode(200).body("runId", equalTo(runId)).body("attempt", equalTo(1));
 
         // A later build of the app marks the end of what the redeliveries could have published.

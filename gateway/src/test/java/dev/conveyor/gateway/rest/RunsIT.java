@@ -62,6 +62,7 @@ import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 class RunsIT {
 
     static final String API = "Bearer test-api-token";
+    static final String VIEWER = "Bearer test-viewer-token";
     static final Instant T0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(1, ChronoUnit.HOURS);
 
     @InjectKafkaCompanion
@@ -88,9 +89,10 @@ class RunsIT {
     }
 
     static io.restassured.response.ValidatableResponse awaitRun(String runId, String status) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> status.equals(given().get("/runs/" + runId).then()
-                .extract().path("status")));
-        return given().get("/runs/" + runId).then().statusCode(200);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> status.equals(given().header("Authorization", VIEWER).get("/runs/" + runId).then()
+                        .extract().path("status")));
+        return given().header("Authorization", VIEWER).get("/runs/" + runId).then().statusCode(200);
     }
 
     @Test
@@ -112,14 +114,16 @@ class RunsIT {
                         "ManifestsValidated", "ChartPublished", "ReleasePromoted", "RepoSynced",
                         "ReleaseHealthy")));
 
-        given().queryParam("app", "runs-full").queryParam("status", "succeeded").queryParam("flow", "CD")
+        given().header("Authorization", VIEWER).queryParam("app", "runs-full").queryParam("status", "succeeded")
+                .queryParam("flow", "CD")
                 .get("/runs").then().statusCode(200).body("runId", equalTo(List.of(run.run().runId())))
                 .body("[0].events", equalTo(List.of()));
-        given().queryParam("app", "runs-full").queryParam("status", "FAILED").get("/runs").then()
+        given().header("Authorization", VIEWER).queryParam("app", "runs-full").queryParam("status", "FAILED")
+                .get("/runs").then()
                 .body("size()", equalTo(0));
-        given().queryParam("status", "GREEN").get("/runs").then().statusCode(400)
+        given().header("Authorization", VIEWER).queryParam("status", "GREEN").get("/runs").then().statusCode(400)
                 .contentType("application/problem+json").body("errors[0].field", equalTo("status"));
-        given().get("/runs/r-000000000000000000000000").then().statusCode(404)
+        given().header("Authorization", VIEWER).get("/runs/r-000000000000000000000000").then().statusCode(404)
                 .contentType("application/problem+json").body("reason", equalTo("UNKNOWN_RUN"));
 
         // Live events are measured: the run's outcome, its lead time (hook to ReleaseHealthy) and the deployment.
@@ -219,7 +223,7 @@ class RunsIT {
         HttpClient client = HttpClient.newHttpClient();
         HttpResponse<java.io.InputStream> response = client.send(
                 HttpRequest.newBuilder(base.resolve("/runs/" + runId + "/events"))
-                        .header("Accept", "text/event-stream").build(),
+                        .header("Accept", "text/event-stream").header("Authorization", VIEWER).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         assertThat(response.statusCode()).isEqualTo(200);
         Thread reader = new Thread(() -> {
@@ -244,7 +248,7 @@ class RunsIT {
             response.body().close();
             reader.interrupt();
         }
-        given().get("/runs/r-000000000000000000000001/events").then().statusCode(404);
+        given().header("Authorization", VIEWER).get("/runs/r-000000000000000000000001/events").then().statusCode(404);
     }
 
     @Test

@@ -181,7 +181,8 @@ class ChartRenderTest {
                 "CONVEYOR_NOTIFIER_GITHUB_TOKEN=conveyor-notifier/github-token");
         assertThat(secretRefs(defaults.get("Deployment", "conveyor-gateway"))).contains(
                 "CONVEYOR_GATEWAY_HOOK_TOKEN=conveyor-gateway/hook-token",
-                "CONVEYOR_GATEWAY_HOOK_SECRET=conveyor-gateway/hook-secret");
+                "CONVEYOR_GATEWAY_HOOK_SECRET=conveyor-gateway/hook-secret",
+                "CONVEYOR_GATEWAY_AUTH_TOKENS=conveyor-gateway/auth-tokens");
     }
 
     @Test
