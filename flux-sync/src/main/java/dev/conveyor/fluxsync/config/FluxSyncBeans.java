@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -31,6 +32,8 @@ import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.fluxsync.client.ChartCredentials;
 import dev.conveyor.fluxsync.client.ChartRenderer;
+import dev.conveyor.fluxsync.client.GitCharts;
+import dev.conveyor.fluxsync.client.SshIdentity;
 import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.fluxsync.client.SopsDecryptor;
 import dev.conveyor.fluxsync.service.FluxSyncService;
@@ -50,6 +53,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 /** Wires the plain stage classes from configuration. */
 @ApplicationScoped
 public class FluxSyncBeans {
+
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(FluxSyncBeans.class);
 
     /** The per-repository git clients, closed at shutdown. */
     private final List<GitAccess> ownAccess = new ArrayList<>();
@@ -82,16 +87,75 @@ public class FluxSyncBeans {
         List<RepoSpec> repos = config.repos().entrySet().stream().map(e -> new RepoSpec(e.getKey(), e.getValue()
                 .url(), e.getValue().branch(), e.getValue().path(), e.getValue().interval(), e.getValue().prune(),
                 e.getValue().suspend())).toList();
-        RepoMirrors shared = new RepoMirrors(config.mirrorDir(), access);
+        GitCredentials sharedCredentials = withIdentity(git.toCredentials(), config, client);
+        GitAccess sharedAccess = access;
+        if (sharedCredentials != git.toCredentials() && !sharedCredentials.equals(git.toCredentials())) {
+            sharedAccess = GitAccess.create(sharedCredentials);
+            ownAccess.add(sharedAccess);
+        }
+        RepoMirrors shared = new RepoMirrors(config.mirrorDir(), sharedAccess);
         KubeCluster cluster = new KubeCluster(client, config.fieldManager());
-        RepoReconciler reconciler = new RepoReconciler(shared, mirrorsByRepo(config.mirrorDir(), shared, git
-                .toCredentials(), config.repos(), ownAccess), cluster,
+        Function<RepoSpec, RepoMirrors> byRepo = mirrorsByRepo(config.mirrorDir(), shared, sharedCredentials, config
+                .repos(), ownAccess);
+        RepoReconciler reconciler = new RepoReconciler(shared, byRepo, cluster,
                 new ChartRenderer(config.workDir(), java.util.Set.copyOf(config.oci().plainHttpHosts().orElse(List
-                        .of())), chartCredentials(config, cluster)),
+                        .of())), chartCredentials(config, cluster), new GitCharts(chartMirrors(shared, byRepo, repos),
+                                config.workDir())),
                 new RepoReconciler.Settings(config.chartsDir(), config
                         .namespace(), config.health().timeout(), config.health().pollInterval(), config.workDir()),
                 registry, Clock.systemUTC(), new SopsDecryptor(ageIdentities(config, client)));
         return new FluxSyncService(reconciler, repos, Clock.systemUTC(), healthExecutor);
+    }
+
+    /**
+     * The shared git credentials, with the generated SSH identity as the SSH key when none is configured (the seed's
+     * flow: copy {@code /identity.pub}, add it as a deploy key, and git over SSH works).
+     */
+    static GitCredentials withIdentity(GitCredentials shared, FluxSyncConfig config, KubernetesClient client) {
+        if (shared.sshPrivateKey().isPresent() || !config.identity().enabled()) {
+            return shared;
+        }
+        try {
+            Path key = SshIdentity.writePrivateKey(client, config.namespace(), config.identity().secretName(), config
+                    .workDir().resolve("identity"));
+            return new GitCredentials(Optional.of(key), shared.knownHosts(), shared.strictHostKeyChecking(), shared
+                    .httpsUsername(), shared.httpsToken());
+        } catch (RuntimeException e) {
+            LOG.errorf("[flux-sync] the SSH identity %s/%s cannot be used for git (%s): git over SSH has no key",
+                    config.namespace(), config.identity().secretName(), e.getMessage());
+            return shared;
+        }
+    }
+
+    /**
+     * The mirrors of a chart's git repository: those of a GitOps repository on the same host with credentials of its
+     * own ({@code conveyor.flux-sync.repos.<name>.ssh-private-key}, ...), else the shared ones (conveyor.git.* and
+     * the generated identity).
+     */
+    static Function<String, RepoMirrors> chartMirrors(RepoMirrors shared, Function<RepoSpec, RepoMirrors> byRepo,
+            List<RepoSpec> repos) {
+        return url -> {
+            String host = gitHost(url);
+            for (RepoSpec r : repos) {
+                RepoMirrors m = byRepo.apply(r);
+                if (m != shared && host != null && host.equals(gitHost(r.url()))) {
+                    return m;
+                }
+            }
+            return shared;
+        };
+    }
+
+    /** The host of a git URL ({@code ssh://}, {@code https://}, {@code git@host:path}); null for local paths. */
+    static String gitHost(String url) {
+        if (!url.contains("://") && url.contains("@") && url.contains(":")) {
+            return url.substring(url.indexOf('@') + 1, url.indexOf(':', url.indexOf('@')));
+        }
+        try {
+            return java.net.URI.create(url).getHost();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** Chart source credentials: per host from the configuration, per HelmRepository from its Secret. */

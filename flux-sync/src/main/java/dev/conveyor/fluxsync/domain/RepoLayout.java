@@ -308,10 +308,13 @@ public final class RepoLayout {
             }
         }
         if (seed && !isSeedPath(path)) {
-            String top = segments.length > 1 ? segments[0] + "/" : path;
+            // Reported by top directory (by releases/<dir>/ under releases/, next to the seed's own).
+            int depth = "releases".equals(segments[0]) ? 2 : 1;
             String why = "outside the seed layout's directories (namespaces/, releases/manifests/, releases/helm/), "
                     + "which this repository uses";
-            return Optional.of(segments.length > 1 ? "dir:" + top + "|" + why : why);
+            return Optional.of(segments.length > depth
+                    ? "dir:" + String.join("/", java.util.Arrays.copyOf(segments, depth)) + "/|" + why
+                    : why);
         }
         if (!isYaml(path) && !KUSTOMIZATION_FILES.contains(name(path))) {
             return Optional.of("not a YAML file");
@@ -567,7 +570,7 @@ public final class RepoLayout {
         if (git.isPresent()) {
             String p = string(chart, "path").orElse("");
             Optional<String> ref = string(chart, "ref");
-            if (isSelf(git.get()) && (ref.isEmpty() || ref.get().equals(self.branch()))) {
+            if (isSelf(git.get()) && ref.orElse(ChartSource.Git.DEFAULT_REF).equals(self.branch())) {
                 String path = chartPath(p, "spec.chart.path");
                 checkChart(path, allPaths, "spec.chart.path");
                 return new ChartSource.GitPath(path);

@@ -123,7 +123,9 @@ public final class SemverRange {
             } else {
                 Matcher m = TERM.matcher(a);
                 int end = 0;
+                int terms = 0;
                 while (m.find()) {
+                    terms++;
                     String between = a.substring(end, m.start());
                     if (!between.replace(",", "").isBlank()) {
                         throw new IllegalArgumentException("'" + text + "' is not a semver constraint (at '"
@@ -132,7 +134,7 @@ public final class SemverRange {
                     all.addAll(expand(m.group(1) == null ? "=" : m.group(1), m.group(2), text));
                     end = m.end();
                 }
-                if (!a.substring(end).replace(",", "").isBlank() || all.isEmpty() && !a.isEmpty()) {
+                if (!a.substring(end).replace(",", "").isBlank() || terms == 0 && !a.isEmpty()) {
                     throw new IllegalArgumentException("'" + text + "' is not a semver constraint");
                 }
             }
