@@ -430,6 +430,12 @@ public final class ChartRenderer {
      */
     static Cause cause(Throwable e, URI uri) {
         String host = uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+        // Java wraps an unresolved host in a ConnectException: look for it through the whole chain first.
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.UnknownHostException || t instanceof java.nio.channels.UnresolvedAddressException) {
+                return new Cause("host not found (" + uri.getHost() + ")", true);
+            }
+        }
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof HttpStatus s) {
                 return new Cause("HTTP " + s.status + " for " + s.uri, s.status >= 500 || s.status == 429
