@@ -112,17 +112,26 @@ public class FluxSyncBeans {
      * flow: copy {@code /identity.pub}, add it as a deploy key, and git over SSH works).
      */
     static GitCredentials withIdentity(GitCredentials shared, FluxSyncConfig config, KubernetesClient client) {
-        if (shared.sshPrivateKey().isPresent() || !config.identity().enabled()) {
+        return withIdentity(shared, config.identity().enabled(), client, config.namespace(), config.identity()
+                .secretName(), config.workDir());
+    }
+
+    /**
+     * {@link #withIdentity(GitCredentials, FluxSyncConfig, KubernetesClient)} from its parts: the identity's key is
+     * written to {@code workDir/identity/identity}.
+     */
+    public static GitCredentials withIdentity(GitCredentials shared, boolean enabled, KubernetesClient client,
+            String namespace, String secretName, Path workDir) {
+        if (shared.sshPrivateKey().isPresent() || !enabled) {
             return shared;
         }
         try {
-            Path key = SshIdentity.writePrivateKey(client, config.namespace(), config.identity().secretName(), config
-                    .workDir().resolve("identity"));
+            Path key = SshIdentity.writePrivateKey(client, namespace, secretName, workDir.resolve("identity"));
             return new GitCredentials(Optional.of(key), shared.knownHosts(), shared.strictHostKeyChecking(), shared
                     .httpsUsername(), shared.httpsToken());
         } catch (RuntimeException e) {
             LOG.errorf("[flux-sync] the SSH identity %s/%s cannot be used for git (%s): git over SSH has no key",
-                    config.namespace(), config.identity().secretName(), e.getMessage());
+                    namespace, secretName, e.getMessage());
             return shared;
         }
     }
