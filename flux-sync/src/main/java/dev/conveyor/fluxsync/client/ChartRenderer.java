@@ -256,9 +256,12 @@ public final class ChartRenderer {
     /** An OCI pull failure with the network cause Helm's message holds, and whether a retry can fix it. */
     private static RenderException ociFailure(ChartSource.Oci oci, RenderException e) {
         String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-        String cause = m.contains("connection refused") ? "connection refused"
-                : m.contains("no such host") || m.contains("server misbehaving") ? "host not found"
-                        : m.contains("timeout") || m.contains("deadline exceeded") ? "timed out"
+        String cause = m.contains("connection refused")
+                ? "connection refused"
+                : m.contains("no such host") || m.contains("server misbehaving")
+                        ? "host not found"
+                        : m.contains("timeout") || m.contains("deadline exceeded")
+                                ? "timed out"
                                 : m.contains("x509") || m.contains("tls") ? "TLS" : null;
         if (cause == null) {
             return e;
@@ -356,8 +359,10 @@ public final class ChartRenderer {
     }
 
     private static String latest(java.util.Collection<String> versions) {
-        return versions.isEmpty() ? " (it has no version)" : " (it has " + String.join(", ", versions.stream()
-                .limit(10).toList()) + (versions.size() > 10 ? ", ..." : "") + ")";
+        return versions.isEmpty()
+                ? " (it has no version)"
+                : " (it has " + String.join(", ", versions.stream()
+                        .limit(10).toList()) + (versions.size() > 10 ? ", ..." : "") + ")";
     }
 
     /** Fetches {@code chart-version.tgz} through the repository's index, cached by URL and resolved version. */
@@ -432,7 +437,8 @@ public final class ChartRenderer {
         String host = uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
         // Java wraps an unresolved host in a ConnectException: look for it through the whole chain first.
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.net.UnknownHostException || t instanceof java.nio.channels.UnresolvedAddressException) {
+            if (t instanceof java.net.UnknownHostException
+                    || t instanceof java.nio.channels.UnresolvedAddressException) {
                 return new Cause("host not found (" + uri.getHost() + ")", true);
             }
         }
@@ -441,7 +447,8 @@ public final class ChartRenderer {
                 return new Cause("HTTP " + s.status + " for " + s.uri, s.status >= 500 || s.status == 429
                         || s.status == 408);
             }
-            if (t instanceof java.net.UnknownHostException || t instanceof java.nio.channels.UnresolvedAddressException) {
+            if (t instanceof java.net.UnknownHostException
+                    || t instanceof java.nio.channels.UnresolvedAddressException) {
                 return new Cause("host not found (" + uri.getHost() + ")", true);
             }
             if (t instanceof java.net.ConnectException && !(t instanceof java.net.http.HttpConnectTimeoutException)) {
@@ -461,8 +468,11 @@ public final class ChartRenderer {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        return new Cause(root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root
-                .getMessage()) + " (" + host + ")", true);
+        return new Cause(root.getClass().getSimpleName() + (root.getMessage() == null
+                ? ""
+                : ": " + root
+                        .getMessage())
+                + " (" + host + ")", true);
     }
 
     /** An HTTP status other than 200 from a Helm repository. */

@@ -71,9 +71,12 @@ public final class GitCharts {
             if (id == null) {
                 List<String> branches = GitopsSnapshot.branches(repo);
                 throw new ChartRenderer.RenderException(where(git) + ": ref " + git.ref() + " does not exist "
-                        + "(its branches: " + (branches.isEmpty() ? "none" : String.join(", ", branches.size() > 20
-                                ? branches.subList(0, 20)
-                                : branches)) + ")", false, false);
+                        + "(its branches: " + (branches.isEmpty()
+                                ? "none"
+                                : String.join(", ", branches.size() > 20
+                                        ? branches.subList(0, 20)
+                                        : branches))
+                        + ")", false, false);
             }
             return id.name();
         } catch (StageException e) {
@@ -128,8 +131,10 @@ public final class GitCharts {
             }
             if (!hasChart) {
                 GitopsSnapshot.deleteTree(tmp);
-                throw new ChartRenderer.RenderException(where(git) + ": no chart at " + (git.path().isEmpty() ? "the "
-                        + "root" : git.path()) + " (no Chart.yaml) in commit " + commit.substring(0, 12), false, false);
+                throw new ChartRenderer.RenderException(where(git) + ": no chart at " + (git.path().isEmpty()
+                        ? "the "
+                                + "root"
+                        : git.path()) + " (no Chart.yaml) in commit " + commit.substring(0, 12), false, false);
             }
             try {
                 Files.move(tmp, dir);

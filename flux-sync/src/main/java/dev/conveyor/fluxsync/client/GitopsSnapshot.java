@@ -65,10 +65,13 @@ public final class GitopsSnapshot {
             throws IOException {
         List<String> branches = branches(repo);
         StringBuilder m = new StringBuilder("branch ").append(branch).append(" does not exist in ").append(remote)
-                .append(branches.isEmpty() ? " (the repository has no branch)" : "; its branches: " + String.join(
-                        ", ", branches.size() > 20 ? branches.subList(0, 20) : branches) + (branches.size() > 20
-                                ? ", ... (" + branches.size() + " in all)"
-                                : ""));
+                .append(branches.isEmpty()
+                        ? " (the repository has no branch)"
+                        : "; its branches: " + String.join(
+                                ", ", branches.size() > 20 ? branches.subList(0, 20) : branches)
+                                + (branches.size() > 20
+                                        ? ", ... (" + branches.size() + " in all)"
+                                        : ""));
         if (!branches.isEmpty()) {
             String hint = branches.contains("master") ? "master" : branches.size() == 1 ? branches.get(0) : null;
             if (hint != null) {

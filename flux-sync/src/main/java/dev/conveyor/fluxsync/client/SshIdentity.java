@@ -4,11 +4,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -140,7 +140,8 @@ public final class SshIdentity {
             sshString(out, priv.toByteArray());
         }
         return "-----BEGIN OPENSSH PRIVATE KEY-----\n" + Base64.getMimeEncoder(70, "\n".getBytes(
-                StandardCharsets.US_ASCII)).encodeToString(file.toByteArray()) + "\n-----END OPENSSH PRIVATE KEY-----\n";
+                StandardCharsets.US_ASCII)).encodeToString(file.toByteArray())
+                + "\n-----END OPENSSH PRIVATE KEY-----\n";
     }
 
     private static void sshString(DataOutputStream out, byte[] bytes) throws IOException {

@@ -33,9 +33,9 @@ import dev.conveyor.events.v1.Stage;
 import dev.conveyor.fluxsync.client.ChartCredentials;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.GitCharts;
-import dev.conveyor.fluxsync.client.SshIdentity;
 import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.fluxsync.client.SopsDecryptor;
+import dev.conveyor.fluxsync.client.SshIdentity;
 import dev.conveyor.fluxsync.service.FluxSyncService;
 import dev.conveyor.fluxsync.service.RepoReconciler;
 import dev.conveyor.fluxsync.service.RepoSpec;
@@ -89,7 +89,7 @@ public class FluxSyncBeans {
                 e.getValue().suspend())).toList();
         GitCredentials sharedCredentials = withIdentity(git.toCredentials(), config, client);
         GitAccess sharedAccess = access;
-        if (sharedCredentials != git.toCredentials() && !sharedCredentials.equals(git.toCredentials())) {
+        if (!sharedCredentials.equals(git.toCredentials())) {
             sharedAccess = GitAccess.create(sharedCredentials);
             ownAccess.add(sharedAccess);
         }

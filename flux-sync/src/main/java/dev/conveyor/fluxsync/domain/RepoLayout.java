@@ -7,8 +7,8 @@ import static dev.conveyor.fluxsync.domain.Objects2.string;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -160,9 +160,11 @@ public final class RepoLayout {
             Optional<String> reason = skipReason(path, seed, ignore, chartDirs, fluxInstallDirs, kustomizations,
                     skipped);
             if (reason.isPresent()) {
-                String key = reason.get().startsWith("dir:") ? reason.get().substring(4, reason.get().indexOf('|'))
+                String key = reason.get().startsWith("dir:")
+                        ? reason.get().substring(4, reason.get().indexOf('|'))
                         : path;
-                String why = reason.get().startsWith("dir:") ? reason.get().substring(reason.get().indexOf('|') + 1)
+                String why = reason.get().startsWith("dir:")
+                        ? reason.get().substring(reason.get().indexOf('|') + 1)
                         : reason.get();
                 skipped.putIfAbsent(key, new DesiredState.Skipped(key, why));
             } else if (files.containsKey(path)) {
@@ -237,8 +239,11 @@ public final class RepoLayout {
                 }
             }
             if (notObjects > 0) {
-                skipped.put(path + "#", new DesiredState.Skipped(path, (notObjects == index ? "" : notObjects + " of "
-                        + index + " documents: ") + "not a Kubernetes object (no apiVersion and kind)"));
+                skipped.put(path + "#", new DesiredState.Skipped(path, (notObjects == index
+                        ? ""
+                        : notObjects + " of "
+                                + index + " documents: ")
+                        + "not a Kubernetes object (no apiVersion and kind)"));
             }
         }
 
@@ -391,7 +396,8 @@ public final class RepoLayout {
                 }
                 // A resource in another directory (../base) is read where it lies.
             }
-            String notBuilt = !extra.isEmpty() ? "uses " + String.join(", ", extra)
+            String notBuilt = !extra.isEmpty()
+                    ? "uses " + String.join(", ", extra)
                     : !remote.isEmpty() ? "has remote resources " + String.join(", ", remote) : null;
             out.put(dir, new Kustomization(dir, f.getKey(), Set.copyOf(listed), string(doc, "namespace").orElse(null),
                     notBuilt));

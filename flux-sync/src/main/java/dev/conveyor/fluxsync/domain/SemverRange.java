@@ -28,9 +28,14 @@ public final class SemverRange {
             if (!m.matches()) {
                 return Optional.empty();
             }
-            return Optional.of(new Version(Long.parseLong(m.group(1)), m.group(2) == null ? 0 : Long.parseLong(m
-                    .group(2)), m.group(3) == null ? 0 : Long.parseLong(m.group(3)), m.group(4) == null ? "" : m
-                            .group(4)));
+            return Optional.of(new Version(Long.parseLong(m.group(1)), m.group(2) == null
+                    ? 0
+                    : Long.parseLong(m
+                            .group(2)),
+                    m.group(3) == null ? 0 : Long.parseLong(m.group(3)), m.group(4) == null
+                            ? ""
+                            : m
+                                    .group(4)));
         }
 
         @Override
@@ -63,7 +68,8 @@ public final class SemverRange {
             for (int i = 0; i < Math.min(x.length, y.length); i++) {
                 boolean xn = x[i].matches("\\d+");
                 boolean yn = y[i].matches("\\d+");
-                int c = xn && yn ? Long.compare(Long.parseLong(x[i]), Long.parseLong(y[i]))
+                int c = xn && yn
+                        ? Long.compare(Long.parseLong(x[i]), Long.parseLong(y[i]))
                         : xn ? -1 : yn ? 1 : x[i].compareTo(y[i]);
                 if (c != 0) {
                     return c;
@@ -171,17 +177,23 @@ public final class SemverRange {
         Version nextMajor = new Version(major + 1, 0, 0, "");
         Version partialNext = fixed == 1 ? nextMajor : fixed == 2 ? nextMinor : null;
         return switch (op) {
-            case "~", "~>" -> List.of(new Comparator(">=", low), new Comparator("<", fixed == 1 ? nextMajor
+            case "~", "~>" -> List.of(new Comparator(">=", low), new Comparator("<", fixed == 1
+                    ? nextMajor
                     : nextMinor));
-            case "^" -> List.of(new Comparator(">=", low), new Comparator("<", major > 0 || fixed == 1 ? nextMajor
+            case "^" -> List.of(new Comparator(">=", low), new Comparator("<", major > 0 || fixed == 1
+                    ? nextMajor
                     : minor > 0 || fixed == 2 ? nextMinor : new Version(0, 0, patch + 1, "")));
-            case "=" -> partialNext == null ? List.of(new Comparator("=", low))
+            case "=" -> partialNext == null
+                    ? List.of(new Comparator("=", low))
                     : List.of(new Comparator(">=", low), new Comparator("<", partialNext));
             case "!=" -> partialNext == null ? List.of(new Comparator("!=", low)) : List.of(); // rare: ignored
-            case ">", ">=", "=>" -> List.of(new Comparator(op.equals(">") && partialNext != null ? ">="
+            case ">", ">=", "=>" -> List.of(new Comparator(op.equals(">") && partialNext != null
+                    ? ">="
                     : op.equals("=>") ? ">=" : op, op.equals(">") && partialNext != null ? partialNext : low));
             case "<", "<=", "=<" -> List.of(new Comparator(op.equals("<=") || op.equals("=<")
-                    ? partialNext != null ? "<" : "<=" : "<", (op.equals("<=") || op.equals("=<")) && partialNext != null
+                    ? partialNext != null ? "<" : "<="
+                    : "<",
+                    (op.equals("<=") || op.equals("=<")) && partialNext != null
                             ? partialNext
                             : low));
             default -> throw new IllegalArgumentException("'" + text + "': unknown operator " + op);

@@ -46,7 +46,7 @@ class ChartFetchFailuresTest {
         work = Files.createTempDirectory("chart-fetch");
         Path served = Files.createDirectories(work.resolve("served"));
         StringBuilder index = new StringBuilder("apiVersion: v1\nentries:\n  web:\n");
-        for (String v : new String[] {"1.1.0", "1.2.0", "1.2.5", "2.0.0"}) {
+        for (String v : new String[]{"1.1.0", "1.2.0", "1.2.5", "2.0.0"}) {
             Path dir = work.resolve("src-" + v + "/web");
             Files.createDirectories(dir.resolve("templates"));
             Files.writeString(dir.resolve("Chart.yaml"), CHART.formatted(v));
@@ -144,7 +144,7 @@ class ChartFetchFailuresTest {
     @Test
     void semverRangesResolveAgainstTheIndexAndTheCacheKeyFollowsTheResolvedVersion() throws Exception {
         ChartRenderer renderer = new ChartRenderer(work.resolve("r3"));
-        for (String[] c : new String[][] {{">=1.2.0 <2", "1.2.5"}, {"1.x", "1.2.5"}, {"~1.1", "1.1.0"},
+        for (String[] c : new String[][]{{">=1.2.0 <2", "1.2.5"}, {"1.x", "1.2.5"}, {"~1.1", "1.1.0"},
                 {"*", "2.0.0"}, {"1.2.0", "1.2.0"}}) {
             ChartSource.HelmRepository source = new ChartSource.HelmRepository(url(), "web", c[0]);
             String yaml = renderer.renderRemote(source, "web", "apps", Map.of());

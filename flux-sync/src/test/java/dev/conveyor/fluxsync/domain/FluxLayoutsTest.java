@@ -292,7 +292,8 @@ class FluxLayoutsTest {
                 ".github/workflows/ci.yaml", "on: push\n",
                 ".flux.yaml", "version: 1\n",
                 "charts/app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\n",
-                "charts/app/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\n",
+                "charts/app/templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\n",
                 "plain/kustomization.yaml", "resources: [https://github.com/acme/base//deploy]\n",
                 "plain/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: remote-base}\n"));
 

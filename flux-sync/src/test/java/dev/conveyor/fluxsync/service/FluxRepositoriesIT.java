@@ -106,7 +106,8 @@ class FluxRepositoriesIT {
         renderer = new ChartRenderer(work.resolve("work"), Set.of(), ChartCredentials.none(), new GitCharts(
                 url -> mirrors, work.resolve("work")));
         reconciler = new RepoReconciler(mirrors, r -> mirrors, new KubeCluster(kube.newClient(),
-                "conveyor-flux-sync"), renderer, new RepoReconciler.Settings("charts", NAMESPACE, Duration
+                "conveyor-flux-sync"), renderer,
+                new RepoReconciler.Settings("charts", NAMESPACE, Duration
                         .ofSeconds(2), Duration.ofMillis(50), work.resolve("work")),
                 new SimpleMeterRegistry(), Clock.systemUTC(), new SopsDecryptor(List::of));
 
@@ -367,7 +368,7 @@ class FluxRepositoriesIT {
                 "charts/podinfo", "spec.chart.git"));
         assertThat(noRef.getMessage()).contains(GitUrls.redact(ssh.url(charts))).contains("ref master does not exist")
                 .contains(
-                "its branches: main");
+                        "its branches: main");
         assertThat(noRef.retriable()).isFalse();
 
         // through a sync: the release fails with that message, the GitOps repository's own chart is never rendered
