@@ -99,8 +99,9 @@ public class FluxSyncBeans {
                 .repos(), ownAccess);
         RepoReconciler reconciler = new RepoReconciler(shared, byRepo, cluster,
                 new ChartRenderer(config.workDir(), java.util.Set.copyOf(config.oci().plainHttpHosts().orElse(List
-                        .of())), chartCredentials(config, cluster), new GitCharts(chartMirrors(shared, byRepo, repos),
-                                config.workDir())),
+                        .of())), chartCredentials(config, cluster),
+                        new GitCharts(chartMirrors(config.mirrorDir(), sharedAccess,
+                                sharedCredentials, config.repos(), ownAccess), config.workDir())),
                 new RepoReconciler.Settings(config.chartsDir(), config
                         .namespace(), config.health().timeout(), config.health().pollInterval(), config.workDir()),
                 registry, Clock.systemUTC(), new SopsDecryptor(ageIdentities(config, client)));
@@ -137,21 +138,27 @@ public class FluxSyncBeans {
     }
 
     /**
-     * The mirrors of a chart's git repository: those of a GitOps repository on the same host with credentials of its
-     * own ({@code conveyor.flux-sync.repos.<name>.ssh-private-key}, ...), else the shared ones (conveyor.git.* and
-     * the generated identity).
+     * The mirrors of a chart's git repository, apart from the GitOps repositories' mirrors (their own directories and
+     * locks: a sync holds its repository's lock while it renders, so sharing them could deadlock two syncs that render
+     * charts from each other's repository): with the credentials of a GitOps repository on the same host that has its
+     * own ({@code conveyor.flux-sync.repos.<name>.ssh-private-key}, ...), else the shared ones (conveyor.git.* and the
+     * generated identity). The git clients created are added to {@code created}, for closing.
      */
-    static Function<String, RepoMirrors> chartMirrors(RepoMirrors shared, Function<RepoSpec, RepoMirrors> byRepo,
-            List<RepoSpec> repos) {
+    static Function<String, RepoMirrors> chartMirrors(Path mirrorDir, GitAccess sharedAccess,
+            GitCredentials sharedCredentials, Map<String, FluxSyncConfig.Repo> repos, List<GitAccess> created) {
+        RepoMirrors shared = new RepoMirrors(mirrorDir.resolve("charts"), sharedAccess);
+        Map<String, RepoMirrors> byHost = new java.util.HashMap<>();
+        new java.util.TreeMap<>(repos).forEach((name, repo) -> {
+            String host = gitHost(repo.url());
+            if (repo.ownCredentials() && host != null && !byHost.containsKey(host)) {
+                GitAccess a = GitAccess.create(credentials(sharedCredentials, repo));
+                created.add(a);
+                byHost.put(host, new RepoMirrors(mirrorDir.resolve("charts-" + name), a));
+            }
+        });
         return url -> {
             String host = gitHost(url);
-            for (RepoSpec r : repos) {
-                RepoMirrors m = byRepo.apply(r);
-                if (m != shared && host != null && host.equals(gitHost(r.url()))) {
-                    return m;
-                }
-            }
-            return shared;
+            return host == null ? shared : byHost.getOrDefault(host, shared);
         };
     }
 

@@ -177,6 +177,12 @@ public final class RepoLayout {
             try {
                 docsByFile.put(file.getKey(), YamlDocuments.parse(file.getKey(), file.getValue()));
             } catch (YamlDocuments.InvalidYamlException e) {
+                if (!isSeedPath(file.getKey()) && e.getMessage().endsWith(" is not a mapping")) {
+                    // Valid YAML but a list or a scalar: no Kubernetes object, as above.
+                    skipped.put(file.getKey() + "#", new DesiredState.Skipped(file.getKey(), "not a Kubernetes "
+                            + "object (" + e.getMessage().substring(file.getKey().length() + 2) + ")"));
+                    continue;
+                }
                 String owner = Manifest.fileOwner(file.getKey());
                 problems.add(new SyncProblem(owner, ProblemReason.INVALID_FILE, e.getMessage()));
                 held.add(owner);

@@ -288,6 +288,8 @@ class FluxLayoutsTest {
                 "apps/sub/.sourceignore", "/local.yaml\n",
                 "apps/sub/local.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: local}\n",
                 "apps/values.yaml", "replicas: 3\nimage: {tag: x}\n",
+                "apps/hosts.yaml", "- a.example.com\n- b.example.com\n",
+                "apps/broken.yaml", "kind: [\n",
                 "apps/script.sh", "#!/bin/sh\n",
                 ".github/workflows/ci.yaml", "on: push\n",
                 ".flux.yaml", "version: 1\n",
@@ -297,7 +299,9 @@ class FluxLayoutsTest {
                 "plain/kustomization.yaml", "resources: [https://github.com/acme/base//deploy]\n",
                 "plain/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: remote-base}\n"));
 
-        assertThat(s.problems()).isEmpty();
+        // invalid YAML stays a problem wherever it lies
+        assertThat(s.problems()).extracting(SyncProblem::owner, SyncProblem::reason).containsExactly(tuple(
+                "file:apps/broken.yaml", ProblemReason.INVALID_FILE));
         assertThat(s.objects()).extracting(m -> m.ref().toString()).containsExactly("ConfigMap default/kept");
         assertThat(s.skipped()).extracting(DesiredState.Skipped::toString).containsExactlyInAnyOrder(
                 ".flux.yaml: Flux v1 manifest generation (.flux.yaml) is not run: commit the generated manifests "
@@ -309,6 +313,7 @@ class FluxLayoutsTest {
                 "apps/sub/.sourceignore: ignore file: its patterns are applied",
                 "apps/sub/local.yaml: ignored (apps/sub/.sourceignore: /local.yaml)",
                 "apps/values.yaml: not a Kubernetes object (no apiVersion and kind)",
+                "apps/hosts.yaml: not a Kubernetes object (document 1 is not a mapping)",
                 "charts/app/: Helm chart: rendered by the releases that name it, not applied as manifests",
                 "docs/: ignored (.fluxignore: docs/)",
                 "plain/: plain/kustomization.yaml has remote resources https://github.com/acme/base//deploy: "
