@@ -371,6 +371,24 @@ class FluxRepositoriesIT {
                         "its branches: main");
         assertThat(noRef.retriable()).isFalse();
 
+        // a key the server does not know: authentication denied, with what to do; no retry fixes it
+        Path otherWork = Files.createTempDirectory(work, "denied");
+        try (GitAccess other = GitAccess.create(FluxSyncBeans.withIdentity(new GitCredentials(Optional.empty(),
+                Optional.of(ssh.knownHosts()), true, "x-access-token", Optional.empty()), true, client, NAMESPACE,
+                "unauthorized-identity", otherWork))) {
+            RepoMirrors otherMirrors = new RepoMirrors(otherWork.resolve("mirrors"), other);
+            ChartRenderer denied = new ChartRenderer(otherWork.resolve("work"), Set.of(), ChartCredentials.none(),
+                    new GitCharts(url -> otherMirrors, otherWork.resolve("work")));
+            assertThatThrownBy(() -> denied.renderRemote(new ChartSource.Git(ssh.url(charts), "main",
+                    "charts/podinfo", "spec.chart.git"), "r", "ns", Map.of())).isInstanceOfSatisfying(
+                            ChartRenderer.RenderException.class, e -> {
+                                assertThat(e.getMessage()).contains(GitUrls.redact(ssh.url(charts))).contains(
+                                        "ref main").contains("authentication denied").contains("/identity.pub");
+                                assertThat(e.authDenied()).isTrue();
+                                assertThat(e.retriable()).isFalse();
+                            });
+        }
+
         // through a sync: the release fails with that message, the GitOps repository's own chart is never rendered
         BareRepo gitops = repos.createBare("flux-v1-bad-ref");
         gitops.writer().file("charts/podinfo/Chart.yaml", "apiVersion: v2\nname: own\nversion: 0.0.1\n")
