@@ -32,22 +32,44 @@ import dev.conveyor.fluxsync.domain.YamlDocuments;
  */
 public final class ChartRenderer {
 
-    /** A chart that could not be fetched or rendered; the message names the chart, never the values. */
+    /**
+     * A chart that could not be fetched or rendered; the message names the chart and the root cause (host not found,
+     * connection refused, TLS, HTTP status), never the values.
+     */
     public static final class RenderException extends Exception {
         private final boolean authDenied;
+        private final boolean retriable;
 
+        /** A failure a retry cannot fix (the chart, its values or its source must change). */
         public RenderException(String message) {
-            this(message, false);
+            this(message, false, false);
         }
 
         public RenderException(String message, boolean authDenied) {
+            this(message, authDenied, false);
+        }
+
+        /**
+         * @param retriable whether the same sync later can succeed (the source was unreachable, answered 5xx or
+         *     timed out), as opposed to a chart, ref, version or credential that must change
+         */
+        public RenderException(String message, boolean authDenied, boolean retriable) {
             super(message);
             this.authDenied = authDenied;
+            this.retriable = retriable;
         }
 
         /** Whether the chart's repository or registry refused the credentials (or wanted some). */
         public boolean authDenied() {
             return authDenied;
+        }
+
+        /**
+         * Whether a retry can fix it: a network failure, a timeout, an HTTP 5xx or 429. The reconciler marks a release
+         * {@code Stalled} only when this is false.
+         */
+        public boolean retriable() {
+            return retriable;
         }
     }
 
@@ -60,6 +82,7 @@ public final class ChartRenderer {
 
     private final Set<String> plainHttpHosts;
     private final ChartCredentials credentials;
+    private volatile GitCharts gitCharts;
 
     public ChartRenderer(Path workDir) {
         this(workDir, Set.of());
@@ -75,9 +98,71 @@ public final class ChartRenderer {
      * @param credentials the credentials of Helm repositories and OCI registries
      */
     public ChartRenderer(Path workDir, Set<String> plainHttpHosts, ChartCredentials credentials) {
+        this(workDir, plainHttpHosts, credentials, null);
+    }
+
+    /**
+     * @param plainHttpHosts OCI registries ({@code host:port}) reached over plain HTTP
+     * @param credentials the credentials of Helm repositories and OCI registries
+     * @param gitCharts charts from other git repositories, or null for anonymous access (file://, public HTTPS)
+     */
+    public ChartRenderer(Path workDir, Set<String> plainHttpHosts, ChartCredentials credentials, GitCharts gitCharts) {
         this.workDir = workDir;
         this.plainHttpHosts = Set.copyOf(plainHttpHosts);
         this.credentials = credentials;
+        this.gitCharts = gitCharts;
+    }
+
+    private GitCharts gitCharts() {
+        GitCharts g = gitCharts;
+        if (g == null) {
+            synchronized (this) {
+                if (gitCharts == null) {
+                    dev.conveyor.stage.git.GitAccess anonymous = dev.conveyor.stage.git.GitAccess.create(
+                            dev.conveyor.stage.git.GitCredentials.none());
+                    dev.conveyor.stage.git.RepoMirrors mirrors = new dev.conveyor.stage.git.RepoMirrors(workDir
+                            .resolve("chart-mirrors"), anonymous);
+                    gitCharts = new GitCharts(url -> mirrors, workDir);
+                }
+                g = gitCharts;
+            }
+        }
+        return g;
+    }
+
+    /**
+     * The render-cache key of a chart source other than {@link ChartSource.GitPath} (whose key is the content of its
+     * directory): for a git source the URL, path and the commit its ref resolves to now (so a moved branch renders
+     * again); for a Helm repository with a semver range, the version the range resolves to in the index now; the
+     * source itself otherwise. Fetches what it must to know (the git remote, the index).
+     *
+     * @throws RenderException when the source cannot be reached or the ref/version does not exist, with the root cause
+     */
+    public String sourceKey(ChartSource source) throws RenderException {
+        if (source instanceof ChartSource.Git git) {
+            return "git " + dev.conveyor.stage.git.GitUrls.redact(git.url()) + " " + git.path() + " @"
+                    + gitCharts().resolve(git);
+        }
+        if (source instanceof ChartSource.HelmRepository repo && !repo.version().equals("*")
+                && !dev.conveyor.fluxsync.domain.SemverRange.isExact(repo.version())) {
+            ChartCredentials.Credential credential = credential(source);
+            return "helm " + repo.url() + " " + repo.chart() + " " + resolveVersion(repo, credential);
+        }
+        if (source instanceof ChartSource.HelmRepository repo && repo.version().equals("*")) {
+            return "helm " + repo.url() + " " + repo.chart() + " " + resolveVersion(repo, credential(source));
+        }
+        if (source instanceof ChartSource.GitPath) {
+            throw new IllegalArgumentException("the key of a chart of the GitOps repository is its content key");
+        }
+        return source.toString();
+    }
+
+    private ChartCredentials.Credential credential(ChartSource source) throws RenderException {
+        try {
+            return credentials.of(source).orElse(null);
+        } catch (ChartCredentials.Unavailable e) {
+            throw new RenderException(e.getMessage());
+        }
     }
 
     /** Renders the chart at {@code chartDir} (a directory or a .tgz). */
@@ -89,12 +174,14 @@ public final class ChartRenderer {
     /** Renders a chart from a Helm repository or an OCI registry. */
     public String renderRemote(ChartSource source, String releaseName, String namespace, Map<String, Object> values)
             throws RenderException {
-        ChartCredentials.Credential credential;
-        try {
-            credential = credentials.of(source).orElse(null);
-        } catch (ChartCredentials.Unavailable e) {
-            throw new RenderException(e.getMessage());
+        if (source instanceof ChartSource.Git git) {
+            GitCharts charts = gitCharts();
+            return render(charts.chart(git, charts.resolve(git)), releaseName, namespace, values);
         }
+        if (source instanceof ChartSource.GitPath) {
+            throw new IllegalArgumentException("a chart of the GitOps repository is rendered from its directory");
+        }
+        ChartCredentials.Credential credential = credential(source);
         if (source instanceof ChartSource.Oci oci) {
             return renderOci(oci, credential, releaseName, namespace, values);
         }
@@ -126,7 +213,7 @@ public final class ChartRenderer {
                                 + oci.reference() + " without credentials (configure a secretRef or "
                                 + "conveyor.flux-sync.chart-repositories for it)", true);
                     }
-                    throw e;
+                    throw ociFailure(oci, e);
                 }
             }
             if (credential.token() != null) {
@@ -152,7 +239,9 @@ public final class ChartRenderer {
             try {
                 return template(cmd, releaseName, namespace, values, oci.reference());
             } catch (RenderException e) {
-                throw new RenderException(credential.scrub(e.getMessage()), deniedText(e.getMessage()));
+                RenderException f = ociFailure(oci, e);
+                throw new RenderException(credential.scrub(f.getMessage()), deniedText(e.getMessage()), f
+                        .retriable());
             } finally {
                 try {
                     RegistryCommand.LogoutCommand logout = Helm.registry().logout().withHost(oci.host());
@@ -162,6 +251,23 @@ public final class ChartRenderer {
                 }
             }
         }
+    }
+
+    /** An OCI pull failure with the network cause Helm's message holds, and whether a retry can fix it. */
+    private static RenderException ociFailure(ChartSource.Oci oci, RenderException e) {
+        String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        String cause = m.contains("connection refused")
+                ? "connection refused"
+                : m.contains("no such host") || m.contains("server misbehaving")
+                        ? "host not found"
+                        : m.contains("timeout") || m.contains("deadline exceeded")
+                                ? "timed out"
+                                : m.contains("x509") || m.contains("tls") ? "TLS" : null;
+        if (cause == null) {
+            return e;
+        }
+        return new RenderException("cannot pull " + oci.reference() + " " + oci.version() + " from the OCI registry "
+                + oci.host() + ": " + cause + " (" + e.getMessage() + ")", false, !"TLS".equals(cause));
     }
 
     private static boolean deniedText(String message) {
@@ -196,44 +302,111 @@ public final class ChartRenderer {
         }
     }
 
-    /** Fetches {@code chart-version.tgz} through the repository's index, cached by URL and version. */
+    /**
+     * The version of the chart the source's version resolves to in the repository's index: itself when exact, the
+     * highest that satisfies it when it is a semver range or {@code *}.
+     */
+    String resolveVersion(ChartSource.HelmRepository repo, ChartCredentials.Credential credential)
+            throws RenderException {
+        return entry(repo, credential).version;
+    }
+
+    private record IndexEntry(String version, URI url) {
+    }
+
+    /** Reads the index and finds the chart version the source asks for. */
     @SuppressWarnings("unchecked")
+    private IndexEntry entry(ChartSource.HelmRepository repo, ChartCredentials.Credential credential)
+            throws RenderException {
+        String base = repo.url().endsWith("/") ? repo.url() : repo.url() + "/";
+        String index = fetch(repo, base, URI.create(base + "index.yaml"), String.class, credential);
+        Map<String, Object> doc;
+        try {
+            doc = YamlDocuments.parseMap("index.yaml of " + base, index);
+        } catch (YamlDocuments.InvalidYamlException e) {
+            throw new RenderException("the index.yaml of the Helm repository " + base + " is not valid: " + e
+                    .getMessage());
+        }
+        Object entries = doc.get("entries") instanceof Map<?, ?> m ? m.get(repo.chart()) : null;
+        if (!(entries instanceof List<?> versions)) {
+            throw new RenderException("chart " + repo.chart() + " is not in " + base + "index.yaml");
+        }
+        Map<String, Map<String, Object>> byVersion = new java.util.LinkedHashMap<>();
+        for (Object v : versions) {
+            if (v instanceof Map<?, ?> entry && entry.get("urls") instanceof List<?> u && !u.isEmpty()) {
+                byVersion.putIfAbsent(String.valueOf(entry.get("version")), (Map<String, Object>) entry);
+            }
+        }
+        String wanted = repo.version();
+        String version;
+        if (byVersion.containsKey(wanted)) {
+            version = wanted;
+        } else if (dev.conveyor.fluxsync.domain.SemverRange.isExact(wanted)) {
+            throw new RenderException("chart " + repo.chart() + " " + wanted + " is not in " + base + "index.yaml"
+                    + latest(byVersion.keySet()));
+        } else {
+            dev.conveyor.fluxsync.domain.SemverRange range;
+            try {
+                range = dev.conveyor.fluxsync.domain.SemverRange.parse(wanted);
+            } catch (IllegalArgumentException e) {
+                throw new RenderException("chart " + repo.chart() + ": version " + e.getMessage());
+            }
+            version = range.highest(byVersion.keySet()).orElseThrow(() -> new RenderException("no version of chart "
+                    + repo.chart() + " in " + base + "index.yaml satisfies " + wanted + latest(byVersion.keySet())));
+        }
+        List<?> urls = (List<?>) byVersion.get(version).get("urls");
+        return new IndexEntry(version, URI.create(base).resolve(String.valueOf(urls.get(0))));
+    }
+
+    private static String latest(java.util.Collection<String> versions) {
+        return versions.isEmpty()
+                ? " (it has no version)"
+                : " (it has " + String.join(", ", versions.stream()
+                        .limit(10).toList()) + (versions.size() > 10 ? ", ..." : "") + ")";
+    }
+
+    /** Fetches {@code chart-version.tgz} through the repository's index, cached by URL and resolved version. */
     Path download(ChartSource.HelmRepository repo, ChartCredentials.Credential credential) throws RenderException {
         String base = repo.url().endsWith("/") ? repo.url() : repo.url() + "/";
+        boolean exact = dev.conveyor.fluxsync.domain.SemverRange.isExact(repo.version());
         // Cached per credential origin too: a chart fetched with one tenant's credentials is not another's.
-        Path cached = workDir.resolve("remote").resolve(LiveComparison.hash(Map.of("u", base, "c", repo.chart(), "v",
-                repo.version(), "a", credential == null ? "" : credential.origin())) + ".tgz");
+        Path cached = cachedArchive(base, repo.chart(), repo.version(), credential);
+        if (exact && Files.exists(cached)) {
+            return cached;
+        }
+        IndexEntry entry = entry(repo, credential);
+        cached = cachedArchive(base, repo.chart(), entry.version, credential);
         if (Files.exists(cached)) {
             return cached;
         }
         String baseHost = ChartCredentials.hostOf(base);
+        // Credentials go to the repository's own host only (Helm's default, no passCredentials).
+        ChartCredentials.Credential forUrl = baseHost != null && baseHost.equals(ChartCredentials.hostOf(entry.url
+                .toString())) ? credential : null;
         try {
-            String index = get(URI.create(base + "index.yaml"), String.class, credential);
-            Map<String, Object> doc = YamlDocuments.parseMap("index.yaml of " + base, index);
-            Object entries = doc.get("entries") instanceof Map<?, ?> m ? m.get(repo.chart()) : null;
-            if (!(entries instanceof List<?> versions)) {
-                throw new RenderException("chart " + repo.chart() + " is not in " + base + "index.yaml");
+            Files.createDirectories(cached.getParent());
+            Path tmp = Files.createTempFile(cached.getParent(), "chart-", ".tgz");
+            try (InputStream in = fetch(repo, base, entry.url, InputStream.class, forUrl)) {
+                Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
-            for (Object v : versions) {
-                Map<String, Object> entry = (Map<String, Object>) v;
-                if (repo.version().equals(String.valueOf(entry.get("version")))
-                        && entry.get("urls") instanceof List<?> u
-                        && !u.isEmpty()) {
-                    URI url = URI.create(base).resolve(String.valueOf(u.get(0)));
-                    Files.createDirectories(cached.getParent());
-                    Path tmp = Files.createTempFile(cached.getParent(), "chart-", ".tgz");
-                    // Credentials go to the repository's own host only (Helm's default, no passCredentials).
-                    ChartCredentials.Credential forUrl = baseHost != null && baseHost.equals(ChartCredentials.hostOf(url
-                            .toString())) ? credential : null;
-                    try (InputStream in = get(url, InputStream.class, forUrl)) {
-                        Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                    }
-                    Files.move(tmp, cached, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                    return cached;
-                }
-            }
-            throw new RenderException("chart " + repo.chart() + " " + repo.version() + " is not in " + base
-                    + "index.yaml");
+            Files.move(tmp, cached, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return cached;
+        } catch (IOException e) {
+            throw new RenderException("cannot fetch chart " + repo.chart() + " " + entry.version + " from " + base
+                    + ": " + cause(e, entry.url).text, false, cause(e, entry.url).retriable);
+        }
+    }
+
+    private Path cachedArchive(String base, String chart, String version, ChartCredentials.Credential credential) {
+        return workDir.resolve("remote").resolve(LiveComparison.hash(Map.of("u", base, "c", chart, "v", version, "a",
+                credential == null ? "" : credential.origin())) + ".tgz");
+    }
+
+    /** One GET with the failures turned into a {@link RenderException} naming the root cause. */
+    private <T> T fetch(ChartSource.HelmRepository repo, String base, URI uri, Class<T> type,
+            ChartCredentials.Credential credential) throws RenderException {
+        try {
+            return get(uri, type, credential);
         } catch (AuthDenied e) {
             throw new RenderException("the Helm repository " + base + " answered HTTP " + e.status + " to " + e.uri
                     + (credential == null
@@ -241,12 +414,76 @@ public final class ChartRenderer {
                             : ": it refused the credentials of " + credential.origin()),
                     true);
         } catch (IOException | RuntimeException e) {
-            String message = credential == null ? e.getMessage() : credential.scrub(e.getMessage());
+            Cause c = cause(e, uri);
+            String text = credential == null ? c.text : credential.scrub(c.text);
             throw new RenderException("cannot fetch chart " + repo.chart() + " " + repo.version() + " from " + base
-                    + ": " + message);
+                    + ": " + text, false, c.retriable);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new RenderException("interrupted while fetching " + repo.chart());
+            throw new RenderException("interrupted while fetching " + repo.chart(), false, true);
+        }
+    }
+
+    /** A failure's root cause for people, and whether a retry can fix it. */
+    record Cause(String text, boolean retriable) {
+    }
+
+    /**
+     * The root cause of a failed request: host not found, connection refused, timed out, TLS, or the HTTP status
+     * (5xx and 429 can pass with a retry, other statuses cannot). Never {@code null}: Java's connect failures carry no
+     * message of their own.
+     */
+    static Cause cause(Throwable e, URI uri) {
+        String host = uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+        // Java wraps an unresolved host in a ConnectException: look for it through the whole chain first.
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.UnknownHostException
+                    || t instanceof java.nio.channels.UnresolvedAddressException) {
+                return new Cause("host not found (" + uri.getHost() + ")", true);
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof HttpStatus s) {
+                return new Cause("HTTP " + s.status + " for " + s.uri, s.status >= 500 || s.status == 429
+                        || s.status == 408);
+            }
+            if (t instanceof java.net.UnknownHostException
+                    || t instanceof java.nio.channels.UnresolvedAddressException) {
+                return new Cause("host not found (" + uri.getHost() + ")", true);
+            }
+            if (t instanceof java.net.ConnectException && !(t instanceof java.net.http.HttpConnectTimeoutException)) {
+                return new Cause("connection refused by " + host, true);
+            }
+            if (t instanceof java.net.http.HttpTimeoutException || t instanceof java.net.SocketTimeoutException) {
+                return new Cause("timed out talking to " + host, true);
+            }
+            if (t instanceof javax.net.ssl.SSLException) {
+                return new Cause("TLS with " + host + " failed: " + t.getMessage(), false);
+            }
+            if (t instanceof java.net.NoRouteToHostException) {
+                return new Cause("no route to " + host, true);
+            }
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return new Cause(root.getClass().getSimpleName() + (root.getMessage() == null
+                ? ""
+                : ": " + root
+                        .getMessage())
+                + " (" + host + ")", true);
+    }
+
+    /** An HTTP status other than 200 from a Helm repository. */
+    static final class HttpStatus extends IOException {
+        final int status;
+        final URI uri;
+
+        HttpStatus(int status, URI uri) {
+            super("HTTP " + status + " for " + uri);
+            this.status = status;
+            this.uri = uri;
         }
     }
 
@@ -276,7 +513,7 @@ public final class ChartRenderer {
                 throw new AuthDenied(r.statusCode(), uri);
             }
             if (r.statusCode() != 200) {
-                throw new IOException("HTTP " + r.statusCode() + " for " + uri);
+                throw new HttpStatus(r.statusCode(), uri);
             }
             return (T) r.body();
         }
@@ -287,7 +524,7 @@ public final class ChartRenderer {
         }
         if (r.statusCode() != 200) {
             r.body().close();
-            throw new IOException("HTTP " + r.statusCode() + " for " + uri);
+            throw new HttpStatus(r.statusCode(), uri);
         }
         return (T) r.body();
     }

@@ -55,10 +55,51 @@ public final class GitopsSnapshot {
         return Optional.ofNullable(id).map(ObjectId::name);
     }
 
-    /** Reads {@code revision} below {@code path} (empty for the root). */
+    /**
+     * The message for a branch that does not exist: names the branch tried and those that exist, and when the branch
+     * was the default ({@code main}) and the repository has {@code master} (Flux v1's default), how to configure it.
+     *
+     * @param field the configuration key of the branch ({@code conveyor.flux-sync.repos.<name>.branch})
+     */
+    public static String branchNotFound(Repository repo, String branch, String remote, String field)
+            throws IOException {
+        List<String> branches = branches(repo);
+        StringBuilder m = new StringBuilder("branch ").append(branch).append(" does not exist in ").append(remote)
+                .append(branches.isEmpty()
+                        ? " (the repository has no branch)"
+                        : "; its branches: " + String.join(
+                                ", ", branches.size() > 20 ? branches.subList(0, 20) : branches)
+                                + (branches.size() > 20
+                                        ? ", ... (" + branches.size() + " in all)"
+                                        : ""));
+        if (!branches.isEmpty()) {
+            String hint = branches.contains("master") ? "master" : branches.size() == 1 ? branches.get(0) : null;
+            if (hint != null) {
+                m.append(" — set ").append(field).append('=').append(hint).append(
+                        "master".equals(hint) && "main".equals(branch)
+                                ? " (Flux v1 synced master by default; flux-sync's default is main)"
+                                : "");
+            }
+        }
+        return m.toString();
+    }
+
+    /** The branches of a mirror, sorted. */
+    public static List<String> branches(Repository repo) throws IOException {
+        return repo.getRefDatabase().getRefsByPrefix(Constants.R_HEADS).stream().map(r -> r.getName().substring(
+                Constants.R_HEADS.length())).sorted().toList();
+    }
+
+    /**
+     * Reads {@code revision} below {@code path}: one directory (empty or {@code /} for the root; files are named
+     * relative to it, as always), or several separated by commas like Flux v1's {@code --git-path}
+     * ({@code clusters/prod,infrastructure}; then files are named relative to the repository root). Every file's path
+     * is listed; the content of the files {@link RepoLayout#isReadFile} wants is read (below the path(s) only).
+     */
     public static GitopsSnapshot read(Repository repo, String revision, String path) throws IOException {
-        String trimmed = path == null ? "" : path.replaceAll("^/+|/+$", "");
-        String prefix = trimmed.isEmpty() ? "" : trimmed + "/";
+        List<String> paths = paths(path);
+        String base = paths.size() == 1 ? paths.get(0) : "";
+        String prefix = base.isEmpty() ? "" : base + "/";
         Map<String, String> yaml = new HashMap<>();
         Set<String> all = new HashSet<>();
         Map<String, ObjectId> blobs = new HashMap<>();
@@ -74,10 +115,16 @@ public final class GitopsSnapshot {
                     continue;
                 }
                 String rel = full.substring(prefix.length());
-                all.add(rel);
                 ObjectId blob = tree.getObjectId(0);
                 blobs.put(rel, blob);
-                if (RepoLayout.isSyncedFile(rel)) {
+                boolean inScope = paths.size() == 1 || paths.stream().anyMatch(p -> rel.startsWith(p + "/"));
+                if (!inScope) {
+                    // Outside the configured paths: not listed (nothing there is reported), but a chart may be
+                    // read from there.
+                    continue;
+                }
+                all.add(rel);
+                if (RepoLayout.isReadFile(rel)) {
                     long size = reader.getObjectSize(blob, Constants.OBJ_BLOB);
                     if (size > MAX_FILE_BYTES) {
                         // Too big to be a manifest: the layout reports it as an invalid file.
@@ -88,8 +135,31 @@ public final class GitopsSnapshot {
                 }
             }
         }
+        if (paths.size() > 1) {
+            // Charts named by releases may lie outside the paths (Flux v1 read charts from the whole repository).
+            for (String rel : blobs.keySet()) {
+                if (rel.endsWith("/Chart.yaml")) {
+                    all.add(rel);
+                }
+            }
+        }
         return new GitopsSnapshot(repo, revision, Collections.unmodifiableMap(yaml), Collections.unmodifiableSet(all),
                 blobs);
+    }
+
+    /** The configured path(s), without leading and trailing slashes; one empty entry for the root. */
+    static List<String> paths(String path) {
+        List<String> out = new ArrayList<>();
+        for (String p : (path == null ? "" : path).split(",")) {
+            String trimmed = p.strip().replaceAll("^/+|/+$", "");
+            if (trimmed.isEmpty() || ".".equals(trimmed)) {
+                return List.of("");
+            }
+            if (!out.contains(trimmed)) {
+                out.add(trimmed);
+            }
+        }
+        return out.isEmpty() ? List.of("") : out;
     }
 
     public String revision() {

@@ -3,7 +3,12 @@ package dev.conveyor.fluxsync.client;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -57,6 +62,91 @@ public final class SshIdentity {
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot generate the SSH identity: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Writes the identity's private key in OpenSSH format to {@code dir/identity} (mode 0600), creating the Secret with
+     * a new key if it does not exist, and returns the file: the key git uses over SSH when none is configured.
+     */
+    public static Path writePrivateKey(KubernetesClient client, String namespace, String secretName, Path dir) {
+        ensure(client, namespace, secretName);
+        Secret secret = client.secrets().inNamespace(namespace).withName(secretName).get();
+        if (secret == null || secret.getData() == null || !secret.getData().containsKey("identity")) {
+            throw new IllegalStateException("the SSH identity Secret " + namespace + "/" + secretName
+                    + " has no key identity");
+        }
+        String pem = new String(Base64.getDecoder().decode(secret.getData().get("identity")), StandardCharsets.UTF_8);
+        String pub = new String(Base64.getDecoder().decode(secret.getData().get("identity.pub")),
+                StandardCharsets.UTF_8).trim();
+        try {
+            Files.createDirectories(dir);
+            Path file = dir.resolve("identity");
+            Path tmp = Files.createTempFile(dir, "identity-", ".tmp", PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(tmp, openSshPrivateKey(pem, pub), StandardCharsets.US_ASCII);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the SSH identity to " + dir, e);
+        }
+    }
+
+    /**
+     * The OpenSSH private key file ({@code -----BEGIN OPENSSH PRIVATE KEY-----}, unencrypted) of an Ed25519 key given
+     * as PKCS#8 PEM and its OpenSSH public key line: the format every SSH client reads.
+     */
+    static String openSshPrivateKey(String pkcs8Pem, String publicKeyLine) throws IOException {
+        byte[] der = Base64.getMimeDecoder().decode(pkcs8Pem.replaceAll("-----[A-Z ]+-----", "").trim());
+        // PKCS#8 of Ed25519: ... OCTET STRING { OCTET STRING (32-byte seed) }
+        int at = -1;
+        for (int i = 0; i + 4 <= der.length; i++) {
+            if (der[i] == 0x04 && der[i + 1] == 0x22 && der[i + 2] == 0x04 && der[i + 3] == 0x20) {
+                at = i + 4;
+                break;
+            }
+        }
+        if (at < 0 || at + 32 > der.length) {
+            throw new IOException("the identity is not an Ed25519 PKCS#8 key");
+        }
+        byte[] seed = Arrays.copyOfRange(der, at, at + 32);
+        String[] parts = publicKeyLine.trim().split("\\s+");
+        byte[] blob = Base64.getDecoder().decode(parts[1]);
+        byte[] pub = Arrays.copyOfRange(blob, blob.length - 32, blob.length);
+        String comment = parts.length > 2 ? parts[2] : "";
+        ByteArrayOutputStream priv = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(priv)) {
+            int check = new java.security.SecureRandom().nextInt();
+            out.writeInt(check);
+            out.writeInt(check);
+            sshString(out, "ssh-ed25519".getBytes(StandardCharsets.US_ASCII));
+            sshString(out, pub);
+            byte[] both = new byte[64];
+            System.arraycopy(seed, 0, both, 0, 32);
+            System.arraycopy(pub, 0, both, 32, 32);
+            sshString(out, both);
+            sshString(out, comment.getBytes(StandardCharsets.UTF_8));
+            for (int pad = 1; (priv.size() % 8) != 0; pad++) {
+                out.writeByte(pad);
+            }
+        }
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(file)) {
+            out.write("openssh-key-v1\0".getBytes(StandardCharsets.US_ASCII));
+            sshString(out, "none".getBytes(StandardCharsets.US_ASCII));
+            sshString(out, "none".getBytes(StandardCharsets.US_ASCII));
+            sshString(out, new byte[0]);
+            out.writeInt(1);
+            sshString(out, blob);
+            sshString(out, priv.toByteArray());
+        }
+        return "-----BEGIN OPENSSH PRIVATE KEY-----\n" + Base64.getMimeEncoder(70, "\n".getBytes(
+                StandardCharsets.US_ASCII)).encodeToString(file.toByteArray())
+                + "\n-----END OPENSSH PRIVATE KEY-----\n";
+    }
+
+    private static void sshString(DataOutputStream out, byte[] bytes) throws IOException {
+        out.writeInt(bytes.length);
+        out.write(bytes);
     }
 
     /** {@code ssh-ed25519 <base64> comment} from an X.509 SubjectPublicKeyInfo of an Ed25519 key. */

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -31,8 +32,10 @@ import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.fluxsync.client.ChartCredentials;
 import dev.conveyor.fluxsync.client.ChartRenderer;
+import dev.conveyor.fluxsync.client.GitCharts;
 import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.fluxsync.client.SopsDecryptor;
+import dev.conveyor.fluxsync.client.SshIdentity;
 import dev.conveyor.fluxsync.service.FluxSyncService;
 import dev.conveyor.fluxsync.service.RepoReconciler;
 import dev.conveyor.fluxsync.service.RepoSpec;
@@ -50,6 +53,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 /** Wires the plain stage classes from configuration. */
 @ApplicationScoped
 public class FluxSyncBeans {
+
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(FluxSyncBeans.class);
 
     /** The per-repository git clients, closed at shutdown. */
     private final List<GitAccess> ownAccess = new ArrayList<>();
@@ -82,16 +87,91 @@ public class FluxSyncBeans {
         List<RepoSpec> repos = config.repos().entrySet().stream().map(e -> new RepoSpec(e.getKey(), e.getValue()
                 .url(), e.getValue().branch(), e.getValue().path(), e.getValue().interval(), e.getValue().prune(),
                 e.getValue().suspend())).toList();
-        RepoMirrors shared = new RepoMirrors(config.mirrorDir(), access);
+        GitCredentials sharedCredentials = withIdentity(git.toCredentials(), config, client);
+        GitAccess sharedAccess = access;
+        if (!sharedCredentials.equals(git.toCredentials())) {
+            sharedAccess = GitAccess.create(sharedCredentials);
+            ownAccess.add(sharedAccess);
+        }
+        RepoMirrors shared = new RepoMirrors(config.mirrorDir(), sharedAccess);
         KubeCluster cluster = new KubeCluster(client, config.fieldManager());
-        RepoReconciler reconciler = new RepoReconciler(shared, mirrorsByRepo(config.mirrorDir(), shared, git
-                .toCredentials(), config.repos(), ownAccess), cluster,
+        Function<RepoSpec, RepoMirrors> byRepo = mirrorsByRepo(config.mirrorDir(), shared, sharedCredentials, config
+                .repos(), ownAccess);
+        RepoReconciler reconciler = new RepoReconciler(shared, byRepo, cluster,
                 new ChartRenderer(config.workDir(), java.util.Set.copyOf(config.oci().plainHttpHosts().orElse(List
-                        .of())), chartCredentials(config, cluster)),
+                        .of())), chartCredentials(config, cluster),
+                        new GitCharts(chartMirrors(config.mirrorDir(), sharedAccess,
+                                sharedCredentials, config.repos(), ownAccess), config.workDir())),
                 new RepoReconciler.Settings(config.chartsDir(), config
                         .namespace(), config.health().timeout(), config.health().pollInterval(), config.workDir()),
                 registry, Clock.systemUTC(), new SopsDecryptor(ageIdentities(config, client)));
         return new FluxSyncService(reconciler, repos, Clock.systemUTC(), healthExecutor);
+    }
+
+    /**
+     * The shared git credentials, with the generated SSH identity as the SSH key when none is configured (the seed's
+     * flow: copy {@code /identity.pub}, add it as a deploy key, and git over SSH works).
+     */
+    static GitCredentials withIdentity(GitCredentials shared, FluxSyncConfig config, KubernetesClient client) {
+        return withIdentity(shared, config.identity().enabled(), client, config.namespace(), config.identity()
+                .secretName(), config.workDir());
+    }
+
+    /**
+     * {@link #withIdentity(GitCredentials, FluxSyncConfig, KubernetesClient)} from its parts: the identity's key is
+     * written to {@code workDir/identity/identity}.
+     */
+    public static GitCredentials withIdentity(GitCredentials shared, boolean enabled, KubernetesClient client,
+            String namespace, String secretName, Path workDir) {
+        if (shared.sshPrivateKey().isPresent() || !enabled) {
+            return shared;
+        }
+        try {
+            Path key = SshIdentity.writePrivateKey(client, namespace, secretName, workDir.resolve("identity"));
+            return new GitCredentials(Optional.of(key), shared.knownHosts(), shared.strictHostKeyChecking(), shared
+                    .httpsUsername(), shared.httpsToken());
+        } catch (RuntimeException e) {
+            LOG.errorf("[flux-sync] the SSH identity %s/%s cannot be used for git (%s): git over SSH has no key",
+                    namespace, secretName, e.getMessage());
+            return shared;
+        }
+    }
+
+    /**
+     * The mirrors of a chart's git repository, apart from the GitOps repositories' mirrors (their own directories and
+     * locks: a sync holds its repository's lock while it renders, so sharing them could deadlock two syncs that render
+     * charts from each other's repository): with the credentials of a GitOps repository on the same host that has its
+     * own ({@code conveyor.flux-sync.repos.<name>.ssh-private-key}, ...), else the shared ones (conveyor.git.* and the
+     * generated identity). The git clients created are added to {@code created}, for closing.
+     */
+    static Function<String, RepoMirrors> chartMirrors(Path mirrorDir, GitAccess sharedAccess,
+            GitCredentials sharedCredentials, Map<String, FluxSyncConfig.Repo> repos, List<GitAccess> created) {
+        RepoMirrors shared = new RepoMirrors(mirrorDir.resolve("charts"), sharedAccess);
+        Map<String, RepoMirrors> byHost = new java.util.HashMap<>();
+        new java.util.TreeMap<>(repos).forEach((name, repo) -> {
+            String host = gitHost(repo.url());
+            if (repo.ownCredentials() && host != null && !byHost.containsKey(host)) {
+                GitAccess a = GitAccess.create(credentials(sharedCredentials, repo));
+                created.add(a);
+                byHost.put(host, new RepoMirrors(mirrorDir.resolve("charts-" + name), a));
+            }
+        });
+        return url -> {
+            String host = gitHost(url);
+            return host == null ? shared : byHost.getOrDefault(host, shared);
+        };
+    }
+
+    /** The host of a git URL ({@code ssh://}, {@code https://}, {@code git@host:path}); null for local paths. */
+    static String gitHost(String url) {
+        if (!url.contains("://") && url.contains("@") && url.contains(":")) {
+            return url.substring(url.indexOf('@') + 1, url.indexOf(':', url.indexOf('@')));
+        }
+        try {
+            return java.net.URI.create(url).getHost();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** Chart source credentials: per host from the configuration, per HelmRepository from its Secret. */

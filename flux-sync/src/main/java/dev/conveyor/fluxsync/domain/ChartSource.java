@@ -15,7 +15,22 @@ public sealed interface ChartSource {
     }
 
     /**
-     * A chart from a classic Helm repository ({@code index.yaml}).
+     * A chart directory in another git repository (Helm Operator {@code spec.chart.git}, a Flux v2
+     * {@code GitRepository} other than the synced one): cloned, {@code ref} resolved to a commit at each sync.
+     *
+     * @param url the remote ({@code ssh://}, {@code git@host:path}, {@code https://}, {@code file://})
+     * @param ref a branch, a tag, or a commit id ({@code master} when the release names none, as Helm Operator)
+     * @param path the chart directory in that repository (already checked not to climb out of it); empty for the root
+     * @param field the release field that named the repository, for messages ({@code spec.chart.git})
+     */
+    record Git(String url, String ref, String path, String field) implements ChartSource {
+        /** The default ref of Helm Operator's {@code spec.chart.ref} and of Flux v2's {@code GitRepository}. */
+        public static final String DEFAULT_REF = "master";
+    }
+
+    /**
+     * A chart from a classic Helm repository ({@code index.yaml}). {@code version} is an exact version, {@code *}, or a
+     * semver range ({@code >=1.2.0 <2}, {@code 1.x}, {@code ~1.2}, {@code ^1.2}), resolved against the index.
      *
      * @param secretRef its credentials, or null (then the configuration per host applies, if any)
      */

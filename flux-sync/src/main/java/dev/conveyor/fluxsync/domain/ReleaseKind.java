@@ -6,6 +6,12 @@ public enum ReleaseKind {
     FLUX_HELM_RELEASE("helm.integrations.flux.weave.works", "FluxHelmRelease"),
     /** Helm Operator's {@code helm.fluxcd.io/v1 HelmRelease}. */
     HELM_OPERATOR("helm.fluxcd.io", "HelmRelease"),
+    /**
+     * Helm Operator's older {@code flux.weave.works/v1beta1 HelmRelease} (Flux v1 with helm-operator 0.x): read with
+     * the same fields as {@link #HELM_OPERATOR} ({@code chart.git/ref/path}, {@code chart.repository/name/version}),
+     * plus {@code valueFileSecrets}.
+     */
+    HELM_OPERATOR_V1BETA1("flux.weave.works", "HelmRelease"),
     /** Flux v2's {@code helm.toolkit.fluxcd.io/v2 HelmRelease} (v2beta1 and v2beta2 read the same). */
     FLUX2("helm.toolkit.fluxcd.io", "HelmRelease");
 
