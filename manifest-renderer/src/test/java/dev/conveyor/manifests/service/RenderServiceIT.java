@@ -351,10 +351,11 @@ class RenderServiceIT {
                 .isInstanceOfSatisfying(StageException.class, e -> {
                     assertThat(e.reason()).isEqualTo("INVALID_MANIFESTS");
                     assertThat(e.getMessage()).contains("2 problem(s)")
-                            .contains(
-                                    "widgets/templates/widget.yaml: Widget crd-app: spec.size: expected integer, got string")
-                            .contains(
-                                    "widgets/templates/widget.yaml: Widget crd-app: spec.colour: unknown field \"colour\"");
+                            // each problem with its document in Helm's output and the line it starts at
+                            .containsPattern("widgets/templates/widget.yaml \\(document \\d+, line \\d+\\): "
+                                    + "Widget crd-app: spec.size: expected integer, got string")
+                            .containsPattern("widgets/templates/widget.yaml \\(document \\d+, line \\d+\\): "
+                                    + "Widget crd-app: spec.colour: unknown field \"colour\"");
                 });
         assertThat(repo.commits()).hasSize(commits);
     }
@@ -444,7 +445,7 @@ class RenderServiceIT {
 
         String fine = repo.writer().delete("chart/templates/bomb.yaml").message("fix: no bomb").commit();
         expectFailure(service(200, round -> {
-        }), pushed(repo, fine, "1.0.2", Flow.CD), "OUTPUT_TOO_LARGE", "larger than 200 bytes");
+        }), pushed(repo, fine, "1.0.2", Flow.CD), "OUTPUT_TOO_LARGE", "longer than 200 characters");
 
         repo.writer().file(".conveyor.yaml", "manifests:\n  chart: ../../etc\n").message("chore: escape").commit();
         expectFailure(service(), pushed(repo, repo.head("main").orElseThrow(), "1.0.3", Flow.CD),
