@@ -248,17 +248,7 @@ public final class RenderService {
     }
 
     private static RenderedObject placed(RenderedObject object, SchemaRegistry registry, String namespace) {
-        if (!object.namespace().isEmpty() || object.kind().isEmpty() || registry.find(object.apiVersion(), object
-                .kind()).map(r -> r.namespaced() == Boolean.FALSE).orElse(false)) {
-            return object;
-        }
-        com.fasterxml.jackson.databind.node.ObjectNode body = object.body().deepCopy();
-        com.fasterxml.jackson.databind.JsonNode metadata = body.path("metadata");
-        if (!metadata.isObject()) {
-            return object;
-        }
-        ((com.fasterxml.jackson.databind.node.ObjectNode) metadata).put("namespace", namespace);
-        return RenderedObject.of(object.source(), body);
+        return dev.conveyor.manifests.domain.ReleaseNamespace.place(object, registry, namespace);
     }
 
     private String commitManifests(PipelineRun run, String version, ManifestSet manifests) {

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -33,19 +34,40 @@ public final class BuiltinSchemas {
         this.types = types;
     }
 
-    /** Kubernetes versions with a bundled schema. */
-    public static Set<String> bundledVersions() {
-        return Set.of("1.30", "1.31", "1.32");
+    private static final List<String> BUNDLED = List.of("1.30", "1.31", "1.32");
+
+    /** Kubernetes minor versions with a bundled schema, oldest first. */
+    public static List<String> bundledVersions() {
+        return BUNDLED;
+    }
+
+    /** The newest bundled Kubernetes minor version: the default. */
+    public static String newest() {
+        return BUNDLED.get(BUNDLED.size() - 1);
+    }
+
+    /**
+     * The bundled minor version a version names: {@code 1.32}, {@code v1.32} and {@code 1.32.4} all name {@code 1.32}.
+     *
+     * @throws IllegalArgumentException naming the available versions when none is bundled for it
+     */
+    public static String minor(String kubernetesVersion) {
+        String minor = kubernetesVersion.trim().replaceFirst("^v", "").replaceFirst("^(\\d+\\.\\d+)\\.\\d+.*$",
+                "$1");
+        if (!BUNDLED.contains(minor)) {
+            throw new IllegalArgumentException("unknown Kubernetes version \"" + kubernetesVersion
+                    + "\"; available: " + String.join(", ", BUNDLED));
+        }
+        return minor;
     }
 
     /** Loads the bundled schema of a Kubernetes version such as {@code 1.32} (or {@code v1.32.0}). */
     public static BuiltinSchemas load(String kubernetesVersion) {
-        String minor = kubernetesVersion.replaceFirst("^v", "").replaceFirst("^(\\d+\\.\\d+)\\..*$", "$1");
+        String minor = minor(kubernetesVersion);
         String resource = "/dev/conveyor/manifests/schemas/kubernetes-" + minor + ".json";
         try (InputStream in = BuiltinSchemas.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalArgumentException("no bundled schema for Kubernetes " + kubernetesVersion
-                        + " (bundled: " + bundledVersions() + ")");
+                throw new IllegalStateException("the bundled schema " + resource + " is missing from the jar");
             }
             return fromJson(new ObjectMapper().readTree(in));
         } catch (IOException e) {

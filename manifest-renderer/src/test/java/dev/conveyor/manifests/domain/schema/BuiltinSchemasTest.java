@@ -29,7 +29,9 @@ class BuiltinSchemasTest {
     void anUnbundledVersionIsRefusedNamingTheBundledOnes() {
         assertThatThrownBy(() -> BuiltinSchemas.load("1.20"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("no bundled schema for Kubernetes 1.20")
-                .hasMessageContaining("1.30").hasMessageContaining("1.31").hasMessageContaining("1.32");
+                .hasMessage("unknown Kubernetes version \"1.20\"; available: " + String.join(", ", BuiltinSchemas
+                        .bundledVersions()));
+        assertThat(BuiltinSchemas.bundledVersions()).startsWith("1.30", "1.31", "1.32");
+        assertThat(BuiltinSchemas.load("v1.31.4").kubernetesVersion()).startsWith("1.31");
     }
 }
