@@ -34,6 +34,10 @@ public final class Cli {
     }
 
     public static void main(String[] args) {
+        // JBoss LogManager is on the class path (Quarkus's); it must be named before anything logs, or it complains.
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
+        }
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false,
                 StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true,
