@@ -34,7 +34,7 @@ public final class BuiltinSchemas {
         this.types = types;
     }
 
-    private static final List<String> BUNDLED = List.of("1.30", "1.31", "1.32");
+    private static final List<String> BUNDLED = List.of("1.30", "1.31", "1.32", "1.33", "1.34", "1.35");
 
     /** Kubernetes minor versions with a bundled schema, oldest first. */
     public static List<String> bundledVersions() {
@@ -52,6 +52,9 @@ public final class BuiltinSchemas {
      * @throws IllegalArgumentException naming the available versions when none is bundled for it
      */
     public static String minor(String kubernetesVersion) {
+        if (kubernetesVersion.trim().equals("latest")) {
+            return newest();
+        }
         String minor = kubernetesVersion.trim().replaceFirst("^v", "").replaceFirst("^(\\d+\\.\\d+)\\.\\d+.*$",
                 "$1");
         if (!BUNDLED.contains(minor)) {
@@ -61,13 +64,21 @@ public final class BuiltinSchemas {
         return minor;
     }
 
+    private static final Map<String, BuiltinSchemas> LOADED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The bundled schema of a version, loaded once and shared (it is read-only). */
+    public static BuiltinSchemas cached(String kubernetesVersion) {
+        return LOADED.computeIfAbsent(minor(kubernetesVersion), BuiltinSchemas::load);
+    }
+
     /** Loads the bundled schema of a Kubernetes version such as {@code 1.32} (or {@code v1.32.0}). */
     public static BuiltinSchemas load(String kubernetesVersion) {
         String minor = minor(kubernetesVersion);
         String resource = "/dev/conveyor/manifests/schemas/kubernetes-" + minor + ".json";
         try (InputStream in = BuiltinSchemas.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("the bundled schema " + resource + " is missing from the jar");
+                throw new IllegalStateException("the bundled schema " + resource + " is missing: the build generates"
+                        + " it (process-test-classes; ./mvnw -pl manifest-renderer -am package -DskipTests)");
             }
             return fromJson(new ObjectMapper().readTree(in));
         } catch (IOException e) {
