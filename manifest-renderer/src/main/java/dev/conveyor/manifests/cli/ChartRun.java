@@ -194,8 +194,10 @@ final class ChartRun {
                 }
             }
             ValidationReport report = new Validator(registry, new ValidationSettings(true, options
-                    .ignoreMissingSchemas() ? ValidationSettings.MissingSchema.SKIP
-                            : ValidationSettings.MissingSchema.ERROR, true)).validate(parsed.objects(), problems);
+                    .ignoreMissingSchemas()
+                            ? ValidationSettings.MissingSchema.SKIP
+                            : ValidationSettings.MissingSchema.ERROR,
+                    true)).validate(parsed.objects(), problems);
             List<RenderedObject> placed = parsed.objects().stream().map(o -> ReleaseNamespace.place(o, registry,
                     options.namespace())).toList();
             return new Outcome(chartName, redactor.files(chartName, placed), report, lintErrors);

@@ -34,8 +34,9 @@ public final class Cli {
     }
 
     public static void main(String[] args) {
-        // JBoss LogManager is on the class path (Quarkus's); it must be named before anything logs, or it complains.
-        if (System.getProperty("java.util.logging.manager") == null) {
+        // JBoss LogManager is on the class path (Quarkus's); it must be named before JGit (diff) logs, or it complains.
+        // Only there: loading it costs start-up time the other commands do not need to pay.
+        if (args.length > 0 && args[0].equals("diff") && System.getProperty("java.util.logging.manager") == null) {
             System.setProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
         }
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false,

@@ -169,17 +169,24 @@ final class Report {
         StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         xml.append("<testsuites name=\"conveyor validate\" time=\"").append(String.format(Locale.ROOT, "%.3f",
                 seconds)).append("\" tests=\"").append(results.size()).append("\" failures=\"").append(counts.get(
-                        Status.INVALID)).append("\" errors=\"").append(counts.get(Status.ERROR)).append(
-                                "\" skipped=\"").append(counts.get(Status.SKIPPED)).append("\">\n");
+                        Status.INVALID))
+                .append("\" errors=\"").append(counts.get(Status.ERROR)).append(
+                        "\" skipped=\"")
+                .append(counts.get(Status.SKIPPED)).append("\">\n");
         int id = 0;
         for (Map.Entry<String, List<Result>> file : byFile.entrySet()) {
             List<Result> rs = file.getValue();
             xml.append("  <testsuite name=\"").append(escape(file.getKey())).append("\" id=\"").append(id++).append(
-                    "\" tests=\"").append(rs.size()).append("\" failures=\"").append(rs.stream().filter(r -> r
-                            .status() == Status.INVALID).count()).append("\" errors=\"").append(rs.stream().filter(
-                                    r -> r.status() == Status.ERROR).count()).append("\" skipped=\"").append(rs
-                                            .stream().filter(r -> r.status() == Status.SKIPPED).count()).append(
-                                                    "\">\n");
+                    "\" tests=\"").append(rs.size()).append("\" failures=\"").append(rs.stream().filter(
+                            r -> r
+                                    .status() == Status.INVALID)
+                            .count())
+                    .append("\" errors=\"").append(rs.stream().filter(
+                            r -> r.status() == Status.ERROR).count())
+                    .append("\" skipped=\"").append(rs
+                            .stream().filter(r -> r.status() == Status.SKIPPED).count())
+                    .append(
+                            "\">\n");
             for (Result r : rs) {
                 String name = r.object() == null ? "document " + r.document() : r.kind() + " " + r.name();
                 xml.append("    <testcase name=\"").append(escape(name)).append("\" classname=\"").append(escape(r

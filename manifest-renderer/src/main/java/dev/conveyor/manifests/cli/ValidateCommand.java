@@ -310,7 +310,8 @@ final class ValidateCommand {
         for (RenderedObject o : parsed.objects()) {
             List<Problem> problems = byObject.getOrDefault(o.document() + "/" + o.kind() + "/" + o.namespace() + "/"
                     + o.name(), List.of());
-            results.add(new Result(name, o, o.document(), o.line(), problems.isEmpty() ? Status.VALID
+            results.add(new Result(name, o, o.document(), o.line(), problems.isEmpty()
+                    ? Status.VALID
                     : Status.INVALID, problems));
         }
         for (Problem p : standalone) {

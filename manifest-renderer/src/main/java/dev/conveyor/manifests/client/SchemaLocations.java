@@ -26,8 +26,7 @@ public final class SchemaLocations implements SchemaRegistry.SchemaLookup {
     private static final Pattern VARIABLE = Pattern.compile("\\{\\{\\s*\\.(\\w+)\\s*}}");
     private static final ObjectMapper JSON = new ObjectMapper();
     /** What kubeconform appends to a location that is a plain directory. */
-    public static final String DIRECTORY_LAYOUT =
-            "{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json";
+    public static final String DIRECTORY_LAYOUT = "{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json";
     private static final long MAX_SCHEMA_BYTES = 8L * 1024 * 1024;
 
     private final String template;

@@ -51,13 +51,15 @@ public class ManifestRendererBeans {
         Files.createDirectories(config.mirrorDir());
         Files.createDirectories(config.workDir());
         List<SchemaRegistry.SchemaLookup> locations = config.schemaLocations().orElse(List.of()).stream()
-                .map(l -> (SchemaRegistry.SchemaLookup) new SchemaLocations(l, BuiltinSchemas.minor(config.kubernetesVersion()), config
-                        .strict()))
+                .map(l -> (SchemaRegistry.SchemaLookup) new SchemaLocations(l,
+                        BuiltinSchemas.minor(config.kubernetesVersion()), config
+                                .strict()))
                 .toList();
         // "latest" (the default) is the newest bundled minor version; Helm is given that version.
         RenderSettings settings = new RenderSettings(config.workDir(), BuiltinSchemas.minor(config
                 .kubernetesVersion()), config
-                .defaultNamespace(), config.defaultBaseBranch(), config.manifestsDir(),
+                        .defaultNamespace(),
+                config.defaultBaseBranch(), config.manifestsDir(),
                 new ValidationSettings(config
                         .strict(), config.missingSchema(), config.apiChecks()),
                 new ManifestParser.Limits(config.maxOutputBytes(), config.maxAliases(), config.maxNodesPerDocument(),

@@ -92,7 +92,8 @@ public final class ManifestParser {
                     throw new ManifestInputException(ManifestInputException.Reason.YAML_ALIAS_BOMB, source
                             + ": more than " + limits.maxAliases() + " aliases");
                 }
-                problems.add(new Problem(source, "", "", "", "", "invalid YAML: " + firstLine(e, chunkLine), document, line));
+                problems.add(new Problem(source, "", "", "", "", "invalid YAML: " + firstLine(e, chunkLine), document,
+                        line));
                 continue;
             }
             if (root == null) {

@@ -73,7 +73,8 @@ class RenderDiffCliTest {
         CliProcess.Run run = conveyor(charts, "render", "partial-deps");
         assertThat(run.exit()).isZero();
         assertThat(run.out().lines().filter(l -> l.startsWith("# manifests/"))).containsExactly(
-                "# manifests/configmap-default-partial-fetched.yaml", "# manifests/configmap-default-partial-parent.yaml",
+                "# manifests/configmap-default-partial-fetched.yaml",
+                "# manifests/configmap-default-partial-parent.yaml",
                 "# manifests/configmap-default-partial-vendored.yaml",
                 "# manifests/job-default-partial-fetched-hook.yaml");
         assertThat(charts.resolve("partial-deps/charts/fetched-2.0.0.tgz")).doesNotExist(); // the chart is untouched

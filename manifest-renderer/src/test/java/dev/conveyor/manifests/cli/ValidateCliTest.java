@@ -132,7 +132,8 @@ class ValidateCliTest {
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.out()).contains("Canary c is invalid: spec.weight: expected integer");
         // a plain directory is laid out as kubernetes-json-schema: <version>-standalone<-strict>/<kind><suffix>.json
-        Path dir = tmp.resolve("schemas/v1.32.0-standalone");
+        Path dir = tmp.resolve("schemas/v" + dev.conveyor.manifests.domain.schema.BuiltinSchemas.newest()
+                + ".0-standalone");
         Files.createDirectories(dir);
         Files.copy(fixtures.getParent().resolve("schema-locations/example.com/canary_v1alpha1.json"), dir.resolve(
                 "canary-example-v1alpha1.json"));

@@ -63,8 +63,8 @@ class ManifestParserTest {
         ManifestParser.Result result = parser.parse(stream, "stream.yaml");
         assertThat(result.objects()).extracting(RenderedObject::name, RenderedObject::document, RenderedObject::line)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("same", 1, 1), org.assertj.core.groups.Tuple
-                        .tuple("same", 2, 8), org.assertj.core.groups.Tuple.tuple("x", 3, 13), org.assertj.core.groups
-                                .Tuple.tuple("y", 3, 13));
+                        .tuple("same", 2, 8), org.assertj.core.groups.Tuple.tuple("x", 3, 13),
+                        org.assertj.core.groups.Tuple.tuple("y", 3, 13));
         assertThat(result.objects().get(1).problem("data.a", "expected string").renderWithPosition()).isEqualTo(
                 "stream.yaml (document 2, line 8): ConfigMap same: data.a: expected string");
         assertThat(result.problems()).singleElement().satisfies(p -> {

@@ -79,7 +79,7 @@ class ManifestRendererMessagingIT {
         assertThat(out.key()).isEqualTo("messaging-shop");
         assertThat(new String(out.headers().lastHeader("ce_type").value(), StandardCharsets.UTF_8))
                 .isEqualTo(EventType.MANIFESTS_VALIDATED.type());
-        assertThat(validated.objectCount()).isEqualTo(3);
+        assertThat(validated.objectCount()).isEqualTo(4); // with helm create's test Pod
         assertThat(validated.imageDigest()).isEqualTo(DIGEST);
         assertThat(validated.chartName()).isEqualTo("messaging-shop");
         assertThat(validated.manifestsCommit()).isNotNull();

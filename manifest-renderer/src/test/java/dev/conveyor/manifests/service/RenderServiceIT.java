@@ -119,15 +119,16 @@ class RenderServiceIT {
 
         assertThat(out.chartName()).isEqualTo("create-app");
         assertThat(out.chartPath()).isEqualTo("chart");
-        assertThat(out.objectCount()).isEqualTo(3);
+        // helm create's test Pod (a helm.sh/hook: test) is rendered, validated and committed like the others
+        assertThat(out.objectCount()).isEqualTo(4);
         assertThat(out.renderedDigest()).startsWith("sha256:");
         assertThat(out.manifestsCommit()).isNotNull();
         assertThat(out.diff()).isNull();
         Path clone = repo.cloneTo(tmp.resolve("clone"));
         try (Stream<Path> files = Files.list(clone.resolve("manifests"))) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted()).containsExactly(
-                    "deployment-default-create-app.yaml", "service-default-create-app.yaml",
-                    "serviceaccount-default-create-app.yaml");
+                    "deployment-default-create-app.yaml", "pod-default-create-app-test-connection.yaml",
+                    "service-default-create-app.yaml", "serviceaccount-default-create-app.yaml");
         }
         String deployment = Files.readString(clone.resolve("manifests/deployment-default-create-app.yaml"));
         assertThat(deployment).contains("# Source: create-app/templates/deployment.yaml")

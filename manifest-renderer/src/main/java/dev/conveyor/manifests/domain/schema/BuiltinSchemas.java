@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The Kubernetes built-in kinds, from the schema bundled in the jar
@@ -80,9 +79,50 @@ public final class BuiltinSchemas {
                 throw new IllegalStateException("the bundled schema " + resource + " is missing: the build generates"
                         + " it (process-test-classes; ./mvnw -pl manifest-renderer -am package -DskipTests)");
             }
-            return fromJson(new ObjectMapper().readTree(in));
+            // A streaming read: an ObjectMapper's first use costs a few hundred milliseconds of start-up, which the
+            // command line (conveyor validate) would pay on every call.
+            try (com.fasterxml.jackson.core.JsonParser parser = new com.fasterxml.jackson.core.JsonFactory()
+                    .createParser(in)) {
+                parser.nextToken();
+                return fromJson(read(parser));
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static JsonNode read(com.fasterxml.jackson.core.JsonParser parser) throws IOException {
+        var nodes = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        switch (parser.currentToken()) {
+            case START_OBJECT -> {
+                var object = nodes.objectNode();
+                while (parser.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                    String name = parser.currentName();
+                    parser.nextToken();
+                    object.set(name, read(parser));
+                }
+                return object;
+            }
+            case START_ARRAY -> {
+                var array = nodes.arrayNode();
+                while (parser.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+                    array.add(read(parser));
+                }
+                return array;
+            }
+            case VALUE_STRING -> {
+                return nodes.textNode(parser.getText());
+            }
+            case VALUE_TRUE, VALUE_FALSE -> {
+                return nodes.booleanNode(parser.getBooleanValue());
+            }
+            case VALUE_NUMBER_INT -> {
+                return nodes.numberNode(parser.getLongValue());
+            }
+            case VALUE_NULL -> {
+                return nodes.nullNode();
+            }
+            default -> throw new IOException("unexpected " + parser.currentToken() + " in a bundled schema");
         }
     }
 
