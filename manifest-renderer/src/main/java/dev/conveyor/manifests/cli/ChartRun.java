@@ -57,8 +57,9 @@ final class ChartRun {
     static final String COMMON_FLAGS = """
               -f, --values FILE            values file over the chart's values.yaml (repeatable, last wins)
               --set KEY=VALUE              a value (repeatable; dotted keys, as in helm --set)
-              --kubernetes-version V       render for and validate against this version (default: the newest,
-                                           %s; available: %s)
+              --kubernetes-version V       render for and validate against this version (default: the
+                                           manifests.kubernetesVersion of the nearest .conveyor.yaml up to the
+                                           repository root, else the newest, %s; available: %s)
               --namespace NS               release namespace (default: default)
               --release-name NAME          release name (default: the chart's name)
               --schema-location LOCATION   more schemas, as in 'conveyor validate' (repeatable)
@@ -88,7 +89,11 @@ final class ChartRun {
         return valued;
     }
 
-    static Options options(Args args) {
+    /**
+     * The options; without {@code --kubernetes-version}, the {@code manifests.kubernetesVersion} of the nearest
+     * {@code .conveyor.yaml} above the chart (up to the git repository's root), as the pipeline would use it.
+     */
+    static Options options(Args args, Path chart) {
         Map<String, String> set = new LinkedHashMap<>();
         for (String pair : args.values("set")) {
             // helm --set takes comma-separated pairs
@@ -104,9 +109,34 @@ final class ChartRun {
         for (String v : args.values("values")) {
             values.add(Path.of(v));
         }
-        String version = ValidateCommand.kubernetesVersion(args.value("kubernetes-version", ""));
+        String requested = args.value("kubernetes-version", "");
+        String version = ValidateCommand.kubernetesVersion(requested.isEmpty() ? appVersion(chart) : requested);
         return new Options(values, set, version, args.value("namespace", "default"), args.value("release-name", ""),
                 args.values("schema-location"), !args.bool("no-lint"), args.bool("ignore-missing-schemas"));
+    }
+
+    private static String appVersion(Path chart) {
+        Path dir = chart.toAbsolutePath().normalize();
+        while (dir != null) {
+            Path file = dir.resolve(dev.conveyor.stage.config.ConveyorYaml.FILE_NAME);
+            if (Files.isRegularFile(file)) {
+                try {
+                    String version = dev.conveyor.stage.config.ConveyorYaml.parse(Files.readString(file)).section(
+                            "manifests").string("kubernetesVersion").orElse("");
+                    if (!version.isEmpty()) {
+                        BuiltinSchemas.minor(version);
+                    }
+                    return version;
+                } catch (IOException | RuntimeException e) {
+                    throw new Args.UsageException(file + ": manifests.kubernetesVersion: " + e.getMessage());
+                }
+            }
+            if (Files.exists(dir.resolve(".git"))) {
+                break;
+            }
+            dir = dir.getParent();
+        }
+        return "";
     }
 
     /** A redactor with {@code CONVEYOR_REDACTION_KEY} when set, else with a key made for this run. */

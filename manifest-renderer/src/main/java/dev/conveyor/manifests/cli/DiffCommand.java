@@ -69,8 +69,8 @@ final class DiffCommand {
         } catch (NumberFormatException e) {
             throw new Args.UsageException("--max-chars must be a number");
         }
-        ChartRun.Options options = ChartRun.options(args);
         Path chart = Path.of(args.operands.get(0)).toAbsolutePath().normalize();
+        ChartRun.Options options = ChartRun.options(args, chart);
         SecretRedactor redactor = ChartRun.redactor(); // one key for both sides: equal values, equal placeholders
         Path work = null;
         FileRepositoryBuilder builder = new FileRepositoryBuilder().findGitDir(chart.toFile());

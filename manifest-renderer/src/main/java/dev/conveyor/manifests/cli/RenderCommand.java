@@ -48,8 +48,8 @@ final class RenderCommand {
             throw new Args.UsageException("needs exactly one CHART directory, got " + args.operands.size()
                     + " arguments");
         }
-        ChartRun.Options options = ChartRun.options(args);
         Path chart = Path.of(args.operands.get(0));
+        ChartRun.Options options = ChartRun.options(args, chart);
         ChartRun.Outcome outcome;
         try {
             outcome = new ChartRun().render(chart, options, ChartRun.redactor(), chart.toString());

@@ -111,6 +111,38 @@ class RenderDiffCliTest {
     }
 
     @Test
+    void renderTakesTheAppsKubernetesVersionFromConveyorYamlUnlessTheCallNamesOne(@TempDir Path repo)
+            throws Exception {
+        Files.createDirectories(repo.resolve(".git"));
+        Files.writeString(repo.resolve(".conveyor.yaml"), "manifests:\n  kubernetesVersion: \"1.30\"\n");
+        Path chart = repo.resolve("deploy/chart");
+        Files.createDirectories(chart.resolve("templates"));
+        Files.writeString(chart.resolve("Chart.yaml"), "apiVersion: v2\nname: ip\nversion: 0.1.0\n"
+                + "icon: https://example.com/i.png\n");
+        Files.writeString(chart.resolve("values.yaml"), "{}\n");
+        // networking.k8s.io/v1 IPAddress exists from Kubernetes 1.32 on
+        Files.writeString(chart.resolve("templates/ip.yaml"), """
+                apiVersion: networking.k8s.io/v1
+                kind: IPAddress
+                metadata:
+                  name: 10.0.0.1
+                spec:
+                  parentRef: {resource: services, name: web, namespace: shop}
+                """);
+        CliProcess.Run app = conveyor(repo.resolve("deploy"), "render", "chart");
+        assertThat(app.exit()).isEqualTo(1);
+        assertThat(app.err()).contains("no schema for networking.k8s.io/v1 IPAddress (not a built-in kind of"
+                + " Kubernetes 1.30");
+        assertThat(conveyor(repo.resolve("deploy"), "render", "chart", "--kubernetes-version", "1.32").exit())
+                .isZero();
+        Files.writeString(repo.resolve(".conveyor.yaml"), "manifests:\n  kubernetesVersion: \"1.29\"\n");
+        CliProcess.Run unknown = conveyor(repo, "render", "deploy/chart");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("manifests.kubernetesVersion: unknown Kubernetes version \"1.29\";"
+                + " available: 1.30,");
+    }
+
+    @Test
     void renderRedactsSecretsWithTheConfiguredKey(@TempDir Path dir) throws Exception {
         Path chart = dir.resolve("secret");
         Files.createDirectories(chart.resolve("templates"));

@@ -171,7 +171,7 @@ class ValidateCliTest {
 
     @Test
     void kubernetesVersionChoosesTheSchemasAndAnUnknownOneListsTheAvailable() {
-        assertThat(validate("ipaddress.yaml").exit()).isZero(); // networking.k8s.io/v1 IPAddress: 1.31 on
+        assertThat(validate("ipaddress.yaml").exit()).isZero(); // networking.k8s.io/v1 IPAddress: 1.32 on
         CliProcess.Run old = validate("-kubernetes-version", "1.30", "ipaddress.yaml");
         assertThat(old.exit()).isEqualTo(1);
         assertThat(old.out()).contains("could not find schema for IPAddress (networking.k8s.io/v1)");
