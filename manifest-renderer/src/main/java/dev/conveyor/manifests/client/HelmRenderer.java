@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +41,27 @@ public final class HelmRenderer {
      * @param kubeVersion the Kubernetes version templates see as {@code .Capabilities.KubeVersion}
      */
     public record Request(Path chartDir, String releaseName, String namespace, List<Path> valuesFiles,
-            String kubeVersion) {
+            String kubeVersion, Map<String, String> set) {
+
+        public Request {
+            valuesFiles = List.copyOf(valuesFiles);
+            set = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(set));
+        }
+
+        /** Without {@code --set} values. */
+        public Request(Path chartDir, String releaseName, String namespace, List<Path> valuesFiles,
+                String kubeVersion) {
+            this(chartDir, releaseName, namespace, valuesFiles, kubeVersion, Map.of());
+        }
     }
+
+    /**
+     * The hook annotation prefix ({@code helm.sh/hook}, {@code helm.sh/hook-weight}, {@code helm.sh/hook-delete-policy})
+     * and what it is renamed to while rendering, so Helm files hooks and tests with the release's manifest, which is
+     * all helm-java's template returns (see the module README, "Hooks and tests").
+     */
+    static final String HOOK_PREFIX = "helm.sh/hook";
+    static final String HOOK_STAND_IN = "hook.conveyor-renamed.invalid/helm-sh";
 
     /** Sets {@code version} and {@code appVersion} in the chart's {@code Chart.yaml}; returns the chart's name. */
     public static String setChartVersion(Path chartDir, String version) {
@@ -100,18 +118,26 @@ public final class HelmRenderer {
         }
     }
 
-    /** {@code helm template}; the rendered multi-document YAML. */
+    /**
+     * {@code helm template}: the rendered multi-document YAML, hooks and tests included with their annotations, as the
+     * {@code helm} command prints them. The chart directory (a copy the caller owns) is changed on the way: missing
+     * dependencies are built, packaged subcharts unpacked, and the hook annotation renamed (see {@link #HOOK_PREFIX}).
+     */
     public String template(Request request) {
         buildDependencies(request.chartDir());
+        HookRenaming.prepare(request.chartDir(), request.valuesFiles());
         TemplateCommand command = new Helm(request.chartDir()).template().withName(request.releaseName())
                 .withNamespace(request.namespace()).withKubeVersion(request.kubeVersion());
         for (Path values : request.valuesFiles()) {
             command = command.withValuesFile(values);
         }
+        for (Map.Entry<String, String> set : request.set().entrySet()) {
+            command = command.set(HookRenaming.rename(set.getKey()), HookRenaming.rename(set.getValue()));
+        }
         try {
-            return command.call();
+            return HookRenaming.restore(command.call());
         } catch (RuntimeException e) {
-            throw new HelmFailure(clean(e.getMessage()), e);
+            throw new HelmFailure(HookRenaming.restore(clean(e.getMessage())), e);
         }
     }
 
@@ -125,32 +151,30 @@ public final class HelmRenderer {
         }
     }
 
-    /** Fetches declared dependencies that are not vendored under {@code charts/} (file:// ones work offline). */
+    /**
+     * Builds the declared dependencies that are not vendored under {@code charts/} (as a directory or a packaged
+     * {@code .tgz}), each on its own, so that a chart with some dependencies vendored and others not renders, and a
+     * dependency that cannot be fetched is named with its repository. Locked versions ({@code Chart.lock}) are kept;
+     * {@code file://} repositories resolve against the chart directory and work offline.
+     */
     static void buildDependencies(Path chartDir) {
+        List<ChartDependencies.Dependency> missing;
         try {
-            String chartYaml = Files.readString(chartDir.resolve("Chart.yaml"));
-            if (!chartYaml.contains("dependencies:")) {
-                return;
-            }
-            Path charts = chartDir.resolve("charts");
-            List<String> vendored = new ArrayList<>();
-            if (Files.isDirectory(charts)) {
-                try (var list = Files.list(charts)) {
-                    list.forEach(p -> vendored.add(p.getFileName().toString()));
-                }
-            }
-            if (vendored.isEmpty()) {
-                // With a lock file the locked versions are fetched; without one they are resolved first.
-                if (Files.exists(chartDir.resolve("Chart.lock"))) {
-                    new Helm(chartDir).dependency().build().call();
-                } else {
-                    new Helm(chartDir).dependency().update().call();
-                }
-            }
+            missing = ChartDependencies.missing(chartDir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (RuntimeException e) {
-            throw new HelmFailure("chart dependencies cannot be built: " + clean(e.getMessage()), e);
+        } catch (IllegalArgumentException e) {
+            throw new HelmFailure(e.getMessage(), e);
+        }
+        for (ChartDependencies.Dependency dependency : missing) {
+            try {
+                ChartDependencies.build(chartDir, dependency);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (RuntimeException e) {
+                throw new HelmFailure("dependency " + dependency.name() + " " + dependency.version() + " from "
+                        + dependency.repository() + " cannot be fetched: " + clean(e.getMessage()), e);
+            }
         }
     }
 

@@ -25,6 +25,8 @@ public final class SchemaLocations implements SchemaRegistry.SchemaLookup {
 
     private static final Pattern VARIABLE = Pattern.compile("\\{\\{\\s*\\.(\\w+)\\s*}}");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** What kubeconform appends to a location that is a plain directory. */
+    public static final String DIRECTORY_LAYOUT = "{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json";
     private static final long MAX_SCHEMA_BYTES = 8L * 1024 * 1024;
 
     private final String template;
@@ -36,7 +38,13 @@ public final class SchemaLocations implements SchemaRegistry.SchemaLookup {
             throw new IllegalArgumentException("schema location " + template
                     + " is not a local path; validation runs offline");
         }
-        this.template = template.startsWith("file://") ? template.substring("file://".length()) : template;
+        String local = template.startsWith("file://") ? template.substring("file://".length()) : template;
+        // As in kubeconform, a location without variables that names no .json file is a base directory laid out like
+        // kubernetes-json-schema.
+        if (!local.contains("{{") && !local.endsWith(".json")) {
+            local = local.replaceFirst("/+$", "") + "/" + DIRECTORY_LAYOUT;
+        }
+        this.template = local;
         this.kubernetesVersion = kubernetesVersion;
         this.strict = strict;
     }

@@ -41,7 +41,7 @@ public class ManifestRendererBeans {
     @Produces
     @ApplicationScoped
     BuiltinSchemas builtinSchemas(ManifestRendererConfig config) {
-        return BuiltinSchemas.load(config.kubernetesVersion());
+        return BuiltinSchemas.cached(config.kubernetesVersion());
     }
 
     @Produces
@@ -51,11 +51,15 @@ public class ManifestRendererBeans {
         Files.createDirectories(config.mirrorDir());
         Files.createDirectories(config.workDir());
         List<SchemaRegistry.SchemaLookup> locations = config.schemaLocations().orElse(List.of()).stream()
-                .map(l -> (SchemaRegistry.SchemaLookup) new SchemaLocations(l, config.kubernetesVersion(), config
-                        .strict()))
+                .map(l -> (SchemaRegistry.SchemaLookup) new SchemaLocations(l,
+                        BuiltinSchemas.minor(config.kubernetesVersion()), config
+                                .strict()))
                 .toList();
-        RenderSettings settings = new RenderSettings(config.workDir(), config.kubernetesVersion(), config
-                .defaultNamespace(), config.defaultBaseBranch(), config.manifestsDir(),
+        // "latest" (the default) is the newest bundled minor version; Helm is given that version.
+        RenderSettings settings = new RenderSettings(config.workDir(), BuiltinSchemas.minor(config
+                .kubernetesVersion()), config
+                        .defaultNamespace(),
+                config.defaultBaseBranch(), config.manifestsDir(),
                 new ValidationSettings(config
                         .strict(), config.missingSchema(), config.apiChecks()),
                 new ManifestParser.Limits(config.maxOutputBytes(), config.maxAliases(), config.maxNodesPerDocument(),

@@ -24,8 +24,11 @@ public interface ManifestRendererConfig {
     @WithDefault("/var/lib/conveyor/manifest-renderer/work")
     Path workDir();
 
-    /** Kubernetes version to render for ({@code .Capabilities.KubeVersion}) and validate against (bundled: 1.30, 1.31, 1.32). */
-    @WithDefault("1.32")
+    /**
+     * Kubernetes version to render for ({@code .Capabilities.KubeVersion}) and validate against: a bundled minor version
+     * (1.30 to 1.35) or {@code latest}, the newest; an app's {@code manifests.kubernetesVersion} overrides it.
+     */
+    @WithDefault("latest")
     String kubernetesVersion();
 
     /** Unknown fields are errors (duplicate keys always are). */

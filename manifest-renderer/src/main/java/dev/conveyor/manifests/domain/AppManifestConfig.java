@@ -23,6 +23,7 @@ import dev.conveyor.stage.config.InvalidConfigException;
  *   crds:                       # directories of CRDs to validate custom resources against
  *     - path: crds
  *   baseBranch: main            # CI: the branch a pull request's rendering is diffed against
+ *   kubernetesVersion: "1.33"   # render for and validate against; default: the service's
  * </pre>
  *
  * @param chartPath normalised chart directory
@@ -34,10 +35,19 @@ import dev.conveyor.stage.config.InvalidConfigException;
  * @param imageDigestKey dotted values key of the image digest
  * @param crdPaths directories with CRDs, normalised
  * @param baseBranch base branch for the CI diff
+ * @param kubernetesVersion the bundled Kubernetes minor version the app asks for, if any
  */
 public record AppManifestConfig(String chartPath, String releaseName, String namespace, List<String> valuesFiles,
         String imageRepositoryKey, String imageTagKey, String imageDigestKey, List<String> crdPaths,
-        String baseBranch) {
+        String baseBranch, java.util.Optional<String> kubernetesVersion) {
+
+    /** Without a Kubernetes version of its own. */
+    public AppManifestConfig(String chartPath, String releaseName, String namespace, List<String> valuesFiles,
+            String imageRepositoryKey, String imageTagKey, String imageDigestKey, List<String> crdPaths,
+            String baseBranch) {
+        this(chartPath, releaseName, namespace, valuesFiles, imageRepositoryKey, imageTagKey, imageDigestKey,
+                crdPaths, baseBranch, java.util.Optional.empty());
+    }
 
     static final String SECTION = "manifests";
     private static final java.util.regex.Pattern VALUES_KEY = java.util.regex.Pattern.compile(
@@ -52,7 +62,7 @@ public record AppManifestConfig(String chartPath, String releaseName, String nam
      */
     public static AppManifestConfig from(ConveyorYaml yaml, String app, String defaultNamespace, String defaultBase) {
         ConveyorYaml.Section section = yaml.section(SECTION).allowOnly(Set.of("chart", "releaseName", "namespace",
-                "values", "image", "crds", "baseBranch"));
+                "values", "image", "crds", "baseBranch", "kubernetesVersion"));
         String chart = RepoPaths.normalize(section.string("chart").orElse("chart"), "manifests.chart");
         String release = section.string("releaseName").orElse(app.toLowerCase().replaceAll("[^a-z0-9-]", "-")
                 .replaceAll("^-+|-+$", ""));
@@ -85,8 +95,16 @@ public record AppManifestConfig(String chartPath, String releaseName, String nam
                     + " is required")), field));
         }
         String base = section.string("baseBranch").orElse(defaultBase);
+        java.util.Optional<String> version = section.string("kubernetesVersion").map(v -> {
+            try {
+                return dev.conveyor.manifests.domain.schema.BuiltinSchemas.minor(v);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException("manifests.kubernetesVersion", "manifests.kubernetesVersion: " + e
+                        .getMessage());
+            }
+        });
         return new AppManifestConfig(chart, release, namespace, List.copyOf(files), repositoryKey, tagKey, digestKey,
-                List.copyOf(crds), base);
+                List.copyOf(crds), base, version);
     }
 
     private static String key(ConveyorYaml.Section image, String name, String fallback) {

@@ -55,16 +55,34 @@ public final class ManifestParser {
     /** Parses Helm's output (or any multi-document YAML); {@code defaultSource} names documents without a comment. */
     public Result parse(String rendered, String defaultSource) {
         if (rendered.length() > limits.maxBytes()) {
+            // String.length() counts UTF-16 characters, not bytes: say so.
             throw new ManifestInputException(ManifestInputException.Reason.OUTPUT_TOO_LARGE,
-                    "the rendered manifests are larger than " + limits.maxBytes() + " bytes");
+                    "the rendered manifests are longer than " + limits.maxBytes() + " characters");
         }
         List<RenderedObject> objects = new ArrayList<>();
         List<Problem> problems = new ArrayList<>();
         Yaml yaml = yaml(); // one loader per call: not thread-safe, but reusable across documents
-        for (String chunk : SEPARATOR.split(rendered)) {
+        int document = 0;
+        int lineOfChunk = 1;
+        int from = 0;
+        java.util.regex.Matcher separators = SEPARATOR.matcher(rendered);
+        while (from <= rendered.length()) {
+            boolean more = separators.find();
+            int to = more ? separators.start() : rendered.length();
+            String chunk = rendered.substring(from, to);
+            int chunkLine = lineOfChunk;
+            if (more) {
+                lineOfChunk += lines(chunk);
+                from = separators.end();
+                lineOfChunk += lines(rendered, separators.start(), separators.end());
+            } else {
+                from = rendered.length() + 1;
+            }
             if (chunk.isBlank()) {
                 continue;
             }
+            document++;
+            int line = chunkLine + leadingBlankLines(chunk);
             String source = source(chunk, defaultSource);
             Node root;
             try {
@@ -74,20 +92,21 @@ public final class ManifestParser {
                     throw new ManifestInputException(ManifestInputException.Reason.YAML_ALIAS_BOMB, source
                             + ": more than " + limits.maxAliases() + " aliases");
                 }
-                problems.add(new Problem(source, "", "", "", "", "invalid YAML: " + firstLine(e)));
+                problems.add(new Problem(source, "", "", "", "", "invalid YAML: " + firstLine(e, chunkLine), document,
+                        line));
                 continue;
             }
             if (root == null) {
                 continue;
             }
-            Conversion conversion = new Conversion(source);
+            Conversion conversion = new Conversion(source, chunkLine);
             JsonNode tree = conversion.convert(root, "", 0);
             if (tree.isNull() || tree.isMissingNode()) {
                 continue;
             }
             if (!tree.isObject()) {
                 problems.add(new Problem(source, "", "", "", "", "document is not a mapping but " + Validator
-                        .typeName(tree)));
+                        .typeName(tree), document, line));
                 continue;
             }
             List<ObjectNode> bodies = new ArrayList<>();
@@ -104,7 +123,7 @@ public final class ManifestParser {
                 bodies.add(body);
             }
             for (ObjectNode b : bodies) {
-                RenderedObject object = RenderedObject.of(source, b);
+                RenderedObject object = RenderedObject.of(source, b, document, line);
                 objects.add(object);
                 for (String[] duplicate : conversion.duplicates) {
                     problems.add(object.problem(duplicate[0], duplicate[1]));
@@ -112,6 +131,35 @@ public final class ManifestParser {
             }
         }
         return new Result(objects, problems);
+    }
+
+    private static int lines(String text) {
+        return lines(text, 0, text.length());
+    }
+
+    private static int lines(String text, int from, int to) {
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            if (text.charAt(i) == '\n') {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Lines before the document's first line with content (comments count as content: {@code # Source:}). */
+    private static int leadingBlankLines(String chunk) {
+        int n = 0;
+        int at = 0;
+        while (at < chunk.length()) {
+            int end = chunk.indexOf('\n', at);
+            if (end < 0 || !chunk.substring(at, end).isBlank()) {
+                break;
+            }
+            n++;
+            at = end + 1;
+        }
+        return n;
     }
 
     private Yaml yaml() {
@@ -127,9 +175,10 @@ public final class ManifestParser {
         return e.getMessage() != null && e.getMessage().contains("Number of aliases");
     }
 
-    private static String firstLine(YAMLException e) {
+    /** The parser's message, its line counted in the whole stream ({@code chunkLine}: where the chunk starts). */
+    private static String firstLine(YAMLException e, int chunkLine) {
         if (e instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
-            return marked.getProblem() + " at line " + (marked.getProblemMark().getLine() + 1) + ", column "
+            return marked.getProblem() + " at line " + (marked.getProblemMark().getLine() + chunkLine) + ", column "
                     + (marked.getProblemMark().getColumn() + 1);
         }
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
@@ -148,11 +197,13 @@ public final class ManifestParser {
     /** Node graph to Jackson tree, counting expanded nodes and noting duplicate keys. */
     private final class Conversion {
         final String source;
+        final int chunkLine;
         final List<String[]> duplicates = new ArrayList<>();
         int nodes;
 
-        Conversion(String source) {
+        Conversion(String source, int chunkLine) {
             this.source = source;
+            this.chunkLine = chunkLine;
         }
 
         JsonNode convert(Node node, String path, int depth) {
@@ -175,7 +226,7 @@ public final class ManifestParser {
                     // A key given twice is an error; a key overriding a merged (<<) one is not.
                     if (!explicit.add(key)) {
                         duplicates.add(new String[]{childPath, "duplicate key \"" + key + "\" (line "
-                                + (keyNode.getStartMark().getLine() + 1) + ")"});
+                                + (keyNode.getStartMark().getLine() + chunkLine) + ")"});
                     }
                     object.set(key, convert(tuple.getValueNode(), childPath, depth + 1));
                 }

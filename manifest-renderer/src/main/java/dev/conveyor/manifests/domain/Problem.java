@@ -11,8 +11,29 @@ package dev.conveyor.manifests.domain;
  * @param path the JSON path inside the object, e.g. {@code spec.template.spec.containers[0].image}; empty for the whole
  *     object
  * @param message what is wrong
+ * @param document the object's document in its stream (file or Helm output), counted from 1; 0 when unknown
+ * @param line the line its document starts at in that stream, counted from 1; 0 when unknown
  */
-public record Problem(String source, String kind, String namespace, String name, String path, String message) {
+public record Problem(String source, String kind, String namespace, String name, String path, String message,
+        int document, int line) {
+
+    /** A problem without a position. */
+    public Problem(String source, String kind, String namespace, String name, String path, String message) {
+        this(source, kind, namespace, name, path, message, 0, 0);
+    }
+
+    /**
+     * {@link #render()} with the position: {@code templates/x.yaml (document 3, line 41): Deployment default/web: ...},
+     * so that identical anonymous documents can be told apart.
+     */
+    public String renderWithPosition() {
+        if (document == 0) {
+            return render();
+        }
+        String line = render();
+        String position = " (document " + document + (this.line > 0 ? ", line " + this.line : "") + ")";
+        return source + position + line.substring(source.length());
+    }
 
     /** One line for people: {@code templates/x.yaml: Deployment default/web: spec.replicas: expected integer}. */
     public String render() {

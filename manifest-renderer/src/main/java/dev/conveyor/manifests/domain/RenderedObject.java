@@ -13,14 +13,23 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param namespace {@code metadata.namespace}, or empty
  * @param name {@code metadata.name}, or empty
  * @param body the object as parsed
+ * @param document its document in the stream it was parsed from, counted from 1 (items of a List share their List's);
+ *     0 when unknown
+ * @param line the line that document starts at, counted from 1; 0 when unknown
  */
 public record RenderedObject(String source, String apiVersion, String kind, String namespace, String name,
-        ObjectNode body) {
+        ObjectNode body, int document, int line) {
 
-    /** Builds the object from its parsed body, reading the identifying fields. */
+    /** Builds the object from its parsed body, reading the identifying fields; no position. */
     public static RenderedObject of(String source, ObjectNode body) {
+        return of(source, body, 0, 0);
+    }
+
+    /** Builds the object from its parsed body, reading the identifying fields, at a position in its stream. */
+    public static RenderedObject of(String source, ObjectNode body, int document, int line) {
         return new RenderedObject(source, text(body.path("apiVersion")), text(body.path("kind")),
-                text(body.path("metadata").path("namespace")), text(body.path("metadata").path("name")), body);
+                text(body.path("metadata").path("namespace")), text(body.path("metadata").path("name")), body,
+                document, line);
     }
 
     private static String text(com.fasterxml.jackson.databind.JsonNode node) {
@@ -41,7 +50,7 @@ public record RenderedObject(String source, String apiVersion, String kind, Stri
 
     /** A problem about this object. */
     public Problem problem(String path, String message) {
-        return new Problem(source, kind, namespace, name, path, message);
+        return new Problem(source, kind, namespace, name, path, message, document, line);
     }
 
     /**

@@ -15,9 +15,9 @@ public record ValidationReport(List<Problem> errors, List<Problem> warnings) {
         return errors.isEmpty();
     }
 
-    /** The errors, one line each, at most {@code max} lines and a count of the rest. */
+    /** The errors, one line each with its document and line, at most {@code max} lines and a count of the rest. */
     public String summary(int max) {
-        String lines = errors.stream().limit(max).map(Problem::render).collect(Collectors.joining("\n"));
+        String lines = errors.stream().limit(max).map(Problem::renderWithPosition).collect(Collectors.joining("\n"));
         return errors.size() > max ? lines + "\n... and " + (errors.size() - max) + " more" : lines;
     }
 }

@@ -180,8 +180,13 @@ public final class RenderService {
             imageValues.put(config.imageDigestKey(), image.digest());
             values.add(HelmRenderer.writeValues(work.resolve("conveyor-image.yaml"), imageValues));
 
+            // The app's own Kubernetes version (.conveyor.yaml) over the service's.
+            String kubernetesVersion = config.kubernetesVersion().orElse(settings.kubernetesVersion());
+            BuiltinSchemas schemas = config.kubernetesVersion().isPresent()
+                    ? BuiltinSchemas.cached(kubernetesVersion)
+                    : builtins;
             String output = helm.template(new HelmRenderer.Request(chartDir, config.releaseName(), config
-                    .namespace(), values, settings.kubernetesVersion()));
+                    .namespace(), values, kubernetesVersion));
 
             ManifestParser parser = new ManifestParser(settings.limits());
             ManifestParser.Result parsed = parser.parse(output, chartName + "/<rendered>");
@@ -199,7 +204,7 @@ public final class RenderService {
                             Map.of("chartPath", config.chartPath()));
                 }
             }
-            SchemaRegistry registry = new SchemaRegistry(builtins, locations);
+            SchemaRegistry registry = new SchemaRegistry(schemas, locations);
             List<Problem> problems = new ArrayList<>(parsed.problems());
             // CRDs the chart installs (crds/) and the repository's CRD directories give custom resources a schema.
             List<String> crdDirs = new ArrayList<>();
@@ -248,17 +253,7 @@ public final class RenderService {
     }
 
     private static RenderedObject placed(RenderedObject object, SchemaRegistry registry, String namespace) {
-        if (!object.namespace().isEmpty() || object.kind().isEmpty() || registry.find(object.apiVersion(), object
-                .kind()).map(r -> r.namespaced() == Boolean.FALSE).orElse(false)) {
-            return object;
-        }
-        com.fasterxml.jackson.databind.node.ObjectNode body = object.body().deepCopy();
-        com.fasterxml.jackson.databind.JsonNode metadata = body.path("metadata");
-        if (!metadata.isObject()) {
-            return object;
-        }
-        ((com.fasterxml.jackson.databind.node.ObjectNode) metadata).put("namespace", namespace);
-        return RenderedObject.of(object.source(), body);
+        return dev.conveyor.manifests.domain.ReleaseNamespace.place(object, registry, namespace);
     }
 
     private String commitManifests(PipelineRun run, String version, ManifestSet manifests) {

@@ -32,10 +32,11 @@ class AppManifestConfigTest {
                   crds:
                     - path: crds
                   baseBranch: develop
+                  kubernetesVersion: v1.33.2
                 """), "x", "default", "main");
         assertThat(config).isEqualTo(new AppManifestConfig("deploy/charts/shop", "shop", "prod", List.of(
                 "deploy/values-prod.yaml"), "app.image.name", "app.image.version", "app.image.sha", List.of("crds"),
-                "develop"));
+                "develop", java.util.Optional.of("1.33")));
     }
 
     @Test
@@ -50,6 +51,12 @@ class AppManifestConfigTest {
         assertThatThrownBy(() -> AppManifestConfig.from(ConveyorYaml.parse("manifests:\n  chartt: x\n"), "x",
                 "default", "main")).isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.field())
                         .isEqualTo("manifests.chartt"));
+        assertThatThrownBy(() -> AppManifestConfig.from(ConveyorYaml.parse("manifests:\n  kubernetesVersion: '1.20'\n"),
+                "x", "default", "main")).isInstanceOfSatisfying(InvalidConfigException.class, e -> {
+                    assertThat(e.field()).isEqualTo("manifests.kubernetesVersion");
+                    assertThat(e.getMessage()).contains("unknown Kubernetes version \"1.20\"; available: 1.30, 1.31,"
+                            + " 1.32, 1.33, 1.34, 1.35");
+                });
         assertThatThrownBy(() -> AppManifestConfig.from(ConveyorYaml.parse("manifests:\n  image:\n    tag: 'a b'\n"),
                 "x", "default", "main")).isInstanceOfSatisfying(InvalidConfigException.class,
                         e -> assertThat(e

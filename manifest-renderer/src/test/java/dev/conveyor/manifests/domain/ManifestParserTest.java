@@ -38,6 +38,49 @@ class ManifestParserTest {
     }
 
     @Test
+    void identicalAnonymousDocumentsAreToldApartByTheirIndexAndLine() {
+        String stream = """
+                # a leading comment
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: same}
+                data: {a: 1}
+                ---
+
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: same}
+                data: {a: 1}
+                --- # third
+                apiVersion: v1
+                kind: List
+                items:
+                  - {apiVersion: v1, kind: ConfigMap, metadata: {name: x}}
+                  - {apiVersion: v1, kind: ConfigMap, metadata: {name: y}}
+                ---
+                a: [unclosed
+                """;
+        ManifestParser.Result result = parser.parse(stream, "stream.yaml");
+        assertThat(result.objects()).extracting(RenderedObject::name, RenderedObject::document, RenderedObject::line)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("same", 1, 1), org.assertj.core.groups.Tuple
+                        .tuple("same", 2, 8), org.assertj.core.groups.Tuple.tuple("x", 3, 13),
+                        org.assertj.core.groups.Tuple.tuple("y", 3, 13));
+        assertThat(result.objects().get(1).problem("data.a", "expected string").renderWithPosition()).isEqualTo(
+                "stream.yaml (document 2, line 8): ConfigMap same: data.a: expected string");
+        assertThat(result.problems()).singleElement().satisfies(p -> {
+            assertThat(p.document()).isEqualTo(4);
+            assertThat(p.line()).isEqualTo(19);
+        });
+    }
+
+    @Test
+    void theSizeCapCountsCharactersAndSaysSo() {
+        ManifestParser small = new ManifestParser(new ManifestParser.Limits(10, 50, 10_000, 64));
+        assertThatThrownBy(() -> small.parse("ééééééééééé", "x")).isInstanceOf(ManifestInputException.class)
+                .hasMessage("the rendered manifests are longer than 10 characters");
+    }
+
+    @Test
     void anAliasBombIsRefusedBeforeItExpands() {
         String bomb = """
                 apiVersion: v1

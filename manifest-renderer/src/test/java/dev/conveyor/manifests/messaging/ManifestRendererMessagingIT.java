@@ -79,7 +79,7 @@ class ManifestRendererMessagingIT {
         assertThat(out.key()).isEqualTo("messaging-shop");
         assertThat(new String(out.headers().lastHeader("ce_type").value(), StandardCharsets.UTF_8))
                 .isEqualTo(EventType.MANIFESTS_VALIDATED.type());
-        assertThat(validated.objectCount()).isEqualTo(3);
+        assertThat(validated.objectCount()).isEqualTo(4); // with helm create's test Pod
         assertThat(validated.imageDigest()).isEqualTo(DIGEST);
         assertThat(validated.chartName()).isEqualTo("messaging-shop");
         assertThat(validated.manifestsCommit()).isNotNull();
@@ -114,8 +114,8 @@ class ManifestRendererMessagingIT {
         assertThat(failed.stage()).isEqualTo(Stage.MANIFEST_RENDERER);
         assertThat(failed.reason()).isEqualTo("INVALID_MANIFESTS");
         assertThat(failed.retryable()).isFalse();
-        assertThat(failed.message()).contains(
-                "widgets/templates/widget.yaml: Widget messaging-invalid: spec.size: expected integer, got string");
+        assertThat(failed.message()).containsPattern("widgets/templates/widget.yaml \\(document \\d+, line \\d+\\): "
+                + "Widget messaging-invalid: spec.size: expected integer, got string");
         assertThat(failed.details()).containsEntry("problems", "1").containsEntry("chartPath", "chart");
         assertThat(repo.commits()).hasSize(1);
     }

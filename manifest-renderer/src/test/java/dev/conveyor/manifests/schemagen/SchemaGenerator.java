@@ -24,27 +24,24 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * Generates the bundled Kubernetes schema ({@code src/main/resources/dev/conveyor/manifests/schemas/kubernetes-<v>.json})
- * from the model classes of {@code io.kubernetes:client-java-api}: every model's JSON fields ({@code openapiFields}),
- * its required fields ({@code openapiRequiredFields}) and each field's Java type, plus the group, version, kind and
- * scope of every top-level kind from the API classes' create requests. Enum values, which the client keeps only in
- * Javadoc, come from {@link #ENUMS}. Run once per Kubernetes version; the output is committed, so the service never
- * needs the client jar or the network:
+ * Generates the bundled Kubernetes schemas ({@code dev/conveyor/manifests/schemas/kubernetes-<v>.json}) from the model
+ * classes of {@code io.kubernetes:client-java-api}: every model's JSON fields ({@code openapiFields}), its required
+ * fields ({@code openapiRequiredFields}) and each field's Java type, plus the group, version, kind and scope of every
+ * top-level kind from the API classes' create requests. Enum values, which the client keeps only in Javadoc, come from
+ * {@link #ENUMS}.
+ *
+ * <p>
+ * It runs in the build ({@code process-test-classes}, manifest-renderer's {@code pom.xml}) for every client version the
+ * pom lists, each loaded child-first from its own jar (copied by the dependency plugin), and writes into
+ * {@code target/classes}, so the jar carries one schema per Kubernetes minor version and never needs the client or the
+ * network at run time. Arguments: the output directory, then {@code <kubernetes minor>=<client jar>} pairs:
  *
  * <pre>
- * ./mvnw -pl manifest-renderer -am test-compile exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=dev.conveyor.manifests.schemagen.SchemaGenerator -Dexec.args=manifest-renderer/src/main/resources
+ * SchemaGenerator target/classes 1.30=client-java-api-22.0.0.jar 1.31=client-java-api-23.0.0.jar ...
  * </pre>
- *
- * For an older Kubernetes version, put that version's client on the classpath and name both, e.g.
- * {@code -Dkubernetes-client-java.version=23.0.0 -Dschemagen.client-version=23.0.0 -Dschemagen.kubernetes-version=1.31}.
  */
 public final class SchemaGenerator {
 
-    /** The Kubernetes version of the client on the classpath: 24.0.0 is 1.32, 23.0.0 is 1.31, 22.0.0 is 1.30. */
-    static final String KUBERNETES_VERSION = System.getProperty("schemagen.kubernetes-version", "1.32");
-    static final String SOURCE = "io.kubernetes:client-java-api:"
-            + System.getProperty("schemagen.client-version", "24.0.0");
     static final String MODELS = "io.kubernetes.client.openapi.models.";
 
     /** Enum values the API documents but the generated client types as plain strings. */
@@ -92,12 +89,51 @@ public final class SchemaGenerator {
     }
 
     public static void main(String[] args) throws Exception {
-        Path out = Path.of(args.length > 0 ? args[0] : "src/main/resources")
-                .resolve("dev/conveyor/manifests/schemas/kubernetes-" + KUBERNETES_VERSION + ".json");
+        if (args.length < 2) {
+            throw new IllegalArgumentException("usage: SchemaGenerator <output dir> <minor>=<client jar>...");
+        }
+        for (int i = 1; i < args.length; i++) {
+            String[] pair = args[i].split("=", 2);
+            Path jar = Path.of(pair[1]);
+            String client = jar.getFileName().toString().replaceFirst("^client-java-api-(.*)\\.jar$", "$1");
+            try (ChildFirst loader = new ChildFirst(jar, SchemaGenerator.class.getClassLoader())) {
+                generate(pair[0], "io.kubernetes:client-java-api:" + client, jar, loader, Path.of(args[0]));
+            }
+        }
+    }
+
+    /** Loads the client's classes from its own jar first, everything else (gson, okhttp) from the parent. */
+    static final class ChildFirst extends java.net.URLClassLoader {
+        ChildFirst(Path jar, ClassLoader parent) throws java.net.MalformedURLException {
+            super(new java.net.URL[]{jar.toUri().toURL()}, parent);
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            if (!name.startsWith("io.kubernetes.client.")) {
+                return super.loadClass(name, resolve);
+            }
+            synchronized (getClassLoadingLock(name)) {
+                Class<?> c = findLoadedClass(name);
+                if (c == null) {
+                    try {
+                        c = findClass(name);
+                    } catch (ClassNotFoundException e) {
+                        c = super.loadClass(name, false);
+                    }
+                }
+                return c;
+            }
+        }
+    }
+
+    static void generate(String kubernetesVersion, String source, Path clientJar, ClassLoader loader, Path outDir)
+            throws Exception {
+        Path out = outDir.resolve("dev/conveyor/manifests/schemas/kubernetes-" + kubernetesVersion + ".json");
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
         Map<String, Map<String, Object>> kinds = new TreeMap<>();
         Deque<Class<?>> queue = new ArrayDeque<>();
-        for (Class<?> api : apiClasses()) {
+        for (Class<?> api : apiClasses(clientJar, loader)) {
             Matcher m = Pattern.compile("^(.*?)(V\\d+(?:(?:alpha|beta)\\d+)?)Api$").matcher(api.getSimpleName());
             if (!m.matches()) {
                 continue;
@@ -133,8 +169,8 @@ public final class SchemaGenerator {
             types.put(model.getSimpleName(), describe(model, queue));
         }
         ObjectNode root = json.createObjectNode();
-        root.put("kubernetesVersion", KUBERNETES_VERSION);
-        root.put("source", SOURCE);
+        root.put("kubernetesVersion", kubernetesVersion);
+        root.put("source", source);
         root.set("kinds", json.valueToTree(kinds));
         root.set("types", json.valueToTree(types));
         Files.createDirectories(out.getParent());
@@ -242,14 +278,12 @@ public final class SchemaGenerator {
         }
     }
 
-    private static List<Class<?>> apiClasses() throws Exception {
-        Class<?> anchor = Class.forName("io.kubernetes.client.openapi.apis.CoreV1Api");
-        Path jar = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+    private static List<Class<?>> apiClasses(Path jar, ClassLoader loader) throws Exception {
         List<Class<?>> classes = new java.util.ArrayList<>();
         try (JarFile file = new JarFile(jar.toFile())) {
             for (String entry : file.stream().map(e -> e.getName()).sorted().toList()) {
                 if (entry.startsWith("io/kubernetes/client/openapi/apis/") && entry.endsWith("Api.class")) {
-                    classes.add(Class.forName(entry.replace('/', '.').replace(".class", "")));
+                    classes.add(Class.forName(entry.replace('/', '.').replace(".class", ""), true, loader));
                 }
             }
         }

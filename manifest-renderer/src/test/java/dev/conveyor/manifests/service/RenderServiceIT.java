@@ -119,15 +119,16 @@ class RenderServiceIT {
 
         assertThat(out.chartName()).isEqualTo("create-app");
         assertThat(out.chartPath()).isEqualTo("chart");
-        assertThat(out.objectCount()).isEqualTo(3);
+        // helm create's test Pod (a helm.sh/hook: test) is rendered, validated and committed like the others
+        assertThat(out.objectCount()).isEqualTo(4);
         assertThat(out.renderedDigest()).startsWith("sha256:");
         assertThat(out.manifestsCommit()).isNotNull();
         assertThat(out.diff()).isNull();
         Path clone = repo.cloneTo(tmp.resolve("clone"));
         try (Stream<Path> files = Files.list(clone.resolve("manifests"))) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted()).containsExactly(
-                    "deployment-default-create-app.yaml", "service-default-create-app.yaml",
-                    "serviceaccount-default-create-app.yaml");
+                    "deployment-default-create-app.yaml", "pod-default-create-app-test-connection.yaml",
+                    "service-default-create-app.yaml", "serviceaccount-default-create-app.yaml");
         }
         String deployment = Files.readString(clone.resolve("manifests/deployment-default-create-app.yaml"));
         assertThat(deployment).contains("# Source: create-app/templates/deployment.yaml")
@@ -351,10 +352,11 @@ class RenderServiceIT {
                 .isInstanceOfSatisfying(StageException.class, e -> {
                     assertThat(e.reason()).isEqualTo("INVALID_MANIFESTS");
                     assertThat(e.getMessage()).contains("2 problem(s)")
-                            .contains(
-                                    "widgets/templates/widget.yaml: Widget crd-app: spec.size: expected integer, got string")
-                            .contains(
-                                    "widgets/templates/widget.yaml: Widget crd-app: spec.colour: unknown field \"colour\"");
+                            // each problem with its document in Helm's output and the line it starts at
+                            .containsPattern("widgets/templates/widget.yaml \\(document \\d+, line \\d+\\): "
+                                    + "Widget crd-app: spec.size: expected integer, got string")
+                            .containsPattern("widgets/templates/widget.yaml \\(document \\d+, line \\d+\\): "
+                                    + "Widget crd-app: spec.colour: unknown field \"colour\"");
                 });
         assertThat(repo.commits()).hasSize(commits);
     }
@@ -444,7 +446,7 @@ class RenderServiceIT {
 
         String fine = repo.writer().delete("chart/templates/bomb.yaml").message("fix: no bomb").commit();
         expectFailure(service(200, round -> {
-        }), pushed(repo, fine, "1.0.2", Flow.CD), "OUTPUT_TOO_LARGE", "larger than 200 bytes");
+        }), pushed(repo, fine, "1.0.2", Flow.CD), "OUTPUT_TOO_LARGE", "longer than 200 characters");
 
         repo.writer().file(".conveyor.yaml", "manifests:\n  chart: ../../etc\n").message("chore: escape").commit();
         expectFailure(service(), pushed(repo, repo.head("main").orElseThrow(), "1.0.3", Flow.CD),

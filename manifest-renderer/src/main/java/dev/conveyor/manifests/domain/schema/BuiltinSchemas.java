@@ -5,12 +5,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The Kubernetes built-in kinds, from the schema bundled in the jar
@@ -33,23 +33,96 @@ public final class BuiltinSchemas {
         this.types = types;
     }
 
-    /** Kubernetes versions with a bundled schema. */
-    public static Set<String> bundledVersions() {
-        return Set.of("1.30", "1.31", "1.32");
+    private static final List<String> BUNDLED = List.of("1.30", "1.31", "1.32", "1.33", "1.34", "1.35");
+
+    /** Kubernetes minor versions with a bundled schema, oldest first. */
+    public static List<String> bundledVersions() {
+        return BUNDLED;
+    }
+
+    /** The newest bundled Kubernetes minor version: the default. */
+    public static String newest() {
+        return BUNDLED.get(BUNDLED.size() - 1);
+    }
+
+    /**
+     * The bundled minor version a version names: {@code 1.32}, {@code v1.32} and {@code 1.32.4} all name {@code 1.32}.
+     *
+     * @throws IllegalArgumentException naming the available versions when none is bundled for it
+     */
+    public static String minor(String kubernetesVersion) {
+        if (kubernetesVersion.trim().equals("latest")) {
+            return newest();
+        }
+        String minor = kubernetesVersion.trim().replaceFirst("^v", "").replaceFirst("^(\\d+\\.\\d+)\\.\\d+.*$",
+                "$1");
+        if (!BUNDLED.contains(minor)) {
+            throw new IllegalArgumentException("unknown Kubernetes version \"" + kubernetesVersion
+                    + "\"; available: " + String.join(", ", BUNDLED));
+        }
+        return minor;
+    }
+
+    private static final Map<String, BuiltinSchemas> LOADED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The bundled schema of a version, loaded once and shared (it is read-only). */
+    public static BuiltinSchemas cached(String kubernetesVersion) {
+        return LOADED.computeIfAbsent(minor(kubernetesVersion), BuiltinSchemas::load);
     }
 
     /** Loads the bundled schema of a Kubernetes version such as {@code 1.32} (or {@code v1.32.0}). */
     public static BuiltinSchemas load(String kubernetesVersion) {
-        String minor = kubernetesVersion.replaceFirst("^v", "").replaceFirst("^(\\d+\\.\\d+)\\..*$", "$1");
+        String minor = minor(kubernetesVersion);
         String resource = "/dev/conveyor/manifests/schemas/kubernetes-" + minor + ".json";
         try (InputStream in = BuiltinSchemas.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalArgumentException("no bundled schema for Kubernetes " + kubernetesVersion
-                        + " (bundled: " + bundledVersions() + ")");
+                throw new IllegalStateException("the bundled schema " + resource + " is missing: the build generates"
+                        + " it (process-test-classes; ./mvnw -pl manifest-renderer -am package -DskipTests)");
             }
-            return fromJson(new ObjectMapper().readTree(in));
+            // A streaming read: an ObjectMapper's first use costs a few hundred milliseconds of start-up, which the
+            // command line (conveyor validate) would pay on every call.
+            try (com.fasterxml.jackson.core.JsonParser parser = new com.fasterxml.jackson.core.JsonFactory()
+                    .createParser(in)) {
+                parser.nextToken();
+                return fromJson(read(parser));
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static JsonNode read(com.fasterxml.jackson.core.JsonParser parser) throws IOException {
+        var nodes = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        switch (parser.currentToken()) {
+            case START_OBJECT -> {
+                var object = nodes.objectNode();
+                while (parser.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                    String name = parser.currentName();
+                    parser.nextToken();
+                    object.set(name, read(parser));
+                }
+                return object;
+            }
+            case START_ARRAY -> {
+                var array = nodes.arrayNode();
+                while (parser.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+                    array.add(read(parser));
+                }
+                return array;
+            }
+            case VALUE_STRING -> {
+                return nodes.textNode(parser.getText());
+            }
+            case VALUE_TRUE, VALUE_FALSE -> {
+                return nodes.booleanNode(parser.getBooleanValue());
+            }
+            case VALUE_NUMBER_INT -> {
+                return nodes.numberNode(parser.getLongValue());
+            }
+            case VALUE_NULL -> {
+                return nodes.nullNode();
+            }
+            default -> throw new IOException("unexpected " + parser.currentToken() + " in a bundled schema");
         }
     }
 

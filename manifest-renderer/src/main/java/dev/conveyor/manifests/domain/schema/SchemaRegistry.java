@@ -1,10 +1,10 @@
 package dev.conveyor.manifests.domain.schema;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -29,9 +29,10 @@ public final class SchemaRegistry {
     }
 
     private final BuiltinSchemas builtins;
-    private final Map<String, Resolved> crds = new HashMap<>();
+    // Concurrent: the command line validates objects on several threads once the CRDs are registered.
+    private final Map<String, Resolved> crds = new ConcurrentHashMap<>();
     private final List<SchemaLookup> lookups;
-    private final Map<String, Optional<Resolved>> looked = new HashMap<>();
+    private final Map<String, Optional<Resolved>> looked = new ConcurrentHashMap<>();
 
     public SchemaRegistry(BuiltinSchemas builtins, List<SchemaLookup> lookups) {
         this.builtins = builtins;

@@ -29,7 +29,14 @@ class BuiltinSchemasTest {
     void anUnbundledVersionIsRefusedNamingTheBundledOnes() {
         assertThatThrownBy(() -> BuiltinSchemas.load("1.20"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("no bundled schema for Kubernetes 1.20")
-                .hasMessageContaining("1.30").hasMessageContaining("1.31").hasMessageContaining("1.32");
+                .hasMessage("unknown Kubernetes version \"1.20\"; available: " + String.join(", ", BuiltinSchemas
+                        .bundledVersions()));
+        assertThat(BuiltinSchemas.bundledVersions()).containsExactly("1.30", "1.31", "1.32", "1.33", "1.34", "1.35");
+        assertThat(BuiltinSchemas.newest()).isEqualTo("1.35");
+        assertThat(BuiltinSchemas.minor("latest")).isEqualTo("1.35");
+        for (String version : BuiltinSchemas.bundledVersions()) {
+            assertThat(BuiltinSchemas.load(version).kubernetesVersion()).isEqualTo(version);
+        }
+        assertThat(BuiltinSchemas.load("v1.31.4").kubernetesVersion()).startsWith("1.31");
     }
 }
