@@ -53,6 +53,8 @@ public record ServiceSpec(String name, String module) {
             case "gateway" -> {
                 c.put("conveyor.gateway.hook.token", secrets.get("hook-token"));
                 c.put("conveyor.gateway.api.token", secrets.get("api-token"));
+                // every Conveyor event also as CDEvents on the "cdevents" topic (events/README.md)
+                c.put("conveyor.cdevents.enabled", "true");
             }
             case "versioner" -> c.put("conveyor.versioner.mirror-dir", dir.resolve("mirrors").toString());
             case "image-builder" -> {
