@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -57,6 +59,8 @@ public final class CdEvents {
     static final String TEST_ENVIRONMENT = "jenkins";
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    /** {@code user@host:path}, git's scp-like syntax, which has no scheme. */
+    private static final Pattern SCP_LIKE = Pattern.compile("([A-Za-z0-9._-]+)@([A-Za-z0-9.-]+):(?!//)(.+)");
 
     private CdEvents() {
     }
@@ -97,7 +101,7 @@ public final class CdEvents {
             testSuite(out, run, build.buildUrl(), build.tests(), "test".equals(build.failedStep()));
         } else if (event instanceof ImagePushed image) {
             String purl = imagePurl(image.repository(), image.digest(), image.version());
-            ObjectNode change = object().put("id", run.commit()).put("source", run.repoUrl());
+            ObjectNode change = object().put("id", run.commit()).put("source", uriReference(run.repoUrl()));
             out.add(ARTIFACT_PACKAGED, purl, "artifact", object().set("change", change));
             out.add(ARTIFACT_PUBLISHED, purl, "artifact", object());
         } else if (event instanceof ChartPublished chart) {
@@ -126,7 +130,7 @@ public final class CdEvents {
     private static void changeMerged(Builder out, PipelineRun run) {
         if (run.flow() == Flow.CD) {
             out.add(CHANGE_MERGED, run.commit(), "change", object().set("repository",
-                    object().put("id", run.app()).put("source", run.repoUrl())));
+                    object().put("id", run.app()).put("source", uriReference(run.repoUrl()))));
         }
     }
 
@@ -144,6 +148,15 @@ public final class CdEvents {
         content.set("environment", object().put("id", TEST_ENVIRONMENT).put("source", buildUrl));
         content.set("testSuite", object().put("id", run.app()).put("name", run.app() + " tests"));
         out.add(TESTSUITERUN_FINISHED, run.runId() + "/attempt-" + run.attempt() + "/tests", "testSuiteRun", content);
+    }
+
+    /**
+     * A repository URL as a URI reference, as CDEvents {@code source} fields must be: the scp-like
+     * {@code user@host:path} (which is none) becomes {@code ssh://user@host/path}; URLs stay as they are.
+     */
+    static String uriReference(String repoUrl) {
+        Matcher scp = SCP_LIKE.matcher(repoUrl);
+        return scp.matches() ? "ssh://" + scp.group(1) + "@" + scp.group(2) + "/" + scp.group(3) : repoUrl;
     }
 
     /** The image as an OCI package URL: {@code pkg:oci/<name>@sha256%3A<hex>?repository_url=<repo>&tag=<version>}. */

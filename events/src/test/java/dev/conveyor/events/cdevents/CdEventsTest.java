@@ -16,7 +16,9 @@ import dev.conveyor.events.v1.BuildSucceeded;
 import dev.conveyor.events.v1.CloudEventAttributes;
 import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.EventJson;
+import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.ImagePushed;
+import dev.conveyor.events.v1.PipelineRun;
 import dev.conveyor.events.v1.SampleEvents;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.events.v1.TestSummary;
@@ -134,6 +136,26 @@ class CdEventsTest {
         assertThat(CdEventSchemas.violations(notPurl)).isNotEmpty();
         assertThat(CdEventSchemas.violations(unknownType)).isNotEmpty();
         assertThat(CdEventSchemas.violations(badTime)).isNotEmpty();
+    }
+
+    @Test
+    void anScpLikeRepositoryBecomesAnSshUriSoTheSourcesStayUriReferences() throws Exception {
+        PipelineRun run = PipelineRun.start("shop-api", "git@git.example.com:acme/shop-api.git",
+                "2f1e3d4c5b6a798081726354453627181909a0b1", "main", null, Flow.CD);
+        BuildSucceeded build = new BuildSucceeded(run, SampleEvents.AT, null, "https://jenkins.example.com/job/1/",
+                SampleEvents.artifact(), new TestSummary(1, 0, 0, 0, 0), null);
+        ImagePushed image = new ImagePushed(run, SampleEvents.AT, "c", "1.0.0", "registry.example.com/acme/shop-api",
+                List.of("1.0.0"), SampleEvents.DIGEST, 1L);
+
+        for (ConveyorEvent event : List.of(build, image)) {
+            for (CdEvent cd : mirror(event)) {
+                assertThat(CdEventSchemas.violations(EventJson.mapper().readTree(cd.json()))).as(cd.type()).isEmpty();
+            }
+        }
+        assertThat(EventJson.mapper().readTree(mirror(image).get(0).json()).at("/subject/content/change/source")
+                .asText()).isEqualTo("ssh://git@git.example.com/acme/shop-api.git");
+        assertThat(CdEvents.uriReference("https://git.example.com/acme/shop-api.git"))
+                .isEqualTo("https://git.example.com/acme/shop-api.git");
     }
 
     static JsonNode suite(ConveyorEvent build) throws Exception {
