@@ -10,11 +10,17 @@
 //   test           command that runs the tests (default mvn -B test)
 //   testReports    JUnit XML reports to record (default **/target/surefire-reports/*.xml)
 //   lint           command that runs the linters, or null to skip (default null)
+//   lintReports    comma-separated Ant globs of the linters' reports, SARIF 2.1 (JSON) or Checkstyle XML, read after the
+//                  lint command (pass or fail) to count errors and warnings (default null; needs Pipeline Utility Steps)
+//   recordIssues   arguments for the Warnings NG plugin's recordIssues step, e.g. [tools: [checkStyle(pattern: '...')]];
+//                  when set, the lint counts are the totals recordIssues returns (default null)
 //   build          command that builds the artifact (default mvn -B -DskipTests package)
 //   artifact       glob of the artifact to archive; the first match is reported (default target/*.jar)
 //   kind           jar or directory (default jar)
 //
 // A failing step stops the build steps; the hook still reports the failure (BuildFailed) and the build then fails.
+// Lint counts are only reported when they were read from reports (lintReports or recordIssues): a lint command that
+// exits 0 says nothing about warnings, so without reports the hook carries no lint counts at all.
 // The token is only ever passed masked; it is never echoed or put into the payload.
 
 def call(Map args = [:]) {
@@ -25,6 +31,8 @@ def call(Map args = [:]) {
         test         : 'mvn -B test',
         testReports  : '**/target/surefire-reports/*.xml',
         lint         : null,
+        lintReports  : null,
+        recordIssues : null,
         build        : 'mvn -B -DskipTests package',
         artifact     : 'target/*.jar',
         kind         : 'jar',
@@ -33,7 +41,7 @@ def call(Map args = [:]) {
         error('conveyor: hookUrl is required (or set CONVEYOR_HOOK_URL)')
     }
 
-    Map state = [failedStep: null, reason: null, tests: null, linted: false, artifactPath: null, sha256: null]
+    Map state = [failedStep: null, reason: null, tests: null, lint: null, artifactPath: null, sha256: null]
     try {
         if (cfg.fetch) {
             stage('Fetch dependencies') {
@@ -54,8 +62,12 @@ def call(Map args = [:]) {
         if (cfg.lint) {
             stage('Lint') {
                 state.failedStep = 'lint'
-                sh cfg.lint
-                state.linted = true
+                try {
+                    sh cfg.lint
+                } finally {
+                    // read even when the linter failed the step: its reports say why
+                    state.lint = lintCounts(cfg)
+                }
             }
         }
         stage('Build') {
@@ -105,9 +117,8 @@ Map hookPayload(Map cfg, Map state) {
     if (state.tests) {
         payload.tests = state.tests
     }
-    if (state.linted) {
-        // The lint command passed; counts of warnings are not parsed from its output.
-        payload.lint = [errors: 0, warnings: 0]
+    if (state.lint) {
+        payload.lint = state.lint
     }
     if (state.failedStep) {
         payload.failedStep = state.failedStep
@@ -117,4 +128,119 @@ Map hookPayload(Map cfg, Map state) {
                             kind: cfg.kind]
     }
     return payload
+}
+
+/**
+ * Lint errors and warnings from the linters' reports: the Warnings NG plugin's totals when recordIssues is configured
+ * and returns results, else the SARIF and Checkstyle reports matching lintReports; null when neither tells.
+ */
+Map lintCounts(Map cfg) {
+    if (cfg.recordIssues) {
+        def results = recordIssues(cfg.recordIssues)
+        if (results != null) {
+            return issueTotals(results)
+        }
+    }
+    if (!cfg.lintReports) {
+        return null
+    }
+    Map counts = [errors: 0, warnings: 0]
+    int reports = 0
+    for (String glob : cfg.lintReports.toString().split(',')) {
+        for (def file : findFiles(glob: glob.trim())) {
+            Map one = reportCounts(file.path.toString(), readFile(file: file.path.toString(), encoding: 'UTF-8'))
+            counts.errors += one.errors
+            counts.warnings += one.warnings
+            reports++
+        }
+    }
+    // no report at all is not a clean lint: the linter may not have run or written elsewhere
+    return reports ? counts : null
+}
+
+/**
+ * The totals of recordIssues' results (one AnalysisResult per tool, or one when aggregating): severity ERROR counts as
+ * an error, HIGH, NORMAL and LOW as warnings.
+ */
+@NonCPS
+Map issueTotals(def results) {
+    int errors = 0
+    int total = 0
+    for (def result : (results instanceof Collection ? results : [results])) {
+        errors += result.totalErrorsSize as int
+        total += result.totalSize as int
+    }
+    return [errors: errors, warnings: total - errors]
+}
+
+/** Counts of one report, SARIF or Checkstyle XML, told apart by its first character. */
+@NonCPS
+Map reportCounts(String path, String text) {
+    String body = text.trim()
+    if (body.startsWith('{')) {
+        return sarifCounts(path, body)
+    }
+    if (body.startsWith('<')) {
+        return checkstyleCounts(path, body)
+    }
+    throw new IllegalArgumentException("conveyor: lint report ${path} is neither SARIF (JSON) nor Checkstyle XML")
+}
+
+/**
+ * SARIF 2.1: every result of every run whose kind is fail (the default), that is not suppressed. Its level, or the
+ * rule's default level, or warning: error counts as an error, warning and note as warnings, none not at all.
+ */
+@NonCPS
+Map sarifCounts(String path, String body) {
+    def sarif = new groovy.json.JsonSlurper().parseText(body)
+    if (!(sarif instanceof Map) || !(sarif.runs instanceof List)) {
+        throw new IllegalArgumentException("conveyor: lint report ${path} is not SARIF: no runs array")
+    }
+    int errors = 0
+    int warnings = 0
+    for (def run : sarif.runs) {
+        List rules = run?.tool?.driver?.rules ?: []
+        for (def result : (run?.results ?: [])) {
+            if ((result.kind ?: 'fail') != 'fail' || suppressed(result)) {
+                continue
+            }
+            def rule = result.ruleIndex instanceof Number && result.ruleIndex < rules.size()
+                    ? rules[result.ruleIndex as int]
+                    : rules.find { it?.id && it.id == result.ruleId }
+            String level = result.level ?: rule?.defaultConfiguration?.level ?: 'warning'
+            if (level == 'error') {
+                errors++
+            } else if (level == 'warning' || level == 'note') {
+                warnings++
+            }
+        }
+    }
+    return [errors: errors, warnings: warnings]
+}
+
+/** A SARIF result with a suppression that is in force (status accepted, or none given). */
+@NonCPS
+boolean suppressed(def result) {
+    return (result.suppressions ?: []).any { !it.status || it.status == 'accepted' }
+}
+
+/** Checkstyle XML: every error element; severity error counts as an error, warning and info as warnings. */
+@NonCPS
+Map checkstyleCounts(String path, String body) {
+    def root = new XmlSlurper(false, false).parseText(body)
+    if (root.name() != 'checkstyle') {
+        throw new IllegalArgumentException(
+                "conveyor: lint report ${path} is not Checkstyle XML: root element <${root.name()}>")
+    }
+    int errors = 0
+    int warnings = 0
+    root.file.error.each { finding ->
+        String severity = finding.@severity.text() ?: 'error'
+        if (severity == 'error') {
+            errors++
+        } else if (severity == 'warning' || severity == 'info') {
+            warnings++
+        }
+    }
+    return [errors: errors, warnings: warnings]
 }

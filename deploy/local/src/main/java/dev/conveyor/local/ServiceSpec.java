@@ -55,6 +55,8 @@ public record ServiceSpec(String name, String module) {
                 // Only hashes of the run API's tokens: a viewer (the page, ./conveyor status) and an operator (replay).
                 c.put("conveyor.gateway.auth.tokens", "viewer:viewer:" + sha256(secrets.get("viewer-token"))
                         + ",operator:operator:" + sha256(secrets.get("api-token")));
+                // every Conveyor event also as CDEvents on the "cdevents" topic (events/README.md)
+                c.put("conveyor.cdevents.enabled", "true");
             }
             case "versioner" -> c.put("conveyor.versioner.mirror-dir", dir.resolve("mirrors").toString());
             case "image-builder" -> {
