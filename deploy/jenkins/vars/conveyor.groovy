@@ -98,6 +98,20 @@ def call(Map args = [:]) {
     }
 }
 
+/**
+ * Text as the gateway accepts it (gateway/README.md, "Hooks"): ANSI escape sequences, other control characters and
+ * bidirectional overrides removed (line breaks and tabs kept), at most max characters — a coloured or very long
+ * failure message would otherwise be refused and the hook lost.
+ */
+String hookText(String text, int max) {
+    if (text == null) {
+        return null
+    }
+    String clean = text.replaceAll('\u001B\\[[0-9;?]*[ -/]*[@-~]', '')
+            .replaceAll('[\\p{Cntrl}&&[^\\n\\r\\t]]|[\u202A-\u202E\u2066-\u2069]', '')
+    return clean.length() > max ? clean.substring(0, max - 3) + '...' : clean
+}
+
 /** The hook's JSON, as the gateway reads it (see gateway/README.md). */
 Map hookPayload(Map cfg, Map state) {
     Map payload = [
@@ -112,7 +126,7 @@ Map hookPayload(Map cfg, Map state) {
     }
     if (env.CHANGE_ID) {
         payload.pullRequest = env.CHANGE_ID as Integer
-        payload.pullRequestTitle = env.CHANGE_TITLE
+        payload.pullRequestTitle = hookText(env.CHANGE_TITLE, 512)
     }
     if (state.tests) {
         payload.tests = state.tests
@@ -122,7 +136,7 @@ Map hookPayload(Map cfg, Map state) {
     }
     if (state.failedStep) {
         payload.failedStep = state.failedStep
-        payload.reason = state.reason
+        payload.reason = hookText(state.reason, 2048)
     } else {
         payload.artifact = [url: "${env.BUILD_URL}artifact/${state.artifactPath}".toString(), sha256: state.sha256,
                             kind: cfg.kind]

@@ -57,6 +57,8 @@ public class ConveyorLibraryTest extends BasePipelineTest {
     final List<Map<String, Object>> requests = new ArrayList<>();
     final List<String> commands = new ArrayList<>();
     final Set<String> failing = new HashSet<>();
+    /** The failure message of a failing command, when not Jenkins' usual one. */
+    final Map<String, String> failureMessages = new HashMap<>();
     final Map<String, Object> env = new HashMap<>();
     final List<Map<String, Object>> recordIssuesCalls = new ArrayList<>();
     Object recordIssuesResult;
@@ -143,7 +145,7 @@ public class ConveyorLibraryTest extends BasePipelineTest {
         String command = args instanceof Map<?, ?> map ? String.valueOf(map.get("script")) : String.valueOf(args);
         commands.add(command);
         if (failing.contains(command)) {
-            throw new IllegalStateException("script returned exit code 1");
+            throw new IllegalStateException(failureMessages.getOrDefault(command, "script returned exit code 1"));
         }
         if (command.startsWith("ls -1 ")) {
             return "target/shop-1.4.0-runner.jar\n";
@@ -267,6 +269,24 @@ public class ConveyorLibraryTest extends BasePipelineTest {
                 .containsEntry("reason", "script returned exit code 1")
                 .containsEntry("tests", Map.of("passed", 3, "failed", 3, "skipped", 0))
                 .doesNotContainKeys("artifact", "lint");
+    }
+
+    @Test
+    void aColouredOrHugeFailureMessageAndTitleAreCutToWhatTheGatewayAccepts() {
+        env.putAll(Map.of("CHANGE_ID", "42", "CHANGE_BRANCH", "feature/cart", "CHANGE_TITLE",
+                "\u202Etitle " + "t".repeat(600)));
+        failing.add("mvn -B test");
+        failureMessages.put("mvn -B test", "\u001B[31mBUILD FAILURE\u001B[0m\u0000\n" + "x".repeat(5_000));
+
+        assertThatThrownBy(() -> library.invokeMethod("call",
+                new Object[]{Map.of("hookUrl", "https://conveyor/hooks/jenkins", "fetch", false)}))
+                .hasMessageContaining("the test step failed");
+
+        String reason = (String) hookBody().get("reason");
+        assertThat(reason).startsWith("BUILD FAILURE\nxxx").hasSize(2048).endsWith("...");
+        assertThat(reason.codePoints()).noneMatch(c -> c != '\n' && Character.isISOControl(c));
+        String title = (String) hookBody().get("pullRequestTitle");
+        assertThat(title).startsWith("title t").hasSize(512);
     }
 
     @Test
