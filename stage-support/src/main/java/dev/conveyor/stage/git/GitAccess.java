@@ -35,14 +35,16 @@ public final class GitAccess implements AutoCloseable {
     private final Path home;
     private final SshdSessionFactory ssh;
     private final OutboundPolicy policy;
+    private final String field;
     private final boolean owner;
 
     private GitAccess(GitCredentials credentials, Path home, SshdSessionFactory ssh, OutboundPolicy policy,
-            boolean owner) {
+            String field, boolean owner) {
         this.credentials = credentials;
         this.home = home;
         this.ssh = ssh;
         this.policy = policy;
+        this.field = field;
         this.owner = owner;
     }
 
@@ -52,7 +54,20 @@ public final class GitAccess implements AutoCloseable {
      * stop the shared SSH client; close this one.
      */
     public GitAccess restrictedTo(OutboundPolicy outbound) {
-        return new GitAccess(credentials, home, ssh, outbound, false);
+        return restrictedTo(outbound, REMOTE_FIELD);
+    }
+
+    /**
+     * {@link #restrictedTo(OutboundPolicy)}, naming {@code remoteField} (the event or file field the remotes come from,
+     * e.g. {@code repoUrl}) in refusals.
+     */
+    public GitAccess restrictedTo(OutboundPolicy outbound, String remoteField) {
+        return new GitAccess(credentials, home, ssh, outbound, remoteField, false);
+    }
+
+    /** The field named in refusals of this access's policy. */
+    public String remoteField() {
+        return field;
     }
 
     /** The outbound policy remotes are checked against, when this access is restricted. */
@@ -85,7 +100,8 @@ public final class GitAccess implements AutoCloseable {
             if (!credentials.strictHostKeyChecking()) {
                 builder.setServerKeyDatabase((h, s) -> new AcceptAnyServerKey());
             }
-            return new GitAccess(credentials, home, builder.build(new JGitKeyCache()), null, true);
+            return new GitAccess(credentials, home, builder.build(new JGitKeyCache()), null, REMOTE_FIELD,
+                    true);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the SSH client's home directory", e);
         }
@@ -101,12 +117,12 @@ public final class GitAccess implements AutoCloseable {
     /**
      * Checks the remote against the outbound policy (when restricted) and sets this SSH client on SSH transports. Runs
      * after JGit parsed the URL and before it connects, so what is checked is what JGit dials; a refusal is an
-     * {@link dev.conveyor.stage.net.OutboundRefused} naming the field {@code remote}.
+     * {@link dev.conveyor.stage.net.OutboundRefused} naming the {@link #remoteField()}.
      */
     public TransportConfigCallback transportConfigCallback() {
         return transport -> {
             if (policy != null) {
-                policy.checkTransport(REMOTE_FIELD, transport.getURI());
+                policy.checkTransport(field, transport.getURI());
             }
             if (transport instanceof SshTransport sshTransport) {
                 sshTransport.setSshSessionFactory(ssh);

@@ -62,7 +62,7 @@ public final class RepoMirrors {
      */
     public Repository fetch(String url) {
         // Before JGit opens anything: its local transport looks at a file: path while it is opened.
-        access.policy().ifPresent(p -> p.checkConnect(GitAccess.REMOTE_FIELD, url));
+        access.policy().ifPresent(p -> p.checkConnect(access.remoteField(), url));
         Path dir = cacheDir.resolve(key(url));
         Repository repo = null;
         try {
