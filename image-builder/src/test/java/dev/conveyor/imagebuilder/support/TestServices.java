@@ -22,6 +22,7 @@ import dev.conveyor.imagebuilder.service.ImageBuildService;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitCredentials;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.net.OutboundPolicy;
 
 /** Wires an {@link ImageBuildService} the way the CDI producer does, with test settings. */
 public final class TestServices {
@@ -108,7 +109,8 @@ public final class TestServices {
                 : Set.of(),
                 Duration.ofSeconds(20));
         ArtifactFetcher fetcher = new ArtifactFetcher(http, maxBytes, Duration.ofMinutes(2), List.of(root),
-                artifactAuth);
+                artifactAuth, OutboundPolicy.builder().schemes(List.of("http", "https", "file")).allowedNetworks(List
+                        .of("127.0.0.0/8", "::1/128")).fileRoots(List.of(root)).build());
         ImageDefaults defaults = new ImageDefaults(registry, namespace, base, base, ArtifactKind.JAR, pushLatest);
         return new ImageBuildService(new AppSources(new RepoMirrors(root.resolve("mirrors"), GitAccess.create(
                 GitCredentials.none()))), fetcher, new ArtifactUnpacker(4L * 1024 * 1024 * 1024, 100_000),
