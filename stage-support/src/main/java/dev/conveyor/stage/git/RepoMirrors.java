@@ -40,13 +40,28 @@ public final class RepoMirrors {
     private static final Logger LOG = Logger.getLogger(RepoMirrors.class);
 
     private final Path cacheDir;
-    private final Set<String> swept = ConcurrentHashMap.newKeySet();
+    private final Set<String> swept;
     private final GitAccess access;
-    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ReentrantLock> locks;
 
     public RepoMirrors(Path cacheDir, GitAccess access) {
+        this(cacheDir, access, ConcurrentHashMap.newKeySet(), new ConcurrentHashMap<>());
+    }
+
+    private RepoMirrors(Path cacheDir, GitAccess access, Set<String> swept,
+            ConcurrentHashMap<String, ReentrantLock> locks) {
         this.cacheDir = cacheDir;
         this.access = access;
+        this.swept = swept;
+        this.locks = locks;
+    }
+
+    /**
+     * The same mirrors and locks, dialled through another access: e.g. one restricted with another field name, for
+     * remotes that come from another input (a stage's app repositories and its GitOps repositories).
+     */
+    public RepoMirrors through(GitAccess other) {
+        return new RepoMirrors(cacheDir, other, swept, locks);
     }
 
     /** The lock of a remote's mirror. */

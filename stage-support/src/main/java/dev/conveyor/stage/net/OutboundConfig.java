@@ -23,7 +23,8 @@ public interface OutboundConfig {
 
     /**
      * Allowed host patterns: {@code *} (any host), {@code github.com} (that host), {@code *.example.com} (its
-     * subdomains), or an IP literal. The address rules apply to every allowed host.
+     * subdomains), or an IP literal; with {@code :port} ({@code 127.0.0.1:9418}, {@code [::1]:22}) only that port
+     * (a URL without a port has its scheme's default). The address rules apply to every allowed host.
      */
     @WithDefault("*")
     List<String> hosts();

@@ -85,6 +85,10 @@ public final class OutboundPolicy {
     private static final Pattern HOST_NAME = Pattern.compile("[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?");
     private static final Pattern IPV4_LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
     private static final int MAX_URL = 2048;
+    /** A host pattern with a port: {@code name:22}, {@code [::1]:9418}; a bare IPv6 literal has no port. */
+    private static final Pattern HOST_PORT = Pattern.compile("(\\[[^\\]]*\\]|[^:\\[\\]]+):([0-9]{1,5})");
+    private static final Map<String, Integer> DEFAULT_PORTS = Map.of("https", 443, "http", 80, "ssh", 22, "git",
+            9418);
 
     private final Set<String> schemes;
     private final List<String> hosts;
@@ -292,8 +296,10 @@ public final class OutboundPolicy {
         if (METADATA_NAMES.contains(name)) {
             throw refuse(field, "names a cloud metadata service (" + name + ")");
         }
-        if (hosts.stream().noneMatch(p -> hostMatches(p, name))) {
-            throw refuse(field, "has the host " + name + ", which is not allowed (conveyor.outbound.hosts)");
+        int port = t.port() > 0 ? t.port() : DEFAULT_PORTS.getOrDefault(t.scheme(), -1);
+        if (hosts.stream().noneMatch(p -> hostMatches(p, name, port))) {
+            throw refuse(field, "has the host " + name + (t.port() > 0 ? ":" + t.port() : "")
+                    + ", which is not allowed (conveyor.outbound.hosts)");
         }
         literal.flatMap(this::addressRefusal).ifPresent(why -> {
             throw refuse(field, "has the host " + name + ", " + why);
@@ -422,8 +428,19 @@ public final class OutboundPolicy {
         return Optional.empty();
     }
 
-    private static boolean hostMatches(String pattern, String host) {
+    /**
+     * Whether {@code host} on {@code port} matches a pattern: {@code *}, {@code name}, {@code *.domain}, an IP literal
+     * ({@code [v6]} bracketed when a port follows), each optionally with {@code :port} (then only that port).
+     */
+    private static boolean hostMatches(String pattern, String host, int port) {
         String p = pattern.trim().toLowerCase(Locale.ROOT);
+        Matcher withPort = HOST_PORT.matcher(p);
+        if (withPort.matches()) {
+            if (Integer.parseInt(withPort.group(2)) != port) {
+                return false;
+            }
+            p = withPort.group(1);
+        }
         if (p.equals("*")) {
             return true;
         }

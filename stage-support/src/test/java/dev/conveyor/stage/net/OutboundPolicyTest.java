@@ -173,6 +173,23 @@ class OutboundPolicyTest {
     }
 
     @Test
+    void hostPatternsCanNameAPort() {
+        OutboundPolicy policy = OutboundPolicy.builder().schemes(List.of("git", "https", "ssh")).hosts(List.of(
+                "127.0.0.1:9418", "github.com:443", "[::1]:2222")).allowedNetworks(List.of("127.0.0.1/32",
+                        "::1/128"))
+                .resolver(fixed()).build();
+
+        assertThat(policy.check("repoUrl", "git://127.0.0.1/acme/shop.git").port()).isEqualTo(-1);
+        assertThat(policy.check("repoUrl", "git://127.0.0.1:9418/acme/shop.git").port()).isEqualTo(9418);
+        assertThat(policy.check("repoUrl", "https://github.com/acme/shop.git").host()).isEqualTo("github.com");
+        assertThat(policy.check("repoUrl", "ssh://git@[::1]:2222/acme/shop.git").host()).isEqualTo("::1");
+        assertThat(refusal(() -> policy.check("repoUrl", "git://127.0.0.1:8080/q/metrics")).why())
+                .isEqualTo("has the host 127.0.0.1:8080, which is not allowed (conveyor.outbound.hosts)");
+        assertThat(refusal(() -> policy.check("repoUrl", "git@github.com:acme/shop.git")).why())
+                .contains("not allowed");
+    }
+
+    @Test
     void fileUrlsOnlyUnderTheRootsAndNotThroughSymbolicLinks(@TempDir Path dir) throws Exception {
         Path root = Files.createDirectories(dir.resolve("data/repos"));
         Path secrets = Files.writeString(dir.resolve("data/secrets.env"), "TOKEN=x");
