@@ -84,7 +84,7 @@ public class ImageBuilderBeans {
         ImageDefaults defaults = new ImageDefaults(config.registry(), config.namespace(), config.jarBaseImage(),
                 config.directoryBaseImage(), kind, config.pushLatest());
         return new ImageBuildService(new AppSources(new RepoMirrors(config.mirrorDir(), access)),
-                fetcher, unpacker, images, registries, defaults, config.workDir(), clock);
+                fetcher, unpacker, images, registries, defaults, config.workDir(), clock, outbound);
     }
 
     @Produces

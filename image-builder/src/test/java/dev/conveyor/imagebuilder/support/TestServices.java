@@ -108,12 +108,15 @@ public final class TestServices {
                 ? Set.copyOf(List.of(registry, JibImages.isArchive(base) ? registry : JibImages.registryOf(base)))
                 : Set.of(),
                 Duration.ofSeconds(20));
+        // A stack that serves its registry and artifacts on loopback, as the tests' and the local stack do.
+        OutboundPolicy outbound = OutboundPolicy.builder().schemes(List.of("http", "https", "file")).allowedNetworks(
+                List.of("127.0.0.0/8", "::1/128")).fileRoots(List.of(root)).build();
         ArtifactFetcher fetcher = new ArtifactFetcher(http, maxBytes, Duration.ofMinutes(2), List.of(root),
-                artifactAuth, OutboundPolicy.builder().schemes(List.of("http", "https", "file")).allowedNetworks(List
-                        .of("127.0.0.0/8", "::1/128")).fileRoots(List.of(root)).build());
+                artifactAuth, outbound);
         ImageDefaults defaults = new ImageDefaults(registry, namespace, base, base, ArtifactKind.JAR, pushLatest);
         return new ImageBuildService(new AppSources(new RepoMirrors(root.resolve("mirrors"), GitAccess.create(
                 GitCredentials.none()))), fetcher, new ArtifactUnpacker(4L * 1024 * 1024 * 1024, 100_000),
-                new JibImages(baseCache, appCache, creds, api), api, defaults, root.resolve("work"), Clock.systemUTC());
+                new JibImages(baseCache, appCache, creds, api), api, defaults, root.resolve("work"), Clock.systemUTC(),
+                outbound);
     }
 }
