@@ -31,6 +31,24 @@ public record ServiceSpec(String name, String module) {
     }
 
     /**
+     * The stack's outbound policy (stage-support {@code OutboundPolicy}), the same for every service: exactly what the
+     * stack runs — the git daemon's loopback address and port, and {@code file:} artifacts from the data directory's
+     * artifacts. Nothing else on loopback (the services' own ports, the registry, the stubs) can be named by an event
+     * or a repository file.
+     */
+    static Map<String, String> outbound(StackLayout layout, String git) {
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("conveyor.outbound.schemes", "git,file");
+        c.put("conveyor.outbound.file-roots", layout.artifactsDir().toString());
+        if (git != null) {
+            java.net.URI daemon = java.net.URI.create(git);
+            c.put("conveyor.outbound.hosts", daemon.getHost() + ":" + daemon.getPort());
+            c.put("conveyor.outbound.allowed-networks", daemon.getHost() + "/32");
+        }
+        return c;
+    }
+
+    /**
      * The service's local configuration.
      *
      * @param stack the infrastructure endpoints ({@link StackLayout#readStack()})
@@ -49,6 +67,7 @@ public record ServiceSpec(String name, String module) {
         c.put("kafka.bootstrap.servers", stack.get(StackLayout.KAFKA));
         c.put("quarkus.log.console.color", "false");
         c.put("quarkus.banner.enabled", "false");
+        c.putAll(outbound(layout, git));
         switch (name) {
             case "gateway" -> {
                 c.put("conveyor.gateway.hook.token", secrets.get("hook-token"));

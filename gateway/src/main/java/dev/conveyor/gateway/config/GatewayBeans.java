@@ -41,8 +41,10 @@ public class GatewayBeans {
 
     @Produces
     @ApplicationScoped
-    HookService hookService(GatewayConfig config, RunReadModel readModel, GatewayPublisher publisher) {
-        return new HookService(readModel, publish(publisher, config.hook().publishTimeout()), Clock.systemUTC());
+    HookService hookService(GatewayConfig config, RunReadModel readModel, GatewayPublisher publisher,
+            dev.conveyor.stage.net.OutboundPolicy outbound) {
+        return new HookService(readModel, publish(publisher, config.hook().publishTimeout()), Clock.systemUTC(),
+                new dev.conveyor.gateway.domain.HookUrls(outbound));
     }
 
     @Produces

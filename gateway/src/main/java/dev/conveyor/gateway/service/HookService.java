@@ -27,6 +27,7 @@ import dev.conveyor.events.v1.BuildSucceeded;
 import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.gateway.domain.FieldError;
 import dev.conveyor.gateway.domain.HookRejectedException;
+import dev.conveyor.gateway.domain.HookUrls;
 import dev.conveyor.gateway.domain.JenkinsHooks;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
@@ -62,7 +63,10 @@ public class HookService {
         }
     };
 
-    public HookService(RunReadModel readModel, Consumer<List<ConveyorEvent>> publisher, Clock clock) {
+    private final HookUrls urls;
+
+    public HookService(RunReadModel readModel, Consumer<List<ConveyorEvent>> publisher, Clock clock, HookUrls urls) {
+        this.urls = urls;
         this.readModel = readModel;
         this.publisher = publisher;
         this.clock = clock;
@@ -90,6 +94,7 @@ public class HookService {
         ConveyorEvent event;
         try {
             event = JenkinsHooks.toEvent(node, clock.instant());
+            urls.require(event);
         } catch (HookRejectedException e) {
             throw new GatewayException(e.tooLarge() ? GatewayFailure.FIELD_TOO_LARGE : GatewayFailure.INVALID_HOOK,
                     e.errors().size() + " invalid field(s) in the hook", e.errors());

@@ -23,6 +23,7 @@ import java.util.Optional;
 import dev.conveyor.events.v1.Artifact;
 import dev.conveyor.imagebuilder.service.ImageBuilderFailure;
 import dev.conveyor.stage.StageException;
+import dev.conveyor.stage.net.OutboundPolicy;
 
 /**
  * Fetches the build artifact into a work directory, refusing anything larger than the limit and anything whose sha256
@@ -46,26 +47,32 @@ public final class ArtifactFetcher {
     }
 
     private static final int MAX_REDIRECTS = 5;
+    /** The event field the artifact URL comes from, named in refusals. */
+    static final String FIELD = "artifact.uri";
 
     private final HttpClient http;
     private final long maxBytes;
     private final Duration timeout;
     private final List<Path> fileRoots;
     private final Map<String, HostAuth> auth;
+    private final OutboundPolicy policy;
 
     /**
      * @param maxBytes the largest artifact accepted
      * @param timeout how long one download may take
      * @param fileRoots directories {@code file://} artifacts may come from
      * @param auth credentials by {@code host} or {@code host:port}
+     * @param policy the installation's outbound policy, checked before the first request and before every redirect
+     *        hop (and for {@code file://} artifacts, on the canonical path)
      */
     public ArtifactFetcher(HttpClient http, long maxBytes, Duration timeout, List<Path> fileRoots,
-            Map<String, HostAuth> auth) {
+            Map<String, HostAuth> auth, OutboundPolicy policy) {
         this.http = http;
         this.maxBytes = maxBytes;
         this.timeout = timeout;
         this.fileRoots = fileRoots.stream().map(p -> p.toAbsolutePath().normalize()).toList();
         this.auth = Map.copyOf(auth);
+        this.policy = policy;
     }
 
     /** Fetches and verifies the artifact into {@code dir}; the caller deletes {@code dir}. */
@@ -86,17 +93,17 @@ public final class ArtifactFetcher {
             case "http", "https" -> download(artifact, uri, target);
             default -> throw refused(artifact, "must be an http(s):// URL or a file:// path");
         };
+        // Never say what was fetched instead: its digest or size would tell a prober about a resource it cannot read.
         if (!sha256.equals(artifact.sha256())) {
             throw StageException.terminal(ImageBuilderFailure.CHECKSUM_MISMATCH, "artifact " + display(uri)
-                    + " has sha256 " + sha256 + " but the build reported " + artifact.sha256(),
-                    Map.of("artifact",
-                            display(uri), "expected", artifact.sha256(), "actual", sha256));
+                    + " does not match the build's sha256 " + artifact.sha256() + ": what was fetched has a "
+                    + "different digest", Map.of("artifact", display(uri), "expected", artifact.sha256()));
         }
         try {
             long size = Files.size(target);
             if (artifact.sizeBytes() != null && artifact.sizeBytes() != size) {
                 throw StageException.terminal(ImageBuilderFailure.CHECKSUM_MISMATCH, "artifact " + display(uri)
-                        + " has " + size + " bytes but the build reported " + artifact.sizeBytes(),
+                        + " does not have the " + artifact.sizeBytes() + " bytes the build reported",
                         Map.of("artifact", display(uri)));
             }
         } catch (IOException e) {
@@ -125,6 +132,7 @@ public final class ArtifactFetcher {
         if (fileRoots.stream().noneMatch(root -> real.startsWith(realOrSelf(root)))) {
             throw refused(artifact, "is outside the allowed artifact directories");
         }
+        policy.checkConnect(FIELD, artifact.uri());
         if (!Files.isRegularFile(real)) {
             throw missing(uri, "not a regular file");
         }
@@ -146,6 +154,9 @@ public final class ArtifactFetcher {
     private String download(Artifact artifact, URI start, Path target) {
         URI uri = start;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            // The URL came from the hook, the next hops from the server: each is dialled only if the policy allows
+            // it, so an allowed host cannot redirect us to a refused one.
+            policy.checkConnect(FIELD, uri.toString());
             HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).GET();
             HostAuth credentials = auth.get(hostKey(uri));
             if (credentials == null) {
@@ -222,7 +233,7 @@ public final class ArtifactFetcher {
 
     private StageException tooLarge(Artifact artifact, long size) {
         return StageException.terminal(ImageBuilderFailure.ARTIFACT_TOO_LARGE, "artifact " + display(URI.create(
-                artifact.uri())) + " is larger than the limit of " + maxBytes + " bytes (at least " + size + ")",
+                artifact.uri())) + " is larger than the limit of " + maxBytes + " bytes",
                 Map.of("artifact", display(URI.create(artifact.uri())), "limit", Long.toString(maxBytes)));
     }
 

@@ -48,6 +48,11 @@ public final class ArtifactUnpacker {
         }
     }
 
+    /** Largest inflation of one jar entry; real class and resource files stay far below it. */
+    static final long MAX_RATIO = 200;
+    /** Entries smaller than this once inflated are never taken for bombs, whatever their ratio. */
+    static final long RATIO_FLOOR = 1024 * 1024;
+
     private final long maxBytes;
     private final int maxEntries;
 
@@ -75,7 +80,7 @@ public final class ArtifactUnpacker {
                 Path target = into.resolve(name);
                 Files.createDirectories(target.getParent());
                 try (InputStream in = file.getInputStream(entry)) {
-                    total += copyLimited(in, target, total);
+                    total += copyLimited(in, target, total, name, inflationCap(entry));
                 }
                 files.add(new UnpackedFile(name, target, 0644));
             }
@@ -112,7 +117,7 @@ public final class ArtifactUnpacker {
                 limitEntries(files.size() + 1);
                 Path target = into.resolve(name);
                 Files.createDirectories(target.getParent());
-                total += copyLimited(tar, target, total);
+                total += copyLimited(tar, target, total, name, Long.MAX_VALUE);
                 String added = name;
                 // A later entry of the same name replaces the earlier one, as tar itself does.
                 files.removeIf(f -> f.name().equals(added));
@@ -149,7 +154,19 @@ public final class ArtifactUnpacker {
         }
     }
 
-    private long copyLimited(InputStream in, Path target, long sofar) throws IOException {
+    /**
+     * The most bytes a jar entry may inflate to: {@link #MAX_RATIO} times what it takes in the archive, counted while
+     * inflating (the sizes an archive declares can lie), and never less than {@link #RATIO_FLOOR}.
+     */
+    private static long inflationCap(ZipEntry entry) {
+        long compressed = entry.getCompressedSize();
+        if (compressed <= 0 || entry.getMethod() != ZipEntry.DEFLATED) {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(RATIO_FLOOR, compressed * MAX_RATIO);
+    }
+
+    private long copyLimited(InputStream in, Path target, long sofar, String name, long cap) throws IOException {
         byte[] buffer = new byte[64 * 1024];
         long written = 0;
         MessageDigest sha = sha256();
@@ -157,7 +174,12 @@ public final class ArtifactUnpacker {
             for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
                 written += n;
                 if (sofar + written > maxBytes) {
-                    throw invalid("the archive unpacks to more than " + maxBytes + " bytes");
+                    throw invalid("the archive unpacks to more than " + maxBytes + " bytes (at entry '" + name
+                            + "')");
+                }
+                if (written > cap) {
+                    throw invalid("the archive entry '" + name + "' inflates to more than " + MAX_RATIO
+                            + " times its compressed size (an archive bomb)");
                 }
                 out.write(buffer, 0, n);
             }

@@ -33,6 +33,7 @@ import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.stage.messaging.StageEdge;
+import dev.conveyor.stage.net.OutboundPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration. */
@@ -44,12 +45,15 @@ public class ImageBuilderBeans {
 
     @Produces
     @ApplicationScoped
-    ImageBuildService imageBuildService(ImageBuilderConfig config, GitAccess access) throws IOException {
-        return create(config, access, Clock.systemUTC());
+    ImageBuildService imageBuildService(ImageBuilderConfig config, GitAccess access, OutboundPolicy outbound)
+            throws IOException {
+        return create(config, access, outbound, Clock.systemUTC());
     }
 
-    static ImageBuildService create(ImageBuilderConfig config, GitAccess access, Clock clock)
+    static ImageBuildService create(ImageBuilderConfig config, GitAccess shared, OutboundPolicy outbound, Clock clock)
             throws IOException {
+        // The app repository and the artifact URL come from events: dialled only if the policy allows them.
+        GitAccess access = shared.restrictedTo(outbound, "repoUrl");
         // An oci-layout:<dir> target with a relative directory fails at start-up, not on the first run.
         OciLayout.forRegistry(config.registry());
         Files.createDirectories(config.mirrorDir());
@@ -70,7 +74,7 @@ public class ImageBuilderBeans {
         config.artifact().auth().forEach((host, a) -> artifactAuth.put(host, new ArtifactFetcher.HostAuth(a
                 .username(), a.password(), a.token())));
         ArtifactFetcher fetcher = new ArtifactFetcher(http, config.artifact().maxBytes(), config.artifact().timeout(),
-                config.artifact().fileRoots(), artifactAuth);
+                config.artifact().fileRoots(), artifactAuth, outbound);
         ArtifactUnpacker unpacker = new ArtifactUnpacker(config.artifact().maxUnpackedBytes(), config.artifact()
                 .maxFiles());
         JibImages images = new JibImages(config.workDir().resolve("base-cache"), config.workDir().resolve(
@@ -80,7 +84,7 @@ public class ImageBuilderBeans {
         ImageDefaults defaults = new ImageDefaults(config.registry(), config.namespace(), config.jarBaseImage(),
                 config.directoryBaseImage(), kind, config.pushLatest());
         return new ImageBuildService(new AppSources(new RepoMirrors(config.mirrorDir(), access)),
-                fetcher, unpacker, images, registries, defaults, config.workDir(), clock);
+                fetcher, unpacker, images, registries, defaults, config.workDir(), clock, outbound);
     }
 
     @Produces

@@ -33,6 +33,7 @@ import dev.conveyor.imagebuilder.domain.ImageSettings;
 import dev.conveyor.imagebuilder.domain.JarLayout;
 import dev.conveyor.stage.StageException;
 import dev.conveyor.stage.config.InvalidConfigException;
+import dev.conveyor.stage.net.OutboundPolicy;
 
 /**
  * The image builder's stage logic: read the app's image settings at the commit, check the base image and what the
@@ -52,6 +53,7 @@ public final class ImageBuildService {
 
     private static final Logger LOG = Logger.getLogger(ImageBuildService.class);
 
+    private final OutboundPolicy outbound;
     private final AppSources sources;
     private final ArtifactFetcher fetcher;
     private final ArtifactUnpacker unpacker;
@@ -61,8 +63,10 @@ public final class ImageBuildService {
     private final Path workRoot;
     private final Clock clock;
 
+    /** @param outbound the policy a base image named in {@code .conveyor.yaml} must pass (its registry, or its file) */
     public ImageBuildService(AppSources sources, ArtifactFetcher fetcher, ArtifactUnpacker unpacker, JibImages images,
-            RegistryApi registries, ImageDefaults defaults, Path workRoot, Clock clock) {
+            RegistryApi registries, ImageDefaults defaults, Path workRoot, Clock clock, OutboundPolicy outbound) {
+        this.outbound = outbound;
         this.sources = sources;
         this.fetcher = fetcher;
         this.unpacker = unpacker;
@@ -95,6 +99,12 @@ public final class ImageBuildService {
 
         // Cheap checks first: nothing is downloaded for a run that cannot push.
         String baseImage = plan.baseImage();
+        if (settings.base().isPresent()) {
+            // Named by the repository, not the platform: its registry (or file) must pass the outbound policy.
+            outbound.checkConnect("image.base", JibImages.isArchive(baseImage)
+                    ? JibImages.archivePath(baseImage).toUri().toString()
+                    : "https://" + JibImages.reference(baseImage).getRegistry() + "/");
+        }
         String baseDigest;
         if (JibImages.isArchive(baseImage)) {
             baseDigest = archiveDigest(baseImage);

@@ -56,6 +56,52 @@ class ArtifactUnpackerTest {
                 StageException.class, e -> assertThat(e.reason()).isEqualTo("ARTIFACT_INVALID"));
     }
 
+    @Test
+    void aJarWhoseEntryEscapesItsDirectoryIsRefusedNamingTheEntry() throws IOException {
+        Path jar = dir.resolve("slip.jar");
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(jar))) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("ok.txt"));
+            zip.write("fine".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            zip.putNextEntry(new java.util.zip.ZipEntry("../../escaped.sh"));
+            zip.write("echo pwned".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        Path into = dir.resolve("out/x");
+
+        assertThatThrownBy(() -> new ArtifactUnpacker(1 << 20, 100).explodeJar(jar, into)).isInstanceOfSatisfying(
+                StageException.class, e -> {
+                    assertThat(e.reason()).isEqualTo("ARTIFACT_INVALID");
+                    assertThat(e.getMessage()).contains("'../../escaped.sh'").contains("outside its directory");
+                });
+        assertThat(dir.resolve("escaped.sh")).doesNotExist();
+        assertThat(dir.resolve("out/escaped.sh")).doesNotExist();
+    }
+
+    @Test
+    void aJarEntryThatInflatesAThousandTimesIsRefusedNamingTheEntry() throws IOException {
+        Path jar = dir.resolve("bomb.jar");
+        byte[] zeros = new byte[1024 * 1024];
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(jar))) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("com/example/Small.class"));
+            zip.write(new byte[]{(byte) 0xca, (byte) 0xfe, (byte) 0xba, (byte) 0xbe});
+            zip.putNextEntry(new java.util.zip.ZipEntry("lib/bomb.bin"));
+            for (int i = 0; i < 64; i++) {
+                zip.write(zeros);
+            }
+        }
+        // 64 MiB of zeros in about 64 KiB: about 1000 times.
+        assertThat(Files.size(jar)).isLessThan(100 * 1024);
+        Path into = dir.resolve("bomb");
+
+        assertThatThrownBy(() -> new ArtifactUnpacker(1L << 30, 100).explodeJar(jar, into)).isInstanceOfSatisfying(
+                StageException.class, e -> {
+                    assertThat(e.reason()).isEqualTo("ARTIFACT_INVALID");
+                    assertThat(e.getMessage()).isEqualTo("the archive entry 'lib/bomb.bin' inflates to more than 200 "
+                            + "times its compressed size (an archive bomb)");
+                });
+        // It stopped early: far less than the 64 MiB was written.
+        assertThat(Files.size(into.resolve("lib/bomb.bin"))).isLessThan(16L * 1024 * 1024);
+    }
+
     private static void assertInvalid(ArtifactUnpacker unpacker, Path archive, String message) {
         assertThatThrownBy(() -> unpacker.unpackTar(archive, archive.resolveSibling("out-" + archive.getFileName())))
                 .isInstanceOfSatisfying(StageException.class, e -> {

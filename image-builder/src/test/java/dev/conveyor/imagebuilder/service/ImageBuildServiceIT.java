@@ -295,6 +295,19 @@ class ImageBuildServiceIT {
         assertThat(baseMissing.reason()).isEqualTo("BASE_IMAGE_NOT_FOUND");
         assertThat(baseMissing.message()).contains("conveyor/missing:9");
 
+        // A base image the repository names is dialled (or read) only if the outbound policy allows it.
+        List<String> hostileBases = List.of("169.254.169.254/latest/meta:1", "10.0.0.7:5000/base:1",
+                "docker-archive:/etc/passwd");
+        for (int i = 0; i < hostileBases.size(); i++) {
+            String hostile = hostileBases.get(i);
+            String repo = appRepo("hostile-base-" + i, "image:\n  base: " + hostile + "\n");
+            StageFailed refused = runThrough(service, resolved("hostile-base-" + i, repo, Flow.CD, "1.0.0", jar,
+                    "jar"), new AtomicInteger());
+            assertThat(refused.reason()).as(hostile).isEqualTo("OUTBOUND_REFUSED");
+            assertThat(refused.details()).as(hostile).containsEntry("field", "image.base");
+            assertThat(refused.retryable()).isFalse();
+        }
+
         try (OciRegistry guarded = OciRegistry.startWithBasicAuth("ci", "right-password")) {
             String guardedBase = BaseImages.seed(guarded);
             ImageBuildService wrong = TestServices.under(root).registry(guarded.host()).base(guardedBase)

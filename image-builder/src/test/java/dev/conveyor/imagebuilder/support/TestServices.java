@@ -22,6 +22,7 @@ import dev.conveyor.imagebuilder.service.ImageBuildService;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitCredentials;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.net.OutboundPolicy;
 
 /** Wires an {@link ImageBuildService} the way the CDI producer does, with test settings. */
 public final class TestServices {
@@ -107,11 +108,15 @@ public final class TestServices {
                 ? Set.copyOf(List.of(registry, JibImages.isArchive(base) ? registry : JibImages.registryOf(base)))
                 : Set.of(),
                 Duration.ofSeconds(20));
+        // A stack that serves its registry and artifacts on loopback, as the tests' and the local stack do.
+        OutboundPolicy outbound = OutboundPolicy.builder().schemes(List.of("http", "https", "file")).allowedNetworks(
+                List.of("127.0.0.0/8", "::1/128")).fileRoots(List.of(root)).build();
         ArtifactFetcher fetcher = new ArtifactFetcher(http, maxBytes, Duration.ofMinutes(2), List.of(root),
-                artifactAuth);
+                artifactAuth, outbound);
         ImageDefaults defaults = new ImageDefaults(registry, namespace, base, base, ArtifactKind.JAR, pushLatest);
         return new ImageBuildService(new AppSources(new RepoMirrors(root.resolve("mirrors"), GitAccess.create(
                 GitCredentials.none()))), fetcher, new ArtifactUnpacker(4L * 1024 * 1024 * 1024, 100_000),
-                new JibImages(baseCache, appCache, creds, api), api, defaults, root.resolve("work"), Clock.systemUTC());
+                new JibImages(baseCache, appCache, creds, api), api, defaults, root.resolve("work"), Clock.systemUTC(),
+                outbound);
     }
 }

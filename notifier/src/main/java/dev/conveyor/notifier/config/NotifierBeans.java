@@ -38,6 +38,7 @@ import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.net.OutboundPolicy;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.qute.Engine;
@@ -51,8 +52,9 @@ public class NotifierBeans {
 
     @Produces
     @Singleton
-    NotifierService notifierService(NotifierConfig config, Engine engine, MeterRegistry registry, GitAccess git) {
-        return create(config, engine, registry, Clock.systemUTC(), appSettings(config, git));
+    NotifierService notifierService(NotifierConfig config, Engine engine, MeterRegistry registry, GitAccess git,
+            OutboundPolicy outbound) {
+        return create(config, engine, registry, Clock.systemUTC(), appSettings(config, git, outbound));
     }
 
     void closeNotifierService(@Disposes NotifierService service) {
@@ -70,6 +72,15 @@ public class NotifierBeans {
             throw new UncheckedIOException("cannot create " + config.appConfig().mirrorDir(), e);
         }
         return new AppConfigReader(new RepoMirrors(config.appConfig().mirrorDir(), git))::read;
+    }
+
+    /**
+     * {@link #appSettings(NotifierConfig, GitAccess)} with the app repository (it comes from the event) dialled only if
+     * the outbound policy allows it.
+     */
+    public static NotifierService.AppSettingsSource appSettings(NotifierConfig config, GitAccess git,
+            OutboundPolicy outbound) {
+        return appSettings(config, git.restrictedTo(outbound, "repoUrl"));
     }
 
     /** Builds the service, its journal, HTTP clients and workers; also used by tests outside Quarkus. */

@@ -15,6 +15,10 @@ import java.util.Set;
  */
 public record RepoRef(ProviderKind provider, String host, String path) {
 
+    /** One owner, group or project name as GitHub and GitLab allow them. */
+    private static final java.util.regex.Pattern SEGMENT = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9_.][A-Za-z0-9_.-]{0,99}");
+
     /**
      * Reads a clone URL ({@code https://host/owner/repo.git}, {@code ssh://git@host/owner/repo},
      * {@code git@host:owner/repo.git}) and maps its host to a provider; empty when the host is not configured or the URL
@@ -52,6 +56,13 @@ public record RepoRef(ProviderKind provider, String host, String path) {
         path = strip(path);
         if (path.isEmpty() || !path.contains("/") || path.contains("..")) {
             return Optional.empty();
+        }
+        // The path goes into the configured API's URL: nothing from the event may add a query, a fragment, an
+        // encoded character or a segment the provider does not allow, so it cannot steer the call elsewhere.
+        for (String segment : path.split("/", -1)) {
+            if (!SEGMENT.matcher(segment).matches()) {
+                return Optional.empty();
+            }
         }
         if (githubHosts.contains(host)) {
             String[] parts = path.split("/");

@@ -33,6 +33,19 @@ class RepoRefTest {
     }
 
     @Test
+    void anEventCannotSteerTheApiCallThroughThePath() {
+        // Each would reach another endpoint of the configured API (or carry a query) once put into its URL.
+        for (String url : java.util.List.of("https://github.com/acme/shop%3Fper_page=1", "https://github.com/acme/"
+                + "shop%23x", "https://github.com/acme/%2e%2e", "git@github.com:acme/shop?x=1",
+                "git@github.com:acme/-shop", "https://github.com/acme/sh%20op", "https://github.com/acme//shop",
+                "https://gitlab.example.com/group/sub%2F..%2F..%2Fadmin/shop")) {
+            assertThat(RepoRef.parse(url, GITHUB, GITLAB)).as(url).isEmpty();
+        }
+        assertThat(RepoRef.parse("https://github.com/acme/.github.git", GITHUB, GITLAB)).contains(new RepoRef(
+                ProviderKind.GITHUB, "github.com", "acme/.github"));
+    }
+
+    @Test
     void jiraKeysAreFoundInOrderAndFilteredByProject() {
         assertThat(JiraKeys.in("SHOP-12: cart, fixes SHOP-3 and OPS-4; UTF-8", Set.of()))
                 .containsExactly("SHOP-12", "SHOP-3", "OPS-4", "UTF-8");

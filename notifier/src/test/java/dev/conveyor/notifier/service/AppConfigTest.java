@@ -107,6 +107,37 @@ class AppConfigTest {
     }
 
     @Test
+    void aRepositoryTheOutboundPolicyRefusesIsNeverDialledAndThePlatformSettingsApply() throws Exception {
+        try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 50, java.net.InetAddress
+                .getLoopbackAddress())) {
+            java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+            Thread acceptor = new Thread(() -> {
+                while (!listener.isClosed()) {
+                    try (java.net.Socket s = listener.accept()) {
+                        accepted.incrementAndGet();
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            AppConfigReader restricted = new AppConfigReader(new RepoMirrors(dir.resolve("mirrors"), git.restrictedTo(
+                    dev.conveyor.stage.net.OutboundPolicy.builder().schemes(List.of("https", "ssh", "git")).build(),
+                    "repoUrl")));
+            int port = listener.getLocalPort();
+
+            for (String url : List.of("git://127.0.0.1:" + port + "/acme/shop.git", "git://localhost:" + port
+                    + "/acme/shop.git", "ssh://-oProxyCommand=nc%20127.0.0.1%20" + port + "@localhost/acme/shop.git",
+                    "file:///etc", "http://169.254.169.254/latest/")) {
+                assertThat(restricted.read("shop", "r-1", url, "a".repeat(40))).as(url).isEqualTo(AppNotifySettings
+                        .none());
+            }
+            assertThat(accepted).hasValue(0);
+        }
+    }
+
+    @Test
     void aBrokenFileOrAnUnreachableRepositoryFallsBackToThePlatformChannel() {
         BareRepo repo = repos.createBare("typo-" + System.nanoTime());
         String commit = repo.writer().file(".conveyor.yaml", "notify:\n  slak:\n    channel: \"#x\"\n")

@@ -36,6 +36,7 @@ import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.stage.messaging.StageEdge;
+import dev.conveyor.stage.net.OutboundPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration; a bad setting fails the start with the key's name. */
@@ -44,14 +45,19 @@ public class PromoterBeans {
 
     @Produces
     @ApplicationScoped
-    PromotionService promotionService(PromoterConfig config, GitAccess access) throws IOException {
+    PromotionService promotionService(PromoterConfig config, GitAccess shared, OutboundPolicy outbound)
+            throws IOException {
         java.nio.file.Files.createDirectories(config.mirrorDir());
-        RepoMirrors mirrors = new RepoMirrors(config.mirrorDir(), access);
+        // App repositories come from events, GitOps repositories from .conveyor.yaml (or configuration): both are
+        // dialled only if the outbound policy allows them, and a refusal names where the URL came from.
+        GitAccess gitops = shared.restrictedTo(outbound, "gitopsRepo");
+        RepoMirrors mirrors = new RepoMirrors(config.mirrorDir(), gitops);
+        RepoMirrors apps = mirrors.through(shared.restrictedTo(outbound, "repoUrl"));
         PushRace race = new PushRace(mirrors, new Backoff(config.pushAttempts(), config.pushJitter(), Duration
                 .ofSeconds(5)));
-        GitCommitter committer = new GitCommitter(race, mirrors, access, config.committer().name(), config.committer()
+        GitCommitter committer = new GitCommitter(race, mirrors, gitops, config.committer().name(), config.committer()
                 .email());
-        return new PromotionService(mirrors, new ChartPackager(), committer, new GitHubPullRequests(config.github()
+        return new PromotionService(apps, new ChartPackager(), committer, new GitHubPullRequests(config.github()
                 .apiUrl(), config.github().token()), settings(config, committer), Clock.systemUTC());
     }
 

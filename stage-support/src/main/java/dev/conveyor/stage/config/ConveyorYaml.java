@@ -1,11 +1,16 @@
 package dev.conveyor.stage.config;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import org.eclipse.jgit.lib.ObjectLoader;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -49,6 +54,32 @@ public final class ConveyorYaml {
     /** An empty configuration: every setting at its default. */
     public static ConveyorYaml empty() {
         return new ConveyorYaml(MissingNode.getInstance());
+    }
+
+    /**
+     * Reads and parses the file at {@code file}; its size is checked before a byte is read, so a huge (or sparse) file
+     * costs nothing.
+     */
+    public static ConveyorYaml read(Path file) throws IOException {
+        requireSize(Files.size(file));
+        return parse(Files.readString(file, StandardCharsets.UTF_8));
+    }
+
+    /** Parses the file from a git blob; its size is checked before the blob is loaded. */
+    public static ConveyorYaml read(ObjectLoader blob) throws IOException {
+        requireSize(blob.getSize());
+        return parse(new String(blob.getBytes(), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Fails naming the file when a {@code .conveyor.yaml} of {@code bytes} bytes is over the limit; readers of the file
+     * call it before they load it.
+     */
+    public static void requireSize(long bytes) {
+        if (bytes > MAX_BYTES) {
+            throw new InvalidConfigException(FILE_NAME, FILE_NAME + " is larger than " + MAX_BYTES + " bytes ("
+                    + bytes + " bytes)");
+        }
     }
 
     /** Parses the file's text; an empty file is an empty configuration. */
@@ -145,6 +176,22 @@ public final class ConveyorYaml {
                 throw new InvalidConfigException(child(key), child(key) + " must not be empty");
             }
             return Optional.of(text);
+        }
+
+        /**
+         * A path inside the repository: relative, no {@code ..} segment, no backslash or control character; anything
+         * else is an error naming the field.
+         */
+        public Optional<String> relativePath(String key) {
+            Optional<String> value = string(key);
+            value.ifPresent(p -> {
+                boolean climbs = java.util.Arrays.asList(p.split("/")).contains("..");
+                if (p.startsWith("/") || climbs || p.contains("\\") || p.chars().anyMatch(Character::isISOControl)) {
+                    throw new InvalidConfigException(child(key), child(key)
+                            + " must be a relative path inside the repository (no leading /, no ..)");
+                }
+            });
+            return value;
         }
 
         /** Whether the field is present and holds a single value (not a list or mapping). */

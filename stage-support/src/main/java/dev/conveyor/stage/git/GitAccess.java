@@ -20,20 +20,59 @@ import org.eclipse.jgit.transport.sshd.ServerKeyDatabase;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactoryBuilder;
 
+import dev.conveyor.stage.net.OutboundPolicy;
+
 /**
  * Applies {@link GitCredentials} to JGit commands: an Apache MINA SSH client with the configured key and known_hosts
  * (isolated from the process user's {@code ~/.ssh}), and a token for HTTPS. Close it to stop the SSH client.
  */
 public final class GitAccess implements AutoCloseable {
 
+    /** The field named when the policy refuses a remote at connection time. */
+    public static final String REMOTE_FIELD = "remote";
+
     private final GitCredentials credentials;
     private final Path home;
     private final SshdSessionFactory ssh;
+    private final OutboundPolicy policy;
+    private final String field;
+    private final boolean owner;
 
-    private GitAccess(GitCredentials credentials, Path home, SshdSessionFactory ssh) {
+    private GitAccess(GitCredentials credentials, Path home, SshdSessionFactory ssh, OutboundPolicy policy,
+            String field, boolean owner) {
         this.credentials = credentials;
         this.home = home;
         this.ssh = ssh;
+        this.policy = policy;
+        this.field = field;
+        this.owner = owner;
+    }
+
+    /**
+     * The same clients, and every remote a command dials checked against {@code policy} right before the connection
+     * (host resolved, every address checked; {@code file:} remotes on their canonical path). Closing the view does not
+     * stop the shared SSH client; close this one.
+     */
+    public GitAccess restrictedTo(OutboundPolicy outbound) {
+        return restrictedTo(outbound, REMOTE_FIELD);
+    }
+
+    /**
+     * {@link #restrictedTo(OutboundPolicy)}, naming {@code remoteField} (the event or file field the remotes come from,
+     * e.g. {@code repoUrl}) in refusals.
+     */
+    public GitAccess restrictedTo(OutboundPolicy outbound, String remoteField) {
+        return new GitAccess(credentials, home, ssh, outbound, remoteField, false);
+    }
+
+    /** The field named in refusals of this access's policy. */
+    public String remoteField() {
+        return field;
+    }
+
+    /** The outbound policy remotes are checked against, when this access is restricted. */
+    public java.util.Optional<OutboundPolicy> policy() {
+        return java.util.Optional.ofNullable(policy);
     }
 
     /** Builds the clients for these credentials. */
@@ -61,7 +100,8 @@ public final class GitAccess implements AutoCloseable {
             if (!credentials.strictHostKeyChecking()) {
                 builder.setServerKeyDatabase((h, s) -> new AcceptAnyServerKey());
             }
-            return new GitAccess(credentials, home, builder.build(new JGitKeyCache()));
+            return new GitAccess(credentials, home, builder.build(new JGitKeyCache()), null, REMOTE_FIELD,
+                    true);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the SSH client's home directory", e);
         }
@@ -74,9 +114,16 @@ public final class GitAccess implements AutoCloseable {
         return command;
     }
 
-    /** Sets this SSH client on SSH transports; others are left alone. */
+    /**
+     * Checks the remote against the outbound policy (when restricted) and sets this SSH client on SSH transports. Runs
+     * after JGit parsed the URL and before it connects, so what is checked is what JGit dials; a refusal is an
+     * {@link dev.conveyor.stage.net.OutboundRefused} naming the {@link #remoteField()}.
+     */
     public TransportConfigCallback transportConfigCallback() {
         return transport -> {
+            if (policy != null) {
+                policy.checkTransport(field, transport.getURI());
+            }
             if (transport instanceof SshTransport sshTransport) {
                 sshTransport.setSshSessionFactory(ssh);
             }
@@ -91,6 +138,9 @@ public final class GitAccess implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!owner) {
+            return;
+        }
         ssh.close();
         try (var files = Files.walk(home)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.lib.StoredConfig;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.TagOpt;
@@ -39,13 +40,28 @@ public final class RepoMirrors {
     private static final Logger LOG = Logger.getLogger(RepoMirrors.class);
 
     private final Path cacheDir;
-    private final Set<String> swept = ConcurrentHashMap.newKeySet();
+    private final Set<String> swept;
     private final GitAccess access;
-    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ReentrantLock> locks;
 
     public RepoMirrors(Path cacheDir, GitAccess access) {
+        this(cacheDir, access, ConcurrentHashMap.newKeySet(), new ConcurrentHashMap<>());
+    }
+
+    private RepoMirrors(Path cacheDir, GitAccess access, Set<String> swept,
+            ConcurrentHashMap<String, ReentrantLock> locks) {
         this.cacheDir = cacheDir;
         this.access = access;
+        this.swept = swept;
+        this.locks = locks;
+    }
+
+    /**
+     * The same mirrors and locks, dialled through another access: e.g. one restricted with another field name, for
+     * remotes that come from another input (a stage's app repositories and its GitOps repositories).
+     */
+    public RepoMirrors through(GitAccess other) {
+        return new RepoMirrors(cacheDir, other, swept, locks);
     }
 
     /** The lock of a remote's mirror. */
@@ -55,9 +71,13 @@ public final class RepoMirrors {
 
     /**
      * Fetches the remote into its mirror, creating the mirror on first use, and returns the mirror's repository; the
-     * caller closes it. Failures are classified by {@link GitFailure}.
+     * caller closes it. Failures are classified by {@link GitFailure}; under an outbound policy
+     * ({@link GitAccess#restrictedTo}) a refused remote is an {@link dev.conveyor.stage.net.OutboundRefused} and is
+     * never dialled.
      */
     public Repository fetch(String url) {
+        // Before JGit opens anything: its local transport looks at a file: path while it is opened.
+        access.policy().ifPresent(p -> p.checkConnect(access.remoteField(), url));
         Path dir = cacheDir.resolve(key(url));
         Repository repo = null;
         try {
@@ -69,6 +89,9 @@ public final class RepoMirrors {
             } else {
                 sweepStaleLocks(dir, url);
                 repo = new FileRepositoryBuilder().setGitDir(dir.toFile()).setMustExist(true).build();
+            }
+            if (access.policy().isPresent()) {
+                refuseHttpRedirects(repo);
             }
             try (Git git = Git.wrap(repo)) {
                 access.apply(git.fetch())
@@ -92,6 +115,18 @@ public final class RepoMirrors {
                 repo.close();
             }
             throw e;
+        }
+    }
+
+    /**
+     * JGit follows an HTTP redirect of the first request to any host, past the outbound check of the transport; under
+     * an outbound policy a smart-HTTP remote that redirects fails instead (name its final URL).
+     */
+    private static void refuseHttpRedirects(Repository repo) throws IOException {
+        StoredConfig config = repo.getConfig();
+        if (!"false".equals(config.getString("http", null, "followRedirects"))) {
+            config.setString("http", null, "followRedirects", "false");
+            config.save();
         }
     }
 

@@ -91,4 +91,61 @@ class ConveyorYamlTest {
         assertThatThrownBy(() -> ConveyorYaml.parse("x: \"" + "y".repeat(ConveyorYaml.MAX_BYTES) + "\""))
                 .hasMessageContaining("larger than");
     }
+
+    @Test
+    void aliasBombsDeepNestingAndHugeScalarsAreRefusedNamingTheFile() {
+        StringBuilder bomb = new StringBuilder("a: &a [\"lol\", \"lol\"]\n");
+        for (int i = 1; i < 30; i++) {
+            bomb.append("a").append(i).append(": &a").append(i).append(" [*a").append(i == 1 ? "" : i - 1)
+                    .append(", *a").append(i == 1 ? "" : i - 1).append("]\n");
+        }
+        assertThatThrownBy(() -> ConveyorYaml.parse(bomb.toString())).isInstanceOfSatisfying(
+                InvalidConfigException.class, e -> {
+                    assertThat(e.field()).isEqualTo(ConveyorYaml.FILE_NAME);
+                    assertThat(e.getMessage()).startsWith(".conveyor.yaml is not valid YAML").containsIgnoringCase(
+                            "aliases");
+                });
+        String deep = "x: " + "[".repeat(100) + "]".repeat(100) + "\n";
+        assertThatThrownBy(() -> ConveyorYaml.parse(deep)).isInstanceOfSatisfying(InvalidConfigException.class,
+                e -> assertThat(e.getMessage()).startsWith(".conveyor.yaml is not valid YAML").containsIgnoringCase(
+                        "nesting"));
+    }
+
+    @Test
+    void aHugeFileIsRefusedBySizeBeforeItIsRead(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path huge = dir.resolve(".conveyor.yaml");
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            // Sparse: 1 GiB long, no block written, so only a size check can be this quick.
+            file.setLength(1L << 30);
+        }
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> ConveyorYaml.read(huge)).isInstanceOfSatisfying(InvalidConfigException.class,
+                e -> {
+                    assertThat(e.field()).isEqualTo(ConveyorYaml.FILE_NAME);
+                    assertThat(e.getMessage()).isEqualTo(".conveyor.yaml is larger than " + ConveyorYaml.MAX_BYTES
+                            + " bytes (1073741824 bytes)");
+                });
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration
+                .ofSeconds(1));
+    }
+
+    @Test
+    void pathKeysMayNotLeaveTheRepository() {
+        ConveyorYaml yaml = ConveyorYaml.parse("""
+                version: {file: ../../etc/passwd}
+                a: {file: /etc/passwd}
+                b: {file: sub/../../x}
+                c: {file: "a\\\\..\\\\b"}
+                d: {file: charts/app/Chart.yaml}
+                e: {file: "my..file"}
+                """);
+        assertThatThrownBy(() -> yaml.section("version").relativePath("file")).isInstanceOfSatisfying(
+                InvalidConfigException.class, e -> assertThat(e.field()).isEqualTo("version.file"));
+        assertThatThrownBy(() -> yaml.section("a").relativePath("file")).hasMessageStartingWith("a.file must be");
+        assertThatThrownBy(() -> yaml.section("b").relativePath("file")).hasMessageStartingWith("b.file must be");
+        assertThatThrownBy(() -> yaml.section("c").relativePath("file")).hasMessageStartingWith("c.file must be");
+        assertThat(yaml.section("d").relativePath("file")).contains("charts/app/Chart.yaml");
+        assertThat(yaml.section("e").relativePath("file")).contains("my..file");
+    }
 }

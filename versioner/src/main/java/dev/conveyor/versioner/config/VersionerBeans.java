@@ -19,6 +19,7 @@ import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.stage.messaging.StageEdge;
+import dev.conveyor.stage.net.OutboundPolicy;
 import dev.conveyor.versioner.client.TagPublisher;
 import dev.conveyor.versioner.domain.SemVer;
 import dev.conveyor.versioner.service.VersionService;
@@ -30,7 +31,10 @@ public class VersionerBeans {
 
     @Produces
     @ApplicationScoped
-    VersionService versionService(VersionerConfig config, GitAccess access) throws java.io.IOException {
+    VersionService versionService(VersionerConfig config, GitAccess shared, OutboundPolicy outbound)
+            throws java.io.IOException {
+        // The app repository comes from the event: it is dialled only if the installation's policy allows it.
+        GitAccess access = shared.restrictedTo(outbound, "repoUrl");
         Files.createDirectories(config.mirrorDir());
         SemVer initial = SemVer.parse(config.initialVersion()).filter(v -> !v.isPreRelease())
                 .orElseThrow(() -> new IllegalArgumentException(

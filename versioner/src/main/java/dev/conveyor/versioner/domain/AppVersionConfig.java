@@ -37,11 +37,7 @@ public final class AppVersionConfig {
                     .orElseThrow(() -> new InvalidConfigException(entry.path() + ".name",
                             entry.path() + ".name is required"));
             if (name.equals(app)) {
-                String path = entry.string("path").orElse(name + "/");
-                if (path.startsWith("/") || path.contains("..")) {
-                    throw new InvalidConfigException(entry.path() + ".path",
-                            entry.path() + ".path must be a relative path inside the repository");
-                }
+                String path = entry.relativePath("path").orElse(name + "/");
                 String prefix = entry.string("tagPrefix").orElse(name + "-v");
                 ConveyorYaml.Section own = entry.section("version").allowOnly(VERSION_KEYS);
                 return settings(own.isPresent() ? own : top, prefix, defaultPrefix, defaultInitial, List.of(path));
@@ -67,13 +63,9 @@ public final class AppVersionConfig {
                 .orElseThrow(() -> new InvalidConfigException(version.path() + ".initial",
                         version.path() + ".initial must be a release version such as 0.1.0")))
                 .orElse(defaultInitial);
-        Optional<String> file = version.string("file");
+        Optional<String> file = version.relativePath("file");
         if (strategy == VersionStrategy.FILE && file.isEmpty()) {
             file = Optional.of("VERSION");
-        }
-        if (file.isPresent() && (file.get().startsWith("/") || file.get().contains(".."))) {
-            throw new InvalidConfigException(version.path() + ".file",
-                    version.path() + ".file must be a relative path inside the repository");
         }
         return new VersionSettings(strategy, prefix, initial, file.orElse(null), paths);
     }
