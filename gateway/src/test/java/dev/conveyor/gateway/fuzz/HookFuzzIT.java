@@ -20,7 +20,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -112,11 +111,10 @@ class HookFuzzIT {
     }
 
     /**
-     * The URL policy's part of the fuzz: no hostile URL of the issue is accepted. Depends on the gateway's outbound URL
-     * check (issue 16, item 1), built on another branch: enable when it is merged.
+     * The URL policy's part of the fuzz: no hostile URL of the issue is accepted (the gateway's outbound URL check,
+     * {@code HookUrls}).
      */
     @Test
-    @Disabled("depends on the outbound URL policy at the gateway (issue 16 item 1); enable after merging it")
     void hostileUrlsAreNeverAccepted() {
         List<Outcome> outcomes = HookFuzz.run(base, "test-hook-token", SEED, COUNT, "fzh");
         List<Outcome> hostile = outcomes.stream().filter(o -> o.request().hostileUrl()).toList();
