@@ -99,7 +99,7 @@ class ReleaseRendererTest {
         // the renderer says whether a retry can fix it; the message is not read
         assertThat(ReleaseRenderer.reason(remote, new ChartRenderer.RenderException(
                 "cannot fetch chart sealed-secrets 1.6.1 from http://127.0.0.1:9/: connection refused", false, true)))
-                        .isEqualTo(ProblemReason.CHART_SOURCE_UNREACHABLE);
+                .isEqualTo(ProblemReason.CHART_SOURCE_UNREACHABLE);
         assertThat(ReleaseRenderer.reason(remote, new ChartRenderer.RenderException(
                 "the Helm repository http://127.0.0.1:9/ answered HTTP 404: connection refused"))).isEqualTo(
                         ProblemReason.CHART_SOURCE_INVALID);
@@ -119,7 +119,7 @@ class ReleaseRendererTest {
                 "helm template podinfo failed: parse error"))).isEqualTo(ProblemReason.RENDER_FAILED);
         assertThat(ReleaseRenderer.reason(otherGit, new ChartRenderer.RenderException(
                 "chart repository ssh://example.com/charts (spec.chart.git, ref main): ref main does not exist")))
-                        .isEqualTo(ProblemReason.CHART_SOURCE_INVALID);
+                .isEqualTo(ProblemReason.CHART_SOURCE_INVALID);
         assertThat(ReleaseRenderer.reason(otherGit, new ChartRenderer.RenderException(
                 "cannot fetch chart repository ssh://example.com/charts: host not found", false, true))).isEqualTo(
                         ProblemReason.CHART_SOURCE_UNREACHABLE);
