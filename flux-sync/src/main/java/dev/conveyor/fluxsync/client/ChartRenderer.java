@@ -170,6 +170,23 @@ public final class ChartRenderer {
      * @param appVersion a git chart's {@code appVersion}, or null
      */
     public record Resolved(String key, String chartName, String chartVersion, String appVersion) {
+
+        /**
+         * A chart whose {@code Chart.yaml} is {@code text}: its name, version and appVersion ({@code name} and
+         * {@code 0.0.0} when it has none or cannot be read: the render says why).
+         */
+        public static Resolved ofChartYaml(String key, String file, String text, String name) {
+            Map<String, Object> chart;
+            try {
+                chart = YamlDocuments.parseMap(file, text);
+            } catch (YamlDocuments.InvalidYamlException e) {
+                chart = Map.of();
+            }
+            return new Resolved(key, String.valueOf(chart.getOrDefault("name", name)), String.valueOf(chart
+                    .getOrDefault("version", "0.0.0")), chart.get("appVersion") == null
+                            ? null
+                            : String.valueOf(chart.get("appVersion")));
+        }
     }
 
     /**
@@ -184,13 +201,18 @@ public final class ChartRenderer {
         }
         if (source instanceof ChartSource.Git git) {
             String commit = gitCharts().resolve(git);
-            Map<String, Object> chart = chartYaml(gitCharts().chart(git, commit));
-            String name = git.path().isEmpty() ? "chart" : git.path().substring(git.path().lastIndexOf('/') + 1);
-            return new Resolved("git " + dev.conveyor.stage.git.GitUrls.redact(git.url()) + " " + git.path() + " @"
-                    + commit, String.valueOf(chart.getOrDefault("name", name)), String.valueOf(chart.getOrDefault(
-                            "version", "0.0.0")), chart.get("appVersion") == null
-                                    ? null
-                                    : String.valueOf(chart.get("appVersion")));
+            Path chartYaml = gitCharts().chart(git, commit).resolve("Chart.yaml");
+            String text;
+            try {
+                text = Files.readString(chartYaml);
+            } catch (IOException e) {
+                text = "";
+            }
+            return Resolved.ofChartYaml("git " + dev.conveyor.stage.git.GitUrls.redact(git.url()) + " " + git.path()
+                    + " @" + commit, chartYaml.toString(), text,
+                    git.path().isEmpty()
+                            ? "chart"
+                            : git.path().substring(git.path().lastIndexOf('/') + 1));
         }
         if (source instanceof ChartSource.HelmRepository repo && !dev.conveyor.fluxsync.domain.SemverRange.isExact(
                 repo.version())) {
@@ -203,16 +225,6 @@ public final class ChartRenderer {
         ChartSource.Oci oci = (ChartSource.Oci) source;
         return new Resolved(source.toString(), oci.reference().substring(oci.reference().lastIndexOf('/') + 1), oci
                 .version(), null);
-    }
-
-    /** The {@code Chart.yaml} of a chart directory (empty when it cannot be read: the render will say why). */
-    private static Map<String, Object> chartYaml(Path dir) {
-        try {
-            return YamlDocuments.parseMap(dir.resolve("Chart.yaml").toString(), Files.readString(dir.resolve(
-                    "Chart.yaml")));
-        } catch (IOException | YamlDocuments.InvalidYamlException e) {
-            return Map.of();
-        }
     }
 
     private ChartCredentials.Credential credential(ChartSource source) throws RenderException {
@@ -510,10 +522,6 @@ public final class ChartRenderer {
                 return new Cause("HTTP " + s.status + " for " + s.uri, s.status >= 500 || s.status == 429
                         || s.status == 408);
             }
-            if (t instanceof java.net.UnknownHostException
-                    || t instanceof java.nio.channels.UnresolvedAddressException) {
-                return new Cause("host not found (" + uri.getHost() + ")", true);
-            }
             if (t instanceof java.net.ConnectException && !(t instanceof java.net.http.HttpConnectTimeoutException)) {
                 return new Cause("connection refused by " + host, true);
             }
@@ -539,7 +547,7 @@ public final class ChartRenderer {
     }
 
     /** An HTTP status other than 200 from a Helm repository. */
-    static final class HttpStatus extends IOException {
+    static class HttpStatus extends IOException {
         final int status;
         final URI uri;
 
@@ -551,14 +559,9 @@ public final class ChartRenderer {
     }
 
     /** HTTP 401 or 403 from a Helm repository. */
-    private static final class AuthDenied extends IOException {
-        final int status;
-        final URI uri;
-
+    private static final class AuthDenied extends HttpStatus {
         AuthDenied(int status, URI uri) {
-            super("HTTP " + status + " for " + uri);
-            this.status = status;
-            this.uri = uri;
+            super(status, uri);
         }
     }
 

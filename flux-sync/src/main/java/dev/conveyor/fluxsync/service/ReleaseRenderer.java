@@ -57,11 +57,7 @@ final class ReleaseRenderer {
      * @param chart the chart's name and version, for Helm's storage
      */
     record Rendering(List<Manifest> manifests, List<String> skippedHooks, String key, String yaml,
-            Map<String, Object> values, Chart chart) {
-    }
-
-    /** The chart as Helm's storage records it: its name, version (a range's resolved one) and appVersion. */
-    record Chart(String name, String version, String appVersion) {
+            Map<String, Object> values, ChartRenderer.Resolved chart) {
     }
 
     private final KubeCluster cluster;
@@ -97,20 +93,16 @@ final class ReleaseRenderer {
         }
         // The chart's key: the content of its directory for a chart of this repository; otherwise what the source
         // resolves to now (a git ref's commit, a range's version), so a moved branch or a new version renders again.
-        String chartKey;
-        Chart chart;
+        ChartRenderer.Resolved chart;
         try {
-            if (release.chart() instanceof ChartSource.GitPath g) {
-                chartKey = snapshot.contentKey(g.path());
-                chart = chartOf(snapshot, g, release);
-            } else {
-                ChartRenderer.Resolved resolved = renderer.resolve(release.chart());
-                chartKey = resolved.key();
-                chart = new Chart(resolved.chartName(), resolved.chartVersion(), resolved.appVersion());
-            }
+            chart = release.chart() instanceof ChartSource.GitPath g
+                    ? ChartRenderer.Resolved.ofChartYaml(snapshot.contentKey(g.path()), g.path() + "/Chart.yaml",
+                            chartYaml(snapshot, g), release.releaseName())
+                    : renderer.resolve(release.chart());
         } catch (ChartRenderer.RenderException e) {
             throw failure(release, e, sensitive);
         }
+        String chartKey = chart.key();
         String key = LiveComparison.hash(Map.of("chart", chartKey, "values", LiveComparison.hash(values), "name",
                 release.releaseName(), "ns", release.targetNamespace()));
         String yaml = state.renders.get(key);
@@ -162,17 +154,12 @@ final class ReleaseRenderer {
         return e.retriable() ? ProblemReason.CHART_SOURCE_UNREACHABLE : ProblemReason.CHART_SOURCE_INVALID;
     }
 
-    /** The name and version Helm records for a chart of this repository: its {@code Chart.yaml}'s. */
-    private static Chart chartOf(GitopsSnapshot snapshot, ChartSource.GitPath g, ReleaseSpec release) {
+    /** The text of the {@code Chart.yaml} of a chart of this repository, empty when it has none. */
+    private static String chartYaml(GitopsSnapshot snapshot, ChartSource.GitPath g) {
         try {
-            Map<String, Object> chart = YamlDocuments.parseMap(g.path() + "/Chart.yaml", snapshot.readFile(g.path()
-                    + "/Chart.yaml").orElse(""));
-            return new Chart(String.valueOf(chart.getOrDefault("name", release.releaseName())), String.valueOf(chart
-                    .getOrDefault("version", "0.0.0")), chart.get("appVersion") == null
-                            ? null
-                            : String.valueOf(chart.get("appVersion")));
-        } catch (IOException | RuntimeException e) {
-            return new Chart(release.releaseName(), "0.0.0", null);
+            return snapshot.readFile(g.path() + "/Chart.yaml").orElse("");
+        } catch (IOException e) {
+            return "";
         }
     }
 

@@ -237,7 +237,8 @@ final class ReleaseSync {
         }
         try {
             helm.record(new HelmReleaseStorage.Record(release.releaseName(), release.targetNamespace(), output
-                    .chart().name(), output.chart().version(), output.chart().appVersion(), output.values(), output.yaml(), output.key(), release.owner(), repo
+                    .chart().chartName(), output.chart().chartVersion(), output.chart().appVersion(), output.values(),
+                    output.yaml(), output.key(), release.owner(), repo
                             .name()));
             state.helmRecorded.put(release.owner(), output.key());
             state.helmOwners.add(release.owner());

@@ -90,6 +90,7 @@ class RepoReconcilerIT {
                 .file("docs/example.yaml", SeedRepo.configMap("example", "x"))
                 .message("seed layout\n\nConveyor-Run: r-0123456789abcdef01234567\n").commit();
 
+        LogCapture logs = LogCapture.install();
         SyncResult first = reconciler.sync(spec("seed", repo), Set.of());
 
         assertThat(first.problems()).isEmpty();
@@ -147,6 +148,13 @@ class RepoReconcilerIT {
         assertThat(again.summary().updated()).isZero();
         assertThat(again.summary().pruned()).isZero();
         assertThat(again.summary().unchanged()).isEqualTo(13);
+        // the log: every sync's summary counts what is not applied; the paths are listed at info once per revision
+        logs.close();
+        String log = logs.text();
+        assertThat(log.split("repo seed synced ", -1)).hasSize(3);
+        assertThat(log).contains(first.skipped().size() + " not applied (skipped)");
+        assertThat(log.split("repo seed at \\w+: \\d+ not applied: ", -1)).hasSize(2);
+        assertThat(log).contains("docs/: ");
 
         // a changed release is a new helm revision; a removed one leaves helm's list
         repo.writer().file("releases/helm/tools/chart1release.yaml", SeedRepo.fluxHelmRelease("chart1-tools", "tools",
