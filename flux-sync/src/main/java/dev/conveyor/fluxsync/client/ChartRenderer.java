@@ -39,6 +39,7 @@ public final class ChartRenderer {
     public static final class RenderException extends Exception {
         private final boolean authDenied;
         private final boolean retriable;
+        private final boolean renderFailed;
 
         /** A failure a retry cannot fix (the chart, its values or its source must change). */
         public RenderException(String message) {
@@ -54,9 +55,27 @@ public final class ChartRenderer {
          *     timed out), as opposed to a chart, ref, version or credential that must change
          */
         public RenderException(String message, boolean authDenied, boolean retriable) {
+            this(message, authDenied, retriable, false);
+        }
+
+        private RenderException(String message, boolean authDenied, boolean retriable, boolean renderFailed) {
             super(message);
             this.authDenied = authDenied;
             this.retriable = retriable;
+            this.renderFailed = renderFailed;
+        }
+
+        /** A chart that was fetched but that Helm could not render with the values (the chart or values must change). */
+        public static RenderException renderFailed(String message) {
+            return new RenderException(message, false, false, true);
+        }
+
+        /**
+         * Whether the chart was there (fetched, or a local directory) and Helm failed to render it: a template or values
+         * error, not a failure of the source.
+         */
+        public boolean renderFailed() {
+            return renderFailed;
         }
 
         /** Whether the chart's repository or registry refused the credentials (or wanted some). */
@@ -139,22 +158,73 @@ public final class ChartRenderer {
      * @throws RenderException when the source cannot be reached or the ref/version does not exist, with the root cause
      */
     public String sourceKey(ChartSource source) throws RenderException {
-        if (source instanceof ChartSource.Git git) {
-            return "git " + dev.conveyor.stage.git.GitUrls.redact(git.url()) + " " + git.path() + " @"
-                    + gitCharts().resolve(git);
+        return resolve(source).key();
+    }
+
+    /**
+     * What a chart source other than {@link ChartSource.GitPath} resolves to now.
+     *
+     * @param key the render-cache key ({@link #sourceKey})
+     * @param chartName the chart's name (a git chart's own {@code Chart.yaml}, else the name the source asks for)
+     * @param chartVersion the chart's version (a git chart's {@code Chart.yaml}, a range's resolved version)
+     * @param appVersion a git chart's {@code appVersion}, or null
+     */
+    public record Resolved(String key, String chartName, String chartVersion, String appVersion) {
+
+        /**
+         * A chart whose {@code Chart.yaml} is {@code text}: its name, version and appVersion ({@code name} and
+         * {@code 0.0.0} when it has none or cannot be read: the render says why).
+         */
+        public static Resolved ofChartYaml(String key, String file, String text, String name) {
+            Map<String, Object> chart;
+            try {
+                chart = YamlDocuments.parseMap(file, text);
+            } catch (YamlDocuments.InvalidYamlException e) {
+                chart = Map.of();
+            }
+            return new Resolved(key, String.valueOf(chart.getOrDefault("name", name)), String.valueOf(chart
+                    .getOrDefault("version", "0.0.0")), chart.get("appVersion") == null
+                            ? null
+                            : String.valueOf(chart.get("appVersion")));
         }
-        if (source instanceof ChartSource.HelmRepository repo && !repo.version().equals("*")
-                && !dev.conveyor.fluxsync.domain.SemverRange.isExact(repo.version())) {
-            ChartCredentials.Credential credential = credential(source);
-            return "helm " + repo.url() + " " + repo.chart() + " " + resolveVersion(repo, credential);
-        }
-        if (source instanceof ChartSource.HelmRepository repo && repo.version().equals("*")) {
-            return "helm " + repo.url() + " " + repo.chart() + " " + resolveVersion(repo, credential(source));
-        }
+    }
+
+    /**
+     * Resolves a chart source other than {@link ChartSource.GitPath}: a git ref to its commit (and writes that
+     * commit's chart directory, once), a Helm repository's range to a version of its index. Fetches what it must.
+     *
+     * @throws RenderException when the source cannot be reached or the ref/version does not exist, with the root cause
+     */
+    public Resolved resolve(ChartSource source) throws RenderException {
         if (source instanceof ChartSource.GitPath) {
             throw new IllegalArgumentException("the key of a chart of the GitOps repository is its content key");
         }
-        return source.toString();
+        if (source instanceof ChartSource.Git git) {
+            String commit = gitCharts().resolve(git);
+            Path chartYaml = gitCharts().chart(git, commit).resolve("Chart.yaml");
+            String text;
+            try {
+                text = Files.readString(chartYaml);
+            } catch (IOException e) {
+                text = "";
+            }
+            return Resolved.ofChartYaml("git " + dev.conveyor.stage.git.GitUrls.redact(git.url()) + " " + git.path()
+                    + " @" + commit, chartYaml.toString(), text,
+                    git.path().isEmpty()
+                            ? "chart"
+                            : git.path().substring(git.path().lastIndexOf('/') + 1));
+        }
+        if (source instanceof ChartSource.HelmRepository repo && !dev.conveyor.fluxsync.domain.SemverRange.isExact(
+                repo.version())) {
+            String version = resolveVersion(repo, credential(source));
+            return new Resolved("helm " + repo.url() + " " + repo.chart() + " " + version, repo.chart(), version, null);
+        }
+        if (source instanceof ChartSource.HelmRepository repo) {
+            return new Resolved(source.toString(), repo.chart(), repo.version(), null);
+        }
+        ChartSource.Oci oci = (ChartSource.Oci) source;
+        return new Resolved(source.toString(), oci.reference().substring(oci.reference().lastIndexOf('/') + 1), oci
+                .version(), null);
     }
 
     private ChartCredentials.Credential credential(ChartSource source) throws RenderException {
@@ -168,7 +238,12 @@ public final class ChartRenderer {
     /** Renders the chart at {@code chartDir} (a directory or a .tgz). */
     public String render(Path chart, String releaseName, String namespace, Map<String, Object> values)
             throws RenderException {
-        return template(new Helm(chart).template(), releaseName, namespace, values, chart.getFileName().toString());
+        try {
+            return template(new Helm(chart).template(), releaseName, namespace, values, chart.getFileName()
+                    .toString());
+        } catch (RenderException e) {
+            throw RenderException.renderFailed(e.getMessage());
+        }
     }
 
     /** Renders a chart from a Helm repository or an OCI registry. */
@@ -447,10 +522,6 @@ public final class ChartRenderer {
                 return new Cause("HTTP " + s.status + " for " + s.uri, s.status >= 500 || s.status == 429
                         || s.status == 408);
             }
-            if (t instanceof java.net.UnknownHostException
-                    || t instanceof java.nio.channels.UnresolvedAddressException) {
-                return new Cause("host not found (" + uri.getHost() + ")", true);
-            }
             if (t instanceof java.net.ConnectException && !(t instanceof java.net.http.HttpConnectTimeoutException)) {
                 return new Cause("connection refused by " + host, true);
             }
@@ -476,7 +547,7 @@ public final class ChartRenderer {
     }
 
     /** An HTTP status other than 200 from a Helm repository. */
-    static final class HttpStatus extends IOException {
+    static class HttpStatus extends IOException {
         final int status;
         final URI uri;
 
@@ -488,14 +559,9 @@ public final class ChartRenderer {
     }
 
     /** HTTP 401 or 403 from a Helm repository. */
-    private static final class AuthDenied extends IOException {
-        final int status;
-        final URI uri;
-
+    private static final class AuthDenied extends HttpStatus {
         AuthDenied(int status, URI uri) {
-            super("HTTP " + status + " for " + uri);
-            this.status = status;
-            this.uri = uri;
+            super(status, uri);
         }
     }
 

@@ -17,11 +17,15 @@ public enum ProblemReason {
     CHART_PATH_ESCAPES("ChartPathEscapes", true),
     /** The chart is not where the release says. */
     CHART_NOT_FOUND("ChartNotFound", true),
-    /** A chart source (HelmRepository, OCI) referenced by a release is not declared, or does not hold the chart. */
+    /**
+     * A chart source referenced by a release is not declared, or does not hold the chart, version or ref, or refuses
+     * it for good (HTTP 4xx, TLS): a retry cannot fix it.
+     */
     CHART_SOURCE_INVALID("ChartSourceInvalid", true),
     /**
-     * The Helm repository, OCI registry or git repository of a release's chart cannot be reached (host not found,
-     * connection refused, TLS, an HTTP error status): retried on every sync, never {@code Stalled}.
+     * The Helm repository, OCI registry or git repository of a release's chart is unavailable for a reason a retry can
+     * fix (host not found, connection refused, a timeout, HTTP 5xx or 429: {@code RenderException.retriable()}):
+     * retried on every sync, never {@code Stalled}.
      */
     CHART_SOURCE_UNREACHABLE("ChartSourceUnreachable", false),
     /**

@@ -106,6 +106,8 @@ public class FluxSyncResource {
 
     private Map<String, Object> state(RepoSpec r) {
         String revision = service.reconciler().revision(r.name());
-        return Map.of("name", r.name(), "suspended", r.suspended(), "revision", revision == null ? "" : revision);
+        return Map.of("name", r.name(), "suspended", r.suspended(), "revision", revision == null ? "" : revision,
+                "skipped", service.reconciler().skipped(r.name()).stream().map(s -> Map.of("path", s.path(), "reason",
+                        s.reason())).toList());
     }
 }

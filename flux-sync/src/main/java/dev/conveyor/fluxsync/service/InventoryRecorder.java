@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 
 import dev.conveyor.fluxsync.client.HelmReleaseStorage;
 import dev.conveyor.fluxsync.client.KubeCluster;
+import dev.conveyor.fluxsync.domain.DesiredState;
 import dev.conveyor.fluxsync.domain.Inventory;
 import dev.conveyor.fluxsync.domain.Manifest;
 import dev.conveyor.fluxsync.domain.ObjectRef;
@@ -47,6 +48,9 @@ final class InventoryRecorder {
         this.namespace = namespace;
     }
 
+    /** The inventory ConfigMap's key listing what the revision holds but flux-sync does not apply. */
+    static final String SKIPPED_KEY = "skipped";
+
     static String configMapName(RepoSpec repo) {
         return "flux-sync-inventory-" + repo.name();
     }
@@ -66,6 +70,7 @@ final class InventoryRecorder {
             }
         }
         state.inventory = Inventory.fromData(byOwner);
+        state.skippedSaved = cm.getData().getOrDefault(SKIPPED_KEY, "");
         if (cm.getMetadata().getAnnotations() != null) {
             state.revision = cm.getMetadata().getAnnotations().get("conveyor.dev/revision");
         }
@@ -78,7 +83,7 @@ final class InventoryRecorder {
      * @param releaseOwners the owners of every release object in git (their Helm records stay)
      */
     Recorded record(RepoSpec repo, RepoState state, List<Manifest> kept, Set<String> held, Set<String> releaseOwners,
-            String revision, boolean newRevision) {
+            String revision, boolean newRevision, List<DesiredState.Skipped> skipped) {
         Inventory next = Inventory.of(kept).holding(state.inventory, held);
         int pruned = 0;
         if (repo.prune()) {
@@ -102,8 +107,10 @@ final class InventoryRecorder {
         } else {
             next = new Inventory(merge(next, state.inventory));
         }
-        if (!next.equals(state.inventory) || newRevision) {
-            save(repo, next, revision);
+        String skippedText = skippedText(skipped);
+        if (!next.equals(state.inventory) || newRevision || !skippedText.equals(state.skippedSaved)) {
+            save(repo, next, revision, skippedText);
+            state.skippedSaved = skippedText;
         }
         state.inventory = next;
         return new Recorded(next, pruned);
@@ -131,7 +138,14 @@ final class InventoryRecorder {
         return deleted;
     }
 
-    private void save(RepoSpec repo, Inventory inventory, String revision) {
+    /** The {@code skipped} key: one line per file or directory not applied, {@code path<TAB>reason}. */
+    static String skippedText(List<DesiredState.Skipped> skipped) {
+        StringBuilder sb = new StringBuilder();
+        skipped.forEach(s -> sb.append(s.path()).append('\t').append(s.reason()).append('\n'));
+        return sb.toString();
+    }
+
+    private void save(RepoSpec repo, Inventory inventory, String revision, String skipped) {
         StringBuilder sb = new StringBuilder();
         inventory.byOwner().forEach((owner, refs) -> refs.forEach(r -> sb.append(owner).append('\t').append(r
                 .toLine()).append('\n')));
@@ -140,6 +154,7 @@ final class InventoryRecorder {
                         "conveyor.dev/revision", revision)
                 .addToAnnotations("conveyor.dev/url", GitUrls.redact(repo.url())).endMetadata().addToData("inventory",
                         sb.toString())
+                .addToData(SKIPPED_KEY, skipped)
                 .build();
         cluster.putConfigMap(cm);
     }

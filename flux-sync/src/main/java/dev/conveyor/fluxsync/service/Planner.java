@@ -52,9 +52,14 @@ final class Planner {
         this.sops = sops;
     }
 
-    Plan plan(GitopsSnapshot snapshot) throws IOException {
+    /**
+     * Plans {@code snapshot} of {@code repo}: its URL and branch tell which chart sources name this repository
+     * ({@link RepoLayout.Self}).
+     */
+    Plan plan(RepoSpec repo, GitopsSnapshot snapshot) throws IOException {
         SopsDecryptor.Decrypted files = sops.decryptAll(snapshot.yamlFiles());
-        DesiredState desired = new RepoLayout(chartsDir).parse(files.files(), snapshot.allPaths());
+        DesiredState desired = new RepoLayout(chartsDir, new RepoLayout.Self(repo.url(), repo.branch())).parse(files
+                .files(), snapshot.allPaths());
         List<SyncProblem> problems = new ArrayList<>(desired.problems());
         Set<String> held = new LinkedHashSet<>(desired.heldOwners());
         Map<String, Undecrypted> undecrypted = new LinkedHashMap<>();

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -55,9 +54,10 @@ final class ReleaseRenderer {
      * @param key the render key (chart content, values, name, namespace)
      * @param yaml what Helm rendered
      * @param values the merged values
+     * @param chart the chart's name and version, for Helm's storage
      */
     record Rendering(List<Manifest> manifests, List<String> skippedHooks, String key, String yaml,
-            Map<String, Object> values) {
+            Map<String, Object> values, ChartRenderer.Resolved chart) {
     }
 
     private final KubeCluster cluster;
@@ -91,11 +91,18 @@ final class ReleaseRenderer {
                         + " is not valid YAML values");
             }
         }
-        // For sources other than a path of this repository, the sibling's ChartRenderer.sourceKey(ChartSource) is
-        // the better key (it resolves what the source names); toString() is the source's whole declaration.
-        String chartKey = release.chart() instanceof ChartSource.GitPath g
-                ? snapshot.contentKey(g.path())
-                : release.chart().toString();
+        // The chart's key: the content of its directory for a chart of this repository; otherwise what the source
+        // resolves to now (a git ref's commit, a range's version), so a moved branch or a new version renders again.
+        ChartRenderer.Resolved chart;
+        try {
+            chart = release.chart() instanceof ChartSource.GitPath g
+                    ? ChartRenderer.Resolved.ofChartYaml(snapshot.contentKey(g.path()), g.path() + "/Chart.yaml",
+                            chartYaml(snapshot, g), release.releaseName())
+                    : renderer.resolve(release.chart());
+        } catch (ChartRenderer.RenderException e) {
+            throw failure(release, e, sensitive);
+        }
+        String chartKey = chart.key();
         String key = LiveComparison.hash(Map.of("chart", chartKey, "values", LiveComparison.hash(values), "name",
                 release.releaseName(), "ns", release.targetNamespace()));
         String yaml = state.renders.get(key);
@@ -113,10 +120,7 @@ final class ReleaseRenderer {
                             values);
                 }
             } catch (ChartRenderer.RenderException e) {
-                throw new Failure(reason(release, e), sensitive
-                        ? "helm template failed (its message is withheld: the release's values were decrypted "
-                                + "from SOPS)"
-                        : e.getMessage());
+                throw failure(release, e, sensitive);
             } catch (IOException e) {
                 throw new Failure(ProblemReason.RENDER_FAILED, "cannot write the chart: " + rootCause(e));
             }
@@ -126,34 +130,37 @@ final class ReleaseRenderer {
             state.renders.put(key, yaml);
         }
         List<String> hooks = new ArrayList<>();
-        return new Rendering(parse(release, yaml, hooks), List.copyOf(hooks), key, yaml, values);
+        return new Rendering(parse(release, yaml, hooks), List.copyOf(hooks), key, yaml, values, chart);
+    }
+
+    private static Failure failure(ReleaseSpec release, ChartRenderer.RenderException e, boolean sensitive) {
+        return new Failure(reason(release, e), sensitive
+                ? "helm template failed (its message is withheld: the release's values were decrypted from SOPS)"
+                : e.getMessage());
     }
 
     /**
-     * The reason of a render failure: a source that could not be reached is retried (never {@code Stalled}).
-     * {@code ChartRenderer.RenderException.retriable()} (added with the chart sources) is the hook point to replace the
-     * message test below.
+     * The reason of a render failure: refused credentials; a chart that Helm could not render (any source); a source
+     * that a retry may reach ({@link ChartRenderer.RenderException#retriable()}: never {@code Stalled}); else a source
+     * that does not hold what the release asks for.
      */
     static ProblemReason reason(ReleaseSpec release, ChartRenderer.RenderException e) {
         if (e.authDenied()) {
             return ProblemReason.CHART_REPO_AUTH_DENIED;
         }
-        if (!(release.chart() instanceof ChartSource.GitPath) && unreachable(e.getMessage())) {
-            return ProblemReason.CHART_SOURCE_UNREACHABLE;
+        if (release.chart() instanceof ChartSource.GitPath || e.renderFailed()) {
+            return ProblemReason.RENDER_FAILED;
         }
-        return release.chart() instanceof ChartSource.GitPath
-                ? ProblemReason.RENDER_FAILED
-                : ProblemReason.CHART_SOURCE_INVALID;
+        return e.retriable() ? ProblemReason.CHART_SOURCE_UNREACHABLE : ProblemReason.CHART_SOURCE_INVALID;
     }
 
-    /** Whether a render failure's message says the source could not be reached (I/O, DNS, TLS, an HTTP status). */
-    static boolean unreachable(String message) {
-        String m = String.valueOf(message).toLowerCase(Locale.ROOT);
-        return m.startsWith("cannot fetch chart") || m.contains("connection refused") || m.contains("no such host")
-                || m.contains("unknownhost") || m.contains("i/o timeout") || m.contains("timed out")
-                || m.contains("tls handshake") || m.contains("x509") || m.contains("sslhandshake")
-                || m.contains("connection reset")
-                || m.contains("network is unreachable") || m.matches("(?s).*http (5\\d\\d|404|408|429).*");
+    /** The text of the {@code Chart.yaml} of a chart of this repository, empty when it has none. */
+    private static String chartYaml(GitopsSnapshot snapshot, ChartSource.GitPath g) {
+        try {
+            return snapshot.readFile(g.path() + "/Chart.yaml").orElse("");
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     private static String rootCause(Throwable e) {

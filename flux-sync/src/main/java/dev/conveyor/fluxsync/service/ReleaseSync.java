@@ -1,6 +1,5 @@
 package dev.conveyor.fluxsync.service;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -16,14 +15,12 @@ import org.jboss.logging.Logger;
 
 import dev.conveyor.fluxsync.client.GitopsSnapshot;
 import dev.conveyor.fluxsync.client.HelmReleaseStorage;
-import dev.conveyor.fluxsync.domain.ChartSource;
 import dev.conveyor.fluxsync.domain.Manifest;
 import dev.conveyor.fluxsync.domain.ProblemReason;
 import dev.conveyor.fluxsync.domain.ReleaseKind;
 import dev.conveyor.fluxsync.domain.ReleaseSpec;
 import dev.conveyor.fluxsync.domain.SyncProblem;
 import dev.conveyor.fluxsync.domain.WorkloadHealth;
-import dev.conveyor.fluxsync.domain.YamlDocuments;
 
 /**
  * The releases of one sync, in dependency order, each through its phases: render ({@link ReleaseRenderer}), check
@@ -169,7 +166,7 @@ final class ReleaseSync {
                     release.releaseName(), ReleaseResult.State.FAILED, List.of(), first.reason(), first.message(),
                     touched), applied, false, Optional.empty(), null);
         }
-        recordHelmRelease(repo, state, snapshot, release, rendering);
+        recordHelmRelease(repo, state, release, rendering);
         List<Manifest> workloads = rendering.manifests().stream().filter(m -> WorkloadHealth.KINDS.contains(m.ref()
                 .kind())).toList();
         HealthCheck.Target target = new HealthCheck.Target(release.object().ref(), release.releaseName(), workloads
@@ -233,34 +230,19 @@ final class ReleaseSync {
      * Records the release in Helm's storage ({@code helm list}) when its render changed; a failure to record is
      * logged, it does not fail the release.
      */
-    private void recordHelmRelease(RepoSpec repo, RepoState state, GitopsSnapshot snapshot, ReleaseSpec release,
+    private void recordHelmRelease(RepoSpec repo, RepoState state, ReleaseSpec release,
             ReleaseRenderer.Rendering output) {
         if (output.key().equals(state.helmRecorded.get(release.owner()))) {
             return;
         }
-        String chartName = release.releaseName();
-        String chartVersion = "0.0.0";
-        String appVersion = null;
         try {
-            if (release.chart() instanceof ChartSource.GitPath g) {
-                Map<String, Object> chart = YamlDocuments.parseMap(g.path() + "/Chart.yaml", snapshot.readFile(g
-                        .path() + "/Chart.yaml").orElse(""));
-                chartName = String.valueOf(chart.getOrDefault("name", chartName));
-                chartVersion = String.valueOf(chart.getOrDefault("version", chartVersion));
-                appVersion = chart.get("appVersion") == null ? null : String.valueOf(chart.get("appVersion"));
-            } else if (release.chart() instanceof ChartSource.HelmRepository h) {
-                chartName = h.chart();
-                chartVersion = h.version();
-            } else if (release.chart() instanceof ChartSource.Oci o) {
-                chartName = o.reference().substring(o.reference().lastIndexOf('/') + 1);
-                chartVersion = o.version();
-            }
-            helm.record(new HelmReleaseStorage.Record(release.releaseName(), release.targetNamespace(), chartName,
-                    chartVersion, appVersion, output.values(), output.yaml(), output.key(), release.owner(), repo
+            helm.record(new HelmReleaseStorage.Record(release.releaseName(), release.targetNamespace(), output
+                    .chart().chartName(), output.chart().chartVersion(), output.chart().appVersion(), output.values(),
+                    output.yaml(), output.key(), release.owner(), repo
                             .name()));
             state.helmRecorded.put(release.owner(), output.key());
             state.helmOwners.add(release.owner());
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             LOG.warnf("[flux-sync] repo %s: cannot record release %s for helm: %s", repo.name(), release.id(), e
                     .getMessage());
         }

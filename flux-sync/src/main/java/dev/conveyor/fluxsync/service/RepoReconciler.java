@@ -29,6 +29,7 @@ import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.HelmReleaseStorage;
 import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.fluxsync.client.SopsDecryptor;
+import dev.conveyor.fluxsync.domain.DesiredState;
 import dev.conveyor.fluxsync.domain.Manifest;
 import dev.conveyor.fluxsync.domain.ObjectRef;
 import dev.conveyor.fluxsync.domain.ReleaseSpec;
@@ -232,7 +233,7 @@ public final class RepoReconciler {
             Set<String> waitFor, long start, Executor healthExecutor) throws IOException {
         String rev = revision.id();
         // plan
-        Planner.Plan plan = planner.plan(revision.snapshot());
+        Planner.Plan plan = planner.plan(repo, revision.snapshot());
         state.sensitiveOwners = plan.sensitive();
         // apply: namespaces, CRDs, manifests and the release objects themselves, in kind order
         Applier.LiveObjects live = new Applier.LiveObjects();
@@ -250,16 +251,20 @@ public final class RepoReconciler {
         Set<String> releaseOwners = new HashSet<>();
         plan.desired().objects().forEach(m -> releaseOwners.add(Manifest.releaseOwner(m.ref().namespace(), m.ref()
                 .name())));
+        List<DesiredState.Skipped> skipped = plan.desired().skipped();
         InventoryRecorder.Recorded recorded = inventory.record(repo, state, applied.kept(), held, releaseOwners, rev,
-                revision.newRevision());
+                revision.newRevision(), skipped);
+        state.skipped = List.copyOf(skipped);
         // write conditions on the release objects
         for (ReleaseSpec release : plan.desired().releases()) {
             conditions.write(state, release.id(), release.object().ref(), out.results().get(release.id()), rev);
         }
         out.brokenReleases().forEach((id, ref) -> conditions.write(state, id, ref, out.results().get(id), rev));
         plan.undecrypted().forEach((id, u) -> conditions.write(state, id, u.ref(), out.results().get(id), rev));
-        // report: problems as log lines and Kubernetes events. Hook point for the files the layout did not sync
-        // (DesiredState.skipped(), with their reasons): log them here and carry them in the SyncResult.
+        // report: problems as log lines and Kubernetes events; what is not applied (DesiredState.skipped()) in the
+        // result, the inventory ConfigMap's "skipped" key, GET /repos, and the log: once per revision at info, at
+        // debug on every other sync
+        logSkipped(repo, state, rev, skipped);
         for (SyncProblem p : problems) {
             LOG.warnf("[flux-sync] repo %s at %s: %s: %s", repo.name(), RevisionReader.shortRev(rev), p.reason()
                     .condition(), p.message());
@@ -274,12 +279,43 @@ public final class RepoReconciler {
             LOG.infof("[flux-sync] repo %s: corrected drift on %d objects", repo.name(), applied.drifted());
         }
         LOG.infof(
-                "[flux-sync] repo %s synced %s: %d created, %d updated, %d unchanged, %d pruned, %d problems in %d ms",
+                "[flux-sync] repo %s synced %s: %d created, %d updated, %d unchanged, %d pruned, %d problems, %d not "
+                        + "applied (skipped) in %d ms",
                 repo.name(), RevisionReader.shortRev(rev), applied.created(), applied.updated(), applied.unchanged(),
-                recorded.pruned(), problems.size(), duration.toMillis());
+                recorded.pruned(), problems.size(), skipped.size(), duration.toMillis());
         return new SyncResult(repo.name(), GitUrls.redact(repo.url()), rev, revision.newRevision(), revision.runIds(),
                 summary, applied.drifted(), List.copyOf(problems), List.copyOf(out.results().values()), duration, Map
                         .copyOf(out.pending()),
-                state.syncs);
+                state.syncs, List.copyOf(skipped));
+    }
+
+    /**
+     * Logs what the revision holds but is not applied: one info line per revision (each path with its reason), the
+     * same at debug on the syncs after it, so a poll does not repeat it.
+     */
+    private static void logSkipped(RepoSpec repo, RepoState state, String rev, List<DesiredState.Skipped> skipped) {
+        if (skipped.isEmpty()) {
+            return;
+        }
+        boolean first = !rev.equals(state.skippedLogged);
+        if (!first && !LOG.isDebugEnabled()) {
+            return;
+        }
+        List<String> lines = skipped.stream().map(DesiredState.Skipped::toString).toList();
+        String text = lines.size() > 50
+                ? String.join("; ", lines.subList(0, 50)) + "; ... (" + lines.size() + " in all)"
+                : String.join("; ", lines);
+        LOG.logf(first ? Logger.Level.INFO : Logger.Level.DEBUG, "[flux-sync] repo %s at %s: %d not applied: %s", repo
+                .name(), RevisionReader.shortRev(rev), skipped.size(), text);
+        state.skippedLogged = rev;
+    }
+
+    /**
+     * What the last synced revision of the repository holds but flux-sync does not apply, with the reason (empty
+     * before its first sync in this process).
+     */
+    public List<DesiredState.Skipped> skipped(String repo) {
+        RepoState s = states.get(repo);
+        return s == null ? List.of() : s.skipped;
     }
 }

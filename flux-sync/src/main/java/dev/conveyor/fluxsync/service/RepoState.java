@@ -2,12 +2,14 @@ package dev.conveyor.fluxsync.service;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
+import dev.conveyor.fluxsync.domain.DesiredState;
 import dev.conveyor.fluxsync.domain.Inventory;
 
 /** What the reconciler remembers of one repository between its syncs (in this process). */
@@ -18,6 +20,12 @@ final class RepoState {
     /** Syncs of the repository in this process: orders their reports. */
     long syncs;
     Inventory inventory;
+    /** The {@code skipped} key last written to the inventory ConfigMap. */
+    String skippedSaved = "";
+    /** What the last synced revision holds but is not applied ({@code DesiredState.skipped()}). */
+    volatile List<DesiredState.Skipped> skipped = List.of();
+    /** The revision whose skipped files were last logged at info (once per revision). */
+    String skippedLogged;
     /** Rendered YAML by render key. */
     final Map<String, String> renders = new ConcurrentHashMap<>();
     /** Render key last recorded in Helm's storage, per release owner. */

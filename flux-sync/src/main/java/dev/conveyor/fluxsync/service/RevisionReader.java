@@ -42,10 +42,12 @@ final class RevisionReader {
 
     /** Reads the branch head of {@code git}; {@code applied} is the revision applied last (null if none). */
     Revision read(RepoSpec repo, Repository git, String applied) throws IOException {
-        String revision = GitopsSnapshot.head(git, repo.branch()).orElseThrow(() -> StageException.terminal(
-                FluxSyncFailure.BRANCH_NOT_FOUND, "branch " + repo.branch() + " does not exist in " + GitUrls.redact(
-                        repo.url()),
-                Map.of("field", "conveyor.flux-sync.repos." + repo.name() + ".branch")));
+        String field = "conveyor.flux-sync.repos." + repo.name() + ".branch";
+        String revision = GitopsSnapshot.head(git, repo.branch()).orElse(null);
+        if (revision == null) {
+            throw StageException.terminal(FluxSyncFailure.BRANCH_NOT_FOUND, GitopsSnapshot.branchNotFound(git, repo
+                    .branch(), GitUrls.redact(repo.url()), field), Map.of("field", field));
+        }
         GitopsSnapshot snapshot = GitopsSnapshot.read(git, revision, repo.path());
         return new Revision(snapshot, !revision.equals(applied), deliveredRuns(repo, git, applied, revision));
     }

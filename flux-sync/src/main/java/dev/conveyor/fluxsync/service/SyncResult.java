@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import dev.conveyor.events.v1.SyncSummary;
+import dev.conveyor.fluxsync.domain.DesiredState;
 import dev.conveyor.fluxsync.domain.SyncProblem;
 
 /**
@@ -26,8 +27,11 @@ import dev.conveyor.fluxsync.domain.SyncProblem;
  *     release that is {@link ReleaseResult.State#PROGRESSING} here
  * @param sequence the number of this sync of the repository in this process (orders reports, see
  *     {@link RepoReconciler#reported})
+ * @param skipped what the revision holds but flux-sync does not apply, with the reason
+ *     ({@link dev.conveyor.fluxsync.domain.DesiredState#skipped()})
  */
 public record SyncResult(String repo, String url, String revision, boolean newRevision, List<String> runIds,
         SyncSummary summary, int drifted, List<SyncProblem> problems, List<ReleaseResult> releases,
-        Duration duration, Map<String, CompletableFuture<ReleaseResult>> health, long sequence) {
+        Duration duration, Map<String, CompletableFuture<ReleaseResult>> health, long sequence,
+        List<DesiredState.Skipped> skipped) {
 }

@@ -4,20 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import com.marcnuri.helm.Helm;
 import com.sun.net.httpserver.HttpServer;
 
+import dev.conveyor.fluxsync.ServedFiles;
 import dev.conveyor.fluxsync.domain.ChartSource;
 
 /**
@@ -45,32 +45,16 @@ class ChartFetchFailuresTest {
     static void serve() throws Exception {
         work = Files.createTempDirectory("chart-fetch");
         Path served = Files.createDirectories(work.resolve("served"));
-        StringBuilder index = new StringBuilder("apiVersion: v1\nentries:\n  web:\n");
-        for (String v : new String[]{"1.1.0", "1.2.0", "1.2.5", "2.0.0"}) {
-            Path dir = work.resolve("src-" + v + "/web");
-            Files.createDirectories(dir.resolve("templates"));
-            Files.writeString(dir.resolve("Chart.yaml"), CHART.formatted(v));
-            Files.writeString(dir.resolve("templates/cm.yaml"), TEMPLATE);
-            new Helm(dir).packageIt().withDestination(served).call();
-            index.append("    - name: web\n      version: ").append(v).append("\n      urls: [web-").append(v).append(
-                    ".tgz]\n");
-        }
-        Files.writeString(served.resolve("index.yaml"), index.toString());
+        ServedFiles.helmRepository(work, served, "web", List.of("1.1.0", "1.2.0", "1.2.5", "2.0.0"), v -> Map.of(
+                "Chart.yaml", CHART.formatted(v), "templates/cm.yaml", TEMPLATE));
         http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         http.createContext("/", exchange -> {
-            Path file = served.resolve(exchange.getRequestURI().getPath().substring(1)).normalize();
-            if (status != 200 || !file.startsWith(served) || !Files.isRegularFile(file)) {
-                exchange.sendResponseHeaders(status != 200 ? status : 404, -1);
+            if (status != 200) {
+                exchange.sendResponseHeaders(status, -1);
                 exchange.close();
                 return;
             }
-            byte[] body = Files.readAllBytes(file);
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            } catch (IOException ignored) {
-                // client went away
-            }
+            ServedFiles.send(exchange, served);
         });
         http.start();
     }

@@ -291,6 +291,13 @@ class FluxSyncMessagingIT {
         // the queued sync applies the pushed change (interval syncs are off in this profile: only the hook syncs)
         await().atMost(Duration.ofSeconds(30)).until(() -> kube.client().configMaps().inNamespace("hooks")
                 .withName(name).get() != null);
+        // the repository's status names what its revision holds but does not apply (the README outside the seed's
+        // directories), with the reason
+        HttpResponse<String> repos = client.send(HttpRequest.newBuilder(http.toURI().resolve("repos")).GET()
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(repos.statusCode()).isEqualTo(200);
+        assertThat(repos.body()).contains("\"name\":\"gitops\"").contains("\"skipped\":[").contains(
+                "\"path\":\"README.md\"").contains("outside the seed layout's directories");
     }
 
     @Test

@@ -2,8 +2,6 @@ package dev.conveyor.fluxsync.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import com.marcnuri.helm.Helm;
 import com.sun.net.httpserver.HttpServer;
 
+import dev.conveyor.fluxsync.ServedFiles;
 import dev.conveyor.fluxsync.client.ChartCredentials;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.KubeCluster;
@@ -109,19 +108,7 @@ class ChartCredentialsIT {
                 exchange.close();
                 return;
             }
-            Path file = packaged.resolve(exchange.getRequestURI().getPath().substring(1)).normalize();
-            if (!file.startsWith(packaged) || !Files.isRegularFile(file)) {
-                exchange.sendResponseHeaders(404, -1);
-                exchange.close();
-                return;
-            }
-            byte[] body = Files.readAllBytes(file);
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            } catch (IOException ignored) {
-                // client went away
-            }
+            ServedFiles.send(exchange, packaged);
         });
         http.start();
         registry = OciRegistry.startWithBasicAuth(OCI_USER, OCI_PASSWORD);

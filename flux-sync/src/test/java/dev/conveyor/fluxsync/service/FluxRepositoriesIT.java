@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -23,9 +22,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import com.marcnuri.helm.Helm;
 import com.sun.net.httpserver.HttpServer;
 
+import dev.conveyor.fluxsync.ServedFiles;
 import dev.conveyor.fluxsync.client.ChartCredentials;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.GitCharts;
@@ -36,6 +35,7 @@ import dev.conveyor.fluxsync.client.SshIdentity;
 import dev.conveyor.fluxsync.config.FluxSyncBeans;
 import dev.conveyor.fluxsync.domain.ChartSource;
 import dev.conveyor.fluxsync.domain.DesiredState;
+import dev.conveyor.fluxsync.domain.ProblemReason;
 import dev.conveyor.fluxsync.domain.RepoLayout;
 import dev.conveyor.stage.StageException;
 import dev.conveyor.stage.git.GitAccess;
@@ -47,8 +47,11 @@ import dev.conveyor.testkit.git.BareRepo;
 import dev.conveyor.testkit.git.GitRepos;
 import dev.conveyor.testkit.git.SshGitServer;
 import dev.conveyor.testkit.kube.KubernetesApiStandIn;
+import dev.conveyor.testkit.kube.ReleaseCrds;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
@@ -129,34 +132,12 @@ class FluxRepositoriesIT {
 
     /** A Helm repository over HTTP: chart {@code web} in versions 1.1.0, 1.2.0, 1.3.1 and 2.0.0. */
     static HttpServer helmRepository(Path served) throws Exception {
-        Files.createDirectories(served);
-        StringBuilder index = new StringBuilder("apiVersion: v1\nentries:\n  web:\n");
-        for (String v : List.of("1.1.0", "1.2.0", "1.3.1", "2.0.0")) {
-            Path dir = work.resolve("src-" + v + "/web");
-            Files.createDirectories(dir.resolve("templates"));
-            Files.writeString(dir.resolve("Chart.yaml"), "apiVersion: v2\nname: web\nversion: " + v + "\n");
-            Files.writeString(dir.resolve("values.yaml"), "color: green\n");
-            Files.writeString(dir.resolve("templates/cm.yaml"), CONFIGMAP_TEMPLATE);
-            new Helm(dir).packageIt().withDestination(served).call();
-            index.append("    - name: web\n      version: ").append(v).append("\n      urls: [web-").append(v).append(
-                    ".tgz]\n");
-        }
-        Files.writeString(served.resolve("index.yaml"), index.toString());
+        ServedFiles.helmRepository(work, served, "web", List.of("1.1.0", "1.2.0", "1.3.1", "2.0.0"), v -> Map.of(
+                "Chart.yaml", "apiVersion: v2\nname: web\nversion: " + v + "\n", "values.yaml", "color: green\n",
+                "templates/cm.yaml", CONFIGMAP_TEMPLATE));
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {
-            Path file = served.resolve(exchange.getRequestURI().getPath().substring(1)).normalize();
-            if (!file.startsWith(served) || !Files.isRegularFile(file)) {
-                exchange.sendResponseHeaders(404, -1);
-                exchange.close();
-                return;
-            }
-            byte[] body = Files.readAllBytes(file);
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            } catch (IOException ignored) {
-                // client went away
-            }
+            ServedFiles.send(exchange, served);
         });
         server.start();
         return server;
@@ -173,6 +154,26 @@ class FluxRepositoriesIT {
     static Map<String, String> data(String ns, String name) {
         var cm = client.configMaps().inNamespace(ns).withName(name).get();
         return cm == null ? Map.of() : cm.getData();
+    }
+
+    /** The release object's status (conditions, revisions) as text. */
+    static String status(ResourceDefinitionContext kind, String namespace, String name) {
+        GenericKubernetesResource r = client.genericKubernetesResources(kind).inNamespace(namespace).withName(name)
+                .get();
+        assertThat(r).as("%s/%s applied", namespace, name).isNotNull();
+        return String.valueOf(r.getAdditionalProperties().get("status"));
+    }
+
+    /** The {@code skipped} report of the repository's inventory ConfigMap: what is in git but not applied. */
+    static String skippedReport(String repo) {
+        var cm = client.configMaps().inNamespace(NAMESPACE).withName("flux-sync-inventory-" + repo).get();
+        return cm == null || cm.getData() == null ? null : cm.getData().get("skipped");
+    }
+
+    /** Helm's records of a release, newest first: {@code v<revision> <status> <chart name> <chart version>}. */
+    static List<String> helmRecords(String namespace, String release) throws IOException {
+        return HelmRecords.of(client, namespace, release).stream().map(r -> "v" + r.version() + " " + r.status() + " "
+                + r.chartName() + " " + r.chartVersion()).toList();
     }
 
     /** Adds flux-sync's public key to the SSH server's authorized keys, as a user adds a deploy key. */
@@ -208,6 +209,12 @@ class FluxRepositoriesIT {
 
     @Test
     void aFluxV1RepositoryInTheHelmOperatorLayoutSyncsOverSshWithTheGeneratedIdentity() throws Exception {
+        // a chart repository of its own: the test moves its branch
+        BareRepo podinfoCharts = repos.createBare("charts-v1");
+        podinfoCharts.writer().file("charts/podinfo/Chart.yaml", "apiVersion: v2\nname: podinfo\nversion: 6.0.0\n"
+                + "appVersion: 6.0.0\n").file("charts/podinfo/values.yaml", "color: blue\n").file(
+                        "charts/podinfo/templates/cm.yaml", CONFIGMAP_TEMPLATE)
+                .message("podinfo 6.0.0").commit();
         BareRepo gitops = repos.createBare("flux-v1");
         gitops.writer().file("README.md", "# Helm Operator get started\n")
                 .file("namespaces/demo.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n")
@@ -223,7 +230,7 @@ class FluxRepositoriesIT {
                             ref: main
                             path: charts/podinfo
                           values: {color: red}
-                        """.formatted(ssh.url(charts)))
+                        """.formatted(ssh.url(podinfoCharts)))
                 .file("releases/prod/web.yaml", """
                         apiVersion: helm.fluxcd.io/v1
                         kind: HelmRelease
@@ -258,8 +265,32 @@ class FluxRepositoriesIT {
         assertThat(result.releases()).extracting(ReleaseResult::name).containsExactlyInAnyOrder("podinfo", "web");
         assertThat(result.releases()).allSatisfy(r -> assertThat(r.state()).isNotEqualTo(
                 ReleaseResult.State.FAILED));
-        assertThat(layout(gitops).skipped()).extracting(DesiredState.Skipped::toString).containsExactly(
+        // the release objects carry their conditions: no workloads to wait for, so ready
+        assertThat(status(ReleaseCrds.HELM_OPERATOR_RELEASE, "demo", "podinfo")).contains(
+                "type=Ready, status=True, reason=ReconciliationSucceeded").contains("type=Stalled, status=False")
+                .contains("lastAppliedRevision=" + result.revision()).contains("helmReleaseName=podinfo-dev");
+        assertThat(status(ReleaseCrds.HELM_OPERATOR_RELEASE, "prod", "web")).contains(
+                "type=Ready, status=True, reason=ReconciliationSucceeded");
+        // helm list shows the chart's own name and version (from its Chart.yaml), not the release name
+        assertThat(helmRecords("demo", "podinfo-dev")).containsExactly("v1 deployed podinfo 6.0.0");
+        assertThat(helmRecords("prod", "web")).containsExactly("v1 deployed web 1.2.0");
+        // what is in git but not applied: in the result, the repository's status (GET /repos) and its ConfigMap
+        assertThat(result.skipped()).extracting(DesiredState.Skipped::toString).containsExactly(
                 "README.md: not a YAML file");
+        assertThat(reconciler.skipped("flux-v1")).isEqualTo(result.skipped());
+        assertThat(skippedReport("flux-v1")).isEqualTo("README.md\tnot a YAML file\n");
+
+        // the chart's branch moves: the release renders the new commit's chart (the render key follows the ref)
+        podinfoCharts.writer().file("charts/podinfo/Chart.yaml", "apiVersion: v2\nname: podinfo\nversion: 6.1.0\n")
+                .message("podinfo 6.1.0").commit();
+        SyncResult moved = reconciler.sync(spec("flux-v1", gitops), Set.of());
+        assertThat(moved.newRevision()).isFalse();
+        assertThat(moved.problems()).isEmpty();
+        assertThat(data("demo", "podinfo-dev")).containsEntry("chart", "podinfo-6.1.0");
+        assertThat(helmRecords("demo", "podinfo-dev")).containsExactly("v2 deployed podinfo 6.1.0",
+                "v1 superseded podinfo 6.0.0");
+        assertThat(helmRecords("prod", "web")).containsExactly("v1 deployed web 1.2.0");
+        assertThat(moved.skipped()).isEqualTo(result.skipped());
     }
 
     @Test
@@ -341,9 +372,24 @@ class FluxRepositoriesIT {
         DesiredState desired = layout(gitops);
         assertThat(desired.objects()).extracting(m -> m.ref().toString()).containsExactly("Namespace apps",
                 "HelmRelease apps/podinfo", "HelmRelease apps/web", "HelmRelease apps/web-ref");
-        assertThat(desired.skipped()).extracting(DesiredState.Skipped::path).containsExactlyInAnyOrder(
+        assertThat(client.namespaces().withName("apps").get()).isNotNull();
+        for (String release : List.of("web", "web-ref", "podinfo")) {
+            assertThat(status(ReleaseCrds.FLUX2_RELEASE, "apps", release)).contains(
+                    "type=Ready, status=True, reason=ReconciliationSucceeded").contains("type=Stalled, status=False")
+                    .contains("lastAppliedRevision=" + result.revision());
+        }
+        // helm list: the range's resolved version, the git chart's own name and version
+        assertThat(helmRecords("apps", "web")).containsExactly("v1 deployed web 1.3.1");
+        assertThat(helmRecords("apps", "web-ref")).containsExactly("v1 deployed web 1.3.1");
+        assertThat(helmRecords("apps", "podinfo")).containsExactly("v1 deployed podinfo 6.0.0");
+        // the skipped report, in the result, the status and the ConfigMap: the Kustomizations and the sources
+        assertThat(result.skipped()).extracting(DesiredState.Skipped::path).containsExactlyInAnyOrder(
                 "clusters/prod/apps.yaml", "clusters/prod/infrastructure.yaml", "infrastructure/sources.yaml",
                 "infrastructure/sources.yaml", "infrastructure/sources.yaml");
+        assertThat(result.skipped()).isEqualTo(desired.skipped());
+        assertThat(reconciler.skipped("flux-v2")).isEqualTo(result.skipped());
+        assertThat(skippedReport("flux-v2")).contains("clusters/prod/apps.yaml\t").contains(
+                "infrastructure/sources.yaml\t");
     }
 
     @Test
@@ -389,7 +435,12 @@ class FluxRepositoriesIT {
                             });
         }
 
-        // through a sync: the release fails with that message, the GitOps repository's own chart is never rendered
+        // through a sync: each release fails alone with its reason; a retry can fix only the unreachable one, so
+        // only the others are Stalled; the GitOps repository's own chart is never rendered instead
+        BareRepo broken = repos.createBare("broken-charts");
+        broken.writer().file("charts/broken/Chart.yaml", "apiVersion: v2\nname: broken\nversion: 1.0.0\n").file(
+                "charts/broken/templates/cm.yaml", "{{ fail \"this chart does not render\" }}\n").message("broken")
+                .commit();
         BareRepo gitops = repos.createBare("flux-v1-bad-ref");
         gitops.writer().file("charts/podinfo/Chart.yaml", "apiVersion: v2\nname: own\nversion: 0.0.1\n")
                 .file("charts/podinfo/templates/cm.yaml", CONFIGMAP_TEMPLATE)
@@ -401,13 +452,41 @@ class FluxRepositoriesIT {
                           releaseName: bad-podinfo
                           chart: {git: "%s", path: charts/podinfo}
                         """.formatted(ssh.url(charts)))
+                .file("releases/bad/closed.yaml", """
+                        apiVersion: helm.fluxcd.io/v1
+                        kind: HelmRelease
+                        metadata: {name: closed, namespace: bad}
+                        spec:
+                          chart: {git: "ssh://git@127.0.0.1:%d/charts.git", ref: main, path: charts/podinfo}
+                        """.formatted(closed))
+                .file("releases/bad/broken.yaml", """
+                        apiVersion: helm.fluxcd.io/v1
+                        kind: HelmRelease
+                        metadata: {name: broken, namespace: bad}
+                        spec:
+                          chart: {git: "%s", ref: main, path: charts/broken}
+                        """.formatted(ssh.url(broken)))
                 .message("default ref").commit();
         SyncResult result = reconciler.sync(spec("flux-v1-bad-ref", gitops), Set.of());
-        assertThat(result.releases()).singleElement().satisfies(r -> {
-            assertThat(r.state()).isEqualTo(ReleaseResult.State.FAILED);
-            assertThat(r.message()).contains("ref master does not exist");
-        });
+        assertThat(result.releases()).allSatisfy(r -> assertThat(r.state()).isEqualTo(ReleaseResult.State.FAILED));
+        assertThat(result.releases()).extracting(ReleaseResult::name, ReleaseResult::reason).containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple("podinfo", ProblemReason.CHART_SOURCE_INVALID),
+                org.assertj.core.groups.Tuple.tuple("closed", ProblemReason.CHART_SOURCE_UNREACHABLE),
+                org.assertj.core.groups.Tuple.tuple("broken", ProblemReason.RENDER_FAILED));
+        assertThat(result.releases()).filteredOn(r -> r.name().equals("podinfo")).singleElement().satisfies(
+                r -> assertThat(r.message()).contains("ref master does not exist"));
+        assertThat(result.releases()).filteredOn(r -> r.name().equals("closed")).singleElement().satisfies(
+                r -> assertThat(r.message()).contains("connection refused").doesNotContain(": null"));
+        assertThat(result.releases()).filteredOn(r -> r.name().equals("broken")).singleElement().satisfies(
+                r -> assertThat(r.message()).contains("this chart does not render"));
+        assertThat(status(ReleaseCrds.HELM_OPERATOR_RELEASE, "bad", "podinfo")).contains(
+                "type=Ready, status=False, reason=ChartSourceInvalid").contains("type=Stalled, status=True");
+        assertThat(status(ReleaseCrds.HELM_OPERATOR_RELEASE, "bad", "closed")).contains(
+                "type=Ready, status=False, reason=ChartSourceUnreachable").contains("type=Stalled, status=False");
+        assertThat(status(ReleaseCrds.HELM_OPERATOR_RELEASE, "bad", "broken")).contains(
+                "type=Ready, status=False, reason=RenderFailed").contains("type=Stalled, status=True");
         assertThat(data("bad", "bad-podinfo")).isEmpty();
+        assertThat(data("bad", "bad-closed")).isEmpty();
     }
 
     @Test
@@ -415,17 +494,29 @@ class FluxRepositoriesIT {
         authorizeIdentity();
         BareRepo gitops = repos.createBare("flux-v1-master");
         gitops.writer().branch("master").file("namespaces/a.yaml", "apiVersion: v1\nkind: Namespace\n"
-                + "metadata: {name: a}\n").message("on master").commit();
+                + "metadata: {name: legacy-a}\n").message("on master").commit();
+        String expected = "branch main does not exist in " + GitUrls.redact(ssh.url(gitops))
+                + "; its branches: master — set conveyor.flux-sync.repos.legacy.branch=master (Flux v1 synced master "
+                + "by default; flux-sync's default is main)";
         ReentrantLockHolder.lock(mirrors, ssh.url(gitops));
         try (Repository git = mirrors.fetch(ssh.url(gitops))) {
             assertThat(GitopsSnapshot.head(git, "main")).isEmpty();
-            assertThat(GitopsSnapshot.branchNotFound(git, "main", ssh.url(gitops),
-                    "conveyor.flux-sync.repos.legacy.branch")).isEqualTo("branch main does not exist in "
-                            + ssh.url(gitops) + "; its branches: master — set conveyor.flux-sync.repos.legacy"
-                            + ".branch=master (Flux v1 synced master by default; flux-sync's default is main)");
+            assertThat(GitopsSnapshot.branchNotFound(git, "main", GitUrls.redact(ssh.url(gitops)),
+                    "conveyor.flux-sync.repos.legacy.branch")).isEqualTo(expected);
         } finally {
             ReentrantLockHolder.unlock(mirrors, ssh.url(gitops));
         }
+        // through the reconciler: a terminal failure with that message, naming the field
+        assertThatThrownBy(() -> reconciler.sync(spec("legacy", gitops), Set.of())).isInstanceOfSatisfying(
+                StageException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(FluxSyncFailure.BRANCH_NOT_FOUND.name());
+                    assertThat(e.getMessage()).isEqualTo(expected);
+                });
+        assertThat(client.namespaces().withName("legacy-a").get()).isNull();
+        // with the branch set as the message says, it syncs
+        reconciler.sync(new RepoSpec("legacy", ssh.url(gitops), "master", "", Duration.ofMinutes(5), true, false),
+                Set.of());
+        assertThat(client.namespaces().withName("legacy-a").get()).isNotNull();
     }
 
     static ChartRenderer.RenderException renderFailure(ChartSource source) {

@@ -3,8 +3,6 @@ package dev.conveyor.fluxsync.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +26,7 @@ import dev.conveyor.events.v1.PromotionMode;
 import dev.conveyor.events.v1.ReleaseDegraded;
 import dev.conveyor.events.v1.ReleasePromoted;
 import dev.conveyor.events.v1.RepoSynced;
+import dev.conveyor.fluxsync.ServedFiles;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.stage.FailureKind;
@@ -144,19 +143,7 @@ class FluxSyncServiceIT {
                 """);
         HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         http.createContext("/", exchange -> {
-            Path file = served.resolve(exchange.getRequestURI().getPath().substring(1)).normalize();
-            if (!file.startsWith(served) || !Files.isRegularFile(file)) {
-                exchange.sendResponseHeaders(404, -1);
-                exchange.close();
-                return;
-            }
-            byte[] body = Files.readAllBytes(file);
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            } catch (IOException ignored) {
-                // client went away
-            }
+            ServedFiles.send(exchange, served);
         });
         http.start();
         try {

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.conveyor.fluxsync.client.HelmReleaseStorage;
 import dev.conveyor.fluxsync.client.KubeCluster;
+import dev.conveyor.fluxsync.domain.DesiredState;
 import dev.conveyor.testkit.kube.KubernetesApiStandIn;
 
 /** Phase "record the inventory" against the API stand-in: the ConfigMap, pruning, held owners. */
@@ -40,13 +41,18 @@ class InventoryRecorderIT {
         recorder.load(repo, state);
         assertThat(state.inventory.size()).isZero();
 
-        InventoryRecorder.Recorded r = recorder.record(repo, state, List.of(a), Set.of(), Set.of(), "rev1", true);
+        InventoryRecorder.Recorded r = recorder.record(repo, state, List.of(a), Set.of(), Set.of(), "rev1", true,
+                List.of(new DesiredState.Skipped("README.md", "not a YAML file")));
 
         assertThat(r.pruned()).isZero();
         assertThat(kube.client().configMaps().inNamespace("conveyor").withName("flux-sync-inventory-inv").get()
                 .getMetadata().getAnnotations()).containsEntry("conveyor.dev/revision", "rev1");
+        // what the revision holds but is not applied is recorded next to the inventory
+        assertThat(kube.client().configMaps().inNamespace("conveyor").withName("flux-sync-inventory-inv").get()
+                .getData()).containsEntry("skipped", "README.md\tnot a YAML file\n");
         RepoState restarted = new RepoState();
         recorder.load(repo, restarted);
+        assertThat(restarted.skippedSaved).isEqualTo("README.md\tnot a YAML file\n");
         assertThat(restarted.inventory).isEqualTo(r.inventory());
         assertThat(restarted.revision).isEqualTo("rev1");
     }
@@ -60,11 +66,11 @@ class InventoryRecorderIT {
         new Applier(cluster).apply(repo, new Applier.LiveObjects(), List.of(keep, gone, held), Set.of());
         RepoState state = new RepoState();
         recorder.load(repo, state);
-        recorder.record(repo, state, List.of(keep, gone, held), Set.of(), Set.of(), "rev1", true);
+        recorder.record(repo, state, List.of(keep, gone, held), Set.of(), Set.of(), "rev1", true, List.of());
 
         // gone left git; held's file does not parse this round
         InventoryRecorder.Recorded r = recorder.record(repo, state, List.of(keep), Set.of("file:held.yaml"), Set
-                .of(), "rev2", true);
+                .of(), "rev2", true, List.of());
 
         assertThat(r.pruned()).isEqualTo(1);
         assertThat(kube.client().configMaps().inNamespace("prn").withName("gone").get()).isNull();

@@ -96,9 +96,13 @@ class ReleaseRendererTest {
     void aSourceThatCannotBeReachedIsRetriableAndATemplateErrorIsNot() {
         ReleaseSpec remote = Releases.release("a", "sealed", new ChartSource.HelmRepository("http://127.0.0.1:9/",
                 "sealed-secrets", "1.6.1", null));
+        // the renderer says whether a retry can fix it; the message is not read
         assertThat(ReleaseRenderer.reason(remote, new ChartRenderer.RenderException(
-                "cannot fetch chart sealed-secrets 1.6.1 from http://127.0.0.1:9/: Connection refused"))).isEqualTo(
-                        ProblemReason.CHART_SOURCE_UNREACHABLE);
+                "cannot fetch chart sealed-secrets 1.6.1 from http://127.0.0.1:9/: connection refused", false, true)))
+                .isEqualTo(ProblemReason.CHART_SOURCE_UNREACHABLE);
+        assertThat(ReleaseRenderer.reason(remote, new ChartRenderer.RenderException(
+                "the Helm repository http://127.0.0.1:9/ answered HTTP 404: connection refused"))).isEqualTo(
+                        ProblemReason.CHART_SOURCE_INVALID);
         assertThat(ReleaseRenderer.reason(remote, new ChartRenderer.RenderException(
                 "chart sealed-secrets 1.6.1 is not in http://127.0.0.1:9/index.yaml"))).isEqualTo(
                         ProblemReason.CHART_SOURCE_INVALID);
@@ -108,6 +112,17 @@ class ReleaseRendererTest {
         assertThat(ReleaseRenderer.reason(Releases.gitRelease("a", "b"), new ChartRenderer.RenderException(
                 "helm template b failed: template: b/templates/x.yaml:3: connection refused"))).isEqualTo(
                         ProblemReason.RENDER_FAILED);
+        // a chart from another git repository: a template error is a render failure, a missing ref a bad source
+        ReleaseSpec otherGit = Releases.release("a", "podinfo", new ChartSource.Git("ssh://git@example.com/charts",
+                "main", "charts/podinfo", "spec.chart.git"));
+        assertThat(ReleaseRenderer.reason(otherGit, ChartRenderer.RenderException.renderFailed(
+                "helm template podinfo failed: parse error"))).isEqualTo(ProblemReason.RENDER_FAILED);
+        assertThat(ReleaseRenderer.reason(otherGit, new ChartRenderer.RenderException(
+                "chart repository ssh://example.com/charts (spec.chart.git, ref main): ref main does not exist")))
+                .isEqualTo(ProblemReason.CHART_SOURCE_INVALID);
+        assertThat(ReleaseRenderer.reason(otherGit, new ChartRenderer.RenderException(
+                "cannot fetch chart repository ssh://example.com/charts: host not found", false, true))).isEqualTo(
+                        ProblemReason.CHART_SOURCE_UNREACHABLE);
         assertThat(ProblemReason.CHART_SOURCE_UNREACHABLE.stalls()).isFalse();
         assertThat(ProblemReason.RENDER_FAILED.stalls()).isTrue();
     }

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.KubeCluster;
+import dev.conveyor.fluxsync.domain.DesiredState;
 import dev.conveyor.fluxsync.domain.ProblemReason;
 import dev.conveyor.fluxsync.domain.SyncProblem;
 import dev.conveyor.stage.git.GitAccess;
@@ -86,12 +87,22 @@ class RepoReconcilerIT {
                         "stakater/helloworld:latest", ""))
                 .file("releases/helm/cp/operator.yaml", SeedRepo.helmOperatorRelease("op", "cp"))
                 .file("releases/helm/cp/flux2.yaml", SeedRepo.flux2Release("v2", "cp", ""))
+                .file("docs/example.yaml", SeedRepo.configMap("example", "x"))
                 .message("seed layout\n\nConveyor-Run: r-0123456789abcdef01234567\n").commit();
 
+        LogCapture logs = LogCapture.install();
         SyncResult first = reconciler.sync(spec("seed", repo), Set.of());
 
         assertThat(first.problems()).isEmpty();
         assertThat(first.runIds()).containsExactly("r-0123456789abcdef01234567");
+        // a directory outside the seed's is not applied, and that is reported: result, status, ConfigMap
+        assertThat(client.configMaps().inNamespace("default").withName("example").get()).isNull();
+        assertThat(first.skipped()).extracting(DesiredState.Skipped::path).contains("docs/");
+        assertThat(first.skipped()).filteredOn(k -> k.path().equals("docs/")).singleElement().satisfies(
+                k -> assertThat(k.reason()).contains("outside the seed layout"));
+        assertThat(reconciler.skipped("seed")).isEqualTo(first.skipped());
+        assertThat(client.configMaps().inNamespace("conveyor").withName("flux-sync-inventory-seed").get().getData()
+                .get("skipped")).contains("docs/\t");
         assertThat(client.namespaces().withName("tools").get()).isNotNull();
         assertThat(client.apps().deployments().inNamespace("tools").withName("app1").get().getSpec().getReplicas())
                 .isEqualTo(2);
@@ -137,6 +148,13 @@ class RepoReconcilerIT {
         assertThat(again.summary().updated()).isZero();
         assertThat(again.summary().pruned()).isZero();
         assertThat(again.summary().unchanged()).isEqualTo(13);
+        // the log: every sync's summary counts what is not applied; the paths are listed at info once per revision
+        logs.close();
+        String log = logs.text();
+        assertThat(log.split("repo seed synced ", -1)).hasSize(3);
+        assertThat(log).contains(first.skipped().size() + " not applied (skipped)");
+        assertThat(log.split("repo seed at \\w+: \\d+ not applied: ", -1)).hasSize(2);
+        assertThat(log).contains("docs/: ");
 
         // a changed release is a new helm revision; a removed one leaves helm's list
         repo.writer().file("releases/helm/tools/chart1release.yaml", SeedRepo.fluxHelmRelease("chart1-tools", "tools",
@@ -418,27 +436,12 @@ class RepoReconcilerIT {
     }
 
     /** {@code name label-status chart version payload-status} of each Helm record of a release. */
-    @SuppressWarnings("unchecked")
     static List<String> helmRecords(String namespace, String release) throws Exception {
-        List<String> out = new java.util.ArrayList<>();
-        for (var s : client.secrets().inNamespace(namespace).withLabel("owner", "helm").withLabel("name", release)
-                .list().getItems()) {
-            assertThat(s.getType()).isEqualTo("helm.sh/release.v1");
-            byte[] gz = java.util.Base64.getDecoder().decode(java.util.Base64.getDecoder().decode(s.getData().get(
-                    "release")));
-            Map<String, Object> rel;
-            try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz))) {
-                rel = client.getKubernetesSerialization().unmarshal(new String(in.readAllBytes(),
-                        java.nio.charset.StandardCharsets.UTF_8), Map.class);
-            }
-            Map<String, Object> chart = (Map<String, Object>) ((Map<String, Object>) rel.get("chart")).get("metadata");
-            assertThat(rel.get("manifest").toString()).contains("kind: Deployment");
-            out.add(s.getMetadata().getName() + " " + s.getMetadata().getLabels().get("status") + " " + chart.get(
-                    "name") + " " + chart.get("version") + " "
-                    + ((Map<String, Object>) rel.get("info")).get(
-                            "status"));
-        }
-        return out;
+        return HelmRecords.of(client, namespace, release).stream().map(r -> {
+            assertThat(r.manifest()).contains("kind: Deployment");
+            return r.secret() + " " + r.status() + " " + r.chartName() + " " + r.chartVersion() + " " + r
+                    .infoStatus();
+        }).toList();
     }
 
     static void rollOut(String namespace, String name) {

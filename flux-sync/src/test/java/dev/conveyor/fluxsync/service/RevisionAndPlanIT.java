@@ -76,7 +76,8 @@ class RevisionAndPlanIT {
             assertThatThrownBy(() -> reader.read(spec("nb", repo, "release"), git, null)).isInstanceOfSatisfying(
                     StageException.class, e -> {
                         assertThat(e.reason()).isEqualTo(FluxSyncFailure.BRANCH_NOT_FOUND.name());
-                        assertThat(e.getMessage()).contains("branch release does not exist");
+                        assertThat(e.getMessage()).isEqualTo("branch release does not exist in " + repo.fileUrl()
+                                + "; its branches: main — set conveyor.flux-sync.repos.nb.branch=main");
                     });
         }
     }
@@ -91,7 +92,8 @@ class RevisionAndPlanIT {
                 .message("plan").commit();
         try (Repository git = mirrors.fetch(repo.fileUrl())) {
             RevisionReader.Revision revision = reader.read(spec("plan", repo, "main"), git, null);
-            Planner.Plan plan = new Planner("charts", new SopsDecryptor(List::of)).plan(revision.snapshot());
+            Planner.Plan plan = new Planner("charts", new SopsDecryptor(List::of)).plan(spec("plan", repo, "main"),
+                    revision.snapshot());
             assertThat(plan.desired().releases()).extracting(r -> r.id()).containsExactly("p/web");
             assertThat(plan.desired().objects()).extracting(m -> m.ref().toString()).contains("ConfigMap p/cm",
                     "FluxHelmRelease p/web");

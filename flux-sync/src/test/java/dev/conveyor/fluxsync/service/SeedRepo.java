@@ -125,7 +125,6 @@ final class SeedRepo {
                 spec:
                   releaseName: %s
                   chart:
-                    git: ssh://git@example.com/gitops
                     path: charts/chart1
                   values:
                     replicas: 3
