@@ -154,6 +154,29 @@ class TokenAuthRegistryIT {
         assertThat(logged).noneMatch(line -> line.contains(WRONG));
     }
 
+    @Test
+    void aTokenWithoutThePushScopeIsRegistryAuthDeniedFromJib() {
+        try (TokenAuthRegistry readOnly = TokenAuthRegistry.start("reader", PASSWORD, (repository, action) -> action
+                .equals("pull") || repository.equals(BaseImages.REPOSITORY))) {
+            String readOnlyBase = BaseImages.seed(readOnly.host(), Optional.of(readOnly.credentials()));
+            String commit = repos.createBare("viewer").writer().file("README.md", "viewer").message("feat: viewer")
+                    .commit();
+            Path jar = Artifacts.fatJar(root.resolve("viewer/app.jar"), "com.example.Main", 1, 1, 512, 1);
+            ImageBuildService service = TestServices.under(root).registry(readOnly.host()).base(readOnlyBase)
+                    .credentials(readOnly.host(), "reader", PASSWORD).caches(root.resolve("read-only-cache")).build();
+
+            assertThatThrownBy(() -> service.build(resolved("viewer", commit, jar), "cause-1"))
+                    .isInstanceOfSatisfying(StageException.class, e -> {
+                        assertThat(e.reason()).isEqualTo("REGISTRY_AUTH_DENIED");
+                        assertThat(e.getMessage()).contains("viewer").doesNotContain(PASSWORD);
+                    });
+            // The token service was asked for push and left it out; the registry stored nothing.
+            assertThat(readOnly.grantedScopes()).contains("repository:viewer:pull").doesNotContain(
+                    "repository:viewer:pull,push");
+            assertThat(readOnly.tags("viewer")).isEmpty();
+        }
+    }
+
     private static RegistryApi api(String password) {
         return new RegistryApi(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(),
                 new RegistryCredentials(Map.of(registry.host(), new RegistryCredentials.Credential("ci", password))),

@@ -39,6 +39,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiPredicate;
 
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -120,12 +121,21 @@ public final class TokenAuthRegistry implements AutoCloseable {
      * challenge. Only {@code user}/{@code password} get tokens.
      */
     public static TokenAuthRegistry start(String user, String password) {
+        return start(user, password, (repository, action) -> true);
+    }
+
+    /**
+     * Like {@link #start(String, String)}, but the token service grants an action on a repository only when
+     * {@code allowed} says so, and leaves the others out of the token as Docker Hub does (the registry then answers
+     * 401 {@code insufficient_scope}); e.g. {@code (repo, action) -> action.equals("pull")} for a read-only user.
+     */
+    public static TokenAuthRegistry start(String user, String password, BiPredicate<String, String> allowed) {
         OciRegistry.Credentials credentials = new OciRegistry.Credentials(user, password);
         Path binary = Binaries.require("docker-registry", "docker-registry");
         Path root = TempDirs.create("token-registry");
         TokenService tokens;
         try {
-            tokens = TokenService.start(root, credentials);
+            tokens = TokenService.start(root, credentials, allowed);
         } catch (RuntimeException e) {
             TempDirs.deleteQuietly(root);
             throw e;
@@ -223,8 +233,8 @@ public final class TokenAuthRegistry implements AutoCloseable {
     }
 
     /**
-     * Every scope a token was issued for, in order, e.g. {@code repository:shop:pull,push}; includes the scopes this
-     * class's own helpers ask for.
+     * Every scope a token was issued for, in order, with the actions actually granted, e.g.
+     * {@code repository:shop:pull,push}; includes the scopes this class's own helpers ask for.
      */
     public List<String> grantedScopes() {
         return List.copyOf(tokens.granted);
@@ -320,6 +330,7 @@ public final class TokenAuthRegistry implements AutoCloseable {
         private final HttpServer server;
         private final ExecutorService executor;
         private final OciRegistry.Credentials credentials;
+        private final BiPredicate<String, String> allowed;
         private final PrivateKey key;
         private final String x5c;
         private final Path bundle;
@@ -327,16 +338,18 @@ public final class TokenAuthRegistry implements AutoCloseable {
         private final AtomicInteger denied = new AtomicInteger();
 
         private TokenService(HttpServer server, ExecutorService executor, OciRegistry.Credentials credentials,
-                PrivateKey key, String x5c, Path bundle) {
+                BiPredicate<String, String> allowed, PrivateKey key, String x5c, Path bundle) {
             this.server = server;
             this.executor = executor;
             this.credentials = credentials;
+            this.allowed = allowed;
             this.key = key;
             this.x5c = x5c;
             this.bundle = bundle;
         }
 
-        static TokenService start(Path root, OciRegistry.Credentials credentials) {
+        static TokenService start(Path root, OciRegistry.Credentials credentials,
+                BiPredicate<String, String> allowed) {
             try {
                 KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
                 generator.initialize(2048);
@@ -351,8 +364,10 @@ public final class TokenAuthRegistry implements AutoCloseable {
                     thread.setDaemon(true);
                     return thread;
                 });
-                TokenService service = new TokenService(server, executor, credentials, pair.getPrivate(), Base64
-                        .getEncoder().encodeToString(cert.getEncoded()), bundle);
+                TokenService service = new TokenService(server, executor, credentials, allowed, pair.getPrivate(),
+                        Base64
+                                .getEncoder().encodeToString(cert.getEncoded()),
+                        bundle);
                 server.createContext("/token", service::handle);
                 server.setExecutor(executor);
                 server.start();
@@ -452,15 +467,19 @@ public final class TokenAuthRegistry implements AutoCloseable {
                 if (first < 0 || last <= first) {
                     continue;
                 }
-                ObjectNode entry = access.addObject().put("type", scope.substring(0, first)).put("name", scope
-                        .substring(first + 1, last));
-                ArrayNode actions = entry.putArray("actions");
+                String name = scope.substring(first + 1, last);
+                List<String> actions = new ArrayList<>();
                 for (String action : scope.substring(last + 1).split(",")) {
-                    if (!action.isBlank()) {
+                    if (!action.isBlank() && allowed.test(name, action.trim())) {
                         actions.add(action.trim());
                     }
                 }
-                granted.add(scope);
+                if (actions.isEmpty()) {
+                    continue;
+                }
+                ObjectNode entry = access.addObject().put("type", scope.substring(0, first)).put("name", name);
+                actions.forEach(entry.putArray("actions")::add);
+                granted.add(scope.substring(0, last + 1) + String.join(",", actions));
             }
             long now = Instant.now().getEpochSecond();
             ObjectNode header = JSON.createObjectNode().put("typ", "JWT").put("alg", "RS256");
