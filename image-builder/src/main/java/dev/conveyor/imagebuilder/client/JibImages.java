@@ -163,10 +163,22 @@ public final class JibImages {
         return reference(reference).getRegistry();
     }
 
-    /** Parses an image reference; an invalid one is a terminal configuration error. */
+    /**
+     * Parses an image reference; an invalid one is a terminal configuration error. Docker Hub's official images live in
+     * {@code library/}: Jib adds it to short names ({@code nginx}) only, so it is added here for one-part repositories
+     * on an explicit Docker Hub host too ({@code docker.io/nginx}, {@code index.docker.io/nginx}), as Docker does, and
+     * every Docker Hub alias becomes {@code registry-1.docker.io}, the host that serves its API.
+     */
     public static ImageReference reference(String reference) {
         try {
-            return ImageReference.parse(reference);
+            ImageReference parsed = ImageReference.parse(reference);
+            if (RegistryCredentials.isDockerHub(parsed.getRegistry())) {
+                String repository = parsed.getRepository();
+                return ImageReference.of(RegistryCredentials.apiHost(parsed.getRegistry()), repository.contains("/")
+                        ? repository
+                        : "library/" + repository, parsed.getTag().orElse(null), parsed.getDigest().orElse(null));
+            }
+            return parsed;
         } catch (InvalidImageReferenceException e) {
             throw StageException.terminal(ImageBuilderFailure.INVALID_CONFIG, "'" + reference
                     + "' is not a valid image reference", Map.of("field", "image.base"));

@@ -37,15 +37,31 @@ public final class RegistryCredentials {
         return Optional.ofNullable(byHost.get(normalize(registry)));
     }
 
-    /** The lookup key of a registry host: lower case, Docker Hub's aliases folded into {@code docker.io}. */
+    /**
+     * The lookup key of a registry host: lower case, without a scheme or path (Docker's {@code config.json} names Docker
+     * Hub {@code https://index.docker.io/v1/}), Docker Hub's aliases folded into {@code docker.io}.
+     */
     public static String normalize(String registry) {
-        String host = registry.toLowerCase(Locale.ROOT);
+        String host = registry.trim().toLowerCase(Locale.ROOT);
+        int scheme = host.indexOf("://");
+        if (scheme >= 0) {
+            host = host.substring(scheme + 3);
+        }
+        int slash = host.indexOf('/');
+        if (slash >= 0) {
+            host = host.substring(0, slash);
+        }
         return DOCKER_HUB.contains(host) ? "docker.io" : host;
+    }
+
+    /** Whether {@code registry} is one of Docker Hub's names. */
+    public static boolean isDockerHub(String registry) {
+        return normalize(registry).equals("docker.io");
     }
 
     /** The host that serves a registry's API ({@code docker.io} is served by {@code registry-1.docker.io}). */
     public static String apiHost(String registry) {
-        return normalize(registry).equals("docker.io") ? "registry-1.docker.io" : registry;
+        return isDockerHub(registry) ? "registry-1.docker.io" : registry;
     }
 
     @Override

@@ -2,9 +2,16 @@ package dev.conveyor.promoter.client;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +28,7 @@ public final class OciChartRepository implements ChartRepository {
 
     static final String CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern CHALLENGE_PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
     private final String id;
     private final URI url;
@@ -84,11 +92,11 @@ public final class OciChartRepository implements ChartRepository {
 
     /** The chart layer digest of {@code name:version} in the registry, or empty when it is not there. */
     Optional<String> layerDigest(PackagedChart chart) {
-        URI manifest = URI.create((plainHttp ? "http://" : "https://") + url.getAuthority() + "/v2" + url.getPath()
-                + "/" + chart.name() + "/manifests/" + chart.version());
-        HttpResponse<byte[]> response = HttpSupport.send(HttpSupport.request(manifest, HttpSupport.basic(username,
-                password)).header("Accept", "application/vnd.oci.image.manifest.v1+json").GET().build(),
-                Failure.CHART_REPO_UNAVAILABLE);
+        String repository = (url.getPath().startsWith("/") ? url.getPath().substring(1) : url.getPath())
+                + (url.getPath().isEmpty() ? "" : "/") + chart.name();
+        URI manifest = URI.create(scheme() + url.getAuthority() + "/v2/" + repository + "/manifests/" + chart
+                .version());
+        HttpResponse<byte[]> response = sendAuthorized(manifest, repository);
         if (response.statusCode() == 404) {
             return Optional.empty();
         }
@@ -108,6 +116,79 @@ public final class OciChartRepository implements ChartRepository {
         } catch (IOException e) {
             throw StageException.terminal(Failure.CHART_REPO_ERROR, "unreadable manifest of " + chart.name() + ":"
                     + chart.version() + " in " + url, Map.of("repository", id));
+        }
+    }
+
+    private String scheme() {
+        return plainHttp ? "http://" : "https://";
+    }
+
+    /**
+     * GETs {@code manifest}, answering the registry's challenge: Basic with the configured credentials, or the token
+     * flow (Docker Hub, {@code auth: token} registries) - a pull token for {@code repository} from the challenge's
+     * realm, asked with the configured credentials, then the request again with {@code Bearer <token>}.
+     */
+    private HttpResponse<byte[]> sendAuthorized(URI manifest, String repository) {
+        HttpResponse<byte[]> response = HttpSupport.send(manifestRequest(manifest, HttpSupport.basic(username,
+                password)), Failure.CHART_REPO_UNAVAILABLE);
+        if (response.statusCode() != 401) {
+            return response;
+        }
+        String challenge = response.headers().firstValue("WWW-Authenticate").orElse("");
+        if (!challenge.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return response;
+        }
+        String token = token(challenge, repository);
+        return HttpSupport.send(manifestRequest(manifest, Optional.of("Bearer " + token)),
+                Failure.CHART_REPO_UNAVAILABLE);
+    }
+
+    private static HttpRequest manifestRequest(URI manifest, Optional<String> authorization) {
+        return HttpSupport.request(manifest, authorization)
+                .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+                .GET().build();
+    }
+
+    private String token(String challenge, String repository) {
+        Map<String, String> params = new LinkedHashMap<>();
+        Matcher matcher = CHALLENGE_PARAM.matcher(challenge);
+        while (matcher.find()) {
+            params.put(matcher.group(1).toLowerCase(Locale.ROOT), matcher.group(2));
+        }
+        String realm = params.get("realm");
+        if (realm == null || !(realm.startsWith("https://") || realm.startsWith("http://"))) {
+            throw StageException.terminal(Failure.CHART_REPO_ERROR, url.getAuthority()
+                    + " asked for a token without a usable realm", Map.of("repository", id));
+        }
+        StringBuilder query = new StringBuilder(realm).append(realm.contains("?") ? '&' : '?').append("scope=")
+                .append(URLEncoder.encode("repository:" + repository + ":pull", StandardCharsets.UTF_8));
+        if (params.containsKey("service")) {
+            query.append("&service=").append(URLEncoder.encode(params.get("service"), StandardCharsets.UTF_8));
+        }
+        HttpResponse<byte[]> response = HttpSupport.send(HttpSupport.request(URI.create(query.toString()), HttpSupport
+                .basic(username, password)).GET().build(), Failure.CHART_REPO_UNAVAILABLE);
+        if (response.statusCode() == 401 || response.statusCode() == 403) {
+            throw StageException.terminal(Failure.CHART_REPO_AUTH_DENIED, "the token service of " + url
+                    .getAuthority() + " refused the credentials of chart repository " + id + " (HTTP "
+                    + response
+                            .statusCode()
+                    + ")", Map.of("repository", id));
+        }
+        if (response.statusCode() != 200) {
+            throw HttpSupport.unexpected(response, "asking " + url.getAuthority() + " for a token",
+                    Failure.CHART_REPO_AUTH_DENIED, Failure.CHART_REPO_UNAVAILABLE, Failure.CHART_REPO_ERROR);
+        }
+        try {
+            JsonNode body = JSON.readTree(response.body());
+            String token = body.path("token").asText(body.path("access_token").asText(""));
+            if (token.isEmpty()) {
+                throw StageException.terminal(Failure.CHART_REPO_AUTH_DENIED, "the token service of " + url
+                        .getAuthority() + " answered without a token", Map.of("repository", id));
+            }
+            return token;
+        } catch (IOException e) {
+            throw StageException.terminal(Failure.CHART_REPO_ERROR, "the token service of " + url.getAuthority()
+                    + " answered with invalid JSON", Map.of("repository", id));
         }
     }
 
