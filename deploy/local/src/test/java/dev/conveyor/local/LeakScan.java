@@ -52,6 +52,9 @@ final class LeakScan {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Request headers that carry a provider's token to the notification stubs by design (lower case). */
+    static final Set<String> CREDENTIAL_HEADERS = Set.of("authorization", "private-token");
+
     /** One form of one secret. */
     record Needle(String secret, String form, byte[] bytes) {
     }
@@ -277,8 +280,8 @@ final class LeakScan {
 
     /**
      * Every request the notification stubs received ({@code GET /__admin/requests}): method and URL, body, and every
-     * header except {@code Authorization}, which carries the provider's token to the stub by design (the stub stands
-     * in for GitHub, Slack and JIRA, which are given that token).
+     * header except those that carry the provider's token to the stub by design (the stub stands in for GitHub, Slack,
+     * JIRA and GitLab, which are given that token): {@code Authorization}, and GitLab's {@code PRIVATE-TOKEN}.
      */
     Result stubRequests(LocalStack.Running running) {
         String journal = get(running.stack().get(StackLayout.STUBS) + "/__admin/requests", null);
@@ -295,7 +298,7 @@ final class LeakScan {
                 var headers = req.path("headers").fields();
                 while (headers.hasNext()) {
                     var h = headers.next();
-                    if (!h.getKey().equalsIgnoreCase("Authorization")) {
+                    if (!CREDENTIAL_HEADERS.contains(h.getKey().toLowerCase(java.util.Locale.ROOT))) {
                         r = r.plus(scan(at + " header " + h.getKey(), h.getValue().toString()));
                     }
                 }
