@@ -293,6 +293,71 @@ class LocalStackIT {
         }
     }
 
+    /**
+     * The secret-leak scan ({@link LeakScan}) after a CD run, a CI run and a replay of its own: no token of the stack, in
+     * any form, in any log, topic record, metrics exposition, run API answer or request the notification stubs got.
+     * Then a token planted in a record header is found, so the scan is known to read what it claims to.
+     */
+    @Test
+    void noSecretOfTheStackIsInAnyLogRecordMetricRunAnswerOrStubRequestAfterCdCiAndReplayRuns() throws Exception {
+        int change = demo.app().appRepo().commits("main").size() + 1;
+        Pipeline.RunEvents cd = demo.cd(change, "feat: SHOP-" + change + " wish lists");
+        assertThat(cd.succeeded()).as("CD run ended: %s", cd.events()).isTrue();
+        int prChange = change + 70;
+        int number = 900 + prChange;
+        Pipeline.RunEvents ci = demo.pr(prChange, "feature/SHOP-" + prChange + "-leak-scan", number, "SHOP-" + prChange
+                + " wish list sharing");
+        assertThat(ci.succeeded()).as("CI run ended: %s", ci.events()).isTrue();
+        Pipeline.RunEvents replay = demo.replay(cd.runId(), "manifest-renderer", Flow.CD);
+        assertThat(replay.succeeded()).as("replay ended: %s", replay.events()).isTrue();
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(demo.notifications())
+                .contains("POST /jira/rest/api/3/issue/SHOP-" + change + "/comment", "POST /slack/api/chat.update",
+                        "POST /github/repos/acme/shop/issues/" + number + "/comments"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(demo.pipeline().run(cd.runId()).path(
+                "attempt").asInt()).isEqualTo(replay.attempt()));
+
+        java.util.Map<String, String> secrets = StackLayout.read(stack.layout().secretsFile()).orElseThrow();
+        assertThat(secrets).containsKeys("hook-token", "api-token", "viewer-token", "webhook-secret", "github-token",
+                "slack-token", "jira-token");
+        LeakScan scan = new LeakScan(secrets);
+        java.util.Map<String, LeakScan.Result> bySource = new java.util.LinkedHashMap<>();
+        bySource.put("logs", scan.logs(stack.layout()));
+        bySource.put("topics", scan.topics(running.stack().get(StackLayout.KAFKA)));
+        bySource.put("metrics", scan.metrics(running));
+        bySource.put("run API", scan.runApi(running));
+        bySource.put("stub requests", scan.stubRequests(running));
+        LeakScan.Result all = LeakScan.Result.empty();
+        for (var e : bySource.entrySet()) {
+            System.out.printf("  %-14s %7d places %12d bytes %d hits%n", e.getKey(), e.getValue().places(), e
+                    .getValue().bytes(), e.getValue().hits().size());
+            all = all.plus(e.getValue());
+        }
+        System.out.println(all.summary(scan.needles().size()));
+        bySource.forEach((source, r) -> assertThat(r.places()).as("places scanned in %s", source).isPositive());
+        assertThat(all.hits()).as("secrets found (place @offset: secret name (form))").isEmpty();
+
+        // A token planted in a record header, inside a Basic credential: found, by name, in that record.
+        String canary = "leak-scan-canary";
+        java.util.Properties props = new java.util.Properties();
+        props.put("bootstrap.servers", running.stack().get(StackLayout.KAFKA));
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(props,
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            var record = new org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>(canary, null, "{}"
+                    .getBytes(StandardCharsets.UTF_8));
+            record.headers().add("authorization", ("Basic " + java.util.Base64.getEncoder().encodeToString(
+                    ("jenkins:" + secrets.get("hook-token")).getBytes(StandardCharsets.UTF_8))).getBytes(
+                            StandardCharsets.UTF_8));
+            producer.send(record).get();
+        }
+        LeakScan.Result planted = scan.topics(running.stack().get(StackLayout.KAFKA));
+        assertThat(planted.hits()).isNotEmpty().allSatisfy(hit -> {
+            assertThat(hit.place()).startsWith("topic " + canary + "-0 offset ").endsWith("header authorization");
+            assertThat(hit.secret()).isEqualTo("hook-token");
+            assertThat(hit.toString()).doesNotContain(secrets.get("hook-token"));
+        });
+    }
+
     static String get(String url, String accept) throws IOException, InterruptedException {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).header(
                 "Accept", accept).GET().build(), HttpResponse.BodyHandlers.ofString());
