@@ -80,8 +80,9 @@ public record AppManifestConfig(String chartPath, String releaseName, String nam
         for (ConveyorYaml.Section v : values) {
             v.allowOnly(Set.of("file"));
             String field = v.path() + ".file";
-            files.add(RepoPaths.normalize(relativePath(v, "file").orElseThrow(() -> new InvalidConfigException(field, field
-                    + " is required")), field));
+            files.add(RepoPaths
+                    .normalize(relativePath(v, "file").orElseThrow(() -> new InvalidConfigException(field, field
+                            + " is required")), field));
         }
         ConveyorYaml.Section image = section.section("image").allowOnly(Set.of("repository", "tag", "digest"));
         String repositoryKey = key(image, "repository", "image.repository");
@@ -91,8 +92,9 @@ public record AppManifestConfig(String chartPath, String releaseName, String nam
         for (ConveyorYaml.Section c : section.list("crds")) {
             c.allowOnly(Set.of("path"));
             String field = c.path() + ".path";
-            crds.add(RepoPaths.normalize(relativePath(c, "path").orElseThrow(() -> new InvalidConfigException(field, field
-                    + " is required")), field));
+            crds.add(RepoPaths
+                    .normalize(relativePath(c, "path").orElseThrow(() -> new InvalidConfigException(field, field
+                            + " is required")), field));
         }
         String base = section.string("baseBranch").orElse(defaultBase);
         java.util.Optional<String> version = section.string("kubernetesVersion").map(v -> {
