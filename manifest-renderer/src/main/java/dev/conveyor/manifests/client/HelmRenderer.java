@@ -26,6 +26,8 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 
+import dev.conveyor.stage.net.OutboundPolicy;
+
 /**
  * Helm, in-process through helm-java (Helm's own Go engine in a native library): {@code helm template} and
  * {@code helm lint --strict} on a chart directory the caller owns (a temporary copy, since the chart's
@@ -62,6 +64,7 @@ public final class HelmRenderer {
     private static final AtomicInteger ABANDONED = new AtomicInteger();
 
     private final Duration timeout;
+    private final OutboundPolicy outbound;
 
     /** With the {@linkplain #DEFAULT_TIMEOUT default timeout}. */
     public HelmRenderer() {
@@ -70,7 +73,16 @@ public final class HelmRenderer {
 
     /** Each Helm call (template, lint, one dependency build) is given up on after {@code timeout}. */
     public HelmRenderer(Duration timeout) {
+        this(timeout, null);
+    }
+
+    /**
+     * Also checks the URL of every chart dependency Helm would fetch ({@code Chart.yaml} {@code repository}) against
+     * {@code outbound} before fetching it; {@code null} checks nothing (the command line, run by the chart's author).
+     */
+    public HelmRenderer(Duration timeout, OutboundPolicy outbound) {
         this.timeout = timeout;
+        this.outbound = outbound;
     }
 
     /** Helm calls given up on after the timeout that have not returned yet. */
@@ -249,7 +261,7 @@ public final class HelmRenderer {
      * dependency that cannot be fetched is named with its repository. Locked versions ({@code Chart.lock}) are kept;
      * {@code file://} repositories resolve against the chart directory and work offline.
      */
-    static void buildDependencies(Path chartDir) {
+    void buildDependencies(Path chartDir) {
         List<ChartDependencies.Dependency> missing;
         try {
             missing = ChartDependencies.missing(chartDir);
@@ -259,6 +271,12 @@ public final class HelmRenderer {
             throw new HelmFailure(e.getMessage(), e);
         }
         for (ChartDependencies.Dependency dependency : missing) {
+            if (outbound != null && dependency.repository().contains("://") && !dependency.repository().startsWith(
+                    "file://")) {
+                // A repository file names it: the outbound policy decides, before Helm's own client dials it.
+                outbound.checkConnect("Chart.yaml dependencies[" + dependency.name() + "].repository", dependency
+                        .repository());
+            }
             try {
                 ChartDependencies.build(chartDir, dependency);
             } catch (IOException e) {

@@ -75,7 +75,8 @@ public class ManifestRendererBeans {
         RepoMirrors mirrors = new RepoMirrors(config.mirrorDir(), restricted);
         PushRace race = new PushRace(mirrors, new Backoff(config.pushAttempts(), Duration.ofMillis(20), Duration
                 .ofSeconds(2)));
-        return new RenderService(mirrors, new HelmRenderer(config.renderTimeout()), new ManifestsCommitter(restricted),
+        return new RenderService(mirrors, new HelmRenderer(config.renderTimeout(), outbound),
+                new ManifestsCommitter(restricted),
                 redactor, builtins,
                 locations, settings, Clock.systemUTC(), race);
     }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +16,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import org.eclipse.jgit.api.Git;
@@ -39,6 +43,7 @@ import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.GitCredentials;
 import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.net.OutboundPolicy;
 import dev.conveyor.testkit.git.BareRepo;
 import dev.conveyor.testkit.git.GitDaemonServer;
 import dev.conveyor.testkit.git.GitRepos;
@@ -84,7 +89,7 @@ class HostileRepositoryIT {
                 ValidationSettings.strictDefaults(), new ManifestParser.Limits(1 << 20, 50, 100_000, 64), false,
                 20_000, 50, 1 << 20, 1000, "Conveyor", "conveyor@conveyor.dev");
         RepoMirrors mirrors = new RepoMirrors(tmp.resolve("mirrors"), access);
-        return new RenderService(mirrors, new HelmRenderer(timeout), new ManifestsCommitter(access),
+        return new RenderService(mirrors, new HelmRenderer(timeout, OutboundPolicy.builder().build()), new ManifestsCommitter(access),
                 new SecretRedactor("a test redaction key of some length".getBytes(StandardCharsets.UTF_8), List.of(
                         "Secret")),
                 BuiltinSchemas.load("1.32"), List.of(), settings, Clock.systemUTC(), new PushRace(mirrors,
@@ -225,6 +230,38 @@ class HostileRepositoryIT {
                 """);
         refused(repo, commit(repo, files, Map.of()), "TEMPLATE_ERROR", "dependencies[outside].repository",
                 "leaves the chart directory");
+    }
+
+    @Test
+    void aChartRepositoryTheOutboundPolicyRefusesIsNeverDialled() throws Exception {
+        AtomicInteger accepted = new AtomicInteger();
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                while (!listener.isClosed()) {
+                    try (Socket s = listener.accept()) {
+                        accepted.incrementAndGet();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            BareRepo repo = repos.createBare("dep-loopback");
+            Map<String, String> files = chart("chart");
+            files.put("chart/Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n"
+                    + "  - name: lib\n    version: 0.1.0\n    repository: https://127.0.0.1:" + listener.getLocalPort()
+                    + "/charts\n");
+            String commit = commit(repo, files, Map.of());
+
+            assertThatThrownBy(() -> service().render(pushed(repo, commit), null)).isInstanceOfSatisfying(
+                    StageException.class, e -> {
+                        assertThat(e.reason()).as(e.getMessage()).isEqualTo("OUTBOUND_REFUSED");
+                        assertThat(e.kind()).isEqualTo(FailureKind.TERMINAL);
+                        assertThat(e.details()).containsEntry("field", "Chart.yaml dependencies[lib].repository");
+                    });
+        }
+        assertThat(accepted).hasValue(0);
     }
 
     @Test
