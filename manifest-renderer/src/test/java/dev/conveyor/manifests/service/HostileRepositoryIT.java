@@ -89,7 +89,8 @@ class HostileRepositoryIT {
                 ValidationSettings.strictDefaults(), new ManifestParser.Limits(1 << 20, 50, 100_000, 64), false,
                 20_000, 50, 1 << 20, 1000, "Conveyor", "conveyor@conveyor.dev");
         RepoMirrors mirrors = new RepoMirrors(tmp.resolve("mirrors"), access);
-        return new RenderService(mirrors, new HelmRenderer(timeout, OutboundPolicy.builder().build()), new ManifestsCommitter(access),
+        return new RenderService(mirrors, new HelmRenderer(timeout, OutboundPolicy.builder().build()),
+                new ManifestsCommitter(access),
                 new SecretRedactor("a test redaction key of some length".getBytes(StandardCharsets.UTF_8), List.of(
                         "Secret")),
                 BuiltinSchemas.load("1.32"), List.of(), settings, Clock.systemUTC(), new PushRace(mirrors,
