@@ -245,7 +245,12 @@ final class ChartRun {
         throw new RenderFailure("Chart.yaml has no name");
     }
 
+    /** The pipeline's defaults ({@code max-file-bytes}, {@code max-files}). */
+    static final long MAX_FILE_BYTES = 4L * 1024 * 1024;
+    static final int MAX_FILES = 5000;
+
     static void copy(Path source, Path target) throws IOException {
+        int count = 0;
         try (Stream<Path> files = Files.walk(source)) {
             for (Path file : files.toList()) {
                 if (Files.isSymbolicLink(file)) {
@@ -256,6 +261,15 @@ final class ChartRun {
                 if (Files.isDirectory(file)) {
                     Files.createDirectories(to);
                 } else {
+                    // By size before reading: a sparse 1 GiB file costs nothing to make and much to copy or parse.
+                    long size = Files.size(file);
+                    if (size > MAX_FILE_BYTES) {
+                        throw new RenderFailure(source.relativize(file) + " is larger than " + MAX_FILE_BYTES
+                                + " bytes (" + size + "), which Conveyor refuses in charts");
+                    }
+                    if (++count > MAX_FILES) {
+                        throw new RenderFailure(source + " holds more than " + MAX_FILES + " files");
+                    }
                     Files.copy(file, to);
                 }
             }

@@ -68,6 +68,18 @@ final class ChartDependencies {
                 throw new IllegalArgumentException("dependency " + name + " is not vendored under charts/ and has no "
                         + "repository to fetch it from");
             }
+            if (repository.startsWith("file://")) {
+                // Only the chart directory is copied out: a dependency must be inside it, never elsewhere on the host.
+                Path root = chartDir.toAbsolutePath().normalize();
+                String relative = repository.substring("file://".length());
+                Path target = root.resolve(relative).normalize();
+                if (relative.startsWith("/") || java.util.Arrays.asList(relative.split("/")).contains("..")
+                        || !target.startsWith(root)) {
+                    throw new IllegalArgumentException("Chart.yaml dependencies[" + name + "].repository " + repository
+                            + " leaves the chart directory; vendor the dependency under charts/ or use a path "
+                            + "inside the chart");
+                }
+            }
             String version = locked.getOrDefault(name + "@" + repository, text(entry.get("version")));
             missing.add(new Dependency(name, version, repository));
         }
@@ -143,6 +155,7 @@ final class ChartDependencies {
         LoaderOptions options = new LoaderOptions();
         options.setAllowDuplicateKeys(false);
         options.setMaxAliasesForCollections(10);
+        options.setNestingDepthLimit(YamlGuard.MAX_DEPTH);
         try {
             Object loaded = new Yaml(new SafeConstructor(options)).load(Files.readString(file));
             if (loaded == null) {

@@ -4,9 +4,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -17,6 +26,8 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 
+import dev.conveyor.stage.net.OutboundPolicy;
+
 /**
  * Helm, in-process through helm-java (Helm's own Go engine in a native library): {@code helm template} and
  * {@code helm lint --strict} on a chart directory the caller owns (a temporary copy, since the chart's
@@ -25,9 +36,88 @@ import com.marcnuri.helm.TemplateCommand;
 public final class HelmRenderer {
 
     /** Helm refused the chart: a template error, a bad {@code Chart.yaml}, a missing dependency. */
-    public static final class HelmFailure extends RuntimeException {
+    public static class HelmFailure extends RuntimeException {
         public HelmFailure(String message, Throwable cause) {
             super(message, cause);
+        }
+    }
+
+    /** Helm did not finish within the render timeout (a template that loops for minutes). */
+    public static final class RenderTimeout extends HelmFailure {
+        public RenderTimeout(String message) {
+            super(message, null);
+        }
+    }
+
+    /** The default of {@link #HelmRenderer(Duration)}. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
+    /**
+     * Helm runs on these daemon threads so that a call can be given up on. Helm's Go code cannot be interrupted: a
+     * call given up on keeps its thread (and a core) until Go returns; {@link #abandoned()} counts them.
+     */
+    private static final ExecutorService HELM_THREADS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "helm-call");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final AtomicInteger ABANDONED = new AtomicInteger();
+
+    private final Duration timeout;
+    private final OutboundPolicy outbound;
+
+    /** With the {@linkplain #DEFAULT_TIMEOUT default timeout}. */
+    public HelmRenderer() {
+        this(DEFAULT_TIMEOUT);
+    }
+
+    /** Each Helm call (template, lint, one dependency build) is given up on after {@code timeout}. */
+    public HelmRenderer(Duration timeout) {
+        this(timeout, null);
+    }
+
+    /**
+     * Also checks the URL of every chart dependency Helm would fetch ({@code Chart.yaml} {@code repository}) against
+     * {@code outbound} before fetching it; {@code null} checks nothing (the command line, run by the chart's author).
+     */
+    public HelmRenderer(Duration timeout, OutboundPolicy outbound) {
+        this.timeout = timeout;
+        this.outbound = outbound;
+    }
+
+    /** Helm calls given up on after the timeout that have not returned yet. */
+    public static int abandoned() {
+        return ABANDONED.get();
+    }
+
+    /** Runs one Helm call on a Helm thread, waiting at most the timeout. */
+    private <T> T timed(String what, Callable<T> call) {
+        java.util.concurrent.atomic.AtomicBoolean givenUp = new java.util.concurrent.atomic.AtomicBoolean();
+        Future<T> future = HELM_THREADS.submit(() -> {
+            try {
+                return call.call();
+            } finally {
+                if (givenUp.get()) {
+                    ABANDONED.decrementAndGet();
+                }
+            }
+        });
+        try {
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            givenUp.set(true);
+            ABANDONED.incrementAndGet();
+            future.cancel(true);
+            throw new RenderTimeout(what + " did not finish within " + timeout.toSeconds() + " s (render timeout)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            future.cancel(true);
+            throw new HelmFailure(what + " interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new HelmFailure(clean(e.getCause().getMessage()), e.getCause());
         }
     }
 
@@ -70,6 +160,7 @@ public final class HelmRenderer {
             LoaderOptions options = new LoaderOptions();
             options.setAllowDuplicateKeys(false);
             options.setMaxAliasesForCollections(10);
+            options.setNestingDepthLimit(YamlGuard.MAX_DEPTH);
             Object loaded = new Yaml(new SafeConstructor(options)).load(Files.readString(chartYaml));
             if (!(loaded instanceof Map<?, ?> map)) {
                 throw new HelmFailure("Chart.yaml is not a mapping", null);
@@ -124,7 +215,15 @@ public final class HelmRenderer {
      * dependencies are built, packaged subcharts unpacked, and the hook annotation renamed (see {@link #HOOK_PREFIX}).
      */
     public String template(Request request) {
-        buildDependencies(request.chartDir());
+        try {
+            YamlGuard.checkFile(request.chartDir().resolve("values.yaml"), "values.yaml");
+        } catch (YamlGuard.UnsafeYaml e) {
+            throw new HelmFailure(e.getMessage(), e);
+        }
+        timed("helm dependency build", () -> {
+            buildDependencies(request.chartDir());
+            return null;
+        });
         HookRenaming.prepare(request.chartDir(), request.valuesFiles());
         TemplateCommand command = new Helm(request.chartDir()).template().withName(request.releaseName())
                 .withNamespace(request.namespace()).withKubeVersion(request.kubeVersion());
@@ -134,21 +233,26 @@ public final class HelmRenderer {
         for (Map.Entry<String, String> set : request.set().entrySet()) {
             command = command.set(HookRenaming.rename(set.getKey()), HookRenaming.rename(set.getValue()));
         }
-        try {
-            return HookRenaming.restore(command.call());
-        } catch (RuntimeException e) {
-            throw new HelmFailure(HookRenaming.restore(clean(e.getMessage())), e);
-        }
+        TemplateCommand template = command;
+        return HookRenaming.restore(timed("helm template", () -> {
+            try {
+                return template.call();
+            } catch (RuntimeException e) {
+                throw new HelmFailure(HookRenaming.restore(clean(e.getMessage())), e);
+            }
+        }));
     }
 
     /** {@code helm lint --strict}: the messages, and whether it failed. */
     public LintResult lint(Path chartDir, List<Path> valuesFiles) {
-        try {
-            // helm-java's lint takes no values files; the chart's defaults must lint on their own, as in `helm lint`.
-            return new Helm(chartDir).lint().strict().call();
-        } catch (RuntimeException e) {
-            throw new HelmFailure(clean(e.getMessage()), e);
-        }
+        // helm-java's lint takes no values files; the chart's defaults must lint on their own, as in `helm lint`.
+        return timed("helm lint", () -> {
+            try {
+                return new Helm(chartDir).lint().strict().call();
+            } catch (RuntimeException e) {
+                throw new HelmFailure(clean(e.getMessage()), e);
+            }
+        });
     }
 
     /**
@@ -157,7 +261,7 @@ public final class HelmRenderer {
      * dependency that cannot be fetched is named with its repository. Locked versions ({@code Chart.lock}) are kept;
      * {@code file://} repositories resolve against the chart directory and work offline.
      */
-    static void buildDependencies(Path chartDir) {
+    void buildDependencies(Path chartDir) {
         List<ChartDependencies.Dependency> missing;
         try {
             missing = ChartDependencies.missing(chartDir);
@@ -167,6 +271,12 @@ public final class HelmRenderer {
             throw new HelmFailure(e.getMessage(), e);
         }
         for (ChartDependencies.Dependency dependency : missing) {
+            if (outbound != null && dependency.repository().contains("://") && !dependency.repository().startsWith(
+                    "file://")) {
+                // A repository file names it: the outbound policy decides, before Helm's own client dials it.
+                outbound.checkConnect("Chart.yaml dependencies[" + dependency.name() + "].repository", dependency
+                        .repository());
+            }
             try {
                 ChartDependencies.build(chartDir, dependency);
             } catch (IOException e) {

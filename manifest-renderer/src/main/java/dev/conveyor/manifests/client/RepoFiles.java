@@ -53,6 +53,7 @@ public final class RepoFiles {
         if (path.isEmpty()) {
             return Optional.empty();
         }
+        refuseLinks(path);
         try (TreeWalk walk = TreeWalk.forPath(repo, path, commit.getTree())) {
             if (walk == null || !isFile(walk.getFileMode(0))) {
                 return Optional.empty();
@@ -66,8 +67,32 @@ public final class RepoFiles {
         if (path.isEmpty()) {
             return true;
         }
+        refuseLinks(path);
         try (TreeWalk walk = TreeWalk.forPath(repo, path, commit.getTree())) {
             return walk != null && walk.getFileMode(0) == FileMode.TREE;
+        }
+    }
+
+    /**
+     * Refuses a path of which the file itself or any directory on the way is a symbolic link: read from the object
+     * store a link is harmless, but it means the repository expects a checkout to follow it out of the tree.
+     */
+    private void refuseLinks(String path) throws IOException {
+        StringBuilder prefix = new StringBuilder();
+        for (String part : path.split("/")) {
+            if (prefix.length() > 0) {
+                prefix.append('/');
+            }
+            prefix.append(part);
+            try (TreeWalk walk = TreeWalk.forPath(repo, prefix.toString(), commit.getTree())) {
+                if (walk == null) {
+                    return;
+                }
+                if (walk.getFileMode(0) == FileMode.SYMLINK) {
+                    throw new UnsafeContent(prefix + " is a symbolic link; Conveyor does not follow links in "
+                            + "repositories (reading " + path + ")");
+                }
+            }
         }
     }
 
@@ -103,6 +128,7 @@ public final class RepoFiles {
             if (dir.isEmpty()) {
                 walk.addTree(commit.getTree());
             } else {
+                refuseLinks(dir);
                 try (TreeWalk at = TreeWalk.forPath(repo, dir, commit.getTree())) {
                     if (at == null || at.getFileMode(0) != FileMode.TREE) {
                         return;

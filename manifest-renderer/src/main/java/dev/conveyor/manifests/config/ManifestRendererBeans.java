@@ -32,6 +32,7 @@ import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.stage.messaging.StageEdge;
+import dev.conveyor.stage.net.OutboundPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration. */
@@ -46,8 +47,8 @@ public class ManifestRendererBeans {
 
     @Produces
     @ApplicationScoped
-    RenderService renderService(ManifestRendererConfig config, GitAccess access, BuiltinSchemas builtins)
-            throws IOException {
+    RenderService renderService(ManifestRendererConfig config, GitAccess access, BuiltinSchemas builtins,
+            OutboundPolicy outbound) throws IOException {
         Files.createDirectories(config.mirrorDir());
         Files.createDirectories(config.workDir());
         List<SchemaRegistry.SchemaLookup> locations = config.schemaLocations().orElse(List.of()).stream()
@@ -69,10 +70,14 @@ public class ManifestRendererBeans {
                 config.maxFiles(), config.committer().name(), config.committer().email());
         SecretRedactor redactor = new SecretRedactor(RedactionKey.load(config.redactionKey(), config.mirrorDir()
                 .resolve("redaction.key")), config.redactKinds());
-        RepoMirrors mirrors = new RepoMirrors(config.mirrorDir(), access);
+        // The app repository comes from the event: every fetch and push goes through the outbound policy.
+        GitAccess restricted = access.restrictedTo(outbound, "repoUrl");
+        RepoMirrors mirrors = new RepoMirrors(config.mirrorDir(), restricted);
         PushRace race = new PushRace(mirrors, new Backoff(config.pushAttempts(), Duration.ofMillis(20), Duration
                 .ofSeconds(2)));
-        return new RenderService(mirrors, new HelmRenderer(), new ManifestsCommitter(access), redactor, builtins,
+        return new RenderService(mirrors, new HelmRenderer(config.renderTimeout(), outbound),
+                new ManifestsCommitter(restricted),
+                redactor, builtins,
                 locations, settings, Clock.systemUTC(), race);
     }
 

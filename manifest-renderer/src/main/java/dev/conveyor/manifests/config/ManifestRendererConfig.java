@@ -85,6 +85,13 @@ public interface ManifestRendererConfig {
     @WithDefault("5000")
     int maxFiles();
 
+    /**
+     * Each Helm call (template, lint, one dependency build) is given up on after this long, failing the run with
+     * {@code RENDER_TIMEOUT}. Helm's Go code cannot be interrupted: the call keeps its thread until it returns.
+     */
+    @WithDefault("60s")
+    java.time.Duration renderTimeout();
+
     /** Cap of the CI rendered diff, in characters. */
     @WithDefault("60000")
     int maxDiffChars();

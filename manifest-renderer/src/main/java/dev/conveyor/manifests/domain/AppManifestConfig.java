@@ -63,7 +63,7 @@ public record AppManifestConfig(String chartPath, String releaseName, String nam
     public static AppManifestConfig from(ConveyorYaml yaml, String app, String defaultNamespace, String defaultBase) {
         ConveyorYaml.Section section = yaml.section(SECTION).allowOnly(Set.of("chart", "releaseName", "namespace",
                 "values", "image", "crds", "baseBranch", "kubernetesVersion"));
-        String chart = RepoPaths.normalize(section.string("chart").orElse("chart"), "manifests.chart");
+        String chart = RepoPaths.normalize(relativePath(section, "chart").orElse("chart"), "manifests.chart");
         String release = section.string("releaseName").orElse(app.toLowerCase().replaceAll("[^a-z0-9-]", "-")
                 .replaceAll("^-+|-+$", ""));
         if (release.length() > 53 || !RELEASE_NAME.matcher(release).matches()) {
@@ -80,8 +80,9 @@ public record AppManifestConfig(String chartPath, String releaseName, String nam
         for (ConveyorYaml.Section v : values) {
             v.allowOnly(Set.of("file"));
             String field = v.path() + ".file";
-            files.add(RepoPaths.normalize(v.string("file").orElseThrow(() -> new InvalidConfigException(field, field
-                    + " is required")), field));
+            files.add(RepoPaths
+                    .normalize(relativePath(v, "file").orElseThrow(() -> new InvalidConfigException(field, field
+                            + " is required")), field));
         }
         ConveyorYaml.Section image = section.section("image").allowOnly(Set.of("repository", "tag", "digest"));
         String repositoryKey = key(image, "repository", "image.repository");
@@ -91,8 +92,9 @@ public record AppManifestConfig(String chartPath, String releaseName, String nam
         for (ConveyorYaml.Section c : section.list("crds")) {
             c.allowOnly(Set.of("path"));
             String field = c.path() + ".path";
-            crds.add(RepoPaths.normalize(c.string("path").orElseThrow(() -> new InvalidConfigException(field, field
-                    + " is required")), field));
+            crds.add(RepoPaths
+                    .normalize(relativePath(c, "path").orElseThrow(() -> new InvalidConfigException(field, field
+                            + " is required")), field));
         }
         String base = section.string("baseBranch").orElse(defaultBase);
         java.util.Optional<String> version = section.string("kubernetesVersion").map(v -> {
@@ -105,6 +107,15 @@ public record AppManifestConfig(String chartPath, String releaseName, String nam
         });
         return new AppManifestConfig(chart, release, namespace, List.copyOf(files), repositoryKey, tagKey, digestKey,
                 List.copyOf(crds), base, version);
+    }
+
+    /** A path-like key: relative, no {@code ..} segment at all, no backslash or control character. */
+    private static java.util.Optional<String> relativePath(ConveyorYaml.Section section, String key) {
+        try {
+            return section.relativePath(key);
+        } catch (InvalidConfigException e) {
+            throw new RepoPaths.EscapingPath(e.field(), e.getMessage());
+        }
     }
 
     private static String key(ConveyorYaml.Section image, String name, String fallback) {

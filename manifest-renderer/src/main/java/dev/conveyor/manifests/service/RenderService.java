@@ -31,6 +31,7 @@ import dev.conveyor.events.v1.RunTrailer;
 import dev.conveyor.manifests.client.HelmRenderer;
 import dev.conveyor.manifests.client.ManifestsCommitter;
 import dev.conveyor.manifests.client.RepoFiles;
+import dev.conveyor.manifests.client.YamlGuard;
 import dev.conveyor.manifests.domain.AppManifestConfig;
 import dev.conveyor.manifests.domain.ManifestInputException;
 import dev.conveyor.manifests.domain.ManifestParser;
@@ -146,6 +147,9 @@ public final class RenderService {
                     .field()));
         } catch (InvalidConfigException e) {
             throw StageException.terminal(RendererFailure.INVALID_CONFIG, e.getMessage(), Map.of("field", e.field()));
+        } catch (RepoFiles.UnsafeContent e) {
+            throw StageException.terminal(RendererFailure.UNSAFE_CHART, e.getMessage(), Map.of("field",
+                    ConveyorYaml.FILE_NAME));
         }
     }
 
@@ -163,6 +167,7 @@ public final class RenderService {
             }
             Path chartDir = work.resolve("chart");
             files.copyTo(config.chartPath(), chartDir);
+            YamlGuard.checkFile(chartDir.resolve("values.yaml"), join(config.chartPath(), "values.yaml"));
             String chartName = HelmRenderer.setChartVersion(chartDir, image.version());
             List<Path> values = new ArrayList<>();
             for (int i = 0; i < config.valuesFiles().size(); i++) {
@@ -170,6 +175,7 @@ public final class RenderService {
                 String text = files.read(file).orElseThrow(() -> StageException.terminal(
                         RendererFailure.INVALID_CONFIG, "values overlay " + file + " does not exist at the commit",
                         Map.of("field", "manifests.values")));
+                YamlGuard.check(text, file);
                 Path copy = work.resolve("overlay-" + i + ".yaml");
                 Files.writeString(copy, text);
                 values.add(copy);
@@ -231,6 +237,12 @@ public final class RenderService {
             List<RenderedObject> placed = parsed.objects().stream().map(o -> placed(o, registry, config.namespace()))
                     .toList();
             return new Rendered(chartName, placed, report, lintWarnings);
+        } catch (HelmRenderer.RenderTimeout e) {
+            throw StageException.terminal(RendererFailure.RENDER_TIMEOUT, "helm could not render " + config
+                    .chartPath() + ": " + e.getMessage(), Map.of("chartPath", config.chartPath()));
+        } catch (YamlGuard.UnsafeYaml e) {
+            throw StageException.terminal(RendererFailure.YAML_ALIAS_BOMB, e.getMessage(), Map.of("chartPath", config
+                    .chartPath()));
         } catch (HelmRenderer.HelmFailure e) {
             // Helm's own YAML pass already refuses some alias bombs; they are bombs all the same.
             RendererFailure reason = e.getMessage().contains("excessive aliasing")

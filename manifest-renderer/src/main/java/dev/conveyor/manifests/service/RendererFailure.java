@@ -20,6 +20,8 @@ public enum RendererFailure {
     OUTPUT_TOO_LARGE,
     /** The rendered output expands aliases beyond the limits (a "billion laughs" document). Terminal. */
     YAML_ALIAS_BOMB,
+    /** Helm did not finish within the render timeout (a template that loops). Terminal. */
+    RENDER_TIMEOUT,
     /** Rendered objects failed validation; the message and details list every problem (capped). Terminal. */
     INVALID_MANIFESTS,
     /** The branch to commit the manifests to does not exist. Terminal. */

@@ -450,7 +450,7 @@ class RenderServiceIT {
 
         repo.writer().file(".conveyor.yaml", "manifests:\n  chart: ../../etc\n").message("chore: escape").commit();
         expectFailure(service(), pushed(repo, repo.head("main").orElseThrow(), "1.0.3", Flow.CD),
-                "CHART_PATH_ESCAPES", "manifests.chart escapes the repository");
+                "CHART_PATH_ESCAPES", "manifests.chart must be a relative path inside the repository");
 
         repo.writer().file(".conveyor.yaml", "manifests:\n  chart: nowhere\n").message("chore: move").commit();
         expectFailure(service(), pushed(repo, repo.head("main").orElseThrow(), "1.0.4", Flow.CD), "CHART_NOT_FOUND",
