@@ -24,6 +24,7 @@ import dev.conveyor.events.v1.ReleaseHealthy;
 import dev.conveyor.events.v1.ReleasePromoted;
 import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.events.v1.StageFailed;
+import dev.conveyor.events.v1.TestSummary;
 import dev.conveyor.events.v1.VersionResolved;
 import dev.conveyor.gateway.domain.Views.EventView;
 import dev.conveyor.gateway.domain.Views.Link;
@@ -148,13 +149,11 @@ public final class RunTimeline {
         Status status = Status.SUCCEEDED;
         String detail;
         if (event instanceof BuildSucceeded build) {
-            detail = build.tests() == null
-                    ? "built"
-                    : build.tests().testsPassed() + " tests passed, " + build.tests().testsFailed() + " failed, "
-                            + build.tests().lintErrors() + " lint errors";
+            detail = build.tests() == null ? "built" : counts(build.tests());
         } else if (event instanceof BuildFailed build) {
             status = Status.FAILED;
-            detail = build.failedStep() + ": " + build.reason();
+            detail = build.failedStep() + ": " + build.reason()
+                    + (build.tests() == null ? "" : " — " + counts(build.tests()));
         } else if (event instanceof VersionResolved version) {
             detail = version.version() + (version.tag() == null ? "" : " (tag " + version.tag() + ")");
         } else if (event instanceof ImagePushed image) {
@@ -187,6 +186,16 @@ public final class RunTimeline {
         if (status != Status.RUNNING) {
             state.finishedAt = event.occurredAt();
         }
+    }
+
+    /**
+     * The hook's test and lint counts. A hook that sends no {@code lint} block reports 0 errors and 0 warnings: the event
+     * cannot tell that apart from a clean lint.
+     */
+    static String counts(TestSummary t) {
+        return t.testsPassed() + " tests passed, " + t.testsFailed() + " failed, " + t.testsSkipped()
+                + " skipped; lint: "
+                + t.lintErrors() + " errors, " + t.lintWarnings() + " warnings";
     }
 
     private void startNext(Step producer, ConveyorEvent event, int eventAttempt) {

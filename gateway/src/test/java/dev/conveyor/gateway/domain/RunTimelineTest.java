@@ -10,10 +10,13 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
+import dev.conveyor.events.v1.BuildFailed;
+import dev.conveyor.events.v1.BuildSucceeded;
 import dev.conveyor.events.v1.CloudEventAttributes;
 import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.EventType;
 import dev.conveyor.events.v1.Stage;
+import dev.conveyor.events.v1.TestSummary;
 import dev.conveyor.gateway.domain.Views.RunView;
 import dev.conveyor.gateway.domain.Views.Status;
 import dev.conveyor.gateway.domain.Views.StepView;
@@ -71,6 +74,25 @@ class RunTimelineTest {
         assertThat(view.links()).filteredOn(l -> l.rel().equals("gitops-commit")).singleElement()
                 .satisfies(l -> assertThat(l.href()).startsWith("https://git.example.com/org/flux-prod/commit/"));
         assertThat(view.events()).hasSize(8);
+    }
+
+    @Test
+    void theBuildStepShowsTheHooksTestAndLintCounts() {
+        RunEvents run = RunEvents.cd("shop", 11, T0);
+        BuildSucceeded ok = run.build();
+        BuildSucceeded counted = new BuildSucceeded(ok.run(), ok.occurredAt(), null, ok.buildUrl(), ok.artifact(),
+                new TestSummary(9, 0, 1, 0, 7), null);
+        assertThat(step(fold(List.of(recorded(counted))), "build").detail())
+                .isEqualTo("9 tests passed, 0 failed, 1 skipped; lint: 0 errors, 7 warnings");
+
+        BuildFailed failed = new BuildFailed(ok.run(), ok.occurredAt(), null, ok.buildUrl(), "test",
+                "2 tests failed", new TestSummary(9, 2, 0, 3, 1), null);
+        assertThat(step(fold(List.of(recorded(failed))), "build").detail())
+                .isEqualTo("test: 2 tests failed — 9 tests passed, 2 failed, 0 skipped; lint: 3 errors, 1 warnings");
+
+        BuildFailed bare = new BuildFailed(ok.run(), ok.occurredAt(), null, ok.buildUrl(), "checkout",
+                "no such branch", null, null);
+        assertThat(step(fold(List.of(recorded(bare))), "build").detail()).isEqualTo("checkout: no such branch");
     }
 
     @Test

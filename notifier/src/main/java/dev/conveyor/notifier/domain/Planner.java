@@ -26,6 +26,7 @@ import dev.conveyor.events.v1.ReleaseHealthy;
 import dev.conveyor.events.v1.ReleasePromoted;
 import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.events.v1.StageFailed;
+import dev.conveyor.events.v1.TestSummary;
 import dev.conveyor.events.v1.VersionResolved;
 
 /**
@@ -103,12 +104,12 @@ public final class Planner {
         Folding f = new Folding(s, stale);
         if (event instanceof BuildSucceeded b) {
             f.seen("build-succeeded");
-            buildFacts(s, b.buildUrl(), b.pullRequestTitle(), b.run().branch(), stale);
+            buildFacts(s, b.buildUrl(), b.pullRequestTitle(), b.tests(), b.run().branch(), stale);
             f.status(BUILD, StatusState.SUCCESS);
             f.status(VERSIONER, StatusState.PENDING);
         } else if (event instanceof BuildFailed b) {
             f.seen("build-failed");
-            buildFacts(s, b.buildUrl(), b.pullRequestTitle(), b.run().branch(), stale);
+            buildFacts(s, b.buildUrl(), b.pullRequestTitle(), b.tests(), b.run().branch(), stale);
             f.status(BUILD, StatusState.FAILURE);
             f.failure(new Failure(BUILD, b.failedStep(), b.reason()));
         } else if (event instanceof VersionResolved v) {
@@ -246,12 +247,27 @@ public final class Planner {
         return projects(s).isEmpty() ? branch : branch.toUpperCase(Locale.ROOT);
     }
 
-    /** The facts a build result brings, whichever way it ended: its URL, the PR title, the JIRA keys they name. */
-    private void buildFacts(RunState s, String buildUrl, String pullRequestTitle, String branch, boolean stale) {
+    /**
+     * The facts a build result brings, whichever way it ended: its URL, the PR title, its test and lint counts, the JIRA
+     * keys they name.
+     */
+    private void buildFacts(RunState s, String buildUrl, String pullRequestTitle, TestSummary tests, String branch,
+            boolean stale) {
         s.buildUrl = fact(s.buildUrl, buildUrl, stale);
+        s.checks = fact(s.checks, tests == null ? null : checks(tests), stale);
         s.pullRequestTitle = fact(s.pullRequestTitle, pullRequestTitle, stale);
         keys(s, branchText(s, branch));
         keys(s, pullRequestTitle);
+    }
+
+    /**
+     * The hook's test and lint counts. A hook that sends no {@code lint} block reports 0 errors and 0 warnings: the event
+     * cannot tell that apart from a clean lint.
+     */
+    static String checks(TestSummary t) {
+        return t.testsPassed() + " tests passed, " + t.testsFailed() + " failed, " + t.testsSkipped()
+                + " skipped; lint: "
+                + t.lintErrors() + " errors, " + t.lintWarnings() + " warnings";
     }
 
     private void keys(RunState s, String text) {

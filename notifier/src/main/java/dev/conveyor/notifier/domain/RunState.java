@@ -41,6 +41,8 @@ public final class RunState {
     public Flow flow;
     public String buildUrl;
     public String pullRequestTitle;
+    /** The build hook's test and lint counts as shown ({@code 9 tests passed, ...}); null when it sent none. */
+    public String checks;
     public String version;
     public String tag;
     public String imageRepository;
@@ -135,6 +137,7 @@ public final class RunState {
         s.flow = flow;
         s.buildUrl = buildUrl;
         s.pullRequestTitle = pullRequestTitle;
+        s.checks = checks;
         s.version = version;
         s.tag = tag;
         s.imageRepository = imageRepository;
@@ -194,7 +197,8 @@ public final class RunState {
 
     /** Everything a summary (PR comment, Slack message) shows: when it changes, the summary is rendered again. */
     List<Object> summary() {
-        return Arrays.asList(app, attempt, flow, commit, branch, pullRequest, buildUrl, pullRequestTitle, version,
+        return Arrays.asList(app, attempt, flow, commit, branch, pullRequest, buildUrl, pullRequestTitle, checks,
+                version,
                 tag, imageRepository, imageDigest, chartName, chartVersion, diff, objectCount, warnings, health,
                 stages.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue())).toList(),
                 List.copyOf(failures), shownDeployments(), List.copyOf(jiraKeys));

@@ -15,7 +15,8 @@ import io.quarkus.qute.TemplateData;
  */
 @TemplateData
 public record RunView(String app, String runId, int attempt, String flow, String commit, String shortCommit,
-        String branch, String pullRequest, String pullRequestTitle, String version, String tag, String image,
+        String branch, String pullRequest, String pullRequestTitle, String checks, String version, String tag,
+        String image,
         String imageDigest, String chart, String objectCount, String warnings, String diff, boolean diffTruncated,
         String runUrl, String buildUrl, String status, String icon, String health, List<StageView> stages,
         List<FailureView> failures, List<DeploymentView> deployments, List<String> jiraKeys) {
@@ -66,7 +67,8 @@ public record RunView(String app, String runId, int attempt, String flow, String
                 .toList();
         return new RunView(s.app, s.runId, s.attempt, s.flow.name(), s.commit,
                 s.commit.length() > 7 ? s.commit.substring(0, 7) : s.commit, s.branch,
-                s.pullRequest == null ? "" : s.pullRequest.toString(), nz(s.pullRequestTitle), nz(s.version),
+                s.pullRequest == null ? "" : s.pullRequest.toString(), nz(s.pullRequestTitle), nz(s.checks),
+                nz(s.version),
                 nz(s.tag), image, nz(s.imageDigest), nz(s.chartName),
                 s.objectCount == null ? "" : s.objectCount.toString(), s.warnings == null ? "" : s.warnings.toString(),
                 diff, truncated, runUrlPattern.replace("{runId}", s.runId), nz(s.buildUrl), status, icon, nz(s.health),

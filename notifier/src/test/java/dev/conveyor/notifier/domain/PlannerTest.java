@@ -12,10 +12,14 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
+import dev.conveyor.events.v1.BuildFailed;
+import dev.conveyor.events.v1.BuildSucceeded;
 import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.PipelineRun;
 import dev.conveyor.events.v1.ReleaseHealthy;
 import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.events.v1.Stage;
+import dev.conveyor.events.v1.TestSummary;
 import dev.conveyor.notifier.testing.Runs;
 
 class PlannerTest {
@@ -54,6 +58,23 @@ class PlannerTest {
         assertThat(s.jiraKeys).containsExactly("SHOP-12");
         assertThat(s.stages).containsOnlyKeys("build", "versioner", "image-builder", "manifest-renderer")
                 .allSatisfy((k, v) -> assertThat(v).isEqualTo(StatusState.SUCCESS));
+    }
+
+    @Test
+    void aBuildsTestAndLintCountsAreShownWhicheverWayItEnded() {
+        List<ConveyorEvent> run = Runs.pullRequest("shop", "https://github.com/acme/shop.git", 42, SHA);
+        apply(run.get(0));
+        assertThat(states.get(run.get(0).run().runId()).checks)
+                .isEqualTo("9 tests passed, 0 failed, 1 skipped; lint: 0 errors, 7 warnings");
+
+        BuildSucceeded ok = (BuildSucceeded) run.get(0);
+        PipelineRun second = new PipelineRun(ok.run().runId(), 2, ok.run().app(), ok.run().repoUrl(),
+                ok.run().commit(), ok.run().branch(), ok.run().pullRequest(), ok.run().flow());
+        BuildFailed failed = new BuildFailed(second, ok.occurredAt().plusSeconds(60), null, ok.buildUrl(), "test",
+                "2 tests failed", new TestSummary(9, 2, 0, 3, 1), null);
+        assertThat(apply(failed)).contains(new Notice.SummaryChanged());
+        assertThat(states.get(ok.run().runId()).checks)
+                .isEqualTo("9 tests passed, 2 failed, 0 skipped; lint: 3 errors, 1 warnings");
     }
 
     @Test

@@ -139,7 +139,8 @@ class NotifierServiceTest {
                         + "1.3.0-pr.5.0123456: manifest-renderer pending\"}")));
         String lastNote = requests.get(8).getBodyAsString();
         assertThat(lastNote).contains("<!-- conveyor:run " + runId + " -->", "registry.example.com/shop@"
-                + Runs.IMAGE_DIGEST, "| image-builder | ✅ success |");
+                + Runs.IMAGE_DIGEST, "| image-builder | ✅ success |",
+                "**Checks** 9 tests passed, 0 failed, 1 skipped; lint: 0 errors, 7 warnings\\n\\n**Image**");
     }
 
     @Test

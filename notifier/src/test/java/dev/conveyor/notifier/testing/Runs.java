@@ -21,6 +21,7 @@ import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.events.v1.StageFailed;
 import dev.conveyor.events.v1.SyncSummary;
+import dev.conveyor.events.v1.TestSummary;
 import dev.conveyor.events.v1.VersionResolved;
 
 /** Whole runs of events, in the order the pipeline emits them, each with the causation chain a real run has. */
@@ -40,8 +41,8 @@ public final class Runs {
     public static List<ConveyorEvent> pullRequest(String app, String repoUrl, int pr, String commit) {
         PipelineRun run = PipelineRun.start(app, repoUrl, commit, "feature/SHOP-12-cart", pr, Flow.CI);
         BuildSucceeded build = new BuildSucceeded(run, T0, null, "https://jenkins.example.com/job/" + app + "/7/",
-                new Artifact("https://jenkins.example.com/job/" + app + "/7/app.jar", SHA256, null, "jar"), null,
-                "SHOP-12 Shopping cart");
+                new Artifact("https://jenkins.example.com/job/" + app + "/7/app.jar", SHA256, null, "jar"),
+                new TestSummary(9, 0, 1, 0, 7), "SHOP-12 Shopping cart");
         String version = "1.3.0-pr." + pr + "." + commit.substring(0, 7);
         VersionResolved resolved = new VersionResolved(run, T0.plusSeconds(5), id(build), version, null, false,
                 "1.2.0", BumpReason.PRERELEASE, List.of("feat: cart"), build.artifact());
