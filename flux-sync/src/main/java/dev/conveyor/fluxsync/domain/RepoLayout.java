@@ -672,10 +672,11 @@ public final class RepoLayout {
                 String version = string(chartSpec, "version").orElse("*");
                 ChartSource.SecretRef secretRef = string(map(repoSpec, "secretRef"), "name").map(
                         n -> new ChartSource.SecretRef(repo.ref().namespace(), n)).orElse(null);
+                String urlField = "HelmRepository " + repo.ref().namespace() + "/" + repo.ref().name() + " spec.url";
                 return url.startsWith("oci://") || "oci".equals(repoSpec.get("type"))
                         ? new ChartSource.Oci(trimSlash(url) + "/" + chart, version, bool(repoSpec, "insecure"),
-                                secretRef)
-                        : new ChartSource.HelmRepository(url, chart, version, secretRef);
+                                secretRef, urlField)
+                        : new ChartSource.HelmRepository(url, chart, version, secretRef, urlField);
             }
             case "OCIRepository" -> {
                 return ociRepository(source(sources, sourceKind, sourceRef, ns, field + ".sourceRef"),
@@ -730,7 +731,7 @@ public final class RepoLayout {
         String version = string(ref, "tag").or(() -> string(ref, "semver")).orElse("*");
         ChartSource.SecretRef secretRef = string(map(spec, "secretRef"), "name").map(
                 n -> new ChartSource.SecretRef(repo.ref().namespace(), n)).orElse(null);
-        return new ChartSource.Oci(trimSlash(url), version, bool(spec, "insecure"), secretRef);
+        return new ChartSource.Oci(trimSlash(url), version, bool(spec, "insecure"), secretRef, what + " spec.url");
     }
 
     private static Manifest source(Map<String, Manifest> sources, String kind, Map<String, Object> ref, String ns,

@@ -145,6 +145,9 @@ final class ReleaseRenderer {
      * that does not hold what the release asks for.
      */
     static ProblemReason reason(ReleaseSpec release, ChartRenderer.RenderException e) {
+        if (e.outboundRefused()) {
+            return ProblemReason.OUTBOUND_REFUSED;
+        }
         if (e.authDenied()) {
             return ProblemReason.CHART_REPO_AUTH_DENIED;
         }
