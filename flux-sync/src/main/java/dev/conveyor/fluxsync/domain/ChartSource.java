@@ -37,7 +37,8 @@ public sealed interface ChartSource {
      *     ({@code spec.chart.repository}, {@code HelmRepository apps/local spec.url})
      */
     record HelmRepository(String url, String chart, String version, SecretRef secretRef, String field)
-            implements ChartSource {
+            implements
+                ChartSource {
         /** The field of Helm Operator's {@code spec.chart.repository}, the default. */
         public static final String OPERATOR_FIELD = "spec.chart.repository";
 
@@ -56,7 +57,8 @@ public sealed interface ChartSource {
         @Override
         public boolean equals(Object o) {
             return o instanceof HelmRepository h && java.util.Objects.equals(url, h.url) && java.util.Objects.equals(
-                    chart, h.chart) && java.util.Objects.equals(version, h.version) && java.util.Objects.equals(
+                    chart, h.chart) && java.util.Objects.equals(version, h.version)
+                    && java.util.Objects.equals(
                             secretRef, h.secretRef);
         }
 
@@ -74,7 +76,8 @@ public sealed interface ChartSource {
      * @param field the release or source field that named the registry, for messages and outbound refusals
      */
     record Oci(String reference, String version, boolean plainHttp, SecretRef secretRef, String field)
-            implements ChartSource {
+            implements
+                ChartSource {
         public Oci(String reference, String version) {
             this(reference, version, false, null);
         }

@@ -67,7 +67,8 @@ class ChartMirrorsTest {
     private static FluxSyncConfig.Repo ownCredentialsRepo() throws Exception {
         Path key = Files.createTempFile("key", "");
         return (FluxSyncConfig.Repo) java.lang.reflect.Proxy.newProxyInstance(FluxSyncConfig.Repo.class
-                .getClassLoader(), new Class<?>[] {FluxSyncConfig.Repo.class}, (proxy, method, args) -> switch (method
+                .getClassLoader(), new Class<?>[]{FluxSyncConfig.Repo.class},
+                (proxy, method, args) -> switch (method
                         .getName()) {
                     case "url" -> "ssh://git@git.example.com/acme/platform";
                     case "ownCredentials" -> true;
@@ -75,7 +76,8 @@ class ChartMirrorsTest {
                     case "hashCode" -> 1;
                     case "equals" -> proxy == args[0];
                     case "toString" -> "repo";
-                    default -> method.getReturnType() == java.util.Optional.class ? java.util.Optional.empty()
+                    default -> method.getReturnType() == java.util.Optional.class
+                            ? java.util.Optional.empty()
                             : method.getReturnType() == boolean.class ? false : null;
                 });
     }

@@ -107,10 +107,11 @@ class ChartSourcesOutboundIT {
         // charts.example.com is an allowed host pattern whose DNS answer is a private address
         OutboundPolicy outbound = OutboundPolicy.builder().schemes(List.of("http", "https", "ssh", "file")).hosts(List
                 .of("127.0.0.1:" + helm.getAddress().getPort(), "*.example.com")).allowedNetworks(List.of(
-                        "127.0.0.1/32")).fileRoots(List.of(chartRepo.path())).resolver(host -> host.equals(
-                                "charts.example.com")
-                                        ? new InetAddress[] {InetAddress.getByName("10.0.0.7")}
-                                        : InetAddress.getAllByName(host))
+                        "127.0.0.1/32"))
+                .fileRoots(List.of(chartRepo.path())).resolver(host -> host.equals(
+                        "charts.example.com")
+                                ? new InetAddress[]{InetAddress.getByName("10.0.0.7")}
+                                : InetAddress.getAllByName(host))
                 .build();
         RepoMirrors gitops = new RepoMirrors(work.resolve("mirrors"), access);
         RepoMirrors charts = new RepoMirrors(work.resolve("chart-mirrors"), access.restrictedTo(outbound,

@@ -183,8 +183,9 @@ class HostileRepositoriesIT {
     }
 
     static ReleaseResult result(SyncResult r, String name) {
-        return r.releases().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError(
-                "no release " + name + " in " + r.releases()));
+        return r.releases().stream().filter(x -> x.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError(
+                        "no release " + name + " in " + r.releases()));
     }
 
     /** The secret is in nothing the cluster holds. */
