@@ -24,6 +24,11 @@ import com.marcnuri.helm.TemplateCommand;
 import dev.conveyor.fluxsync.domain.ChartSource;
 import dev.conveyor.fluxsync.domain.LiveComparison;
 import dev.conveyor.fluxsync.domain.YamlDocuments;
+import dev.conveyor.stage.FailureKind;
+import dev.conveyor.stage.StageException;
+import dev.conveyor.stage.git.GitUrls;
+import dev.conveyor.stage.net.OutboundPolicy;
+import dev.conveyor.stage.net.OutboundRefused;
 
 /**
  * Renders charts with helm-java (Helm's own engine, in-process, no Tiller and no cluster access): a chart directory
@@ -40,6 +45,7 @@ public final class ChartRenderer {
         private final boolean authDenied;
         private final boolean retriable;
         private final boolean renderFailed;
+        private final boolean outboundRefused;
 
         /** A failure a retry cannot fix (the chart, its values or its source must change). */
         public RenderException(String message) {
@@ -59,10 +65,30 @@ public final class ChartRenderer {
         }
 
         private RenderException(String message, boolean authDenied, boolean retriable, boolean renderFailed) {
+            this(message, authDenied, retriable, renderFailed, false);
+        }
+
+        private RenderException(String message, boolean authDenied, boolean retriable, boolean renderFailed,
+                boolean outboundRefused) {
             super(message);
             this.authDenied = authDenied;
             this.retriable = retriable;
             this.renderFailed = renderFailed;
+            this.outboundRefused = outboundRefused;
+        }
+
+        /**
+         * A chart source the outbound policy refuses: {@code what} (the chart, the repository, redacted) and the
+         * refusal, which names the field the URL came from and the rule. Nothing was dialled; a retry cannot fix it.
+         */
+        public static RenderException outboundRefused(String what, OutboundRefused refusal) {
+            return new RenderException(what + " refused by the outbound policy (conveyor.outbound.*): " + refusal
+                    .getMessage(), false, false, false, true);
+        }
+
+        /** Whether the installation's outbound policy refused the source (or a redirect it answered). */
+        public boolean outboundRefused() {
+            return outboundRefused;
         }
 
         /** A chart that was fetched but that Helm could not render with the values (the chart or values must change). */
@@ -92,12 +118,17 @@ public final class ChartRenderer {
         }
     }
 
+    /** Redirects a Helm repository may answer in a row; each hop is checked against the outbound policy. */
+    static final int MAX_REDIRECTS = 5;
+
     /** OCI pulls run one at a time: a registry login is process-wide in Helm, it holds for one pull only. */
     private static final Object OCI_LOCK = new Object();
 
     private final Path workDir;
+    // Redirects are followed by hand (get), each hop checked against the outbound policy before it is requested.
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
-            .followRedirects(HttpClient.Redirect.NORMAL).build();
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private final OutboundPolicy outbound;
 
     private final Set<String> plainHttpHosts;
     private final ChartCredentials credentials;
@@ -126,6 +157,20 @@ public final class ChartRenderer {
      * @param gitCharts charts from other git repositories, or null for anonymous access (file://, public HTTPS)
      */
     public ChartRenderer(Path workDir, Set<String> plainHttpHosts, ChartCredentials credentials, GitCharts gitCharts) {
+        this(workDir, plainHttpHosts, credentials, gitCharts, null);
+    }
+
+    /**
+     * @param plainHttpHosts OCI registries ({@code host:port}) reached over plain HTTP
+     * @param credentials the credentials of Helm repositories and OCI registries
+     * @param gitCharts charts from other git repositories, or null for anonymous access (file://, public HTTPS)
+     * @param outbound the installation's outbound policy: every chart source URL named in a GitOps repository (Helm
+     *     repository, {@code index.yaml}, its chart URLs and every redirect hop, OCI registry, chart git repository)
+     *     is checked against it right before it is dialled; null checks nothing (tests of the fetching alone)
+     */
+    public ChartRenderer(Path workDir, Set<String> plainHttpHosts, ChartCredentials credentials, GitCharts gitCharts,
+            OutboundPolicy outbound) {
+        this.outbound = outbound;
         this.workDir = workDir;
         this.plainHttpHosts = Set.copyOf(plainHttpHosts);
         this.credentials = credentials;
@@ -139,9 +184,12 @@ public final class ChartRenderer {
                 if (gitCharts == null) {
                     dev.conveyor.stage.git.GitAccess anonymous = dev.conveyor.stage.git.GitAccess.create(
                             dev.conveyor.stage.git.GitCredentials.none());
+                    if (outbound != null) {
+                        anonymous = anonymous.restrictedTo(outbound, GitCharts.FIELD);
+                    }
                     dev.conveyor.stage.git.RepoMirrors mirrors = new dev.conveyor.stage.git.RepoMirrors(workDir
                             .resolve("chart-mirrors"), anonymous);
-                    gitCharts = new GitCharts(url -> mirrors, workDir);
+                    gitCharts = new GitCharts(url -> mirrors, workDir, outbound);
                 }
                 g = gitCharts;
             }
@@ -271,6 +319,10 @@ public final class ChartRenderer {
     private String renderOci(ChartSource.Oci oci, ChartCredentials.Credential credential, String releaseName,
             String namespace, Map<String, Object> values) throws RenderException {
         boolean plainHttp = oci.plainHttp() || plainHttpHosts.contains(oci.host());
+        // Helm dials the registry itself: its address is checked here, the redirects Helm follows (to blob storage)
+        // are not (docs/security.md).
+        checkOutbound(oci.field(), (plainHttp ? "http://" : "https://") + oci.host() + "/", "OCI chart " + oci
+                .reference());
         TemplateCommand cmd = Helm.template(oci.reference());
         if (!"*".equals(oci.version())) {
             cmd = cmd.withVersion(oci.version());
@@ -394,7 +446,13 @@ public final class ChartRenderer {
     private IndexEntry entry(ChartSource.HelmRepository repo, ChartCredentials.Credential credential)
             throws RenderException {
         String base = repo.url().endsWith("/") ? repo.url() : repo.url() + "/";
-        String index = fetch(repo, base, URI.create(base + "index.yaml"), String.class, credential);
+        URI indexUri;
+        try {
+            indexUri = URI.create(base + "index.yaml");
+        } catch (IllegalArgumentException e) {
+            throw new RenderException(repo.field() + " " + GitUrls.redact(repo.url()) + " is not a valid URL");
+        }
+        String index = fetch(repo, base, indexUri, String.class, credential, repo.field());
         Map<String, Object> doc;
         try {
             doc = YamlDocuments.parseMap("index.yaml of " + base, index);
@@ -430,7 +488,12 @@ public final class ChartRenderer {
                     + repo.chart() + " in " + base + "index.yaml satisfies " + wanted + latest(byVersion.keySet())));
         }
         List<?> urls = (List<?>) byVersion.get(version).get("urls");
-        return new IndexEntry(version, URI.create(base).resolve(String.valueOf(urls.get(0))));
+        try {
+            return new IndexEntry(version, URI.create(base).resolve(String.valueOf(urls.get(0))));
+        } catch (IllegalArgumentException e) {
+            throw new RenderException("chart " + repo.chart() + " " + version + " in " + GitUrls.redact(base)
+                    + "index.yaml has an URL that is not valid");
+        }
     }
 
     private static String latest(java.util.Collection<String> versions) {
@@ -461,7 +524,7 @@ public final class ChartRenderer {
         try {
             Files.createDirectories(cached.getParent());
             Path tmp = Files.createTempFile(cached.getParent(), "chart-", ".tgz");
-            try (InputStream in = fetch(repo, base, entry.url, InputStream.class, forUrl)) {
+            try (InputStream in = fetch(repo, base, entry.url, InputStream.class, forUrl, indexField(repo))) {
                 Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
             Files.move(tmp, cached, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -477,11 +540,39 @@ public final class ChartRenderer {
                 credential == null ? "" : credential.origin())) + ".tgz");
     }
 
+    /** The field the URLs of a chart's {@code index.yaml} entry come from (the index the repository serves). */
+    static String indexField(ChartSource.HelmRepository repo) {
+        return "index.yaml entries." + repo.chart() + ".urls (" + repo.field() + ")";
+    }
+
+    /**
+     * Checks {@code url} against the outbound policy right before it is dialled (with DNS: every address the host
+     * resolves to).
+     *
+     * @param field the field the URL came from, named in the refusal
+     * @param what the chart or repository for people (redacted)
+     * @throws RenderException a refusal ({@link RenderException#outboundRefused()}), or a host that does not resolve
+     *     now (retriable)
+     */
+    private void checkOutbound(String field, String url, String what) throws RenderException {
+        if (outbound == null) {
+            return;
+        }
+        try {
+            outbound.checkConnect(field, url);
+        } catch (OutboundRefused e) {
+            throw RenderException.outboundRefused(what, e);
+        } catch (StageException e) {
+            throw new RenderException(what + ": " + e.getMessage(), false, e.kind() == FailureKind.TRANSIENT);
+        }
+    }
+
     /** One GET with the failures turned into a {@link RenderException} naming the root cause. */
     private <T> T fetch(ChartSource.HelmRepository repo, String base, URI uri, Class<T> type,
-            ChartCredentials.Credential credential) throws RenderException {
+            ChartCredentials.Credential credential, String field) throws RenderException {
         try {
-            return get(uri, type, credential);
+            return get(uri, type, credential, field, "chart " + repo.chart() + " " + repo.version() + " from "
+                    + GitUrls.redact(base));
         } catch (AuthDenied e) {
             throw new RenderException("the Helm repository " + base + " answered HTTP " + e.status + " to " + e.uri
                     + (credential == null
@@ -518,6 +609,9 @@ public final class ChartRenderer {
             }
         }
         for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TooManyRedirects r) {
+                return new Cause(r.getMessage(), false);
+            }
             if (t instanceof HttpStatus s) {
                 return new Cause("HTTP " + s.status + " for " + s.uri, s.status >= 500 || s.status == 429
                         || s.status == 408);
@@ -558,6 +652,13 @@ public final class ChartRenderer {
         }
     }
 
+    /** More than {@link #MAX_REDIRECTS} redirects in a row (a retry cannot fix a loop). */
+    static final class TooManyRedirects extends IOException {
+        TooManyRedirects(URI uri) {
+            super("more than " + MAX_REDIRECTS + " redirects for " + GitUrls.redact(uri.toString()));
+        }
+    }
+
     /** HTTP 401 or 403 from a Helm repository. */
     private static final class AuthDenied extends HttpStatus {
         AuthDenied(int status, URI uri) {
@@ -565,33 +666,55 @@ public final class ChartRenderer {
         }
     }
 
+    /**
+     * A GET that follows redirects by hand: the URL and every hop are checked against the outbound policy right
+     * before they are requested (so an allowed repository cannot redirect to a refused address), and the credential
+     * goes to the first URL's host only. A redirect's target is never quoted; only the refusal's rule is.
+     */
     @SuppressWarnings("unchecked")
-    private <T> T get(URI uri, Class<T> type, ChartCredentials.Credential credential) throws IOException,
-            InterruptedException {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET();
-        if (credential != null) {
-            builder.header("Authorization", credential.authorization());
-        }
-        HttpRequest request = builder.build();
-        if (type == String.class) {
-            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() == 401 || r.statusCode() == 403) {
-                throw new AuthDenied(r.statusCode(), uri);
+    private <T> T get(URI start, Class<T> type, ChartCredentials.Credential credential, String field, String what)
+            throws IOException, InterruptedException, RenderException {
+        URI uri = start;
+        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            checkOutbound(field, uri.toString(), hop == 0
+                    ? what
+                    : what + " (a redirect answered by " + start.getHost() + ")");
+            HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET();
+            if (credential != null && sameOrigin(start, uri)) {
+                builder.header("Authorization", credential.authorization());
             }
-            if (r.statusCode() != 200) {
-                throw new HttpStatus(r.statusCode(), uri);
+            HttpResponse<InputStream> r = http.send(builder.build(), HttpResponse.BodyHandlers.ofInputStream());
+            int status = r.statusCode();
+            if (status >= 300 && status < 400 && status != 304 && r.headers().firstValue("Location").isPresent()) {
+                r.body().close();
+                try {
+                    uri = uri.resolve(r.headers().firstValue("Location").get());
+                } catch (IllegalArgumentException e) {
+                    throw new HttpStatus(status, start);
+                }
+                continue;
+            }
+            if (status == 401 || status == 403) {
+                r.body().close();
+                throw new AuthDenied(status, start);
+            }
+            if (status != 200) {
+                r.body().close();
+                throw new HttpStatus(status, start);
+            }
+            if (type == String.class) {
+                try (InputStream in = r.body()) {
+                    return (T) new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                }
             }
             return (T) r.body();
         }
-        HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        if (r.statusCode() == 401 || r.statusCode() == 403) {
-            r.body().close();
-            throw new AuthDenied(r.statusCode(), uri);
-        }
-        if (r.statusCode() != 200) {
-            r.body().close();
-            throw new HttpStatus(r.statusCode(), uri);
-        }
-        return (T) r.body();
+        throw new TooManyRedirects(start);
+    }
+
+    /** Same scheme, host and port: where a credential may be sent again. */
+    private static boolean sameOrigin(URI a, URI b) {
+        return java.util.Objects.equals(a.getScheme(), b.getScheme()) && java.util.Objects.equals(a.getHost(), b
+                .getHost()) && a.getPort() == b.getPort();
     }
 }

@@ -30,6 +30,8 @@ import dev.conveyor.stage.StageException;
 import dev.conveyor.stage.git.GitFailure;
 import dev.conveyor.stage.git.GitUrls;
 import dev.conveyor.stage.git.RepoMirrors;
+import dev.conveyor.stage.net.OutboundPolicy;
+import dev.conveyor.stage.net.OutboundRefused;
 
 /**
  * Charts from other git repositories (Helm Operator {@code spec.chart.git}, Flux v2 {@code GitRepository}): each
@@ -38,8 +40,12 @@ import dev.conveyor.stage.git.RepoMirrors;
  */
 public final class GitCharts {
 
+    /** The field named when the outbound policy refuses a chart's git remote at connection time. */
+    public static final String FIELD = "spec.chart.git";
+
     private final Function<String, RepoMirrors> mirrors;
     private final Path workDir;
+    private final OutboundPolicy outbound;
 
     /**
      * @param mirrors the mirrors (and so the credentials) of a remote, by its URL: the shared git credentials with
@@ -47,12 +53,33 @@ public final class GitCharts {
      * @param workDir where chart directories are written
      */
     public GitCharts(Function<String, RepoMirrors> mirrors, Path workDir) {
+        this(mirrors, workDir, null);
+    }
+
+    /**
+     * @param mirrors the mirrors of a remote, by its URL; in production restricted to the outbound policy
+     *     ({@code GitAccess.restrictedTo(outbound, FIELD)}), so every fetch is checked again at the transport
+     * @param outbound the installation's outbound policy: a remote is checked, naming the release field it came from,
+     *     before its mirror is fetched; null checks nothing here (the mirrors' access may still)
+     */
+    public GitCharts(Function<String, RepoMirrors> mirrors, Path workDir, OutboundPolicy outbound) {
         this.mirrors = mirrors;
         this.workDir = workDir;
+        this.outbound = outbound;
     }
 
     /** Fetches the remote and resolves the source's ref (branch, tag, or commit id) to a commit. */
     public String resolve(ChartSource.Git git) throws ChartRenderer.RenderException {
+        if (outbound != null) {
+            try {
+                outbound.checkConnect(git.field(), git.url());
+            } catch (OutboundRefused e) {
+                throw ChartRenderer.RenderException.outboundRefused(where(git), e);
+            } catch (StageException e) {
+                throw new ChartRenderer.RenderException("cannot fetch " + where(git) + ": " + e.getMessage(), false,
+                        e.kind() == FailureKind.TRANSIENT);
+            }
+        }
         RepoMirrors m = mirrors.apply(git.url());
         ReentrantLock lock = m.lock(git.url());
         lock.lock();
@@ -156,6 +183,9 @@ public final class GitCharts {
 
     /** A fetch failure with its root cause named, and whether a retry can fix it. */
     static ChartRenderer.RenderException fetchFailure(ChartSource.Git git, StageException e) {
+        if (e instanceof OutboundRefused refused) {
+            return ChartRenderer.RenderException.outboundRefused(where(git), refused);
+        }
         String cause;
         String reason = e.reason();
         boolean retriable = e.kind() == FailureKind.TRANSIENT;

@@ -34,14 +34,38 @@ public final class GitopsSnapshot {
     /** Largest file read into memory. */
     static final long MAX_FILE_BYTES = 3L * 1024 * 1024;
 
+    /** Largest file of a chart written out (Helm's own limit on a chart's file). */
+    public static final long MAX_CHART_FILE_BYTES = 5L * 1024 * 1024;
+
+    /** Largest chart written out, all files together (Helm's own limit on a decompressed chart). */
+    public static final long MAX_CHART_BYTES = 100L * 1024 * 1024;
+
+    /**
+     * A symbolic link of the repository (git mode 120000): never followed, never written out, never read as YAML.
+     *
+     * @param path the link, relative to the snapshot
+     * @param target what it points to, as stored (at most 4096 characters)
+     * @param leaves whether the target is absolute or climbs out of the repository ({@code ../..})
+     */
+    public record Symlink(String path, String target, boolean leaves) {
+        /** For people: the link, where it points, and that it is not followed. */
+        public String describe() {
+            return path + " is a symbolic link to " + (target.startsWith("/")
+                    ? "the absolute path " + target
+                    : leaves ? target + ", outside the repository" : target) + ": symbolic links are not followed";
+        }
+    }
+
     private final Repository repo;
     private final String revision;
     private final Map<String, String> yamlFiles;
     private final Set<String> allPaths;
     private final Map<String, ObjectId> blobs;
+    private final Map<String, Symlink> symlinks;
 
     private GitopsSnapshot(Repository repo, String revision, Map<String, String> yamlFiles, Set<String> allPaths,
-            Map<String, ObjectId> blobs) {
+            Map<String, ObjectId> blobs, Map<String, Symlink> symlinks) {
+        this.symlinks = symlinks;
         this.repo = repo;
         this.revision = revision;
         this.yamlFiles = yamlFiles;
@@ -103,6 +127,7 @@ public final class GitopsSnapshot {
         Map<String, String> yaml = new HashMap<>();
         Set<String> all = new HashSet<>();
         Map<String, ObjectId> blobs = new HashMap<>();
+        Map<String, Symlink> symlinks = new java.util.TreeMap<>();
         try (RevWalk walk = new RevWalk(repo); TreeWalk tree = new TreeWalk(repo)) {
             RevCommit commit = walk.parseCommit(ObjectId.fromString(revision));
             tree.addTree(commit.getTree());
@@ -110,8 +135,20 @@ public final class GitopsSnapshot {
             ObjectReader reader = tree.getObjectReader();
             while (tree.next()) {
                 String full = tree.getPathString();
-                if (!full.startsWith(prefix) || tree.getFileMode(0) == FileMode.GITLINK
-                        || tree.getFileMode(0) == FileMode.SYMLINK) {
+                if (!full.startsWith(prefix) || tree.getFileMode(0) == FileMode.GITLINK) {
+                    continue;
+                }
+                if (tree.getFileMode(0) == FileMode.SYMLINK) {
+                    // Recorded (reported, and refused in a chart), never followed: its target is read as text only.
+                    String rel = full.substring(prefix.length());
+                    ObjectId blob = tree.getObjectId(0);
+                    String target = reader.getObjectSize(blob, Constants.OBJ_BLOB) > 4096
+                            ? "(a target longer than 4096 bytes)"
+                            : new String(reader.open(blob).getBytes(), StandardCharsets.UTF_8);
+                    boolean leaves = target.startsWith("/") || dev.conveyor.fluxsync.domain.RepoPaths.resolveWithin(
+                            "", (full.contains("/") ? full.substring(0, full.lastIndexOf('/') + 1) : "") + target)
+                            .isEmpty();
+                    symlinks.put(rel, new Symlink(rel, target, leaves));
                     continue;
                 }
                 String rel = full.substring(prefix.length());
@@ -144,7 +181,7 @@ public final class GitopsSnapshot {
             }
         }
         return new GitopsSnapshot(repo, revision, Collections.unmodifiableMap(yaml), Collections.unmodifiableSet(all),
-                blobs);
+                blobs, Collections.unmodifiableMap(symlinks));
     }
 
     /** The configured path(s), without leading and trailing slashes; one empty entry for the root. */
@@ -174,6 +211,16 @@ public final class GitopsSnapshot {
         return allPaths;
     }
 
+    /** The symbolic links of the revision (below the configured path), by path: never followed. */
+    public Map<String, Symlink> symlinks() {
+        return symlinks;
+    }
+
+    /** The symbolic links below the directory {@code dir} (a chart), in path order. */
+    public List<Symlink> symlinksUnder(String dir) {
+        return symlinks.values().stream().filter(l -> l.path().startsWith(dir + "/")).toList();
+    }
+
     /** The content of a file of the revision (below the configured path), if it exists. */
     public Optional<String> readFile(String path) throws IOException {
         ObjectId blob = blobs.get(path);
@@ -181,6 +228,9 @@ public final class GitopsSnapshot {
             return Optional.empty();
         }
         try (ObjectReader reader = repo.newObjectReader()) {
+            if (reader.getObjectSize(blob, Constants.OBJ_BLOB) > MAX_FILE_BYTES) {
+                throw new IOException(path + " is larger than " + MAX_FILE_BYTES + " bytes");
+            }
             return Optional.of(new String(reader.open(blob).getBytes(), StandardCharsets.UTF_8));
         }
     }
@@ -193,8 +243,30 @@ public final class GitopsSnapshot {
         return dev.conveyor.fluxsync.domain.LiveComparison.hash(Map.of("files", sb.toString()));
     }
 
-    /** Writes the files below {@code dir} into {@code target} (which is created), keeping their relative paths. */
+    /**
+     * Writes the files below {@code dir} into {@code target} (which is created), keeping their relative paths; regular
+     * files only (symbolic links are never written). Sizes are checked before anything is read.
+     *
+     * @throws IOException naming the file, when one is larger than {@link #MAX_CHART_FILE_BYTES} or all are larger
+     *     than {@link #MAX_CHART_BYTES}
+     */
     public void materialize(String dir, Path target) throws IOException {
+        long total = 0;
+        try (ObjectReader reader = repo.newObjectReader()) {
+            for (Map.Entry<String, ObjectId> e : new java.util.TreeMap<>(blobs).entrySet()) {
+                if (e.getKey().startsWith(dir + "/")) {
+                    long size = reader.getObjectSize(e.getValue(), Constants.OBJ_BLOB);
+                    if (size > MAX_CHART_FILE_BYTES) {
+                        throw new IOException(e.getKey() + " is larger than " + MAX_CHART_FILE_BYTES + " bytes ("
+                                + size + ")");
+                    }
+                    total += size;
+                    if (total > MAX_CHART_BYTES) {
+                        throw new IOException("the chart " + dir + " is larger than " + MAX_CHART_BYTES + " bytes");
+                    }
+                }
+            }
+        }
         Path tmp = Files.createTempDirectory(target.getParent(), "chart-");
         try (ObjectReader reader = repo.newObjectReader()) {
             for (Map.Entry<String, ObjectId> e : blobs.entrySet()) {

@@ -46,6 +46,7 @@ import dev.conveyor.stage.git.GitConfig;
 import dev.conveyor.stage.git.GitCredentials;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.stage.messaging.StageEdge;
+import dev.conveyor.stage.net.OutboundPolicy;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -81,7 +82,8 @@ public class FluxSyncBeans {
     @Produces
     @ApplicationScoped
     FluxSyncService fluxSyncService(FluxSyncConfig config, GitConfig git, GitAccess access, KubernetesClient client,
-            MeterRegistry registry, @Named("flux-sync-health") ExecutorService healthExecutor) throws IOException {
+            MeterRegistry registry, @Named("flux-sync-health") ExecutorService healthExecutor,
+            OutboundPolicy outbound) throws IOException {
         Files.createDirectories(config.mirrorDir());
         Files.createDirectories(config.workDir());
         List<RepoSpec> repos = config.repos().entrySet().stream().map(e -> new RepoSpec(e.getKey(), e.getValue()
@@ -101,7 +103,8 @@ public class FluxSyncBeans {
                 new ChartRenderer(config.workDir(), java.util.Set.copyOf(config.oci().plainHttpHosts().orElse(List
                         .of())), chartCredentials(config, cluster),
                         new GitCharts(chartMirrors(config.mirrorDir(), sharedAccess,
-                                sharedCredentials, config.repos(), ownAccess), config.workDir())),
+                                sharedCredentials, config.repos(), ownAccess, outbound), config.workDir(), outbound),
+                        outbound),
                 new RepoReconciler.Settings(config.chartsDir(), config
                         .namespace(), config.health().timeout(), config.health().pollInterval(), config.workDir()),
                 registry, Clock.systemUTC(), new SopsDecryptor(ageIdentities(config, client)));
@@ -142,18 +145,23 @@ public class FluxSyncBeans {
      * locks: a sync holds its repository's lock while it renders, so sharing them could deadlock two syncs that render
      * charts from each other's repository): with the credentials of a GitOps repository on the same host that has its
      * own ({@code conveyor.flux-sync.repos.<name>.ssh-private-key}, ...), else the shared ones (conveyor.git.* and the
-     * generated identity). The git clients created are added to {@code created}, for closing.
+     * generated identity). The git clients created are added to {@code created}, for closing. Chart remotes are named
+     * in the repositories' files, so every access is restricted to the outbound policy ({@code spec.chart.git}); the
+     * GitOps repositories themselves are configuration and are not.
      */
     static Function<String, RepoMirrors> chartMirrors(Path mirrorDir, GitAccess sharedAccess,
-            GitCredentials sharedCredentials, Map<String, FluxSyncConfig.Repo> repos, List<GitAccess> created) {
-        RepoMirrors shared = new RepoMirrors(mirrorDir.resolve("charts"), sharedAccess);
+            GitCredentials sharedCredentials, Map<String, FluxSyncConfig.Repo> repos, List<GitAccess> created,
+            OutboundPolicy outbound) {
+        RepoMirrors shared = new RepoMirrors(mirrorDir.resolve("charts"), sharedAccess.restrictedTo(outbound,
+                GitCharts.FIELD));
         Map<String, RepoMirrors> byHost = new java.util.HashMap<>();
         new java.util.TreeMap<>(repos).forEach((name, repo) -> {
             String host = gitHost(repo.url());
             if (repo.ownCredentials() && host != null && !byHost.containsKey(host)) {
                 GitAccess a = GitAccess.create(credentials(sharedCredentials, repo));
                 created.add(a);
-                byHost.put(host, new RepoMirrors(mirrorDir.resolve("charts-" + name), a));
+                byHost.put(host, new RepoMirrors(mirrorDir.resolve("charts-" + name), a.restrictedTo(outbound,
+                        GitCharts.FIELD)));
             }
         });
         return url -> {

@@ -33,10 +33,38 @@ public sealed interface ChartSource {
      * semver range ({@code >=1.2.0 <2}, {@code 1.x}, {@code ~1.2}, {@code ^1.2}), resolved against the index.
      *
      * @param secretRef its credentials, or null (then the configuration per host applies, if any)
+     * @param field the release or source field that named the repository, for messages and outbound refusals
+     *     ({@code spec.chart.repository}, {@code HelmRepository apps/local spec.url})
      */
-    record HelmRepository(String url, String chart, String version, SecretRef secretRef) implements ChartSource {
+    record HelmRepository(String url, String chart, String version, SecretRef secretRef, String field)
+            implements
+                ChartSource {
+        /** The field of Helm Operator's {@code spec.chart.repository}, the default. */
+        public static final String OPERATOR_FIELD = "spec.chart.repository";
+
         public HelmRepository(String url, String chart, String version) {
-            this(url, chart, version, null);
+            this(url, chart, version, null, OPERATOR_FIELD);
+        }
+
+        public HelmRepository(String url, String chart, String version, SecretRef secretRef) {
+            this(url, chart, version, secretRef, OPERATOR_FIELD);
+        }
+
+        /**
+         * Equal whatever field named it: the same repository, chart, version and credentials are the same source
+         * (the field is for messages only).
+         */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof HelmRepository h && java.util.Objects.equals(url, h.url) && java.util.Objects.equals(
+                    chart, h.chart) && java.util.Objects.equals(version, h.version)
+                    && java.util.Objects.equals(
+                            secretRef, h.secretRef);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(url, chart, version, secretRef);
         }
     }
 
@@ -45,14 +73,34 @@ public sealed interface ChartSource {
      * v2 {@code HelmRepository} {@code spec.insecure: true}).
      *
      * @param secretRef its credentials, or null (then the configuration per host applies, if any)
+     * @param field the release or source field that named the registry, for messages and outbound refusals
      */
-    record Oci(String reference, String version, boolean plainHttp, SecretRef secretRef) implements ChartSource {
+    record Oci(String reference, String version, boolean plainHttp, SecretRef secretRef, String field)
+            implements
+                ChartSource {
         public Oci(String reference, String version) {
             this(reference, version, false, null);
         }
 
         public Oci(String reference, String version, boolean plainHttp) {
             this(reference, version, plainHttp, null);
+        }
+
+        public Oci(String reference, String version, boolean plainHttp, SecretRef secretRef) {
+            this(reference, version, plainHttp, secretRef, HelmRepository.OPERATOR_FIELD);
+        }
+
+        /** Equal whatever field named it (the field is for messages only). */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Oci h && plainHttp == h.plainHttp && java.util.Objects.equals(reference, h.reference)
+                    && java.util.Objects.equals(version, h.version) && java.util.Objects.equals(secretRef,
+                            h.secretRef);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(reference, version, plainHttp, secretRef);
         }
 
         /** {@code host[:port]} of the reference. */

@@ -33,6 +33,12 @@ public enum ProblemReason {
      * none are configured). The credentials are never quoted. Retried: a credentials Secret can be fixed in place.
      */
     CHART_REPO_AUTH_DENIED("ChartRepoAuthDenied", false),
+    /**
+     * A chart source named in the repository (a Helm repository or its {@code index.yaml} entries, an OCI registry, a
+     * chart's git repository, or a redirect one of them answered) is refused by the installation's outbound policy
+     * ({@code conveyor.outbound.*}): nothing was dialled; the repository (or the policy) must change.
+     */
+    OUTBOUND_REFUSED("OutboundRefused", true),
     /** Helm could not render the chart with the values. */
     RENDER_FAILED("RenderFailed", true),
     /** A Secret or ConfigMap with values is missing or does not hold valid YAML (retried: it can be fixed in place). */

@@ -608,6 +608,17 @@ public final class RepoLayout {
                 "spec.chart needs either git (and path), or repository, name and version");
     }
 
+    /** A path-like value ({@code valuesFiles}, {@code include[].fromPath}) that must stay inside its tree. */
+    private static void withinChart(Object value, String field) {
+        if (value == null || ".".equals(value) || "./".equals(value) || "".equals(value)) {
+            return;
+        }
+        if (!(value instanceof String p) || RepoPaths.resolveWithin("", p).isEmpty()) {
+            throw new ReleaseException(ProblemReason.CHART_PATH_ESCAPES, field + " '" + value
+                    + "' leaves the repository (an absolute path or ../ past its root)");
+        }
+    }
+
     private static String chartPath(String p, String field) {
         return RepoPaths.resolveWithin("", p).orElseThrow(() -> new ReleaseException(
                 ProblemReason.CHART_PATH_ESCAPES, field + " '" + p + "' leaves the repository"));
@@ -660,6 +671,14 @@ public final class RepoLayout {
             Map<String, Manifest> sources) {
         String chart = string(chartSpec, "chart").orElseThrow(() -> new ReleaseException(
                 ProblemReason.INVALID_OBJECT, field + ".chart is mandatory"));
+        // Paths inside the chart (Flux reads them from the chart's source): never outside it.
+        withinChart(chartSpec.get("valuesFile"), field + ".valuesFile");
+        Object valuesFiles = chartSpec.get("valuesFiles");
+        if (valuesFiles instanceof List<?> l) {
+            for (int i = 0; i < l.size(); i++) {
+                withinChart(l.get(i), field + ".valuesFiles[" + i + "]");
+            }
+        }
         Map<String, Object> sourceRef = map(chartSpec, "sourceRef");
         String sourceKind = string(sourceRef, "kind").orElse("GitRepository");
         switch (sourceKind) {
@@ -672,10 +691,11 @@ public final class RepoLayout {
                 String version = string(chartSpec, "version").orElse("*");
                 ChartSource.SecretRef secretRef = string(map(repoSpec, "secretRef"), "name").map(
                         n -> new ChartSource.SecretRef(repo.ref().namespace(), n)).orElse(null);
+                String urlField = "HelmRepository " + repo.ref().namespace() + "/" + repo.ref().name() + " spec.url";
                 return url.startsWith("oci://") || "oci".equals(repoSpec.get("type"))
                         ? new ChartSource.Oci(trimSlash(url) + "/" + chart, version, bool(repoSpec, "insecure"),
-                                secretRef)
-                        : new ChartSource.HelmRepository(url, chart, version, secretRef);
+                                secretRef, urlField)
+                        : new ChartSource.HelmRepository(url, chart, version, secretRef, urlField);
             }
             case "OCIRepository" -> {
                 return ociRepository(source(sources, sourceKind, sourceRef, ns, field + ".sourceRef"),
@@ -695,6 +715,15 @@ public final class RepoLayout {
                     return new ChartSource.GitPath(path);
                 }
                 String path = ".".equals(chart) || "./".equals(chart) ? "" : chartPath(chart, field + ".chart");
+                List<?> include = list(gitSpec, "include");
+                for (int i = 0; i < include.size(); i++) {
+                    if (include.get(i) instanceof Map<?, ?> inc) {
+                        String where = "GitRepository " + git.ref().namespace() + "/" + git.ref().name()
+                                + " spec.include[" + i + "].";
+                        withinChart(inc.get("fromPath"), where + "fromPath");
+                        withinChart(inc.get("toPath"), where + "toPath");
+                    }
+                }
                 return new ChartSource.Git(url.get(), gitRef(map(gitSpec, "ref"), git), path, "GitRepository "
                         + git.ref().namespace() + "/" + git.ref().name() + " spec.url");
             }
@@ -730,7 +759,7 @@ public final class RepoLayout {
         String version = string(ref, "tag").or(() -> string(ref, "semver")).orElse("*");
         ChartSource.SecretRef secretRef = string(map(spec, "secretRef"), "name").map(
                 n -> new ChartSource.SecretRef(repo.ref().namespace(), n)).orElse(null);
-        return new ChartSource.Oci(trimSlash(url), version, bool(spec, "insecure"), secretRef);
+        return new ChartSource.Oci(trimSlash(url), version, bool(spec, "insecure"), secretRef, what + " spec.url");
     }
 
     private static Manifest source(Map<String, Manifest> sources, String kind, Map<String, Object> ref, String ns,

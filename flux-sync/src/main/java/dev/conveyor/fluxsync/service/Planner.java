@@ -61,6 +61,20 @@ final class Planner {
         DesiredState desired = new RepoLayout(chartsDir, new RepoLayout.Self(repo.url(), repo.branch())).parse(files
                 .files(), snapshot.allPaths());
         List<SyncProblem> problems = new ArrayList<>(desired.problems());
+        if (!snapshot.symlinks().isEmpty()) {
+            // Symbolic links are never followed: each is reported where it is, one that leaves the repository
+            // (absolute, or ../ past its root) as a problem too.
+            List<DesiredState.Skipped> skipped = new ArrayList<>(desired.skipped());
+            for (GitopsSnapshot.Symlink link : snapshot.symlinks().values()) {
+                skipped.add(new DesiredState.Skipped(link.path(), link.describe()));
+                if (link.leaves()) {
+                    problems.add(new SyncProblem(Manifest.fileOwner(link.path()), ProblemReason.INVALID_FILE, link
+                            .describe()));
+                }
+            }
+            desired = new DesiredState(desired.objects(), desired.releases(), desired.problems(), desired
+                    .heldOwners(), List.copyOf(skipped));
+        }
         Set<String> held = new LinkedHashSet<>(desired.heldOwners());
         Map<String, Undecrypted> undecrypted = new LinkedHashMap<>();
         files.failures().forEach((path, message) -> {

@@ -93,6 +93,12 @@ final class ReleaseRenderer {
         }
         // The chart's key: the content of its directory for a chart of this repository; otherwise what the source
         // resolves to now (a git ref's commit, a range's version), so a moved branch or a new version renders again.
+        if (release.chart() instanceof ChartSource.GitPath g && !snapshot.symlinksUnder(g.path()).isEmpty()) {
+            // Never followed nor written out: a chart with a link would render differently from what git holds.
+            GitopsSnapshot.Symlink link = snapshot.symlinksUnder(g.path()).get(0);
+            throw new Failure(link.leaves() ? ProblemReason.CHART_PATH_ESCAPES : ProblemReason.RENDER_FAILED,
+                    "chart " + g.path() + ": " + link.describe());
+        }
         ChartRenderer.Resolved chart;
         try {
             chart = release.chart() instanceof ChartSource.GitPath g
@@ -145,6 +151,9 @@ final class ReleaseRenderer {
      * that does not hold what the release asks for.
      */
     static ProblemReason reason(ReleaseSpec release, ChartRenderer.RenderException e) {
+        if (e.outboundRefused()) {
+            return ProblemReason.OUTBOUND_REFUSED;
+        }
         if (e.authDenied()) {
             return ProblemReason.CHART_REPO_AUTH_DENIED;
         }
