@@ -2,17 +2,22 @@ package dev.conveyor.stage.git;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Stream;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
@@ -38,6 +43,8 @@ import dev.conveyor.stage.StageException;
 public final class RepoMirrors {
 
     private static final Logger LOG = Logger.getLogger(RepoMirrors.class);
+    /** When this JVM started: a lock file older than that was left by another, dead, process. */
+    private static final long PROCESS_START_MILLIS = ManagementFactory.getRuntimeMXBean().getStartTime();
 
     private final Path cacheDir;
     private final Set<String> swept;
@@ -131,23 +138,40 @@ public final class RepoMirrors {
     }
 
     /**
-     * Removes the {@code *.lock} files under a mirror the first time this instance opens it: nothing in this process
-     * holds them yet, so they are what a killed process left (a ref, {@code packed-refs}, {@code config} or
-     * {@code HEAD} being updated at the instant of the kill).
+     * Removes the {@code *.lock} files under a mirror the first time this instance opens it, when they are older than
+     * this process: those are what a killed process left (a ref, {@code packed-refs}, {@code config} or {@code HEAD}
+     * being updated at the instant of the kill). A newer lock belongs to a live writer of this process (another
+     * instance over the same directory, JGit's auto-gc) and is left alone; files that vanish during the walk are
+     * skipped.
      */
     private void sweepStaleLocks(Path dir, String url) throws IOException {
         if (!swept.add(dir.getFileName().toString())) {
             return;
         }
-        List<Path> stale;
-        try (Stream<Path> files = Files.walk(dir)) {
-            stale = files.filter(f -> f.getFileName().toString().endsWith(".lock") && Files.isRegularFile(f))
-                    .toList();
-        }
-        for (Path lock : stale) {
-            Files.deleteIfExists(lock);
-            LOG.warnf("removed %s left in the mirror of %s by a process that died while updating it",
-                    dir.relativize(lock), GitUrls.redact(url));
+        List<Path> locks = new ArrayList<>();
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (file.getFileName().toString().endsWith(".lock") && attrs.isRegularFile()
+                        && attrs.lastModifiedTime().toMillis() < PROCESS_START_MILLIS) {
+                    locks.add(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
+        for (Path lock : locks) {
+            if (Files.deleteIfExists(lock)) {
+                LOG.warnf("removed %s left in the mirror of %s by a process that died while updating it",
+                        dir.relativize(lock), GitUrls.redact(url));
+            }
         }
     }
 

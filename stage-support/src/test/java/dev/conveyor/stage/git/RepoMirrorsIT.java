@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.Optional;
 
@@ -49,12 +50,32 @@ class RepoMirrorsIT {
             Path lock = new RepoMirrors(cache, access).mirrorDir(url).resolve("refs/heads/main.lock");
             Files.createDirectories(lock.getParent());
             Files.writeString(lock, "");
+            // ... before this process started.
+            Files.setLastModifiedTime(lock, FileTime.fromMillis(
+                    java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime() - 60_000));
             String second = remote.writer().file("README.md", "two").message("second").commit();
 
             try (Repository repo = new RepoMirrors(cache, access).fetch(url)) {
                 assertThat(repo.resolve("refs/heads/main").name()).isEqualTo(second);
             }
             assertThat(lock).doesNotExist();
+        }
+    }
+
+    @Test
+    void aLockTakenSinceThisProcessStartedBelongsToALiveWriterAndIsLeftAlone() throws Exception {
+        BareRepo remote = servers.repos().createBare("mirror-live-lock");
+        remote.seed(Map.of("README.md", "one"), "first");
+        try (GitAccess access = GitAccess.create(GitCredentials.none())) {
+            String url = servers.daemon().url(remote);
+            new RepoMirrors(cache, access).fetch(url).close();
+            // Another instance over the same directory (or JGit's auto-gc) is writing right now.
+            Path lock = new RepoMirrors(cache, access).mirrorDir(url).resolve("refs/heads/live-writer.lock");
+            Files.writeString(lock, "");
+
+            new RepoMirrors(cache, access).fetch(url).close();
+
+            assertThat(lock).exists();
         }
     }
 
