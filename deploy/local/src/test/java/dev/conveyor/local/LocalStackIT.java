@@ -32,6 +32,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.conveyor.deploy.grafana.DashboardMetrics;
 import dev.conveyor.deploy.grafana.Exposition;
+import dev.conveyor.events.cdevents.CdEvents;
 import dev.conveyor.events.v1.ChartPublished;
 import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.ImagePushed;
@@ -41,6 +42,7 @@ import dev.conveyor.events.v1.ReleasePromoted;
 import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.events.v1.StageFailed;
 import dev.conveyor.events.v1.VersionResolved;
+import dev.conveyor.testkit.cdevents.CdEventSchemas;
 import dev.conveyor.testkit.git.BareRepo;
 import dev.conveyor.testkit.prometheus.PrometheusServer;
 import dev.conveyor.testkit.registry.Skopeo;
@@ -171,6 +173,53 @@ class LocalStackIT {
                     .isEqualTo("SUCCEEDED"));
         });
         assertThat(progress.toString(StandardCharsets.UTF_8)).contains("RepoSynced", "ReleaseHealthy");
+
+        // The CDEvents mirror (on in the local stack): the run, as CDEvents on their topic, each valid against its
+        // CDEvents schema and linked to the run by its chain and its custom data.
+        List<JsonNode> cdEvents = await().atMost(Duration.ofSeconds(60)).until(() -> cdEventsOf(run.runId()),
+                events -> events.stream().map(e -> e.at("/context/type").asText()).map(LocalStackIT::typeName)
+                        .collect(java.util.stream.Collectors.toSet()).containsAll(List.of("change.merged",
+                                "build.finished", "testsuiterun.finished", "artifact.packaged",
+                                "artifact.published", "environment.modified", "service.deployed")));
+        for (JsonNode cd : cdEvents) {
+            assertThat(CdEventSchemas.violations(cd)).as("%s", cd).isEmpty();
+            assertThat(cd.at("/context/chainId").asText()).as("%s", cd).isEqualTo(CdEvents.chainId(run.runId()));
+            assertThat(cd.at("/customData/conveyor/runId").asText()).as("%s", cd).isEqualTo(run.runId());
+        }
+        assertThat(cdEvents).filteredOn(cd -> typeName(cd.at("/context/type").asText()).equals(
+                "artifact.published")).anySatisfy(cd -> assertThat(cd.at("/subject/id").asText()).contains(
+                        image.digest().substring("sha256:".length())));
+    }
+
+    /** Every CDEvent of the run on the stack's CDEvents topic, read from its beginning. */
+    static List<JsonNode> cdEventsOf(String runId) throws IOException {
+        java.util.Properties props = new java.util.Properties();
+        props.put("bootstrap.servers", running.stack().get(StackLayout.KAFKA));
+        List<JsonNode> found = new java.util.ArrayList<>();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(props,
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            var partitions = consumer.partitionsFor("cdevents", Duration.ofSeconds(10)).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            var end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                for (var record : consumer.poll(Duration.ofMillis(500))) {
+                    JsonNode cd = JSON.readTree(record.value());
+                    if (runId.equals(cd.at("/customData/conveyor/runId").asText())) {
+                        found.add(cd);
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /** {@code dev.cdevents.artifact.published.0.2.0} → {@code artifact.published}. */
+    static String typeName(String type) {
+        String[] parts = type.split("\\.");
+        return parts.length > 3 ? parts[2] + "." + parts[3] : type;
     }
 
     @Test

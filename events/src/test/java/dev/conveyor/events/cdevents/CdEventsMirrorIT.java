@@ -50,6 +50,7 @@ import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.events.v1.SampleEvents;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.events.v1.Topics;
+import dev.conveyor.testkit.cdevents.CdEventSchemas;
 import dev.conveyor.testkit.kafka.KafkaBroker;
 
 /**

@@ -22,12 +22,18 @@ import dev.conveyor.events.v1.PipelineRun;
 import dev.conveyor.events.v1.SampleEvents;
 import dev.conveyor.events.v1.Stage;
 import dev.conveyor.events.v1.TestSummary;
+import dev.conveyor.testkit.cdevents.CdEventSchemas;
 
 /** The CDEvents mapping: which CDEvents each Conveyor event gives, and that every one of them is valid CDEvents. */
 class CdEventsTest {
 
     static List<CdEvent> mirror(ConveyorEvent event) {
         return CdEvents.of(event, CloudEventAttributes.idOf(event), Stage.GATEWAY.source());
+    }
+
+    @Test
+    void theSchemasAreThoseOfTheSpecificationVersionTheEventsDeclare() {
+        assertThat(CdEventSchemas.SPEC_VERSION).isEqualTo(CdEvents.SPEC_VERSION);
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.conveyor.events.cdevents;
+package dev.conveyor.testkit.cdevents;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,11 +15,14 @@ import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 
 /**
- * The CDEvents v0.4.1 JSON Schemas the mirror's events must satisfy (test resources under {@code cdevents/0.4.1}, the
+ * The CDEvents v0.4.1 JSON Schemas the mirror's events must satisfy (resources under {@code cdevents/0.4.1}, the
  * required parts of each event type written from the specification), chosen by the document's {@code context.type}.
  * Formats (date-time, uuid, uri-reference) are asserted, not only annotated.
  */
 public final class CdEventSchemas {
+
+    /** The CDEvents specification version the schemas are written from. */
+    public static final String SPEC_VERSION = "0.4.1";
 
     private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
     private static final SchemaValidatorsConfig CONFIG = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true)
@@ -42,10 +45,10 @@ public final class CdEventSchemas {
     }
 
     /** {@code dev.cdevents.artifact.packaged.0.2.0} → {@code /cdevents/0.4.1/artifact-packaged.schema.json}. */
-    static String resourceOf(String type) {
+    public static String resourceOf(String type) {
         String[] parts = type.split("\\.");
         String name = parts.length > 3 ? parts[2] + "-" + parts[3] : type;
-        return "/cdevents/" + CdEvents.SPEC_VERSION + "/" + name + ".schema.json";
+        return "/cdevents/" + SPEC_VERSION + "/" + name + ".schema.json";
     }
 
     private static JsonSchema load(String resource) {
