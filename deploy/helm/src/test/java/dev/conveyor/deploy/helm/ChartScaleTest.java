@@ -180,6 +180,8 @@ class ChartScaleTest {
                       enabled: true
                       maxReplicas: 6
                       lagThreshold: 20
+                      keda:
+                        pollingInterval: 10
                   notifier:
                     persistence:
                       enabled: false
@@ -210,6 +212,9 @@ class ChartScaleTest {
         JsonNode renderer = rendered.get("ScaledObject", "conveyor-manifest-renderer").body();
         assertThat(renderer.at("/spec/maxReplicaCount").asInt()).isEqualTo(6);
         assertThat(renderer.at("/spec/triggers/0/metadata/lagThreshold").asText()).isEqualTo("20");
+        // A service's KEDA settings override the shared ones key by key.
+        assertThat(renderer.at("/spec/pollingInterval").asInt()).isEqualTo(10);
+        assertThat(renderer.at("/spec/cooldownPeriod").asInt()).isEqualTo(300);
         // The notifier reads every topic, each with its own group: one trigger each.
         assertThat(rendered.get("ScaledObject", "conveyor-notifier").body().at("/spec/triggers")).hasSize(
                 ChartRenderTest.topics().size());
