@@ -80,3 +80,38 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- .Values.kafka.existingStrimziCluster -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The consumer group a stage reads a topic with (the services' application.properties; ChartRenderTest checks them):
+the notifier has one group per topic, every other stage one group. Call with (dict "stage" $stage "topic" $topic).
+*/}}
+{{- define "conveyor.consumerGroup" -}}
+{{- if eq .stage "notifier" -}}
+{{- printf "conveyor-notifier-%s" (.topic | trimPrefix "conveyor." | replace "." "-") -}}
+{{- else -}}
+{{- printf "conveyor-%s" .stage -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Copies base into `into`, then every key of over (a service's override) on top, false and 0 included (sprig's merge
+functions skip them). Call with (dict "into" $dict "base" $global "over" $override); renders nothing.
+*/}}
+{{- define "conveyor.overlay" -}}
+{{- range $k, $v := .base }}
+{{- $_ := set $.into $k $v }}
+{{- end }}
+{{- range $k, $v := (.over | default dict) }}
+{{- $_ := set $.into $k $v }}
+{{- end }}
+{{- end -}}
+
+{{/* "true" when some enabled service is autoscaled by KEDA, else empty. */}}
+{{- define "conveyor.kedaUsed" -}}
+{{- $root := . -}}
+{{- range $name, $svc := .Values.services }}
+{{- if and $svc.enabled $svc.autoscaling $svc.autoscaling.enabled }}
+{{- if eq ($svc.autoscaling.provider | default $root.Values.autoscaling.provider) "keda" }}true{{ end }}
+{{- end }}
+{{- end }}
+{{- end -}}

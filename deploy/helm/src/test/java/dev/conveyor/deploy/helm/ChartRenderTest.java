@@ -120,6 +120,8 @@ class ChartRenderTest {
         Set<String> expected = new TreeSet<>(topics());
         expected.addAll(deadLetterTopics());
         assertThat(expected).hasSizeGreaterThanOrEqualTo(11 + 16);
+        // The services' state and coordination topics (kafka.serviceTopics; ChartScaleTest).
+        expected.addAll(List.of("conveyor.notifier.state", "conveyor.flux-sync.triggers"));
         assertThat(rendered).isEqualTo(expected);
         RenderedObject topic = defaults.get("KafkaTopic", Topics.IMAGE_PUSHED);
         assertThat(topic.body().at("/metadata/labels/strimzi.io~1cluster").asText()).isEqualTo("conveyor");
@@ -329,7 +331,7 @@ class ChartRenderTest {
         assertThatThrownBy(() -> Chart.render(Map.of("image.flavor", "foo"))).hasMessageContaining("image")
                 .hasMessageContaining("flavor").hasMessageContaining("jvm").hasMessageContaining("native");
         assertThatThrownBy(() -> Chart.render(Map.of("services.notifier.replicas", 2))).hasMessageContaining(
-                "notifier");
+                "services.notifier.persistence.enabled");
         assertThatThrownBy(() -> Chart.render(Map.of("services.versioner.port", "http"))).hasMessageContaining(
                 "versioner").hasMessageContaining("port");
     }
