@@ -27,6 +27,7 @@ import dev.conveyor.fluxsync.domain.YamlDocuments;
 import dev.conveyor.stage.FailureKind;
 import dev.conveyor.stage.StageException;
 import dev.conveyor.stage.git.GitUrls;
+import dev.conveyor.stage.helm.HookRenaming;
 import dev.conveyor.stage.net.OutboundPolicy;
 import dev.conveyor.stage.net.OutboundRefused;
 
@@ -283,14 +284,61 @@ public final class ChartRenderer {
         }
     }
 
-    /** Renders the chart at {@code chartDir} (a directory or a .tgz). */
+    /**
+     * Renders the chart at {@code chart} (a directory or a .tgz), hooks and tests included with their
+     * {@code helm.sh/hook} annotations, as {@code helm template} prints them: the chart is rendered from a private copy
+     * whose hook annotation is renamed for Helm and back in the output ({@link HookRenaming}); the copy is deleted
+     * right after. {@code chart} itself is never changed (it is a cached directory or download).
+     */
     public String render(Path chart, String releaseName, String namespace, Map<String, Object> values)
             throws RenderException {
+        String what = chart.getFileName().toString();
+        Path copy = null;
         try {
-            return template(new Helm(chart).template(), releaseName, namespace, values, chart.getFileName()
-                    .toString());
+            Files.createDirectories(workDir);
+            copy = Files.createTempDirectory(workDir, "render-");
+            Path dir = Files.isDirectory(chart)
+                    ? copyTree(chart, copy.resolve("chart"))
+                    : HookRenaming.unpackChart(chart, copy);
+            HookRenaming.prepare(dir, List.of());
+            return HookRenaming.restore(template(new Helm(dir).template(), releaseName, namespace, values, what,
+                    true));
         } catch (RenderException e) {
-            throw RenderException.renderFailed(e.getMessage());
+            throw RenderException.renderFailed(HookRenaming.restore(e.getMessage()));
+        } catch (HookRenaming.Refused e) {
+            throw RenderException.renderFailed("chart " + what + ": " + e.getMessage());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw RenderException.renderFailed("cannot prepare chart " + what + " for rendering: " + e.getMessage());
+        } finally {
+            deleteTree(copy);
+        }
+    }
+
+    /** Copies the directories and regular files of {@code from} (nothing else: a chart holds no links). */
+    private static Path copyTree(Path from, Path to) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.createDirectories(target);
+                } else if (Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.copy(f, target);
+                }
+            }
+        }
+        return to;
+    }
+
+    private static void deleteTree(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException | java.io.UncheckedIOException ignored) {
+            // best effort; the work directory is private to the service
         }
     }
 
@@ -314,7 +362,9 @@ public final class ChartRenderer {
 
     /**
      * Renders a chart from an OCI registry; with a credential, Helm logs in to the registry for this pull only (and
-     * out again). Helm's messages are scrubbed of the credential.
+     * out again). Helm's messages are scrubbed of the credential. Helm pulls and renders in one step here (helm-java
+     * has no {@code pull}), so the chart's files are never on disk to be prepared: its hooks and tests are left out
+     * of the output by Helm, hence never applied, and not reported either (README, "Helm hooks").
      */
     private String renderOci(ChartSource.Oci oci, ChartCredentials.Credential credential, String releaseName,
             String namespace, Map<String, Object> values) throws RenderException {
@@ -405,6 +455,12 @@ public final class ChartRenderer {
 
     private String template(TemplateCommand cmd, String releaseName, String namespace, Map<String, Object> values,
             String what) throws RenderException {
+        return template(cmd, releaseName, namespace, values, what, false);
+    }
+
+    /** @param renameHooks whether the chart was prepared by {@link HookRenaming} (the values are renamed with it) */
+    private String template(TemplateCommand cmd, String releaseName, String namespace, Map<String, Object> values,
+            String what, boolean renameHooks) throws RenderException {
         Path valuesFile = null;
         try {
             Files.createDirectories(workDir);
@@ -412,7 +468,8 @@ public final class ChartRenderer {
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             DumperOptions options = new DumperOptions();
             options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
-            Files.writeString(valuesFile, new Yaml(options).dump(values));
+            String dumped = new Yaml(options).dump(values);
+            Files.writeString(valuesFile, renameHooks ? HookRenaming.rename(dumped) : dumped);
             return cmd.withName(releaseName).withNamespace(namespace).withValuesFile(valuesFile).call();
         } catch (IOException e) {
             throw new RenderException("cannot prepare the values of " + what + ": " + e.getMessage());

@@ -14,6 +14,7 @@ import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.GitopsSnapshot;
 import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.fluxsync.domain.ChartSource;
+import dev.conveyor.fluxsync.domain.HelmHooks;
 import dev.conveyor.fluxsync.domain.KindOrder;
 import dev.conveyor.fluxsync.domain.LiveComparison;
 import dev.conveyor.fluxsync.domain.Manifest;
@@ -26,15 +27,16 @@ import dev.conveyor.fluxsync.domain.YamlDocuments;
 
 /**
  * Phase "render releases": merges a release's values (inline and {@code valuesFrom}), renders its chart (cached by
- * chart content, values, name and namespace) and reads the rendering into objects of the release. Helm hooks are
- * never applied as objects: test hooks ({@code helm.sh/hook: test}, {@code test-success}, {@code test-failure}) are
- * dropped, as {@code helm upgrade} never runs them; install/upgrade/delete/rollback hooks are not run and are reported
- * as skipped in the release's message and the log (see the README, "Helm hooks").
+ * chart content, values, name and namespace; hooks and tests included, see {@link ChartRenderer#render}) and reads the
+ * rendering into objects of the release. Helm hooks are never applied as objects ({@link HelmHooks}): test hooks
+ * ({@code helm.sh/hook: test}, {@code test-success}, {@code test-failure}) are dropped, as {@code helm upgrade} never
+ * runs them; install/upgrade/delete/rollback hooks are not run and are reported as skipped, each with its reason, in
+ * the release's message and the log (see the README, "Helm hooks").
  */
 final class ReleaseRenderer {
 
     /** The annotation that makes a document a Helm hook. */
-    static final String HOOK_ANNOTATION = "helm.sh/hook";
+    static final String HOOK_ANNOTATION = HelmHooks.ANNOTATION;
 
     /** A release that cannot be rendered, with its typed reason. */
     static final class Failure extends Exception {
@@ -50,9 +52,10 @@ final class ReleaseRenderer {
      * A rendering.
      *
      * @param manifests the objects to apply, in kind order
-     * @param skippedHooks the hooks not run ({@code Kind/namespace/name (hook events)}); test hooks are not listed
+     * @param skippedHooks the hooks not run ({@code Kind/namespace/name (hook events; reason)}); test hooks are not
+     *     listed
      * @param key the render key (chart content, values, name, namespace)
-     * @param yaml what Helm rendered
+     * @param yaml what Helm rendered without its hooks and tests: the release's manifest, as Helm stores it
      * @param values the merged values
      * @param chart the chart's name and version, for Helm's storage
      */
@@ -136,7 +139,8 @@ final class ReleaseRenderer {
             state.renders.put(key, yaml);
         }
         List<String> hooks = new ArrayList<>();
-        return new Rendering(parse(release, yaml, hooks), List.copyOf(hooks), key, yaml, values, chart);
+        List<Manifest> manifests = parse(release, yaml, hooks);
+        return new Rendering(manifests, List.copyOf(hooks), key, withoutHooks(release, yaml), values, chart);
     }
 
     private static Failure failure(ReleaseSpec release, ChartRenderer.RenderException e, boolean sensitive) {
@@ -208,7 +212,7 @@ final class ReleaseRenderer {
             Object hook = md.get("annotations") instanceof Map<?, ?> a ? a.get(HOOK_ANNOTATION) : null;
             if (hook != null) {
                 if (!testHook(String.valueOf(hook))) {
-                    skippedHooks.add(kind + "/" + (ns.isEmpty() ? "" : ns + "/") + name + " (" + hook + ")");
+                    skippedHooks.add(HelmHooks.skipped((String) kind, ns, name, String.valueOf(hook)));
                 }
                 continue;
             }
@@ -229,12 +233,38 @@ final class ReleaseRenderer {
 
     /** Whether every event of a hook annotation is a test event ({@code test}, {@code test-success/-failure}). */
     static boolean testHook(String events) {
-        for (String e : events.split(",")) {
-            String t = e.trim();
-            if (!t.equals("test") && !t.equals("test-success") && !t.equals("test-failure")) {
-                return false;
+        return HelmHooks.isTest(events);
+    }
+
+    /**
+     * The rendering without its hook and test documents, as Helm keeps a release's manifest apart from its hooks (what
+     * {@code helm get manifest} prints). Documents are split at Helm's {@code ---} lines.
+     */
+    static String withoutHooks(ReleaseSpec release, String yaml) throws Failure {
+        if (!yaml.contains(HOOK_ANNOTATION)) {
+            return yaml;
+        }
+        StringBuilder out = new StringBuilder();
+        for (String chunk : yaml.split("(?m)^---[ \\t]*$")) {
+            if (!chunk.isBlank() && !holdsHook(release, chunk)) {
+                out.append("---").append(chunk);
             }
         }
-        return true;
+        return out.toString();
+    }
+
+    /** Whether {@code chunk} holds a hook document. */
+    private static boolean holdsHook(ReleaseSpec release, String chunk) throws Failure {
+        try {
+            for (Map<String, Object> doc : YamlDocuments.parse("rendered chart of " + release.id(), chunk)) {
+                if (doc.get("metadata") instanceof Map<?, ?> md && md.get("annotations") instanceof Map<?, ?> a && a
+                        .get(HOOK_ANNOTATION) != null) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (YamlDocuments.InvalidYamlException e) {
+            throw new Failure(ProblemReason.RENDER_FAILED, e.getMessage());
+        }
     }
 }

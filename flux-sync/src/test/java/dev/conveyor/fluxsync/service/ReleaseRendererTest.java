@@ -68,13 +68,89 @@ class ReleaseRendererTest {
 
         assertThat(out).extracting(m -> m.ref().kind() + " " + m.ref().namespace() + "/" + m.ref().name())
                 .containsExactlyInAnyOrder("ServiceAccount shop/web", "Deployment other/web");
-        assertThat(skipped).containsExactly("Job/shop/web-migrate (pre-install,pre-upgrade)",
-                "ClusterRole/web-hook-role (post-install)");
+        assertThat(skipped).containsExactly("Job/shop/web-migrate (pre-install,pre-upgrade; install/upgrade hooks are"
+                + " not run: flux-sync applies the release on every sync and has no install or upgrade step to run them"
+                + " around)",
+                "ClusterRole/web-hook-role (post-install; install/upgrade hooks are not run: flux-sync"
+                        + " applies the release on every sync and has no install or upgrade step to run them around)");
         assertThat(out).allSatisfy(m -> {
             assertThat(m.owner()).isEqualTo("release:shop/web");
             assertThat(m.body().toString()).contains("meta.helm.sh/release-name=web").contains(
                     "meta.helm.sh/release-namespace=shop");
         });
+    }
+
+    @Test
+    void deleteRollbackAndUnknownHookEventsAreReportedEachWithItsReason() throws Exception {
+        List<String> skipped = new ArrayList<>();
+
+        ReleaseRenderer.parse(Releases.gitRelease("shop", "web"), """
+                apiVersion: batch/v1
+                kind: Job
+                metadata:
+                  name: web-cleanup
+                  annotations:
+                    helm.sh/hook: pre-delete,post-rollback
+                ---
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: web-crd
+                  annotations:
+                    helm.sh/hook: crd-install
+                """, skipped);
+
+        assertThat(skipped).containsExactly("Job/shop/web-cleanup (pre-delete,post-rollback; delete hooks are not run:"
+                + " flux-sync prunes a removed release's objects and never uninstalls it with Helm; rollback hooks are"
+                + " not run: a flux-sync rollback applies the previous manifest again without Helm's rollback)",
+                "ConfigMap/shop/web-crd (crd-install; crd-install is not a Helm 3 hook event: not run)");
+    }
+
+    @Test
+    void theManifestRecordedForHelmHoldsNoHookNorTest() throws Exception {
+        String rendered = """
+                ---
+                # Source: web/templates/sa.yaml
+                apiVersion: v1
+                kind: ServiceAccount
+                metadata:
+                  name: web
+                ---
+                # Source: web/templates/tests/test.yaml
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: web-test
+                  annotations:
+                    "helm.sh/hook": test
+                ---
+                # Source: web/templates/cm.yaml
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: web
+                data:
+                  note: "helm.sh/hook is only text here"
+                """;
+
+        String manifest = ReleaseRenderer.withoutHooks(Releases.gitRelease("shop", "web"), rendered);
+
+        assertThat(manifest).isEqualTo("""
+                ---
+                # Source: web/templates/sa.yaml
+                apiVersion: v1
+                kind: ServiceAccount
+                metadata:
+                  name: web
+                ---
+                # Source: web/templates/cm.yaml
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: web
+                data:
+                  note: "helm.sh/hook is only text here"
+                """);
     }
 
     @Test

@@ -26,6 +26,7 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 
+import dev.conveyor.stage.helm.HookRenaming;
 import dev.conveyor.stage.net.OutboundPolicy;
 
 /**
@@ -146,12 +147,11 @@ public final class HelmRenderer {
     }
 
     /**
-     * The hook annotation prefix ({@code helm.sh/hook}, {@code helm.sh/hook-weight}, {@code helm.sh/hook-delete-policy})
-     * and what it is renamed to while rendering, so Helm files hooks and tests with the release's manifest, which is
-     * all helm-java's template returns (see the module README, "Hooks and tests").
+     * The hook annotation prefix and what it is renamed to while rendering, so Helm files hooks and tests with the
+     * release's manifest, which is all helm-java's template returns (see the module README, "Hooks and tests").
      */
-    static final String HOOK_PREFIX = "helm.sh/hook";
-    static final String HOOK_STAND_IN = "hook.conveyor-renamed.invalid/helm-sh";
+    static final String HOOK_PREFIX = HookRenaming.PREFIX;
+    static final String HOOK_STAND_IN = HookRenaming.STAND_IN;
 
     /** Sets {@code version} and {@code appVersion} in the chart's {@code Chart.yaml}; returns the chart's name. */
     public static String setChartVersion(Path chartDir, String version) {
@@ -224,7 +224,11 @@ public final class HelmRenderer {
             buildDependencies(request.chartDir());
             return null;
         });
-        HookRenaming.prepare(request.chartDir(), request.valuesFiles());
+        try {
+            HookRenaming.prepare(request.chartDir(), request.valuesFiles());
+        } catch (HookRenaming.Refused e) {
+            throw new HelmFailure(e.getMessage(), e);
+        }
         TemplateCommand command = new Helm(request.chartDir()).template().withName(request.releaseName())
                 .withNamespace(request.namespace()).withKubeVersion(request.kubeVersion());
         for (Path values : request.valuesFiles()) {

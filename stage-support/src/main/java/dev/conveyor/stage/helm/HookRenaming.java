@@ -1,4 +1,4 @@
-package dev.conveyor.manifests.client;
+package dev.conveyor.stage.helm;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,16 +20,42 @@ import java.util.zip.GZIPInputStream;
  * hands those back. So, in the chart copy being rendered, the annotation prefix is renamed to a stand-in wherever it is
  * written (templates, helpers, values, unpacked subcharts); Helm then keeps those documents with the manifest, and the
  * stand-in is renamed back in the output, which thus reads as {@code helm template} prints it, annotations included.
+ * <p>
+ * Pure file and text work (no Helm here): the caller renders with whatever Helm it has, on a chart copy it owns, since
+ * {@link #prepare} changes the files in place. Used by manifest-renderer and flux-sync.
  */
-final class HookRenaming {
+public final class HookRenaming {
+
+    /**
+     * The hook annotation prefix ({@code helm.sh/hook}, {@code helm.sh/hook-weight}, {@code helm.sh/hook-delete-policy}).
+     */
+    public static final String PREFIX = "helm.sh/hook";
+
+    /** What {@link #PREFIX} is renamed to while rendering: a name no chart uses (an {@code .invalid} domain). */
+    public static final String STAND_IN = "hook.conveyor-renamed.invalid/helm-sh";
 
     private static final long MAX_UNPACKED_BYTES = 64L * 1024 * 1024;
+
+    /**
+     * A chart that cannot be prepared: it already holds the stand-in, or a packaged chart is malformed, too large, or
+     * holds a path outside itself. The message names the file; callers turn it into their own render failure.
+     */
+    public static final class Refused extends RuntimeException {
+        public Refused(String message) {
+            super(message);
+        }
+    }
 
     private HookRenaming() {
     }
 
-    /** Unpacks packaged subcharts and renames the hook annotation in every text file of the chart and values. */
-    static void prepare(Path chartDir, List<Path> valuesFiles) {
+    /**
+     * Unpacks packaged subcharts and renames the hook annotation in every text file of the chart and values.
+     *
+     * @throws Refused when the chart cannot be prepared (see {@link Refused})
+     * @throws UncheckedIOException when a file cannot be read or written
+     */
+    public static void prepare(Path chartDir, List<Path> valuesFiles) {
         try {
             unpackSubcharts(chartDir);
             try (Stream<Path> files = Files.walk(chartDir)) {
@@ -45,12 +71,35 @@ final class HookRenaming {
         }
     }
 
-    static String rename(String text) {
-        return text.replace(HelmRenderer.HOOK_PREFIX, HelmRenderer.HOOK_STAND_IN);
+    /** {@code text} (a {@code --set} key or value, values written by the caller) with the hook prefix renamed. */
+    public static String rename(String text) {
+        return text.replace(PREFIX, STAND_IN);
     }
 
-    static String restore(String text) {
-        return text == null ? null : text.replace(HelmRenderer.HOOK_STAND_IN, HelmRenderer.HOOK_PREFIX);
+    /** Helm's output (or its error message) with the stand-in renamed back; null stays null. */
+    public static String restore(String text) {
+        return text == null ? null : text.replace(STAND_IN, PREFIX);
+    }
+
+    /**
+     * Unpacks a chart archive ({@code .tgz}, as {@code helm package} writes it and Helm repositories serve it) into
+     * {@code into} (an empty directory the caller owns) and returns the chart's directory, its single top-level entry.
+     *
+     * @throws Refused when the archive does not hold exactly one chart directory, or holds a path outside itself
+     */
+    public static Path unpackChart(Path archive, Path into) {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(archive))) {
+            untar(in, into);
+            try (Stream<Path> tops = Files.list(into)) {
+                List<Path> dirs = tops.toList();
+                if (dirs.size() != 1 || !Files.isDirectory(dirs.get(0))) {
+                    throw new Refused(archive.getFileName() + " does not hold one chart directory");
+                }
+                return dirs.get(0);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static void renameIn(Path file) throws IOException {
@@ -62,11 +111,10 @@ final class HookRenaming {
         } catch (CharacterCodingException e) {
             return; // not text: nothing Helm reads as a template or values
         }
-        if (text.contains(HelmRenderer.HOOK_STAND_IN)) {
-            throw new HelmRenderer.HelmFailure(file.getFileName() + " contains " + HelmRenderer.HOOK_STAND_IN
-                    + ", which Conveyor uses to render hooks", null);
+        if (text.contains(STAND_IN)) {
+            throw new Refused(file.getFileName() + " contains " + STAND_IN + ", which Conveyor uses to render hooks");
         }
-        if (text.contains(HelmRenderer.HOOK_PREFIX)) {
+        if (text.contains(PREFIX)) {
             Files.writeString(file, rename(text));
         }
     }
@@ -88,8 +136,8 @@ final class HookRenaming {
                         for (Path top : tops.toList()) {
                             Path target = charts.resolve(top.getFileName().toString());
                             if (Files.exists(target)) {
-                                throw new HelmRenderer.HelmFailure("charts/ holds " + top.getFileName()
-                                        + " both as a directory and in " + entry.getFileName(), null);
+                                throw new Refused("charts/ holds " + top.getFileName() + " both as a directory and in "
+                                        + entry.getFileName());
                             }
                             Files.move(top, target);
                         }
@@ -125,8 +173,7 @@ final class HookRenaming {
                     8);
             total += size;
             if (total > MAX_UNPACKED_BYTES) {
-                throw new HelmRenderer.HelmFailure("a packaged subchart unpacks to more than " + MAX_UNPACKED_BYTES
-                        + " bytes", null);
+                throw new Refused("a packaged chart unpacks to more than " + MAX_UNPACKED_BYTES + " bytes");
             }
             char type = (char) header[156];
             byte[] data = readData(in, size);
@@ -148,7 +195,7 @@ final class HookRenaming {
             }
             Path target = into.resolve(name).normalize();
             if (!target.startsWith(into) || name.startsWith("/")) {
-                throw new HelmRenderer.HelmFailure("a packaged subchart holds a path outside itself: " + name, null);
+                throw new Refused("a packaged chart holds a path outside itself: " + name);
             }
             if (type == '5') {
                 Files.createDirectories(target);
