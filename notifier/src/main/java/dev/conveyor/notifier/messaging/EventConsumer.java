@@ -110,6 +110,7 @@ public final class EventConsumer implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean polling;
     private volatile RuntimeException failure;
+    private volatile Set<Integer> owned = Set.of();
 
     private EventConsumer(NotifierService notifier, Settings settings, Clock clock) {
         this.notifier = notifier;
@@ -148,6 +149,11 @@ public final class EventConsumer implements AutoCloseable {
     /** Whether the consumer has polled at least once (joined its group). */
     public boolean polling() {
         return polling;
+    }
+
+    /** The partition indexes whose state this replica holds, once their state is read. */
+    public Set<Integer> partitions() {
+        return owned;
     }
 
     /** Why the loop stopped, if it stopped on an error. */
@@ -296,12 +302,14 @@ public final class EventConsumer implements AutoCloseable {
                         changes.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
             }
             startFromOldGroups(partitions);
+            owned = notifier.partitions();
         }
 
         private void release(Collection<TopicPartition> partitions) {
             Set<Integer> indexes = new HashSet<>();
             partitions.forEach(tp -> indexes.add(tp.partition()));
             indexes.forEach(notifier::close);
+            owned = notifier.partitions();
         }
     }
 
