@@ -105,6 +105,7 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** A key's new value; {@code null} deletes the key. */
+    @RegisterForReflection
     public record Change(String key, Entry value) {
     }
 

@@ -9,7 +9,6 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -100,7 +99,8 @@ class JournalMigrationIT {
         EventConsumer.Settings s = ReplicaMain.settings(broker.bootstrapServers(), "conveyor-notifier-migration",
                 "conveyor.notifier.state.migration");
         consumer = EventConsumer.start(service, new EventConsumer.Settings(s.bootstrapServers(), s.groupId(),
-                s.stateTopic(), s.retention(), s.restoreTimeout(), Optional.of(journal), s.clients()), Clock.systemUTC());
+                s.stateTopic(), s.retention(), s.restoreTimeout(), Optional.of(journal), s.clients()),
+                Clock.systemUTC());
         assertThat(journal).doesNotExist();
         assertThat(journal.resolveSibling(StateStore.FILE + ".migrated")).exists();
 

@@ -152,7 +152,8 @@ class ReplicasIT {
             }
             perPartition[p]++;
             String sha = String.format("%040x", 4242 + i);
-            runs.put(app, i % 2 == 0 ? Runs.delivery(app, "https://github.com/acme/" + app + ".git", sha)
+            runs.put(app, i % 2 == 0
+                    ? Runs.delivery(app, "https://github.com/acme/" + app + ".git", sha)
                     : Runs.pullRequest(app, "https://github.com/acme/" + app + ".git", 10 + i, sha));
         }
         List<String> theirApps = runs.keySet().stream()
