@@ -54,7 +54,8 @@ public class NotifierBeans {
     @Singleton
     NotifierService notifierService(NotifierConfig config, Engine engine, MeterRegistry registry, GitAccess git,
             OutboundPolicy outbound) {
-        return create(config, engine, registry, Clock.systemUTC(), appSettings(config, git, outbound));
+        // the state comes from Kafka, partition by partition, as the event consumer is assigned them
+        return service(config, engine, registry, Clock.systemUTC(), appSettings(config, git, outbound));
     }
 
     void closeNotifierService(@Disposes NotifierService service) {
@@ -83,11 +84,21 @@ public class NotifierBeans {
         return appSettings(config, git.restrictedTo(outbound, "repoUrl"));
     }
 
-    /** Builds the service, its journal, HTTP clients and workers; also used by tests outside Quarkus. */
+    /**
+     * Builds the service with one state store for every run, in the journal file of {@code data-dir}: a single process
+     * without Kafka (tests outside Quarkus).
+     */
     public static NotifierService create(NotifierConfig config, Engine engine, MeterRegistry registry, Clock clock,
             NotifierService.AppSettingsSource appSettings) {
+        NotifierService service = service(config, engine, registry, clock, appSettings);
+        service.open(NotifierService.SINGLE, StateStore.open(config.dataDir(), config.stateRetention(), clock));
+        return service;
+    }
+
+    /** Builds the service, its HTTP clients and workers, holding no state yet ({@link NotifierService#open}). */
+    public static NotifierService service(NotifierConfig config, Engine engine, MeterRegistry registry, Clock clock,
+            NotifierService.AppSettingsSource appSettings) {
         NotifierMetrics metrics = new NotifierMetrics(registry, new StageMetrics(registry, Stage.NOTIFIER));
-        StateStore store = StateStore.open(config.dataDir(), config.stateRetention(), clock);
         NotifierConfig.Retry retry = config.retry();
         Backoff backoff = new Backoff(retry.maxAttempts(), retry.initialDelay(), retry.maxDelay());
         Map<ProviderKind, ProviderWorker> workers = new EnumMap<>(ProviderKind.class);
@@ -97,14 +108,14 @@ public class NotifierBeans {
         github.token().ifPresent(token -> {
             HttpCalls http = new HttpCalls(retry.requestTimeout(), List.of(token), clock);
             workers.put(ProviderKind.GITHUB, new ProviderWorker(ProviderKind.GITHUB,
-                    new GitHubClient(github.apiUrl(), token, http), store, backoff, retry.maxRetryAfter(), metrics));
+                    new GitHubClient(github.apiUrl(), token, http), backoff, retry.maxRetryAfter(), metrics));
             enabled.add(ProviderKind.GITHUB);
         });
         NotifierConfig.GitLab gitlab = config.gitlab();
         gitlab.token().ifPresent(token -> {
             HttpCalls http = new HttpCalls(retry.requestTimeout(), List.of(token), clock);
             workers.put(ProviderKind.GITLAB, new ProviderWorker(ProviderKind.GITLAB,
-                    new GitLabClient(gitlab.apiUrl(), token, http), store, backoff, retry.maxRetryAfter(), metrics));
+                    new GitLabClient(gitlab.apiUrl(), token, http), backoff, retry.maxRetryAfter(), metrics));
             enabled.add(ProviderKind.GITLAB);
         });
         NotifierConfig.Slack slack = config.slack();
@@ -114,7 +125,7 @@ public class NotifierBeans {
             slack.webhookUrl().ifPresent(secrets::add);
             HttpCalls http = new HttpCalls(retry.requestTimeout(), secrets, clock);
             workers.put(ProviderKind.SLACK, new ProviderWorker(ProviderKind.SLACK,
-                    new SlackClient(slack.apiUrl(), slack.token(), slack.webhookUrl(), http), store, backoff,
+                    new SlackClient(slack.apiUrl(), slack.token(), slack.webhookUrl(), http), backoff,
                     retry.maxRetryAfter(), metrics));
             enabled.add(ProviderKind.SLACK);
         }
@@ -126,8 +137,7 @@ public class NotifierBeans {
                     "conveyor.notifier.jira.api-token is required when conveyor.notifier.jira.base-url is set"));
             HttpCalls http = new HttpCalls(retry.requestTimeout(), List.of(token), clock);
             workers.put(ProviderKind.JIRA, new ProviderWorker(ProviderKind.JIRA,
-                    new JiraClient(jira.baseUrl().get(), email, token, http), store, backoff, retry.maxRetryAfter(),
-                    metrics));
+                    new JiraClient(jira.baseUrl().get(), email, token, http), backoff, retry.maxRetryAfter(), metrics));
             enabled.add(ProviderKind.JIRA);
         }
 
@@ -141,7 +151,7 @@ public class NotifierBeans {
         Planner planner = new Planner(Set.copyOf(jira.projects().orElse(List.of())));
         MessageTemplates templates = new MessageTemplates(engine, config.templates().dir(),
                 () -> metrics.failed(NotifierFailure.TEMPLATE_ERROR));
-        return new NotifierService(store, planner, templates, settings, workers, metrics, clock, appSettings);
+        return new NotifierService(planner, templates, settings, workers, metrics, clock, appSettings);
     }
 
     private static Set<String> lower(List<String> hosts) {

@@ -16,9 +16,15 @@ import io.smallrye.config.WithDefault;
 @ConfigMapping(prefix = "conveyor.notifier")
 public interface NotifierConfig {
 
-    /** Where the state journal lives (handled event ids, run states, PR comment ids, Slack ts). Persistent volume. */
+    /**
+     * Local working directory: the app repositories' mirrors, and where the journal file of the versions before the
+     * state moved to Kafka is looked for (read once into the state topic, then renamed). Needs no persistent volume.
+     */
     @WithDefault("/var/lib/conveyor/notifier")
     Path dataDir();
+
+    /** The delivery state in Kafka and the consumer group shared by every replica. */
+    State state();
 
     /** How long a run's state (and the ids of its events) is kept after its last event; longer than topic retention. */
     @WithDefault("P14D")
@@ -48,6 +54,20 @@ public interface NotifierConfig {
     Slack slack();
 
     Jira jira();
+
+    interface State {
+        /** Compacted topic of the runs' state, with at least as many partitions as the event topics. */
+        @WithDefault("conveyor.notifier.state")
+        String topic();
+
+        /** Consumer group of every replica, over every event topic. */
+        @WithDefault("conveyor-notifier")
+        String groupId();
+
+        /** Longest the state of one partition may take to read when a replica takes the partition over. */
+        @WithDefault("120s")
+        Duration restoreTimeout();
+    }
 
     interface Templates {
         /**

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.jboss.logging.Logger;
 
@@ -16,6 +17,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.conveyor.events.v1.ConveyorEvent;
+import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.notifier.domain.AppNotifySettings;
 import dev.conveyor.notifier.domain.Delivery;
 import dev.conveyor.notifier.domain.Deployment;
@@ -27,9 +29,13 @@ import dev.conveyor.notifier.domain.RunChange;
 import dev.conveyor.notifier.domain.RunState;
 
 /**
- * Turns each event into provider calls exactly once: a CloudEvents id already in the journal makes no call; otherwise
- * the event is folded into its run's state, the calls are rendered, and state and calls are journalled in one durable
- * line before the record is acknowledged. The calls then go to each provider's own worker.
+ * Turns each event into provider calls exactly once: an event already folded into its run makes no call; otherwise the
+ * event is folded into its run's state, the calls are rendered, and calls and state are written durably before the
+ * record is committed. The calls then go to each provider's own worker.
+ * <p>
+ * The state is held per partition of the event topics ({@link #open(int, StateStore)}): all event topics have the same
+ * partition count and key (the app), so a run's events all arrive in one partition index, and the replica that owns
+ * that index holds the run. A single process holds one store for everything ({@link #SINGLE}).
  */
 public final class NotifierService implements AutoCloseable {
 
@@ -44,7 +50,10 @@ public final class NotifierService implements AutoCloseable {
             Map<String, String> slackChannels, Optional<String> jiraTransitionId, String runUrl, int maxDiffChars) {
     }
 
-    private final StateStore store;
+    /** The partition of a store that holds every run (one process, no partitioned input). */
+    public static final int SINGLE = 0;
+
+    private final Map<Integer, StateStore> stores = new ConcurrentHashMap<>();
     private final Planner planner;
     private final MessageTemplates templates;
     private final Settings settings;
@@ -59,10 +68,9 @@ public final class NotifierService implements AutoCloseable {
         AppNotifySettings read(String app, String runId, String repoUrl, String commit);
     }
 
-    public NotifierService(StateStore store, Planner planner, MessageTemplates templates, Settings settings,
+    public NotifierService(Planner planner, MessageTemplates templates, Settings settings,
             Map<ProviderKind, ProviderWorker> workers, NotifierMetrics metrics, Clock clock,
             AppSettingsSource appSettings) {
-        this.store = store;
         this.planner = planner;
         this.templates = templates;
         this.settings = settings;
@@ -71,12 +79,43 @@ public final class NotifierService implements AutoCloseable {
         this.metrics = metrics;
         this.clock = clock;
         this.appSettings = appSettings;
-        // calls recorded before a restart and not done yet go out first
+    }
+
+    /**
+     * Takes over the runs of a partition: from now on its events are accepted, and the calls its state has that are not
+     * done yet (recorded before a restart, or by the replica that held it before) go out first.
+     */
+    public void open(int partition, StateStore store) {
+        StateStore before = stores.put(partition, store);
+        if (before != null) {
+            before.close();
+        }
         List<Delivery> resumed = store.pending();
         if (!resumed.isEmpty()) {
-            LOG.infof("resuming %d calls not done before the restart", resumed.size());
+            LOG.infof("partition %d: resuming %d calls not done before", partition, resumed.size());
         }
-        resumed.forEach(this::dispatch);
+        resumed.forEach(d -> dispatch(d, store));
+    }
+
+    /**
+     * Gives up the runs of a partition (it moved to another replica, or the process stops): its store writes nothing
+     * more, and its calls still queued here are left to the next owner.
+     */
+    public void close(int partition) {
+        StateStore store = stores.remove(partition);
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    /** The partitions whose runs this service holds. */
+    public Set<Integer> partitions() {
+        return Set.copyOf(stores.keySet());
+    }
+
+    /** Handles one event of the single store ({@link #SINGLE}). */
+    public boolean accept(ConveyorEvent event, String eventId) {
+        return accept(event, eventId, SINGLE);
     }
 
     /**
@@ -85,9 +124,13 @@ public final class NotifierService implements AutoCloseable {
      * @param eventId the record's CloudEvents id
      * @return {@code false} when the id was handled before and nothing was done
      */
-    public boolean accept(ConveyorEvent event, String eventId) {
+    public boolean accept(ConveyorEvent event, String eventId, int partition) {
+        StateStore store = stores.get(partition);
+        if (store == null) {
+            throw new IllegalStateException("partition " + partition + " is not held by this notifier");
+        }
         metrics.consumed(event.eventType());
-        if (store.handled(eventId)) {
+        if (folded(store, event, eventId)) {
             return duplicate(event, eventId);
         }
         Instant now = clock.instant();
@@ -98,8 +141,8 @@ public final class NotifierService implements AutoCloseable {
             // app's own settings once (a git fetch, so outside the lock), kept in the run's state from then on
             app = Optional.of(appSettings.read(event.run().app(), runId, event.run().repoUrl(), event.run().commit()));
         }
-        synchronized (this) {
-            if (store.handled(eventId)) {
+        synchronized (store) {
+            if (folded(store, event, eventId)) {
                 return duplicate(event, eventId);
             }
             Optional<AppNotifySettings> settingsRead = app;
@@ -113,9 +156,21 @@ public final class NotifierService implements AutoCloseable {
                 seeded.jiraProject = settingsRead.get().jiraProject().orElse(null);
                 return Optional.of(seeded);
             }, now);
-            record(event, eventId, changes);
+            // an event naming several runs that was cut short after some of them: only the others are left
+            boolean partial = changes.stream().anyMatch(c -> store.folded(c.after().runId, eventId));
+            List<RunChange> left = changes.stream().filter(c -> !store.folded(c.after().runId, eventId)).toList();
+            record(store, event, eventId, left, partial);
         }
         return true;
+    }
+
+    /** Whether the event was folded into every run it names already. */
+    private static boolean folded(StateStore store, ConveyorEvent event, String eventId) {
+        if (!store.handled(eventId)) {
+            return false;
+        }
+        List<String> runIds = event instanceof RepoSynced synced ? synced.runIds() : List.of(event.run().runId());
+        return runIds.stream().allMatch(id -> store.folded(id, eventId));
     }
 
     private boolean duplicate(ConveyorEvent event, String eventId) {
@@ -124,29 +179,33 @@ public final class NotifierService implements AutoCloseable {
         return false;
     }
 
-    private void record(ConveyorEvent event, String eventId, List<RunChange> changes) {
-        List<Delivery> deliveries = new ArrayList<>();
-        for (RunChange change : changes) {
-            deliveries.addAll(calls(change));
-        }
+    private void record(StateStore store, ConveyorEvent event, String eventId, List<RunChange> changes,
+            boolean partial) {
         List<Delivery> numbered = new ArrayList<>();
-        for (int i = 0; i < deliveries.size(); i++) {
-            numbered.add(deliveries.get(i).withId(eventId + "/" + i));
+        for (RunChange change : changes) {
+            List<Delivery> calls = calls(change);
+            for (Delivery d : calls) {
+                // the calls of the runs left of a partial event are numbered apart from those already recorded
+                String id = partial
+                        ? eventId + "/" + change.after().runId + "/" + numbered.size()
+                        : eventId + "/" + numbered.size();
+                numbered.add(d.withId(id));
+            }
         }
         store.recordEvent(eventId, changes.stream().map(RunChange::after).toList(), numbered);
         LOG.debugf("app %s run %s: %s makes %d calls", event.run().app(), event.run().runId(),
                 event.eventType().eventName(), numbered.size());
-        numbered.forEach(this::dispatch);
+        numbered.forEach(d -> dispatch(d, store));
     }
 
-    private void dispatch(Delivery d) {
+    private void dispatch(Delivery d, StateStore store) {
         ProviderWorker worker = workers.get(d.provider());
         if (worker == null) {
             LOG.warnf("%s dropped: %s is no longer configured", d.describe(), d.provider().id());
             store.recordDone(d, Map.of());
             return;
         }
-        worker.submit(d);
+        worker.submit(d, store);
     }
 
     private List<Delivery> calls(RunChange change) {
@@ -232,9 +291,14 @@ public final class NotifierService implements AutoCloseable {
         metrics.failed(NotifierFailure.UNREADABLE_EVENT);
     }
 
-    /** Whether an event with this CloudEvents id has been handled. */
+    /** Whether an event with this CloudEvents id has been handled, in any partition held here. */
     public boolean handled(String eventId) {
-        return store.handled(eventId);
+        return stores.values().stream().anyMatch(s -> s.handled(eventId));
+    }
+
+    /** The state of a run, if a partition held here has it. */
+    public Optional<RunState> run(String runId) {
+        return stores.values().stream().map(s -> s.run(runId)).flatMap(Optional::stream).findFirst();
     }
 
     /** Calls waiting at a provider or in progress. */
@@ -246,6 +310,6 @@ public final class NotifierService implements AutoCloseable {
     @Override
     public void close() {
         workers.values().forEach(ProviderWorker::close);
-        store.close();
+        Set.copyOf(stores.keySet()).forEach(this::close);
     }
 }

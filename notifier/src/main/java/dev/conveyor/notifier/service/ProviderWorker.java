@@ -26,7 +26,8 @@ import dev.conveyor.stage.Backoff;
  * and is made after the restart. A call that may create something is journalled as started before it is made; once it
  * may have reached the provider (started before a restart, or no answer, or a 5xx), it is in doubt and the client asks
  * the provider for it before making it again. A lookup that fails is retried like the call; the call is never made
- * blindly.
+ * blindly. A call whose partition moved to another replica before it was started is left to that replica (it is
+ * pending in the partition's state); one already in flight finishes, but its result is not recorded from here.
  */
 public final class ProviderWorker implements AutoCloseable {
 
@@ -41,20 +42,22 @@ public final class ProviderWorker implements AutoCloseable {
 
     private final ProviderKind provider;
     private final ProviderClient client;
-    private final StateStore store;
     private final Backoff backoff;
     private final Duration maxRetryAfter;
     private final NotifierMetrics metrics;
-    private final LinkedBlockingQueue<Delivery> queue = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger outstanding = new AtomicInteger();
     private final CountDownLatch stop = new CountDownLatch(1);
     private final Thread thread;
 
-    public ProviderWorker(ProviderKind provider, ProviderClient client, StateStore store, Backoff backoff,
-            Duration maxRetryAfter, NotifierMetrics metrics) {
+    /** A call and the state it is recorded in (its partition's). */
+    private record Job(Delivery delivery, StateStore store) {
+    }
+
+    public ProviderWorker(ProviderKind provider, ProviderClient client, Backoff backoff, Duration maxRetryAfter,
+            NotifierMetrics metrics) {
         this.provider = provider;
         this.client = client;
-        this.store = store;
         this.backoff = backoff;
         this.maxRetryAfter = maxRetryAfter;
         this.metrics = metrics;
@@ -63,9 +66,10 @@ public final class ProviderWorker implements AutoCloseable {
         this.thread.start();
     }
 
-    public void submit(Delivery delivery) {
+    /** Queues a call recorded in {@code store}; it is skipped if the store is closed before its turn. */
+    public void submit(Delivery delivery, StateStore store) {
         outstanding.incrementAndGet();
-        queue.add(delivery);
+        queue.add(new Job(delivery, store));
     }
 
     /** Calls waiting or in progress. */
@@ -76,10 +80,15 @@ public final class ProviderWorker implements AutoCloseable {
     private void loop() {
         while (stop.getCount() > 0) {
             try {
-                Delivery d = queue.poll(1, TimeUnit.SECONDS);
-                if (d != null) {
+                Job job = queue.poll(1, TimeUnit.SECONDS);
+                if (job != null) {
                     try {
-                        deliver(d);
+                        if (job.store().isOpen()) {
+                            deliver(job.delivery(), job.store());
+                        } else {
+                            // the partition moved: the call is still pending in its state, the next owner makes it
+                            LOG.debugf("%s left to the partition's new owner", job.delivery().describe());
+                        }
                     } finally {
                         outstanding.decrementAndGet();
                     }
@@ -92,15 +101,19 @@ public final class ProviderWorker implements AutoCloseable {
         }
     }
 
-    private void deliver(Delivery d) throws InterruptedException {
+    private void deliver(Delivery d, StateStore store) throws InterruptedException {
         // started before a restart and not done: the provider may have it already
         Optional<Instant> inDoubt = store.startedAt(d.id());
         if (inDoubt.isPresent()) {
             LOG.infof("%s was started before the restart: in doubt, the provider is asked first", d.describe());
         }
         for (int attempt = 1;; attempt++) {
-            if (CREATES.contains(d.kind()) && inDoubt.isEmpty()) {
-                store.recordStarted(d);
+            if (!store.isOpen()) {
+                LOG.debugf("%s left to the partition's new owner", d.describe());
+                return;
+            }
+            if (CREATES.contains(d.kind()) && inDoubt.isEmpty() && !store.recordStarted(d)) {
+                return;
             }
             Map<String, String> refs;
             try {

@@ -13,6 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -130,6 +131,103 @@ class StateStoreTest {
             assertThat(store.handled("fresh-1")).isTrue();
             assertThat(store.handled("sync-of-nothing")).isTrue();
             assertThat(store.run(fresh.runId)).isPresent();
+        }
+    }
+
+    /** The values written, in order, as a state topic partition holds them. */
+    static final class ListLog implements StateStore.Log {
+        final List<StateStore.Change> written = new ArrayList<>();
+
+        @Override
+        public void write(List<StateStore.Change> changes) {
+            written.addAll(changes);
+        }
+    }
+
+    @Test
+    void aJournalOfTheVersionBeforeKeysIsReadWithItsRunsIdsReferencesAndCallsInDoubt() throws IOException {
+        RunState s = run("shop", NOW);
+        String runJson = StateStore.JSON.writeValueAsString(s);
+        String first = StateStore.JSON.writeValueAsString(call(s, "e1/0"));
+        String second = StateStore.JSON.writeValueAsString(call(s, "e1/1"));
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(StateStore.FILE), String.join("\n",
+                "{\"op\":\"event\",\"eventId\":\"e1\",\"runs\":[" + runJson + "],\"deliveries\":[" + first + ","
+                        + second + "]}",
+                "{\"op\":\"started\",\"deliveryId\":\"e1/0\",\"runId\":\"" + s.runId + "\",\"at\":\"" + NOW + "\"}",
+                "{\"op\":\"done\",\"deliveryId\":\"e1/1\",\"runId\":\"" + s.runId
+                        + "\",\"refs\":{\"pr-comment\":\"9001\"}}",
+                "{\"op\":\"event\",\"eventId\":\"sync-of-nothing\",\"runs\":[],\"deliveries\":[]}") + "\n");
+        for (int restart = 0; restart < 2; restart++) {
+            try (StateStore store = StateStore.open(dir, Duration.ofDays(14), Clock.fixed(NOW, ZoneOffset.UTC))) {
+                assertThat(store.handled("e1")).isTrue();
+                assertThat(store.folded(s.runId, "e1")).isTrue();
+                assertThat(store.handled("sync-of-nothing")).isTrue();
+                assertThat(store.ref(s.runId, "pr-comment")).contains("9001");
+                assertThat(store.pending()).extracting(Delivery::id).containsExactly("e1/0");
+                assertThat(store.startedAt("e1/0")).contains(NOW);
+                assertThat(store.run(s.runId).orElseThrow().jiraKeys).containsExactly("SHOP-2", "SHOP-1");
+            }
+        }
+        // rewritten in the keyed form on the first open
+        assertThat(Files.readString(dir.resolve(StateStore.FILE))).contains("\"key\":\"run/" + s.runId + "\"")
+                .doesNotContain("\"op\":\"event\"");
+    }
+
+    @Test
+    void callsOfAnEventNotYetFoldedIntoTheirRunAreDeletedOnRestoreAndTheEventCountsAsNew() {
+        RunState s = run("shop", NOW);
+        ListLog log = new ListLog();
+        try (StateStore store = StateStore.restore(log, List.of(), Duration.ofDays(14), Clock.fixed(NOW,
+                ZoneOffset.UTC))) {
+            store.recordEvent("e1", List.of(s), List.of(call(s, "e1/0")));
+            store.recordStarted(call(s, "e1/0"));
+        }
+        // a crash after e2's calls were written but before its run was: e2 is read again and makes them again
+        List<StateStore.Change> cut = new ArrayList<>(log.written);
+        cut.add(new StateStore.Change("call/e2/0", StateStore.Entry.pending(call(s, "e2/0"), null)));
+        ListLog next = new ListLog();
+        try (StateStore store = StateStore.restore(next, cut, Duration.ofDays(14), Clock.fixed(NOW,
+                ZoneOffset.UTC))) {
+            assertThat(store.pending()).extracting(Delivery::id).containsExactly("e1/0");
+            assertThat(store.startedAt("e1/0")).contains(NOW);
+            assertThat(store.handled("e2")).isFalse();
+            assertThat(next.written).containsExactly(new StateStore.Change("call/e2/0", null));
+        }
+    }
+
+    @Test
+    void aClosedStoreWritesNothingMoreItsPartitionBelongsToAnotherReplica() {
+        RunState s = run("shop", NOW);
+        ListLog log = new ListLog();
+        StateStore store = StateStore.restore(log, List.of(), Duration.ofDays(14), Clock.fixed(NOW,
+                ZoneOffset.UTC));
+        store.recordEvent("e1", List.of(s), List.of(call(s, "e1/0"), call(s, "e1/1")));
+        int written = log.written.size();
+        store.close();
+        assertThat(store.isOpen()).isFalse();
+        assertThat(store.recordStarted(call(s, "e1/0"))).isFalse();
+        store.recordDone(call(s, "e1/1"), Map.of("pr-comment", "9001"));
+        assertThatThrownBy(() -> store.recordEvent("e2", List.of(s), List.of()))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("another notifier replica");
+        assertThat(log.written).hasSize(written);
+    }
+
+    @Test
+    void anEventNamingTwoRunsCountsAsFoldedPerRun() {
+        RunState a = run("shop", NOW);
+        RunState b = run("cart", NOW);
+        ListLog log = new ListLog();
+        try (StateStore store = StateStore.restore(log, List.of(), Duration.ofDays(14), Clock.fixed(NOW,
+                ZoneOffset.UTC))) {
+            store.recordEvent("sync", List.of(a, b), List.of());
+        }
+        // cut short after the first run's value
+        List<StateStore.Change> cut = log.written.subList(0, 1);
+        try (StateStore store = StateStore.restore(new ListLog(), cut, Duration.ofDays(14), Clock.fixed(NOW,
+                ZoneOffset.UTC))) {
+            assertThat(store.folded(a.runId, "sync")).isTrue();
+            assertThat(store.folded(b.runId, "sync")).isFalse();
         }
     }
 }

@@ -48,7 +48,11 @@ public final class Harness {
 
     /** Settings pointing every provider at {@code wiremock}, retries fast; {@code extra} overrides. */
     public static Map<String, String> settings(WireMockServer wiremock, Path dataDir, Map<String, String> extra) {
-        String base = wiremock.baseUrl();
+        return settings(wiremock.baseUrl(), dataDir, extra);
+    }
+
+    /** Settings pointing every provider at the stubs served at {@code base}, retries fast; {@code extra} overrides. */
+    public static Map<String, String> settings(String base, Path dataDir, Map<String, String> extra) {
         Map<String, String> p = new HashMap<>();
         p.put("conveyor.notifier.data-dir", dataDir.toString());
         p.put("conveyor.notifier.run-url", "https://conveyor.example.com/runs/{runId}");

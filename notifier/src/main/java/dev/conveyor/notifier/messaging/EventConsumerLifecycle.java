@@ -1,0 +1,65 @@
+package dev.conveyor.notifier.messaging;
+
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Liveness;
+import org.eclipse.microprofile.health.Readiness;
+
+import dev.conveyor.notifier.config.NotifierConfig;
+import dev.conveyor.notifier.service.NotifierService;
+import dev.conveyor.notifier.service.StateStore;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * Starts the event consumer with the service and stops it before the service; its health is the service's: down when
+ * the consumer loop stopped on an error (the pod is restarted, the records are read again).
+ */
+@ApplicationScoped
+@Liveness
+@Readiness
+public class EventConsumerLifecycle implements HealthCheck {
+
+    @Inject
+    NotifierService notifier;
+
+    @Inject
+    NotifierConfig config;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092")
+    String bootstrapServers;
+
+    private volatile EventConsumer consumer;
+
+    void start(@Observes StartupEvent event) {
+        consumer = EventConsumer.start(notifier,
+                new EventConsumer.Settings(bootstrapServers, config.state().groupId(), config.state().topic(),
+                        config.stateRetention(), config.state().restoreTimeout(),
+                        Optional.of(config.dataDir().resolve(StateStore.FILE)), Map.of()),
+                Clock.systemUTC());
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (consumer != null) {
+            consumer.close();
+        }
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        EventConsumer c = consumer;
+        return HealthCheckResponse.named("notifier-events")
+                .status(c != null && c.alive())
+                .withData("error", c == null ? "not started" : c.failure().map(Throwable::getMessage).orElse("none"))
+                .build();
+    }
+}
