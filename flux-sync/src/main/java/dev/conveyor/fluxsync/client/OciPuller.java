@@ -56,6 +56,9 @@ final class OciPuller {
     private static final Pattern CHALLENGE_PARAM = Pattern.compile("(\\w+)=(?:\"([^\"]*)\"|([^,\\s]*))");
     private static final Pattern NEXT_LINK = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
     private static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
+    /** A repository name, as the distribution specification has it. */
+    private static final Pattern REPOSITORY = Pattern.compile(
+            "[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*");
 
     /** The outbound check of {@link ChartRenderer}: throws a refusal naming the field. */
     interface Outbound {
@@ -94,7 +97,7 @@ final class OciPuller {
             String rest = oci.reference().startsWith("oci://") ? oci.reference().substring(6) : oci.reference();
             int slash = rest.indexOf('/');
             this.repository = slash < 0 ? "" : rest.substring(slash + 1);
-            if (repository.isEmpty() || !repository.matches("[a-z0-9]+([._/-][a-z0-9]+|__)*")) {
+            if (repository.isEmpty() || !REPOSITORY.matcher(repository).matches()) {
                 throw new RenderException(oci.field() + " " + oci.reference() + " is not a valid OCI chart reference "
                         + "(oci://host[:port]/path/chart, lower case)");
             }
@@ -326,7 +329,8 @@ final class OciPuller {
         if (realmUri == null || !("https".equals(realmUri.getScheme()) || "http".equals(realmUri.getScheme())
                 && "http".equals(s.base.getScheme())) || realmUri.getHost() == null) {
             throw new RenderException("the OCI registry " + s.oci.host() + " asked for a token without a usable realm"
-                    + " (an https URL" + ("http".equals(s.base.getScheme()) ? ", or http for a plain HTTP registry" : "")
+                    + " (an https URL"
+                    + ("http".equals(s.base.getScheme()) ? ", or http for a plain HTTP registry" : "")
                     + ")");
         }
         String scope = params.getOrDefault("scope", "repository:" + s.repository + ":pull");

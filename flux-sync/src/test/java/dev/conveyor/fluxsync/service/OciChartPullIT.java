@@ -252,7 +252,8 @@ class OciChartPullIT {
         RepoMirrors mirrors = new RepoMirrors(work.resolve("mirrors-token"), access);
         KubeCluster cluster = new KubeCluster(kube.newClient(), "conveyor-flux-sync");
         RepoReconciler reconciler = new RepoReconciler(mirrors, r -> mirrors, cluster, new ChartRenderer(work.resolve(
-                "work-token"), Set.of(tokenRegistry.host()), new ChartCredentials(Map.of(tokenRegistry.host(),
+                "work-token"), Set.of(tokenRegistry.host()),
+                new ChartCredentials(Map.of(tokenRegistry.host(),
                         new ChartCredentials.Credential(USER, WRONG_PASSWORD, null, "configuration of "
                                 + tokenRegistry.host())),
                         cluster::secretData)),
