@@ -18,7 +18,6 @@ import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
 
 import com.marcnuri.helm.Helm;
-import com.marcnuri.helm.RegistryCommand;
 import com.marcnuri.helm.TemplateCommand;
 
 import dev.conveyor.fluxsync.domain.ChartSource;
@@ -34,7 +33,7 @@ import dev.conveyor.stage.net.OutboundRefused;
 /**
  * Renders charts with helm-java (Helm's own engine, in-process, no Tiller and no cluster access): a chart directory
  * from the GitOps repository, a chart archive from a classic Helm repository (found through its {@code index.yaml}),
- * or an OCI reference. The values are written to a private temporary file that is deleted right after.
+ * or one pulled from an OCI registry ({@link OciPuller}). The values are written to a private temporary file that is deleted right after.
  */
 public final class ChartRenderer {
 
@@ -122,8 +121,11 @@ public final class ChartRenderer {
     /** Redirects a Helm repository may answer in a row; each hop is checked against the outbound policy. */
     static final int MAX_REDIRECTS = 5;
 
-    /** OCI pulls run one at a time: a registry login is process-wide in Helm, it holds for one pull only. */
-    private static final Object OCI_LOCK = new Object();
+    /**
+     * Largest chart archive downloaded from a Helm repository or pulled from an OCI registry (the limit Helm puts on a
+     * decompressed chart: a larger archive cannot be a chart Helm renders).
+     */
+    static final long MAX_ARCHIVE_BYTES = GitopsSnapshot.MAX_CHART_BYTES;
 
     private final Path workDir;
     // Redirects are followed by hand (get), each hop checked against the outbound policy before it is requested.
@@ -134,6 +136,7 @@ public final class ChartRenderer {
     private final Set<String> plainHttpHosts;
     private final ChartCredentials credentials;
     private volatile GitCharts gitCharts;
+    private final OciPuller ociPuller;
 
     public ChartRenderer(Path workDir) {
         this(workDir, Set.of());
@@ -176,6 +179,8 @@ public final class ChartRenderer {
         this.plainHttpHosts = Set.copyOf(plainHttpHosts);
         this.credentials = credentials;
         this.gitCharts = gitCharts;
+        this.ociPuller = new OciPuller(http, this::checkOutbound, workDir.resolve("remote").resolve("oci"),
+                MAX_ARCHIVE_BYTES);
     }
 
     private GitCharts gitCharts() {
@@ -272,8 +277,13 @@ public final class ChartRenderer {
             return new Resolved(source.toString(), repo.chart(), repo.version(), null);
         }
         ChartSource.Oci oci = (ChartSource.Oci) source;
-        return new Resolved(source.toString(), oci.reference().substring(oci.reference().lastIndexOf('/') + 1), oci
-                .version(), null);
+        String name = oci.reference().substring(oci.reference().lastIndexOf('/') + 1);
+        if (!dev.conveyor.fluxsync.domain.SemverRange.isExact(oci.version())) {
+            String tag = ociPuller.resolveTag(ociSession(oci, credential(source)));
+            String version = tag.replace('_', '+');
+            return new Resolved("oci " + oci.reference() + " " + version, name, version, null);
+        }
+        return new Resolved(source.toString(), name, oci.version(), null);
     }
 
     private ChartCredentials.Credential credential(ChartSource source) throws RenderException {
@@ -292,7 +302,12 @@ public final class ChartRenderer {
      */
     public String render(Path chart, String releaseName, String namespace, Map<String, Object> values)
             throws RenderException {
-        String what = chart.getFileName().toString();
+        return render(chart, chart.getFileName().toString(), releaseName, namespace, values);
+    }
+
+    /** {@link #render(Path, String, String, Map)}, the chart named {@code what} in messages. */
+    private String render(Path chart, String what, String releaseName, String namespace, Map<String, Object> values)
+            throws RenderException {
         Path copy = null;
         try {
             Files.createDirectories(workDir);
@@ -361,96 +376,22 @@ public final class ChartRenderer {
     }
 
     /**
-     * Renders a chart from an OCI registry; with a credential, Helm logs in to the registry for this pull only (and
-     * out again). Helm's messages are scrubbed of the credential. Helm pulls and renders in one step here (helm-java
-     * has no {@code pull}), so the chart's files are never on disk to be prepared: its hooks and tests are left out
-     * of the output by Helm, hence never applied, and not reported either (README, "Helm hooks").
+     * Renders a chart from an OCI registry: flux-sync pulls it itself ({@link OciPuller}: the tag, its manifest, the
+     * chart layer, digest and size checked, anonymous, basic auth or the registry's token flow, every URL through the
+     * outbound policy) and renders the archive like a Helm repository's ({@link #render}), so its hooks are reported
+     * and its tests never applied (README, "Helm hooks and tests").
      */
     private String renderOci(ChartSource.Oci oci, ChartCredentials.Credential credential, String releaseName,
             String namespace, Map<String, Object> values) throws RenderException {
-        boolean plainHttp = oci.plainHttp() || plainHttpHosts.contains(oci.host());
-        // Helm dials the registry itself: its address is checked here, the redirects Helm follows (to blob storage)
-        // are not (docs/security.md).
-        checkOutbound(oci.field(), (plainHttp ? "http://" : "https://") + oci.host() + "/", "OCI chart " + oci
-                .reference());
-        TemplateCommand cmd = Helm.template(oci.reference());
-        if (!"*".equals(oci.version())) {
-            cmd = cmd.withVersion(oci.version());
-        }
-        if (plainHttp) {
-            cmd = cmd.plainHttp();
-        }
-        synchronized (OCI_LOCK) {
-            if (credential == null) {
-                try {
-                    return template(cmd, releaseName, namespace, values, oci.reference());
-                } catch (RenderException e) {
-                    if (deniedText(e.getMessage())) {
-                        throw new RenderException("the OCI registry " + oci.host() + " refused to serve "
-                                + oci.reference() + " without credentials (configure a secretRef or "
-                                + "conveyor.flux-sync.chart-repositories for it)", true);
-                    }
-                    throw ociFailure(oci, e);
-                }
-            }
-            if (credential.token() != null) {
-                throw new RenderException(credential.origin() + " holds a bearerToken; OCI registries take a "
-                        + "username and password");
-            }
-            RegistryCommand.LoginCommand login = Helm.registry().login().withHost(oci.host()).withUsername(credential
-                    .username()).withPassword(credential.password());
-            if (plainHttp) {
-                login = login.plainHttp();
-            }
-            try {
-                login.call();
-            } catch (RuntimeException e) {
-                String message = credential.scrub(String.valueOf(e.getMessage()));
-                if (deniedText(message)) {
-                    throw new RenderException("the OCI registry " + oci.host() + " refused the credentials of "
-                            + credential.origin(), true);
-                }
-                throw new RenderException("cannot log in to the OCI registry " + oci.host() + " with the credentials "
-                        + "of " + credential.origin() + ": " + message);
-            }
-            try {
-                return template(cmd, releaseName, namespace, values, oci.reference());
-            } catch (RenderException e) {
-                RenderException f = ociFailure(oci, e);
-                throw new RenderException(credential.scrub(f.getMessage()), deniedText(e.getMessage()), f
-                        .retriable());
-            } finally {
-                try {
-                    RegistryCommand.LogoutCommand logout = Helm.registry().logout().withHost(oci.host());
-                    (plainHttp ? logout.plainHttp() : logout).call();
-                } catch (RuntimeException ignored) {
-                    // nothing to forget
-                }
-            }
-        }
+        OciPuller.Session session = ociSession(oci, credential);
+        OciPuller.Layer layer = ociPuller.chartLayer(session, ociPuller.resolveTag(session));
+        return render(ociPuller.archive(session, layer), oci.reference() + ":" + layer.tag(), releaseName,
+                namespace, values);
     }
 
-    /** An OCI pull failure with the network cause Helm's message holds, and whether a retry can fix it. */
-    private static RenderException ociFailure(ChartSource.Oci oci, RenderException e) {
-        String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-        String cause = m.contains("connection refused")
-                ? "connection refused"
-                : m.contains("no such host") || m.contains("server misbehaving")
-                        ? "host not found"
-                        : m.contains("timeout") || m.contains("deadline exceeded")
-                                ? "timed out"
-                                : m.contains("x509") || m.contains("tls") ? "TLS" : null;
-        if (cause == null) {
-            return e;
-        }
-        return new RenderException("cannot pull " + oci.reference() + " " + oci.version() + " from the OCI registry "
-                + oci.host() + ": " + cause + " (" + e.getMessage() + ")", false, !"TLS".equals(cause));
-    }
-
-    private static boolean deniedText(String message) {
-        String m = String.valueOf(message).toLowerCase(java.util.Locale.ROOT);
-        return m.contains("401") || m.contains("403") || m.contains("unauthorized") || m.contains("denied")
-                || m.contains("forbidden") || m.contains("credential not found");
+    private OciPuller.Session ociSession(ChartSource.Oci oci, ChartCredentials.Credential credential)
+            throws RenderException {
+        return ociPuller.session(oci, oci.plainHttp() || plainHttpHosts.contains(oci.host()), credential);
     }
 
     private String template(TemplateCommand cmd, String releaseName, String namespace, Map<String, Object> values,
@@ -581,8 +522,19 @@ public final class ChartRenderer {
         try {
             Files.createDirectories(cached.getParent());
             Path tmp = Files.createTempFile(cached.getParent(), "chart-", ".tgz");
-            try (InputStream in = fetch(repo, base, entry.url, InputStream.class, forUrl, indexField(repo))) {
-                Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            try (InputStream in = fetch(repo, base, entry.url, InputStream.class, forUrl, indexField(repo));
+                    java.io.OutputStream out = Files.newOutputStream(tmp)) {
+                byte[] buffer = new byte[64 * 1024];
+                long total = 0;
+                for (int n; (n = in.read(buffer)) >= 0;) {
+                    total += n;
+                    if (total > MAX_ARCHIVE_BYTES) {
+                        Files.deleteIfExists(tmp);
+                        throw new RenderException("chart " + repo.chart() + " " + entry.version + " from " + base
+                                + " is larger than " + MAX_ARCHIVE_BYTES + " bytes");
+                    }
+                    out.write(buffer, 0, n);
+                }
             }
             Files.move(tmp, cached, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             return cached;
