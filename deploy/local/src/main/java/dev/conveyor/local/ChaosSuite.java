@@ -64,7 +64,7 @@ public final class ChaosSuite {
     public record RunResult(int index, String runId, String commit, Target target, String input, Duration window,
             Long killAfterInputMs, boolean midWork, Duration restart, List<String> restarted, String outcome,
             Duration takeover,
-            List<ChaosInvariants.Violation> violations, List<String> killed) {
+            List<ChaosInvariants.Violation> violations, List<String> killed, int replicas) {
     }
 
     /** Every run, the violations found only when all runs were checked again at the end, and the totals. */
@@ -280,6 +280,7 @@ public final class ChaosSuite {
         List<String> restarted = List.of();
         List<String> killed = List.of();
         boolean restartAfterRun = false;
+        int processes = 1;
         Instant killedAt = null;
         CompletableFuture<Pipeline.Accepted> hook;
         Instant hookSent = Instant.now();
@@ -299,16 +300,26 @@ public final class ChaosSuite {
                     ? running.replicas(target.process())
                     : List.of(target.process());
             restartAfterRun = replicas.size() > 1;
+            processes = replicas.size();
             String victim = replicas.get(0);
             if (target.stage().equals("gateway")) {
                 input = "hook";
-                victim = replicas.get(random.nextInt(replicas.size()));
+                if (restartAfterRun) {
+                    // Only with replicas: a single gateway's runs draw exactly what they drew before (same seeds).
+                    victim = replicas.get(random.nextInt(replicas.size()));
+                }
                 String via = victim;
                 hookVia = victim;
                 inputAt = Instant.now();
                 hook = CompletableFuture.supplyAsync(() -> new Pipeline(running.via(via)).hook(repoUrl, commit, "main",
                         null, null, artifact, change));
             } else {
+                // Who holds which partition, asked before the hook (once the group is stable again after the last
+                // restart): the kill must not wait for the answer.
+                Map<Integer, String> owners = restartAfterRun
+                        ? awaitOwners(target.process(), dev.conveyor.events.v1.EventType.of(inputType(target
+                                .stage())).topic(), replicas)
+                        : Map.of();
                 hookSent = Instant.now();
                 hook = CompletableFuture.completedFuture(sendHook(repoUrl, commit, artifact, change, end));
                 Predicate<ChaosEvent> isInput = inputOf(target.stage(), runId);
@@ -316,7 +327,14 @@ public final class ChaosSuite {
                 Optional<ChaosEvent> in = watcher.await(isInput, Duration.ofSeconds(60));
                 inputAt = in.map(ChaosEvent::timestamp).orElse(null);
                 if (restartAfterRun && in.isPresent()) {
-                    victim = owner(target.process(), in.get(), replicas);
+                    ChaosEvent record = in.get();
+                    victim = Optional.ofNullable(owners.get(record.partition())).orElseGet(() -> owners(target
+                            .process(), record.topic(), replicas).get(record.partition()));
+                    if (victim == null) {
+                        victim = replicas.get(random.nextInt(replicas.size()));
+                        out.printf("  the replica holding %s-%d is unknown: killing %s at random%n", record.topic(),
+                                record.partition(), victim);
+                    }
                 }
             }
             if (restartAfterRun && target.stage().equals("gateway")) {
@@ -394,7 +412,7 @@ public final class ChaosSuite {
         }
         RunResult r = new RunResult(index, runId, commit, target, input, window, killAfter, midWork, restart,
                 restarted, ChaosInvariants.outcome(facts.events(), runId), takeover, List.copyOf(violations), List
-                        .copyOf(killed));
+                        .copyOf(killed), processes);
         out.println(line(r, Duration.between(begin, Instant.now())));
         return r;
     }
@@ -433,23 +451,20 @@ public final class ChaosSuite {
     /**
      * The replica at work on an input record: the member of the stage's consumer group that holds the record's
      * partition, told by its client id (replica N's start with {@code <service>-N-}, see
-     * {@link ServiceSpec#replicaConfig}); a random replica when the group cannot be read.
+     * {@link ServiceSpec#replicaConfig}), by partition of {@code topic}; empty when the group cannot be read (then a
+     * random replica is killed).
      */
-    private String owner(String service, ChaosEvent input, List<String> replicas) {
-        String group = groupOf(service, input.topic());
+    private Map<Integer, String> owners(String service, String topic, List<String> replicas) {
+        String group = groupOf(service, topic);
+        Map<Integer, String> owners = new LinkedHashMap<>();
         try {
-            if (admin == null) {
-                java.util.Properties props = new java.util.Properties();
-                props.put("bootstrap.servers", probe.stack().get(StackLayout.KAFKA));
-                props.put("client.id", "conveyor-chaos-admin");
-                props.put("default.api.timeout.ms", "5000");
-                admin = org.apache.kafka.clients.admin.Admin.create(props);
-            }
-            var description = admin.describeConsumerGroups(List.of(group)).all().get(5, TimeUnit.SECONDS).get(group);
-            var partition = new org.apache.kafka.common.TopicPartition(input.topic(), input.partition());
+            var description = admin().describeConsumerGroups(List.of(group)).all().get(5, TimeUnit.SECONDS).get(
+                    group);
             for (var member : description.members()) {
-                if (member.assignment().topicPartitions().contains(partition)) {
-                    return ownerOf(member.clientId(), replicas);
+                for (var partition : member.assignment().topicPartitions()) {
+                    if (partition.topic().equals(topic)) {
+                        owners.put(partition.partition(), ownerOf(member.clientId(), replicas));
+                    }
                 }
             }
         } catch (Exception e) {
@@ -457,7 +472,47 @@ public final class ChaosSuite {
                 Thread.currentThread().interrupt();
             }
         }
-        return replicas.get(random.nextInt(replicas.size()));
+        return owners;
+    }
+
+    /**
+     * {@link #owners} once the group is stable and every partition of the topic has an owner (a replica restarted after
+     * the previous run rejoins it first); what is known after 30 s otherwise.
+     */
+    private Map<Integer, String> awaitOwners(String service, String topic, List<String> replicas) {
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Map<Integer, String> owners = Map.of();
+        while (System.nanoTime() < until) {
+            try {
+                var description = admin().describeConsumerGroups(List.of(groupOf(service, topic))).all().get(5,
+                        TimeUnit.SECONDS).get(groupOf(service, topic));
+                int partitions = admin().describeTopics(List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS).get(
+                        topic).partitions().size();
+                owners = owners(service, topic, replicas);
+                if (description.groupState() == org.apache.kafka.common.GroupState.STABLE && description.members()
+                        .size() == replicas.size() && owners.size() == partitions) {
+                    return owners;
+                }
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                    return owners;
+                }
+            }
+            pause(300);
+        }
+        return owners;
+    }
+
+    private org.apache.kafka.clients.admin.Admin admin() {
+        if (admin == null) {
+            java.util.Properties props = new java.util.Properties();
+            props.put("bootstrap.servers", probe.stack().get(StackLayout.KAFKA));
+            props.put("client.id", "conveyor-chaos-admin");
+            props.put("default.api.timeout.ms", "5000");
+            admin = org.apache.kafka.clients.admin.Admin.create(props);
+        }
+        return admin;
     }
 
     /** Which replica a consumer's client id belongs to: {@code versioner-2-...} is versioner-2, any other the first. */
@@ -786,8 +841,8 @@ public final class ChaosSuite {
     private static String line(RunResult r, Duration took) {
         String what = r.target() == null
                 ? "warm-up, no kill"
-                : "kill " + (r.killed().size() == 1 && !r.killed().get(0).equals(r.target().process())
-                        ? r.killed().get(0) + " (one replica of " + r.target().process() + ")"
+                : "kill " + (r.replicas() > 1 && r.killed().size() == 1
+                        ? r.killed().get(0) + " (1 of " + r.replicas() + " " + r.target().process() + " replicas)"
                         : r.target().toString()) + (r.killAfterInputMs() == null
                         ? " — " + r.input()
                         : String.format(" +%d ms after %s (window %d ms, %s)", r.killAfterInputMs(), r.input(), r
@@ -797,7 +852,8 @@ public final class ChaosSuite {
                 : Integer.toString(r.index()), r.runId(), what,
                 r.restart() == null
                         ? ""
-                        : String.format("; up restarted %s in %.1f s", r.restarted().isEmpty()
+                        : String.format("; up%s restarted %s in %.1f s", r.replicas() > 1 ? " after the run" : "", r
+                                .restarted().isEmpty()
                                 ? "nothing"
                                 : String.join(", ", r.restarted()), r.restart().toMillis() / 1000.0),
                 r.outcome(), r
