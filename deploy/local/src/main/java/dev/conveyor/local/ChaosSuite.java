@@ -412,7 +412,8 @@ public final class ChaosSuite {
         }
         RunResult r = new RunResult(index, runId, commit, target, input, window, killAfter, midWork, restart,
                 restarted, ChaosInvariants.outcome(facts.events(), runId), takeover, List.copyOf(violations), List
-                        .copyOf(killed), processes);
+                        .copyOf(killed),
+                processes);
         out.println(line(r, Duration.between(begin, Instant.now())));
         return r;
     }
@@ -482,6 +483,7 @@ public final class ChaosSuite {
     private Map<Integer, String> awaitOwners(String service, String topic, List<String> replicas) {
         long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         Map<Integer, String> owners = Map.of();
+        String why = "the group " + groupOf(service, topic) + " did not settle";
         while (System.nanoTime() < until) {
             try {
                 var description = admin().describeConsumerGroups(List.of(groupOf(service, topic))).all().get(5,
@@ -498,9 +500,11 @@ public final class ChaosSuite {
                     Thread.currentThread().interrupt();
                     return owners;
                 }
+                why = "the group " + groupOf(service, topic) + " cannot be read: " + e;
             }
             pause(300);
         }
+        out.println("  which replica holds which partition of " + topic + " is not known after 30 s: " + why);
         return owners;
     }
 
@@ -509,7 +513,8 @@ public final class ChaosSuite {
             java.util.Properties props = new java.util.Properties();
             props.put("bootstrap.servers", probe.stack().get(StackLayout.KAFKA));
             props.put("client.id", "conveyor-chaos-admin");
-            props.put("default.api.timeout.ms", "5000");
+            props.put("request.timeout.ms", "5000");
+            props.put("default.api.timeout.ms", "5000"); // at least request.timeout.ms, or the client is refused
             admin = org.apache.kafka.clients.admin.Admin.create(props);
         }
         return admin;
@@ -843,10 +848,13 @@ public final class ChaosSuite {
                 ? "warm-up, no kill"
                 : "kill " + (r.replicas() > 1 && r.killed().size() == 1
                         ? r.killed().get(0) + " (1 of " + r.replicas() + " " + r.target().process() + " replicas)"
-                        : r.target().toString()) + (r.killAfterInputMs() == null
-                        ? " — " + r.input()
-                        : String.format(" +%d ms after %s (window %d ms, %s)", r.killAfterInputMs(), r.input(), r
-                                .window().toMillis(), r.midWork() ? "mid-work" : "after its output"));
+                        : r.target().toString())
+                        + (r.killAfterInputMs() == null
+                                ? " — " + r.input()
+                                : String.format(" +%d ms after %s (window %d ms, %s)", r.killAfterInputMs(), r.input(),
+                                        r
+                                                .window().toMillis(),
+                                        r.midWork() ? "mid-work" : "after its output"));
         return String.format("run %-3s %s  %s%s  -> %s  takeover %s  (%.1f s)  violations: %s", r.index() < 0
                 ? "w" + -r.index()
                 : Integer.toString(r.index()), r.runId(), what,
@@ -854,8 +862,9 @@ public final class ChaosSuite {
                         ? ""
                         : String.format("; up%s restarted %s in %.1f s", r.replicas() > 1 ? " after the run" : "", r
                                 .restarted().isEmpty()
-                                ? "nothing"
-                                : String.join(", ", r.restarted()), r.restart().toMillis() / 1000.0),
+                                        ? "nothing"
+                                        : String.join(", ", r.restarted()),
+                                r.restart().toMillis() / 1000.0),
                 r.outcome(), r
                         .takeover() == null ? "-" : String.format("%.2f s", r.takeover().toMillis() / 1000.0),
                 took.toMillis() / 1000.0, r.violations().isEmpty() ? "none" : r.violations().toString());

@@ -191,8 +191,10 @@ public final class Conveyor {
         Map<String, Integer> counts = stack.replicaCounts();
         if (counts.values().stream().anyMatch(n -> n > 1)) {
             out.println("Replicas: " + counts.entrySet().stream().map(e -> e.getKey() + " " + e.getValue() + (e
-                    .getValue() == 1 && ServiceSpec.SINGLE_INSTANCE.contains(e.getKey()) ? " (not replica-safe yet)"
-                            : "")).reduce((a, b) -> a + ", " + b).orElse(""));
+                    .getValue() == 1 && ServiceSpec.SINGLE_INSTANCE.contains(e.getKey())
+                            ? " (not replica-safe yet)"
+                            : ""))
+                    .reduce((a, b) -> a + ", " + b).orElse(""));
         }
         out.println("Processes (data " + dataDir + ", logs " + stack.layout().logsDir() + "):");
         stack.status().forEach(l -> out.println("  " + l));
@@ -228,7 +230,8 @@ public final class Conveyor {
             }
             return Optional.of(n);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--replicas must be a number from 1 to 9, was '" + args.get(i + 1) + "'");
+            throw new IllegalArgumentException(
+                    "--replicas must be a number from 1 to 9, was '" + args.get(i + 1) + "'");
         }
     }
 

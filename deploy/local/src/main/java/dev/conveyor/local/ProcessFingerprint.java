@@ -52,8 +52,11 @@ final class ProcessFingerprint {
             for (Path file : walk.filter(Files::isRegularFile).sorted(Comparator.comparing(Path::toString)).toList()) {
                 sha.update(appDir.relativize(file).toString().getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) 0);
-                sha.update((file.toString().endsWith(".jar") ? jar(file) : hex(sha256().digest(Files.readAllBytes(
-                        file)))).getBytes(StandardCharsets.UTF_8));
+                sha.update((file.toString().endsWith(".jar")
+                        ? jar(file)
+                        : hex(sha256().digest(Files.readAllBytes(
+                                file))))
+                        .getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) '\n');
             }
         } catch (IOException e) {
