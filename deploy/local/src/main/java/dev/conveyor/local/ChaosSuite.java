@@ -64,7 +64,7 @@ public final class ChaosSuite {
     public record RunResult(int index, String runId, String commit, Target target, String input, Duration window,
             Long killAfterInputMs, boolean midWork, Duration restart, List<String> restarted, String outcome,
             Duration takeover,
-            List<ChaosInvariants.Violation> violations) {
+            List<ChaosInvariants.Violation> violations, List<String> killed, int replicas) {
     }
 
     /** Every run, the violations found only when all runs were checked again at the end, and the totals. */
@@ -98,6 +98,9 @@ public final class ChaosSuite {
     private final Map<String, Duration> windows = new LinkedHashMap<>();
     private LocalStack.Running running;
     private Duration budget;
+    /** The gateway replica hooks go to (another one after that one is killed, as a load balancer would). */
+    private String hookVia = "gateway";
+    private org.apache.kafka.clients.admin.Admin admin;
 
     public ChaosSuite(LocalStack stack, Optional<Path> kubeconfig, PrintStream out, long seed, Duration deadline) {
         this.stack = stack;
@@ -122,7 +125,7 @@ public final class ChaosSuite {
     /** {@code ./conveyor chaos --runs N --kill <service>|services|broker|stack [--seed S] [--deadline SECONDS]}. */
     public static int command(LocalStack stack, List<String> args, Optional<Path> kubeconfig, PrintStream out) {
         String usage = "usage: ./conveyor chaos --runs N --kill <service>|services|broker|stack [--seed S]"
-                + " [--deadline SECONDS] [--budget SECONDS]";
+                + " [--deadline SECONDS] [--budget SECONDS] [--replicas N]";
         int runs = Integer.parseInt(option(args, "--runs", "7", usage));
         String kill = option(args, "--kill", null, usage);
         if (kill == null) {
@@ -182,6 +185,11 @@ public final class ChaosSuite {
                 deadline.toSeconds());
         long started = System.nanoTime();
         running = stack.up(kubeconfig);
+        Map<String, Integer> counts = stack.replicaCounts();
+        if (counts.values().stream().anyMatch(n -> n > 1)) {
+            out.println("  replicas: " + counts + "; a kill hits the one replica at work on the run, and the stack is"
+                    + " restarted (up) only once the run has ended: the others take over");
+        }
         List<RunResult> results = new ArrayList<>();
         boolean aborted = false;
         boolean overBudget = false;
@@ -235,6 +243,10 @@ public final class ChaosSuite {
                 }
             }
         }
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(5));
+            admin = null;
+        }
         List<String> late = recheck(results);
         Summary summary = new Summary(List.copyOf(results), late, aborted, overBudget);
         printTotals(summary);
@@ -266,6 +278,9 @@ public final class ChaosSuite {
         Instant killedInput = null;
         Duration restart = null;
         List<String> restarted = List.of();
+        List<String> killed = List.of();
+        boolean restartAfterRun = false;
+        int processes = 1;
         Instant killedAt = null;
         CompletableFuture<Pipeline.Accepted> hook;
         Instant hookSent = Instant.now();
@@ -279,18 +294,53 @@ public final class ChaosSuite {
                     .ofMillis(200)));
             long delay = (long) (random.nextDouble() * window.toMillis());
             Instant inputAt;
+            // With replicas of the target, one is killed (the one at work) and the others must take over: up runs
+            // only after the run has ended.
+            List<String> replicas = isService(target.process())
+                    ? running.replicas(target.process())
+                    : List.of(target.process());
+            restartAfterRun = replicas.size() > 1;
+            processes = replicas.size();
+            String victim = replicas.get(0);
             if (target.stage().equals("gateway")) {
                 input = "hook";
+                if (restartAfterRun) {
+                    // Only with replicas: a single gateway's runs draw exactly what they drew before (same seeds).
+                    victim = replicas.get(random.nextInt(replicas.size()));
+                }
+                String via = victim;
+                hookVia = victim;
                 inputAt = Instant.now();
-                hook = CompletableFuture.supplyAsync(() -> new Pipeline(running).hook(repoUrl, commit, "main", null,
-                        null, artifact, change));
+                hook = CompletableFuture.supplyAsync(() -> new Pipeline(running.via(via)).hook(repoUrl, commit, "main",
+                        null, null, artifact, change));
             } else {
+                // Who holds which partition, asked before the hook (once the group is stable again after the last
+                // restart): the kill must not wait for the answer.
+                Map<Integer, String> owners = restartAfterRun
+                        ? awaitOwners(target.process(), dev.conveyor.events.v1.EventType.of(inputType(target
+                                .stage())).topic(), replicas)
+                        : Map.of();
                 hookSent = Instant.now();
                 hook = CompletableFuture.completedFuture(sendHook(repoUrl, commit, artifact, change, end));
                 Predicate<ChaosEvent> isInput = inputOf(target.stage(), runId);
                 input = inputName(target.stage());
                 Optional<ChaosEvent> in = watcher.await(isInput, Duration.ofSeconds(60));
                 inputAt = in.map(ChaosEvent::timestamp).orElse(null);
+                if (restartAfterRun && in.isPresent()) {
+                    ChaosEvent record = in.get();
+                    victim = Optional.ofNullable(owners.get(record.partition())).orElseGet(() -> owners(target
+                            .process(), record.topic(), replicas).get(record.partition()));
+                    if (victim == null) {
+                        victim = replicas.get(random.nextInt(replicas.size()));
+                        out.printf("  the replica holding %s-%d is unknown: killing %s at random%n", record.topic(),
+                                record.partition(), victim);
+                    }
+                }
+            }
+            if (restartAfterRun && target.stage().equals("gateway")) {
+                // Jenkins' retry goes to a gateway that is still up.
+                String dead = victim;
+                hookVia = replicas.stream().filter(r -> !r.equals(dead)).findFirst().orElseThrow();
             }
             if (inputAt == null) {
                 input += " (never came: no kill)";
@@ -299,9 +349,8 @@ public final class ChaosSuite {
                 if (target.process().equals("stack")) {
                     probe.stubRequests(); // what the stubs have so far: their journal dies with the host
                 }
-                List<String> killed = List.of();
                 try {
-                    Kill k = kill(target);
+                    Kill k = kill(target.process().equals(target.stage()) ? victim : target.process());
                     killed = k.names();
                     killedAt = k.at();
                 } catch (IllegalStateException e) {
@@ -310,29 +359,11 @@ public final class ChaosSuite {
                 }
                 killAfter = Duration.between(inputAt, killedAt).toMillis();
                 killedInput = killed.isEmpty() ? null : inputAt;
-                long t0 = System.nanoTime();
-                try {
-                    LocalStack.Supervision supervision = stack.ensureUp(kubeconfig);
-                    running = supervision.running();
-                    restarted = supervision.restarted();
-                    List<String> notRestarted = killed.stream().filter(k -> !supervision.restarted().contains(k))
-                            .toList();
-                    if (!notRestarted.isEmpty()) {
-                        // Healthy right after a kill -9: what answered on its port is not the process we killed.
-                        violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, "killed "
-                                + notRestarted + ", but up found it healthy and did not restart it: another program"
-                                + " answers on its port"));
-                    }
-                    if (!stack.isUp()) {
-                        violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY,
-                                "./conveyor up left a process dead: " + stack.status().stream().filter(l -> l
-                                        .contains("stopped")).toList()));
-                    }
-                } catch (RuntimeException e) {
-                    violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, "./conveyor up failed: "
-                            + e.getMessage().lines().findFirst().orElse("")));
+                if (!restartAfterRun) {
+                    long t0 = System.nanoTime();
+                    restarted = restart(killed, violations);
+                    restart = Duration.ofNanos(System.nanoTime() - t0);
                 }
-                restart = Duration.ofNanos(System.nanoTime() - t0);
             }
         }
         // Jenkins retries a hook that got no answer (the gateway died under it).
@@ -356,6 +387,13 @@ public final class ChaosSuite {
         if (killedAt != null) {
             takeover = takeover(watcher, target.stage(), runId, killedAt);
         }
+        if (restartAfterRun && killedAt != null) {
+            // The survivors did the run's work; now the killed replica comes back, as up brings it.
+            long t0 = System.nanoTime();
+            restarted = restart(killed, violations);
+            restart = Duration.ofNanos(System.nanoTime() - t0);
+            hookVia = "gateway";
+        }
         if (index > 0) {
             measureWindows(watcher, runId, target);
         }
@@ -373,9 +411,130 @@ public final class ChaosSuite {
                     + " be read (broker down); the other invariants were not checked"));
         }
         RunResult r = new RunResult(index, runId, commit, target, input, window, killAfter, midWork, restart,
-                restarted, ChaosInvariants.outcome(facts.events(), runId), takeover, List.copyOf(violations));
+                restarted, ChaosInvariants.outcome(facts.events(), runId), takeover, List.copyOf(violations), List
+                        .copyOf(killed),
+                processes);
         out.println(line(r, Duration.between(begin, Instant.now())));
         return r;
+    }
+
+    /**
+     * What {@code ./conveyor up} does after a kill: {@link LocalStack#ensureUp}, checking that it restarted every killed
+     * process and left none dead; what it restarted.
+     */
+    private List<String> restart(List<String> killed, List<ChaosInvariants.Violation> violations) {
+        try {
+            LocalStack.Supervision supervision = stack.ensureUp(kubeconfig);
+            running = supervision.running();
+            List<String> notRestarted = killed.stream().filter(k -> !supervision.restarted().contains(k)).toList();
+            if (!notRestarted.isEmpty()) {
+                // Healthy right after a kill -9: what answered on its port is not the process we killed.
+                violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, "killed " + notRestarted
+                        + ", but up found it healthy and did not restart it: another program answers on its port"));
+            }
+            if (!stack.isUp()) {
+                violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY,
+                        "./conveyor up left a process dead: " + stack.status().stream().filter(l -> l.contains(
+                                "stopped")).toList()));
+            }
+            return supervision.restarted();
+        } catch (RuntimeException e) {
+            violations.add(new ChaosInvariants.Violation(ChaosInvariants.Rule.RECOVERY, "./conveyor up failed: " + e
+                    .getMessage().lines().findFirst().orElse("")));
+            return List.of();
+        }
+    }
+
+    private static boolean isService(String process) {
+        return ServiceSpec.ALL.stream().anyMatch(s -> s.name().equals(process));
+    }
+
+    /**
+     * The replica at work on an input record: the member of the stage's consumer group that holds the record's
+     * partition, told by its client id (replica N's start with {@code <service>-N-}, see
+     * {@link ServiceSpec#replicaConfig}), by partition of {@code topic}; empty when the group cannot be read (then a
+     * random replica is killed).
+     */
+    private Map<Integer, String> owners(String service, String topic, List<String> replicas) {
+        String group = groupOf(service, topic);
+        Map<Integer, String> owners = new LinkedHashMap<>();
+        try {
+            var description = admin().describeConsumerGroups(List.of(group)).all().get(5, TimeUnit.SECONDS).get(
+                    group);
+            for (var member : description.members()) {
+                for (var partition : member.assignment().topicPartitions()) {
+                    if (partition.topic().equals(topic)) {
+                        owners.put(partition.partition(), ownerOf(member.clientId(), replicas));
+                    }
+                }
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return owners;
+    }
+
+    /**
+     * {@link #owners} once the group is stable and every partition of the topic has an owner (a replica restarted after
+     * the previous run rejoins it first); what is known after 30 s otherwise.
+     */
+    private Map<Integer, String> awaitOwners(String service, String topic, List<String> replicas) {
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Map<Integer, String> owners = Map.of();
+        String why = "the group " + groupOf(service, topic) + " did not settle";
+        while (System.nanoTime() < until) {
+            try {
+                var description = admin().describeConsumerGroups(List.of(groupOf(service, topic))).all().get(5,
+                        TimeUnit.SECONDS).get(groupOf(service, topic));
+                int partitions = admin().describeTopics(List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS).get(
+                        topic).partitions().size();
+                owners = owners(service, topic, replicas);
+                if (description.groupState() == org.apache.kafka.common.GroupState.STABLE && description.members()
+                        .size() == replicas.size() && owners.size() == partitions) {
+                    return owners;
+                }
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                    return owners;
+                }
+                why = "the group " + groupOf(service, topic) + " cannot be read: " + e;
+            }
+            pause(300);
+        }
+        out.println("  which replica holds which partition of " + topic + " is not known after 30 s: " + why);
+        return owners;
+    }
+
+    private org.apache.kafka.clients.admin.Admin admin() {
+        if (admin == null) {
+            java.util.Properties props = new java.util.Properties();
+            props.put("bootstrap.servers", probe.stack().get(StackLayout.KAFKA));
+            props.put("client.id", "conveyor-chaos-admin");
+            props.put("request.timeout.ms", "5000");
+            props.put("default.api.timeout.ms", "5000"); // at least request.timeout.ms, or the client is refused
+            admin = org.apache.kafka.clients.admin.Admin.create(props);
+        }
+        return admin;
+    }
+
+    /** Which replica a consumer's client id belongs to: {@code versioner-2-...} is versioner-2, any other the first. */
+    static String ownerOf(String clientId, List<String> replicas) {
+        for (String r : replicas.subList(1, replicas.size())) {
+            if (clientId.startsWith(r + "-")) {
+                return r;
+            }
+        }
+        return replicas.get(0);
+    }
+
+    /** The consumer group of a stage on a topic (each service's application.properties). */
+    static String groupOf(String service, String topic) {
+        return service.equals("notifier")
+                ? "conveyor-notifier-" + topic.substring("conveyor.".length()).replace('.', '-')
+                : "conveyor-" + service;
     }
 
     private Pipeline.Accepted sendHook(String repoUrl, String commit, SampleApp.Artifact artifact, int change,
@@ -383,7 +542,7 @@ public final class ChaosSuite {
         RuntimeException last = null;
         while (System.nanoTime() < end) {
             try {
-                return new Pipeline(running).hook(repoUrl, commit, "main", null, null, artifact, change);
+                return new Pipeline(running.via(hookVia)).hook(repoUrl, commit, "main", null, null, artifact, change);
             } catch (RuntimeException e) {
                 last = e;
                 pause(1000);
@@ -654,8 +813,8 @@ public final class ChaosSuite {
      *
      * @throws IllegalStateException when one is not a live process of ours (nothing is killed then), or survives
      */
-    private Kill kill(Target target) {
-        List<LocalStack.StackProcess> victims = victims(target.process(), stack.processes());
+    private Kill kill(String process) {
+        List<LocalStack.StackProcess> victims = victims(process, stack.processes());
         for (LocalStack.StackProcess v : victims) {
             if (!LocalStack.alive(v.pid()) || !stack.ours(v.pid())) {
                 throw new IllegalStateException(v.name() + " (pid " + v.pid() + ") is not a live process of this "
@@ -687,18 +846,25 @@ public final class ChaosSuite {
     private static String line(RunResult r, Duration took) {
         String what = r.target() == null
                 ? "warm-up, no kill"
-                : "kill " + r.target() + (r.killAfterInputMs() == null
-                        ? " — " + r.input()
-                        : String.format(" +%d ms after %s (window %d ms, %s)", r.killAfterInputMs(), r.input(), r
-                                .window().toMillis(), r.midWork() ? "mid-work" : "after its output"));
+                : "kill " + (r.replicas() > 1 && r.killed().size() == 1
+                        ? r.killed().get(0) + " (1 of " + r.replicas() + " " + r.target().process() + " replicas)"
+                        : r.target().toString())
+                        + (r.killAfterInputMs() == null
+                                ? " — " + r.input()
+                                : String.format(" +%d ms after %s (window %d ms, %s)", r.killAfterInputMs(), r.input(),
+                                        r
+                                                .window().toMillis(),
+                                        r.midWork() ? "mid-work" : "after its output"));
         return String.format("run %-3s %s  %s%s  -> %s  takeover %s  (%.1f s)  violations: %s", r.index() < 0
                 ? "w" + -r.index()
                 : Integer.toString(r.index()), r.runId(), what,
                 r.restart() == null
                         ? ""
-                        : String.format("; up restarted %s in %.1f s", r.restarted().isEmpty()
-                                ? "nothing"
-                                : String.join(", ", r.restarted()), r.restart().toMillis() / 1000.0),
+                        : String.format("; up%s restarted %s in %.1f s", r.replicas() > 1 ? " after the run" : "", r
+                                .restarted().isEmpty()
+                                        ? "nothing"
+                                        : String.join(", ", r.restarted()),
+                                r.restart().toMillis() / 1000.0),
                 r.outcome(), r
                         .takeover() == null ? "-" : String.format("%.2f s", r.takeover().toMillis() / 1000.0),
                 took.toMillis() / 1000.0, r.violations().isEmpty() ? "none" : r.violations().toString());

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -21,7 +22,7 @@ import dev.conveyor.events.v1.Stage;
  *
  * <pre>
  * ./conveyor demo                          start the stack (fresh) and run the sample app through CD and CI
- * ./conveyor up                            start whatever is not healthy; exit code 4 when something stays down
+ * ./conveyor up [--replicas N]             start whatever is not healthy (N processes of every stage service)
  * ./conveyor status                        every process: pid, state, URL, memory
  * ./conveyor logs &lt;name&gt; [-f]              a service's log (or stack, kafka)
  * ./conveyor replay &lt;run&gt; --from &lt;stage&gt;   rerun a run from a stage and follow it
@@ -66,6 +67,7 @@ public final class Conveyor {
         if (rest.contains("--no-registry")) {
             stack.withoutRegistry();
         }
+        replicas(rest).ifPresent(stack::withReplicas);
         switch (command) {
             case "demo" -> {
                 return demo(stack);
@@ -74,10 +76,14 @@ public final class Conveyor {
                 out.println("Starting whatever is not healthy in the local stack in " + dataDir);
                 LocalStack.Supervision supervision = stack.ensureUp(kubeconfig());
                 out.println(supervision.restarted().isEmpty()
-                        ? "Everything was healthy; nothing restarted."
+                        ? "Everything was healthy and current; nothing restarted."
                         : "Started: " + String.join(", ", supervision.restarted()) + (supervision.killed().isEmpty()
                                 ? ""
-                                : " (killed first, unhealthy: " + String.join(", ", supervision.killed()) + ")"));
+                                : " (killed first, unhealthy: " + String.join(", ", supervision.killed()) + ")")
+                                + (supervision.changed().isEmpty()
+                                        ? ""
+                                        : " (restarted, out of date: " + String.join(", ", supervision.changed()
+                                                .keySet()) + ")"));
                 printEndpoints(stack, supervision.running());
                 return 0;
             }
@@ -98,7 +104,7 @@ public final class Conveyor {
             }
             case "logs" -> {
                 if (rest.isEmpty()) {
-                    throw new IllegalArgumentException("usage: ./conveyor logs <service|stack|kafka> [-f]");
+                    throw new IllegalArgumentException("usage: ./conveyor logs <service|service-N|stack|kafka> [-f]");
                 }
                 return logs(stack.layout(), rest.get(0), rest.contains("-f"));
             }
@@ -126,16 +132,21 @@ public final class Conveyor {
                           demo                          start the local stack (fresh) and run the sample app: a commit
                                                         on main to the cluster (CD), then a pull request (CI)
                           up                            start whatever is not healthy, on the same ports (safe to
-                                                        rerun); exit code 4 naming what is still down
+                                                        rerun), and restart what runs an older build or
+                                                        configuration; exit code 4 naming what is still down
+                          demo|up|chaos --replicas N    N processes of every stage service and the gateway (each its
+                                                        own port and data); kept until the next --replicas
                           demo|up --no-registry         without an OCI registry (as where docker-registry is not
                                                         installed): images to an OCI image layout, charts to git
                           status                        every process: pid, state, URL, memory
-                          logs <name> [-f]              a service's log (or: stack, kafka, registry)
+                          logs <name> [-f]              a service's log, versioner-2 for a replica (or: stack, kafka,
+                                                        registry)
                           replay <run> --from <stage>   rerun a run from versioner, image-builder, manifest-renderer,
                                                         promoter or flux-sync, and follow it
                           down [--purge]                stop everything; --purge also deletes the data directory
-                          chaos --runs N --kill <service>|services|broker|stack [--seed S]   CD runs, each with a
-                                                        process killed mid-work; checks the invariants (exit 4 if not)
+                          chaos --runs N --kill <service>|services|broker|stack [--seed S] [--replicas N]   CD runs,
+                                                        each with a process killed mid-work (with replicas: one
+                                                        replica of the stage); checks the invariants (exit 4 if not)
                         data directory: $CONVEYOR_DATA_DIR, default .conveyor/ in the project
                         cluster: the Kubernetes API stand-in, or the cluster of $KUBECONFIG when it is set""");
                 return 0;
@@ -177,6 +188,14 @@ public final class Conveyor {
     }
 
     private void printEndpoints(LocalStack stack, LocalStack.Running running) {
+        Map<String, Integer> counts = stack.replicaCounts();
+        if (counts.values().stream().anyMatch(n -> n > 1)) {
+            out.println("Replicas: " + counts.entrySet().stream().map(e -> e.getKey() + " " + e.getValue() + (e
+                    .getValue() == 1 && ServiceSpec.SINGLE_INSTANCE.contains(e.getKey())
+                            ? " (not replica-safe yet)"
+                            : ""))
+                    .reduce((a, b) -> a + ", " + b).orElse(""));
+        }
         out.println("Processes (data " + dataDir + ", logs " + stack.layout().logsDir() + "):");
         stack.status().forEach(l -> out.println("  " + l));
         out.println("Run page: " + running.gatewayUrl() + "/");
@@ -195,10 +214,36 @@ public final class Conveyor {
                 Files::isRegularFile);
     }
 
+    /** {@code --replicas N}, if given. */
+    static Optional<Integer> replicas(List<String> args) {
+        int i = args.indexOf("--replicas");
+        if (i < 0) {
+            return Optional.empty();
+        }
+        if (i + 1 >= args.size()) {
+            throw new IllegalArgumentException("--replicas needs a number of processes per service, e.g. --replicas 2");
+        }
+        try {
+            int n = Integer.parseInt(args.get(i + 1));
+            if (n < 1 || n > 9) {
+                throw new NumberFormatException();
+            }
+            return Optional.of(n);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "--replicas must be a number from 1 to 9, was '" + args.get(i + 1) + "'");
+        }
+    }
+
     private int logs(StackLayout layout, String name, boolean follow) {
         String file = switch (name) {
             case "stack", "kafka", "registry" -> name;
-            default -> ServiceSpec.named(name).name();
+            default -> {
+                if (ServiceSpec.ofReplica(name).isEmpty()) {
+                    ServiceSpec.named(name); // names the services
+                }
+                yield name;
+            }
         };
         Path log = "kafka".equals(file) ? layout.kafkaDir().resolve("broker.log") : layout.log(file);
         if (!Files.isRegularFile(log)) {

@@ -68,6 +68,7 @@ public final class LocalStack {
     private final PrintStream out;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(PROBE_TIMEOUT).build();
     private boolean withoutRegistry;
+    private Integer requestedReplicas;
 
     /**
      * @param projectDir the Conveyor checkout (services run from {@code <module>/target/quarkus-app})
@@ -92,6 +93,36 @@ public final class LocalStack {
         return this;
     }
 
+    /**
+     * Runs {@code n} processes of every service ({@code up --replicas n}), but one of each
+     * {@link ServiceSpec#SINGLE_INSTANCE} service. Recorded in {@code replicas.properties} by the next
+     * {@link #ensureUp} and kept by later ones until another {@code withReplicas}; fewer than before stops the extra
+     * processes.
+     */
+    public LocalStack withReplicas(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("--replicas must be at least 1, was " + n);
+        }
+        this.requestedReplicas = n;
+        return this;
+    }
+
+    /**
+     * How many processes of each service run: those of {@link #withReplicas}, else those recorded by the latest
+     * {@code --replicas}, else one.
+     */
+    public Map<String, Integer> replicaCounts() {
+        Map<String, String> recorded = layout.replicas();
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (ServiceSpec s : ServiceSpec.ALL) {
+            int wanted = requestedReplicas != null
+                    ? requestedReplicas
+                    : Integer.parseInt(recorded.getOrDefault(s.name(), "1").trim());
+            counts.put(s.name(), s.replicas(wanted));
+        }
+        return counts;
+    }
+
     public StackLayout layout() {
         return layout;
     }
@@ -106,6 +137,26 @@ public final class LocalStack {
 
         public String serviceUrl(String service) {
             return "http://127.0.0.1:" + ports.get(service);
+        }
+
+        /** The processes of a service that run, by replica: {@code versioner}, {@code versioner-2}, ... */
+        public List<String> replicas(String service) {
+            ServiceSpec spec = ServiceSpec.named(service);
+            List<String> names = new ArrayList<>();
+            for (int i = 1; ports.containsKey(spec.replicaName(i)); i++) {
+                names.add(spec.replicaName(i));
+            }
+            return names;
+        }
+
+        /** The same stack seen through another gateway replica: its {@link #gatewayUrl()} is that replica's. */
+        public Running via(String gatewayReplica) {
+            if (!ports.containsKey(gatewayReplica)) {
+                throw new IllegalArgumentException("no gateway replica " + gatewayReplica);
+            }
+            Map<String, Integer> p = new LinkedHashMap<>(ports);
+            p.put("gateway", ports.get(gatewayReplica));
+            return new Running(stack, p, secrets, startMillis);
         }
     }
 
@@ -140,9 +191,11 @@ public final class LocalStack {
      *     {@link #UNHEALTHY_GRACE}), in start order; empty when everything was healthy already
      * @param killed the processes it found alive but unhealthy for too long and killed before starting them again
      * @param readyAfter for each restarted process, the time from its start to its first healthy probe
+     * @param changed the running processes it restarted because their build or configuration differed from what they
+     *     were started with (also in {@code restarted}), each with the reason
      */
     public record Supervision(Running running, List<String> restarted, List<String> killed,
-            Map<String, Duration> readyAfter) {
+            Map<String, Duration> readyAfter, Map<String, String> changed) {
     }
 
     /** Thrown by {@link #ensureUp} when something is still down after its wait; {@link #down()} names what. */
@@ -169,7 +222,7 @@ public final class LocalStack {
     public List<StackProcess> processes() {
         Map<String, String> procs = layout.processes();
         List<StackProcess> list = new ArrayList<>();
-        for (String name : order()) {
+        for (String name : order(procs, replicaCounts())) {
             String pid = procs.get(name + ".pid");
             if (pid != null) {
                 list.add(new StackProcess(name, Kind.valueOf(procs.getOrDefault(name + ".kind", kindOf(name)
@@ -186,8 +239,8 @@ public final class LocalStack {
             return false;
         }
         Map<String, Integer> ports = ports(layout.ports());
-        return members(ports, stack.get(), Map.of(), Optional.empty()).stream().allMatch(m -> m.healthy()
-                .getAsBoolean());
+        return members(ports, stack.get(), Map.of(), Optional.empty(), replicaCounts()).stream().allMatch(m -> m
+                .healthy().getAsBoolean());
     }
 
     /**
@@ -239,11 +292,20 @@ public final class LocalStack {
             throw new UncheckedIOException(e);
         }
         Map<String, String> secrets = ensureSecrets();
-        Map<String, Integer> ports = assignPorts(kubeconfig.isEmpty());
+        Map<String, Integer> counts = replicaCounts();
+        if (requestedReplicas != null) {
+            Map<String, String> record = new LinkedHashMap<>();
+            counts.forEach((k, v) -> record.put(k, Integer.toString(v)));
+            if (!record.equals(new LinkedHashMap<>(layout.replicas())) && !(layout.replicas().isEmpty() && counts
+                    .values().stream().allMatch(n -> n == 1))) {
+                layout.writeReplicas(record);
+            }
+        }
+        Map<String, Integer> ports = assignPorts(kubeconfig.isEmpty(), counts);
         Map<String, String> stack = endpoints(ports, kubeconfig);
 
-        Outcome infra = supervise(
-                members(ports, stack, secrets, kubeconfig).stream().filter(m -> m.kind() != Kind.SERVICE).toList());
+        Outcome infra = supervise(members(ports, stack, secrets, kubeconfig, counts).stream().filter(m -> m
+                .kind() != Kind.SERVICE).toList());
         if (!infra.down().isEmpty()) {
             throw new StackDownException(infra.down(), infra.reasons());
         }
@@ -253,8 +315,9 @@ public final class LocalStack {
             out.printf("  sample repositories   %s%s, %s%s%n", stack.get(StackLayout.GIT), SampleApp.APP_REPO,
                     stack.get(StackLayout.GIT), SampleApp.GITOPS_REPO);
         }
-        Outcome services = supervise(
-                members(ports, stack, secrets, kubeconfig).stream().filter(m -> m.kind() == Kind.SERVICE).toList());
+        Outcome services = supervise(members(ports, stack, secrets, kubeconfig, counts).stream().filter(m -> m
+                .kind() == Kind.SERVICE).toList());
+        scaleDown(counts);
         if (!services.down().isEmpty()) {
             throw new StackDownException(services.down(), services.reasons());
         }
@@ -263,9 +326,11 @@ public final class LocalStack {
         Map<String, Integer> servicePorts = new LinkedHashMap<>();
         Map<String, Long> startMillis = new LinkedHashMap<>();
         for (ServiceSpec s : ServiceSpec.ALL) {
-            servicePorts.put(s.name(), ports.get(s.name()));
-            Optional.ofNullable(procs.get(s.name() + ".start-ms")).ifPresent(v -> startMillis.put(s.name(),
-                    Long.parseLong(v)));
+            for (String r : s.replicaNames(counts.get(s.name()))) {
+                servicePorts.put(r, ports.get(r));
+                Optional.ofNullable(procs.get(r + ".start-ms")).ifPresent(v -> startMillis.put(r, Long.parseLong(
+                        v)));
+            }
         }
         List<String> restarted = new ArrayList<>(infra.restarted());
         restarted.addAll(services.restarted());
@@ -273,8 +338,36 @@ public final class LocalStack {
         killed.addAll(services.killed());
         Map<String, Duration> readyAfter = new LinkedHashMap<>(infra.readyAfter());
         readyAfter.putAll(services.readyAfter());
+        Map<String, String> changed = new LinkedHashMap<>(infra.changed());
+        changed.putAll(services.changed());
         return new Supervision(new Running(stack, servicePorts, secrets, startMillis), List.copyOf(restarted), List
-                .copyOf(killed), Map.copyOf(readyAfter));
+                .copyOf(killed), Map.copyOf(readyAfter), Map.copyOf(changed));
+    }
+
+    /**
+     * Stops the processes of replicas beyond {@code counts} (after {@code --replicas} asked for fewer) and forgets
+     * them; their ports stay recorded for a later {@code --replicas}.
+     */
+    private void scaleDown(Map<String, Integer> counts) {
+        Map<String, String> procs = new LinkedHashMap<>(layout.processes());
+        boolean changed = false;
+        for (String name : order(procs, counts)) {
+            Optional<Map.Entry<ServiceSpec, Integer>> replica = ServiceSpec.ofReplica(name);
+            if (replica.isEmpty() || replica.get().getValue() <= counts.get(replica.get().getKey().name())) {
+                continue;
+            }
+            String pid = procs.get(name + ".pid");
+            if (pid != null && alive(Long.parseLong(pid)) && ours(Long.parseLong(pid))) {
+                terminate(Long.parseLong(pid));
+                out.printf("  %-20s  stopped (pid %s): %d replica(s) of %s asked for%n", name, pid, counts.get(replica
+                        .get().getKey().name()), replica.get().getKey().name());
+            }
+            procs.keySet().removeIf(k -> k.startsWith(name + "."));
+            changed = true;
+        }
+        if (changed) {
+            layout.writeProcesses(procs);
+        }
     }
 
     /** The running stack, if it is up. */
@@ -286,24 +379,43 @@ public final class LocalStack {
         Map<String, Integer> ports = ports(layout.ports());
         Map<String, Integer> servicePorts = new LinkedHashMap<>();
         Map<String, Long> startMillis = new LinkedHashMap<>();
+        Map<String, Integer> counts = replicaCounts();
         for (ServiceSpec s : ServiceSpec.ALL) {
-            servicePorts.put(s.name(), ports.get(s.name()));
-            Optional.ofNullable(procs.get(s.name() + ".start-ms")).ifPresent(v -> startMillis.put(s.name(),
-                    Long.parseLong(v)));
+            for (String r : s.replicaNames(counts.get(s.name()))) {
+                servicePorts.put(r, ports.get(r));
+                Optional.ofNullable(procs.get(r + ".start-ms")).ifPresent(v -> startMillis.put(r, Long.parseLong(
+                        v)));
+            }
         }
         return layout.readStack().map(stack -> new Running(stack, servicePorts, layout.secrets(), startMillis));
     }
 
     // ---- supervision
 
-    /** A supervised process: how to tell it is healthy and how to start it. */
+    /**
+     * A supervised process: how to tell it is healthy and how to start it; for a service, also what it would be started
+     * with now ({@code plan}, null for the infrastructure), to tell whether the running one is out of date.
+     */
     private record Member(String name, Kind kind, List<Integer> ports, BooleanSupplier healthy,
-            Supplier<Process> launcher) {
+            Supplier<Process> launcher, Supplier<ServiceLaunch> plan) {
+
+        Member(String name, Kind kind, List<Integer> ports, BooleanSupplier healthy, Supplier<Process> launcher) {
+            this(name, kind, ports, healthy, launcher, null);
+        }
+    }
+
+    /** How a service process is started: command, working directory, added environment and configuration. */
+    private record ServiceLaunch(List<String> command, Path dir, Path log, Map<String, String> env,
+            Map<String, String> config, Path configFile, Path appDir) {
+
+        String launchDigest() {
+            return ProcessFingerprint.launch(command, env, config);
+        }
     }
 
     /** What {@link #supervise} did in one phase. */
     private record Outcome(List<String> restarted, List<String> killed, Map<String, Duration> readyAfter,
-            List<String> down, List<String> reasons) {
+            List<String> down, List<String> reasons, Map<String, String> changed) {
     }
 
     /** A process {@link #supervise} waits for: started by it, or found alive but unhealthy. */
@@ -325,14 +437,29 @@ public final class LocalStack {
         Map<String, Duration> readyAfter = new LinkedHashMap<>();
         List<String> down = new ArrayList<>();
         List<String> reasons = new ArrayList<>();
+        Map<String, String> changed = new LinkedHashMap<>();
         List<Watch> waiting = new ArrayList<>();
         for (Member m : members) {
-            if (m.healthy().getAsBoolean()) {
+            long pid = recordedPid(m.name());
+            boolean running = pid > 0 && alive(pid) && ours(pid);
+            Optional<String> stale = running ? staleness(m) : Optional.empty();
+            if (stale.isEmpty() && m.healthy().getAsBoolean()) {
                 continue;
             }
             Watch w = new Watch(m);
-            long pid = recordedPid(m.name());
-            if (pid > 0 && alive(pid) && ours(pid)) {
+            if (stale.isPresent()) {
+                // Out of date: what runs is not what up would start now (rebuilt, or configured differently).
+                out.printf("  %-20s  restarting (pid %d): %s%n", m.name(), pid, stale.get());
+                terminate(pid);
+                changed.put(m.name(), stale.get());
+                Optional<String> failure = start(m, w);
+                if (failure.isPresent()) {
+                    down.add(m.name());
+                    reasons.add(m.name() + ": " + failure.get());
+                    continue;
+                }
+                restarted.add(m.name());
+            } else if (running) {
                 w.pid = pid;
                 w.deadline = System.nanoTime() + UNHEALTHY_GRACE.toNanos();
                 out.printf("  %-20s  running (pid %d) but not healthy; waiting up to %d s before restarting it%n",
@@ -395,7 +522,24 @@ public final class LocalStack {
                 pause(200);
             }
         }
-        return new Outcome(restarted, killed, readyAfter, down, reasons);
+        return new Outcome(restarted, killed, readyAfter, down, reasons, changed);
+    }
+
+    /**
+     * Why a running service must be restarted: its build or how it would be launched now differs from the fingerprint
+     * recorded at its start ({@link ProcessFingerprint}); empty when it is current, and always for the infrastructure.
+     */
+    private Optional<String> staleness(Member m) {
+        if (m.plan() == null) {
+            return Optional.empty();
+        }
+        ServiceLaunch plan = m.plan().get();
+        Map<String, String> procs = layout.processes();
+        Path build = plan.appDir();
+        return ProcessFingerprint.staleReason(procs.get(m.name() + ".build"), procs.get(m.name() + ".launch"),
+                ProcessFingerprint.build(build), plan.launchDigest(), StackLayout.read(plan.configFile()), plan
+                        .config(),
+                build.startsWith(projectDir) ? projectDir.relativize(build).toString() : build.toString());
     }
 
     /** Starts a member on its recorded ports, or says why it cannot. */
@@ -409,8 +553,14 @@ public final class LocalStack {
             }
         }
         Process p;
+        ServiceLaunch plan = null;
         try {
-            p = m.launcher().get();
+            if (m.plan() == null) {
+                p = m.launcher().get();
+            } else {
+                plan = m.plan().get();
+                p = startService(plan);
+            }
         } catch (RuntimeException e) {
             return Optional.of("cannot start: " + e.getMessage());
         }
@@ -418,7 +568,7 @@ public final class LocalStack {
         w.began = System.nanoTime();
         w.deadline = w.began + START_TIMEOUT.toNanos();
         w.startedHere = true;
-        recordStart(m, p.pid());
+        recordStart(m, p.pid(), plan);
         return Optional.empty();
     }
 
@@ -438,7 +588,7 @@ public final class LocalStack {
     }
 
     private List<Member> members(Map<String, Integer> ports, Map<String, String> stack, Map<String, String> secrets,
-            Optional<Path> kubeconfig) {
+            Optional<Path> kubeconfig, Map<String, Integer> counts) {
         List<Member> members = new ArrayList<>();
         boolean standIn = "stand-in".equals(stack.get(StackLayout.KUBE_KIND));
         int git = ports.get("git");
@@ -461,9 +611,16 @@ public final class LocalStack {
                     + registry + "/v2/"), () -> startRegistry(registry)));
         }
         for (ServiceSpec s : ServiceSpec.ALL) {
-            int port = ports.get(s.name());
-            members.add(new Member(s.name(), Kind.SERVICE, List.of(port), () -> httpOk("http://127.0.0.1:" + port
-                    + "/q/health/ready"), () -> startService(s, stack, ports, secrets)));
+            for (int i = 1; i <= counts.get(s.name()); i++) {
+                int replica = i;
+                Integer port = ports.get(s.replicaName(i));
+                if (port == null) {
+                    continue; // no port recorded yet: not started by up yet
+                }
+                Supplier<ServiceLaunch> plan = () -> serviceLaunch(s, replica, stack, ports, secrets);
+                members.add(new Member(s.replicaName(i), Kind.SERVICE, List.of(port), () -> httpOk(
+                        "http://127.0.0.1:" + port + "/q/health/ready"), () -> startService(plan.get()), plan));
+            }
         }
         return members;
     }
@@ -474,7 +631,7 @@ public final class LocalStack {
      * The port of every process: read from {@code ports.properties}, missing ones chosen now (the services' preferred
      * ports when free, else free ports) and recorded.
      */
-    private Map<String, Integer> assignPorts(boolean standIn) {
+    private Map<String, Integer> assignPorts(boolean standIn, Map<String, Integer> counts) {
         Map<String, String> recorded = new LinkedHashMap<>(layout.ports());
         boolean first = recorded.isEmpty();
         List<String> names = new ArrayList<>(List.of(KAFKA, "kafka-controller", "git", "stubs"));
@@ -490,7 +647,7 @@ public final class LocalStack {
             throw new IllegalStateException("this stack was started with an OCI registry, but docker-registry is no "
                     + "longer installed; install it, or start afresh with ./conveyor down --purge");
         }
-        ServiceSpec.ALL.forEach(s -> names.add(s.name()));
+        ServiceSpec.ALL.forEach(s -> names.addAll(s.replicaNames(counts.get(s.name()))));
         boolean changed = false;
         for (String name : names) {
             if (!recorded.containsKey(name)) {
@@ -591,23 +748,29 @@ public final class LocalStack {
         return launch(command, layout.registryDir(), layout.log(REGISTRY), Map.of());
     }
 
-    private Process startService(ServiceSpec s, Map<String, String> stack, Map<String, Integer> ports,
-            Map<String, String> secrets) {
-        Path dir = layout.serviceDir(s.name());
-        try {
-            Files.createDirectories(dir.resolve("config"));
-            Path config = dir.resolve("config/application.properties");
-            StackLayout.write(config, s.config(layout, stack, ports, secrets), true);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** How replica {@code replica} of a service is started now (nothing is written or started). */
+    private ServiceLaunch serviceLaunch(ServiceSpec s, int replica, Map<String, String> stack,
+            Map<String, Integer> ports, Map<String, String> secrets) {
+        String name = s.replicaName(replica);
+        Path dir = layout.serviceDir(name);
         List<String> command = new ArrayList<>(detached());
         command.addAll(List.of(java(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dconveyor.local.service=" + s.name(), "-Dconveyor.local.data=" + layout.root(), "-jar",
+                "-Dconveyor.local.service=" + name, "-Dconveyor.local.data=" + layout.root(), "-jar",
                 s.runJar(projectDir).toString()));
         Map<String, String> env = new LinkedHashMap<>();
         env.put("KUBECONFIG", stack.get(StackLayout.KUBECONFIG));
-        return launch(command, dir, layout.log(s.name()), env);
+        return new ServiceLaunch(command, dir, layout.log(name), env, s.config(layout, stack, ports, secrets, replica),
+                dir.resolve("config/application.properties"), s.appDir(projectDir));
+    }
+
+    private Process startService(ServiceLaunch l) {
+        try {
+            Files.createDirectories(l.configFile().getParent());
+            StackLayout.write(l.configFile(), l.config(), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return launch(l.command(), l.dir(), l.log(), l.env());
     }
 
     // ---- processes.properties
@@ -616,13 +779,18 @@ public final class LocalStack {
         return Optional.ofNullable(layout.processes().get(name + ".pid")).map(Long::parseLong).orElse(-1L);
     }
 
-    private void recordStart(Member m, long pid) {
+    private void recordStart(Member m, long pid, ServiceLaunch plan) {
         Map<String, String> procs = new LinkedHashMap<>(layout.processes());
         procs.put(m.name() + ".pid", Long.toString(pid));
         procs.put(m.name() + ".kind", m.kind().name());
         procs.put(m.name() + ".port", Integer.toString(m.ports().get(0)));
         procs.put(m.name() + ".started", Long.toString(System.currentTimeMillis()));
         procs.remove(m.name() + ".start-ms");
+        if (plan != null) {
+            // What it was started with: up restarts it when either differs from what it would start now.
+            procs.put(m.name() + ".build", ProcessFingerprint.build(plan.appDir()));
+            procs.put(m.name() + ".launch", plan.launchDigest());
+        }
         layout.writeProcesses(procs);
     }
 
@@ -632,9 +800,25 @@ public final class LocalStack {
         layout.writeProcesses(procs);
     }
 
-    private static List<String> order() {
+    /**
+     * Every process name in supervision order: the infrastructure, then each service's replicas — as many as
+     * {@code counts} asks for, and any higher one still recorded in {@code procs}.
+     */
+    private static List<String> order(Map<String, String> procs, Map<String, Integer> counts) {
         List<String> names = new ArrayList<>(List.of(STACK_HOST, KAFKA, REGISTRY));
-        ServiceSpec.ALL.forEach(s -> names.add(s.name()));
+        for (ServiceSpec s : ServiceSpec.ALL) {
+            int n = counts.getOrDefault(s.name(), 1);
+            for (String key : procs.keySet()) {
+                if (key.endsWith(".pid")) {
+                    Optional<Map.Entry<ServiceSpec, Integer>> r = ServiceSpec.ofReplica(key.substring(0, key.length()
+                            - 4));
+                    if (r.isPresent() && r.get().getKey().equals(s)) {
+                        n = Math.max(n, r.get().getValue());
+                    }
+                }
+            }
+            names.addAll(s.replicaNames(n));
+        }
         return names;
     }
 
@@ -671,7 +855,8 @@ public final class LocalStack {
         Map<String, String> procs = layout.processes();
         List<String> stopped = new ArrayList<>();
         // Services first (their Kafka clients close cleanly while the broker is still up), then the infrastructure.
-        stop(procs, ServiceSpec.ALL.stream().map(ServiceSpec::name).toList(), stopped);
+        stop(procs, order(procs, replicaCounts()).stream().filter(n -> ServiceSpec.ofReplica(n).isPresent()).toList(),
+                stopped);
         stop(procs, List.of(STACK_HOST, REGISTRY), stopped);
         stop(procs, List.of(KAFKA), stopped);
         try {
@@ -710,12 +895,13 @@ public final class LocalStack {
         Map<String, String> procs = layout.processes();
         Optional<Map<String, String>> stack = layout.readStack();
         Map<String, Member> members = new LinkedHashMap<>();
+        Map<String, Integer> counts = replicaCounts();
         if (stack.isPresent() && !layout.ports().isEmpty()) {
-            members(ports(layout.ports()), stack.get(), Map.of(), Optional.empty()).forEach(m -> members.put(m
+            members(ports(layout.ports()), stack.get(), Map.of(), Optional.empty(), counts).forEach(m -> members.put(m
                     .name(), m));
         }
         List<String> lines = new ArrayList<>();
-        for (String name : order()) {
+        for (String name : order(procs, counts)) {
             String pid = procs.get(name + ".pid");
             if (pid == null) {
                 if (!REGISTRY.equals(name)) {
@@ -804,6 +990,14 @@ public final class LocalStack {
                 changed = true;
             }
         }
+        if (!secrets.containsKey(ServiceSpec.REDACTION_KEY)) {
+            // The manifest-renderer replicas' shared key: the one a single renderer made for itself, if it did.
+            byte[] bytes = new byte[32];
+            random.nextBytes(bytes);
+            secrets.put(ServiceSpec.REDACTION_KEY, ServiceSpec.existingRedactionKey(layout).orElse(HexFormat.of()
+                    .formatHex(bytes)));
+            changed = true;
+        }
         if (changed) {
             layout.writeSecrets(secrets);
         }
@@ -885,6 +1079,18 @@ public final class LocalStack {
         } catch (IOException e) {
             // No /proc: trust the record.
             return !Files.isDirectory(Path.of("/proc/self"));
+        }
+    }
+
+    /** Stops a process ({@code SIGTERM}), waits up to 20 s, then kills it ({@link #kill}). */
+    static void terminate(long pid) {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (alive(pid) && System.nanoTime() < deadline) {
+            pause(100);
+        }
+        if (alive(pid)) {
+            kill(pid);
         }
     }
 

@@ -1,9 +1,14 @@
 package dev.conveyor.local;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * A Conveyor service as the local stack runs it: its module (whose {@code target/quarkus-app} is started with
@@ -19,15 +24,121 @@ public record ServiceSpec(String name, String module) {
             new ServiceSpec("manifest-renderer", "manifest-renderer"), new ServiceSpec("promoter", "promoter"),
             new ServiceSpec("notifier", "notifier"), new ServiceSpec("flux-sync", "flux-sync"));
 
+    /**
+     * Services that run as ONE process whatever {@code --replicas} says, because a second one would double or lose an
+     * effect: the notifier keeps its delivery state (which Slack message is the run's) in a journal on its own disk, and
+     * flux-sync reconciles every GitOps repository from every instance (issue 17 items 1 and 2). When a service becomes
+     * replica-safe, remove it here: {@code up --replicas N} and the chaos suite with replicas then run and kill N of it.
+     */
+    public static final Set<String> SINGLE_INSTANCE = Set.of("notifier", "flux-sync");
+
+    /** How many processes of this service {@code --replicas n} runs: n, or 1 for a {@link #SINGLE_INSTANCE} one. */
+    public int replicas(int requested) {
+        return SINGLE_INSTANCE.contains(name) ? 1 : Math.max(1, requested);
+    }
+
+    /**
+     * The name of the service's replica {@code index} (from 1): the service's own name for the first, so that one
+     * replica is exactly the stack without replicas (names, ports, data, logs), then {@code <name>-<index>}. The name
+     * is also the process's key in {@code ports.properties} and {@code processes.properties}, its log
+     * ({@code logs/<name>.log}) and its working directory ({@code services/<name>/}).
+     */
+    public String replicaName(int index) {
+        if (index < 1) {
+            throw new IllegalArgumentException("replica index must be at least 1, was " + index);
+        }
+        return index == 1 ? name : name + "-" + index;
+    }
+
+    /** The names of replicas 1..n. */
+    public List<String> replicaNames(int n) {
+        List<String> names = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            names.add(replicaName(i));
+        }
+        return names;
+    }
+
+    /** The service and replica index a process name stands for ({@code versioner-2}: versioner, 2), if any. */
+    public static Optional<Map.Entry<ServiceSpec, Integer>> ofReplica(String processName) {
+        for (ServiceSpec s : ALL) {
+            if (s.name.equals(processName)) {
+                return Optional.of(Map.entry(s, 1));
+            }
+            var m = Pattern.compile(Pattern.quote(s.name) + "-([0-9]+)").matcher(processName);
+            if (m.matches() && Integer.parseInt(m.group(1)) >= 2) {
+                return Optional.of(Map.entry(s, Integer.parseInt(m.group(1))));
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The jar that starts the service: {@code <project>/<module>/target/quarkus-app/quarkus-run.jar}. */
     public Path runJar(Path projectDir) {
         return projectDir.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
+    }
+
+    /** The build the service runs: {@code <project>/<module>/target/quarkus-app}. */
+    public Path appDir(Path projectDir) {
+        return projectDir.resolve(module).resolve("target/quarkus-app");
     }
 
     public static ServiceSpec named(String name) {
         return ALL.stream().filter(s -> s.name.equals(name)).findFirst().orElseThrow(
                 () -> new IllegalArgumentException("unknown service '" + name + "'; services: " + String.join(", ",
                         ALL.stream().map(ServiceSpec::name).toList())));
+    }
+
+    /**
+     * What a replica of the service needs on top of {@link #config} so that N of them together do each effect once —
+     * THE place for per-service replica settings. Every replica gets the same consumer groups (from the service's own
+     * {@code application.properties}: a record goes to one replica), its own port and working directory
+     * ({@code services/<replica>/}: mirrors and work directories are per process). Beyond that:
+     * <ul>
+     * <li>every replica but the first: a Kafka client id prefix naming it ({@code versioner-2-}), so that a consumer
+     * group's members tell which process holds which partition (the chaos suite kills the one at work);</li>
+     * <li>manifest-renderer: one redaction key for all of them ({@code redaction-key} in {@code secrets.properties}),
+     * or the placeholders of Secrets differ by replica and each makes a spurious manifests commit. Set for replica 1
+     * too, so that scaling does not change its configuration (and restart it).</li>
+     * </ul>
+     * Replica-safety settings of services still in {@link #SINGLE_INSTANCE} (flux-sync's repository ownership, the
+     * notifier's state topics) go here too once those services support them.
+     *
+     * @param replica the replica's index, from 1
+     */
+    Map<String, String> replicaConfig(int replica, Map<String, String> secrets) {
+        Map<String, String> c = new LinkedHashMap<>();
+        if (replica > 1) {
+            c.put("mp.messaging.connector.smallrye-kafka.client-id-prefix", replicaName(replica) + "-");
+        }
+        switch (name) {
+            case "manifest-renderer" -> c.put("conveyor.manifest-renderer.redaction-key", secrets.get(REDACTION_KEY));
+            default -> {
+                // nothing else yet: see the list above
+            }
+        }
+        return c;
+    }
+
+    /** The manifest-renderer replicas' shared redaction key in {@code secrets.properties}. */
+    static final String REDACTION_KEY = "redaction-key";
+
+    /**
+     * The value for a new {@link #REDACTION_KEY}: the key a single manifest-renderer generated for itself before the
+     * stack configured one ({@code services/manifest-renderer/mirrors/redaction.key}), so that its placeholders, and
+     * the manifests already committed, stay the same; empty when there is none.
+     */
+    static Optional<String> existingRedactionKey(StackLayout layout) {
+        Path file = layout.serviceDir("manifest-renderer").resolve("mirrors").resolve("redaction.key");
+        try {
+            if (Files.isRegularFile(file)) {
+                String key = Files.readString(file).strip();
+                return key.length() >= 16 ? Optional.of(key) : Optional.empty();
+            }
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
     }
 
     /**
@@ -54,15 +165,17 @@ public record ServiceSpec(String name, String module) {
      * @param stack the infrastructure endpoints ({@link StackLayout#readStack()})
      * @param ports the HTTP port of every service
      * @param secrets the stack's tokens
+     * @param replica the replica's index, from 1 ({@link #replicaName}: its port and working directory)
      */
     Map<String, String> config(StackLayout layout, Map<String, String> stack, Map<String, Integer> ports,
-            Map<String, String> secrets) {
-        Path dir = layout.serviceDir(name);
+            Map<String, String> secrets, int replica) {
+        String self = replicaName(replica);
+        Path dir = layout.serviceDir(self);
         String git = stack.get(StackLayout.GIT);
         String registry = stack.get(StackLayout.REGISTRY);
         String stubs = stack.get(StackLayout.STUBS);
         Map<String, String> c = new LinkedHashMap<>();
-        c.put("quarkus.http.port", Integer.toString(ports.get(name)));
+        c.put("quarkus.http.port", Integer.toString(ports.get(self)));
         c.put("quarkus.http.host", "127.0.0.1");
         c.put("kafka.bootstrap.servers", stack.get(StackLayout.KAFKA));
         c.put("quarkus.log.console.color", "false");
@@ -142,6 +255,7 @@ public record ServiceSpec(String name, String module) {
             }
             default -> throw new IllegalStateException(name);
         }
+        c.putAll(replicaConfig(replica, secrets));
         return c;
     }
 

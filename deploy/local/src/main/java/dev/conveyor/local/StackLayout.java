@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * <pre>
  * ports.properties      the port of every process, chosen at the first start and reused by every later one
  * stack.properties      endpoints of the infrastructure, written by {@code up} when it is healthy
- * processes.properties  pid, kind, port and start time of every process the stack started
+ * processes.properties  pid, kind, port, start time and fingerprint of every process the stack started
+ * replicas.properties   how many processes of each service run (up --replicas N), kept until the next --replicas
  * secrets.properties    the stack's generated tokens (mode 600; never printed)
  * logs/&lt;name&gt;.log       one log per process
  * kafka/                broker storage (server.properties, data/, broker.log)
@@ -60,6 +61,11 @@ public record StackLayout(Path root) {
 
     public Path processesFile() {
         return root.resolve("processes.properties");
+    }
+
+    /** How many processes of each service the stack runs ({@code versioner=2}), from the latest {@code --replicas}. */
+    public Path replicasFile() {
+        return root.resolve("replicas.properties");
     }
 
     public Path secretsFile() {
@@ -133,6 +139,14 @@ public record StackLayout(Path root) {
 
     void writePorts(Map<String, String> ports) {
         write(portsFile(), ports, false);
+    }
+
+    Map<String, String> replicas() {
+        return read(replicasFile()).orElseGet(LinkedHashMap::new);
+    }
+
+    void writeReplicas(Map<String, String> replicas) {
+        write(replicasFile(), replicas, false);
     }
 
     Map<String, String> secrets() {
