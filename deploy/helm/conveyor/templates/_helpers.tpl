@@ -86,11 +86,7 @@ The consumer group a stage reads a topic with (the services' application.propert
 the notifier has one group per topic, every other stage one group. Call with (dict "stage" $stage "topic" $topic).
 */}}
 {{- define "conveyor.consumerGroup" -}}
-{{- if eq .stage "notifier" -}}
-{{- printf "conveyor-notifier-%s" (.topic | trimPrefix "conveyor." | replace "." "-") -}}
-{{- else -}}
 {{- printf "conveyor-%s" .stage -}}
-{{- end -}}
 {{- end -}}
 
 {{/*

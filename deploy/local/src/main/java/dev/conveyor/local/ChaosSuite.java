@@ -456,7 +456,7 @@ public final class ChaosSuite {
      * random replica is killed).
      */
     private Map<Integer, String> owners(String service, String topic, List<String> replicas) {
-        String group = groupOf(service, topic);
+        String group = groupOf(service);
         Map<Integer, String> owners = new LinkedHashMap<>();
         try {
             var description = admin().describeConsumerGroups(List.of(group)).all().get(5, TimeUnit.SECONDS).get(
@@ -483,11 +483,11 @@ public final class ChaosSuite {
     private Map<Integer, String> awaitOwners(String service, String topic, List<String> replicas) {
         long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         Map<Integer, String> owners = Map.of();
-        String why = "the group " + groupOf(service, topic) + " did not settle";
+        String why = "the group " + groupOf(service) + " did not settle";
         while (System.nanoTime() < until) {
             try {
-                var description = admin().describeConsumerGroups(List.of(groupOf(service, topic))).all().get(5,
-                        TimeUnit.SECONDS).get(groupOf(service, topic));
+                var description = admin().describeConsumerGroups(List.of(groupOf(service))).all().get(5,
+                        TimeUnit.SECONDS).get(groupOf(service));
                 int partitions = admin().describeTopics(List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS).get(
                         topic).partitions().size();
                 owners = owners(service, topic, replicas);
@@ -500,7 +500,7 @@ public final class ChaosSuite {
                     Thread.currentThread().interrupt();
                     return owners;
                 }
-                why = "the group " + groupOf(service, topic) + " cannot be read: " + e;
+                why = "the group " + groupOf(service) + " cannot be read: " + e;
             }
             pause(300);
         }
@@ -530,11 +530,12 @@ public final class ChaosSuite {
         return replicas.get(0);
     }
 
-    /** The consumer group of a stage on a topic (each service's application.properties). */
-    static String groupOf(String service, String topic) {
-        return service.equals("notifier")
-                ? "conveyor-notifier-" + topic.substring("conveyor.".length()).replace('.', '-')
-                : "conveyor-" + service;
+    /**
+     * The consumer group of a stage on a topic (each service's application.properties; the notifier reads every topic
+     * in one group, {@code conveyor.notifier.state.group-id}).
+     */
+    static String groupOf(String service) {
+        return "conveyor-" + service;
     }
 
     private Pipeline.Accepted sendHook(String repoUrl, String commit, SampleApp.Artifact artifact, int change,

@@ -26,11 +26,10 @@ public record ServiceSpec(String name, String module) {
 
     /**
      * Services that run as ONE process whatever {@code --replicas} says, because a second one would double or lose an
-     * effect: the notifier keeps its delivery state (which Slack message is the run's) in a journal on its own disk, and
-     * flux-sync reconciles every GitOps repository from every instance (issue 17 items 1 and 2). When a service becomes
+     * effect. None left once flux-sync's repository ownership is wired (below). When a service becomes
      * replica-safe, remove it here: {@code up --replicas N} and the chaos suite with replicas then run and kill N of it.
      */
-    public static final Set<String> SINGLE_INSTANCE = Set.of("notifier", "flux-sync");
+    public static final Set<String> SINGLE_INSTANCE = Set.of("flux-sync");
 
     /** How many processes of this service {@code --replicas n} runs: n, or 1 for a {@link #SINGLE_INSTANCE} one. */
     public int replicas(int requested) {

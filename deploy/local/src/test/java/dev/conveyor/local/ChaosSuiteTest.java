@@ -53,9 +53,8 @@ class ChaosSuiteTest {
         assertThat(ChaosSuite.victims("versioner-2", List.of(new StackProcess("versioner", Kind.SERVICE, 105, 8081),
                 new StackProcess("versioner-2", Kind.SERVICE, 106, 40001)))).extracting(StackProcess::name)
                 .containsExactly("versioner-2");
-        assertThat(ChaosSuite.groupOf("versioner", "conveyor.build.succeeded")).isEqualTo("conveyor-versioner");
-        assertThat(ChaosSuite.groupOf("notifier", "conveyor.release.promoted")).isEqualTo(
-                "conveyor-notifier-release-promoted");
+        assertThat(ChaosSuite.groupOf("versioner")).isEqualTo("conveyor-versioner");
+        assertThat(ChaosSuite.groupOf("notifier")).isEqualTo("conveyor-notifier");
     }
 
     @Test

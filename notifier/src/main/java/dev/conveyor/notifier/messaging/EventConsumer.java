@@ -93,6 +93,9 @@ public final class EventConsumer implements AutoCloseable {
      * @param legacyJournal the journal file of the versions before this one, read once into the state topic
      * @param clients Kafka client settings over the defaults (consumer, producer and admin alike)
      */
+    /** A key of {@link Settings#clients()}: put before the client ids, so that a group's members name their process. */
+    public static final String CLIENT_ID_PREFIX = "client.id.prefix";
+
     public record Settings(String bootstrapServers, String groupId, String stateTopic, Duration retention,
             Duration restoreTimeout, Optional<Path> legacyJournal, Map<String, Object> clients) {
     }
@@ -120,7 +123,13 @@ public final class EventConsumer implements AutoCloseable {
         this.restorer = new KafkaConsumer<>(consumerConfig(settings, false));
         this.producer = new KafkaProducer<>(producerConfig(settings));
         Map<String, Object> adminConfig = new HashMap<>();
+        settings.clients().forEach((k, v) -> {
+            if (AdminClientConfig.configNames().contains(k) && !k.equals(AdminClientConfig.CLIENT_ID_CONFIG)) {
+                adminConfig.put(k, v);
+            }
+        });
         adminConfig.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        adminConfig.put(AdminClientConfig.CLIENT_ID_CONFIG, prefix(settings) + "conveyor-notifier-admin");
         this.admin = Admin.create(adminConfig);
         this.thread = new Thread(this::loop, "notifier-events");
     }
@@ -477,9 +486,9 @@ public final class EventConsumer implements AutoCloseable {
             c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
             // a record can wait for a git fetch (.conveyor.yaml) and a state write: keep a poll's work short
             c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100);
-            c.put(ConsumerConfig.CLIENT_ID_CONFIG, "conveyor-notifier-events");
+            c.put(ConsumerConfig.CLIENT_ID_CONFIG, prefix(s) + "conveyor-notifier-events");
         } else {
-            c.put(ConsumerConfig.CLIENT_ID_CONFIG, "conveyor-notifier-state-restore");
+            c.put(ConsumerConfig.CLIENT_ID_CONFIG, prefix(s) + "conveyor-notifier-state-restore");
         }
         s.clients().forEach((k, v) -> {
             if (ConsumerConfig.configNames().contains(k) && (group || !k.equals(ConsumerConfig.GROUP_ID_CONFIG))) {
@@ -487,6 +496,10 @@ public final class EventConsumer implements AutoCloseable {
             }
         });
         return c;
+    }
+
+    private static String prefix(Settings s) {
+        return String.valueOf(s.clients().getOrDefault(CLIENT_ID_PREFIX, ""));
     }
 
     private static Map<String, Object> producerConfig(Settings s) {
@@ -502,7 +515,7 @@ public final class EventConsumer implements AutoCloseable {
         c.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 * 1024 * 1024);
         c.put(ProducerConfig.RECONNECT_BACKOFF_MS_CONFIG, 200);
         c.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 5000);
-        c.put(ProducerConfig.CLIENT_ID_CONFIG, "conveyor-notifier-state");
+        c.put(ProducerConfig.CLIENT_ID_CONFIG, prefix(s) + "conveyor-notifier-state");
         s.clients().forEach((k, v) -> {
             if (ProducerConfig.configNames().contains(k)) {
                 c.put(k, v);

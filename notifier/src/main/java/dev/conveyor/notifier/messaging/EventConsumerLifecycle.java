@@ -1,6 +1,7 @@
 package dev.conveyor.notifier.messaging;
 
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -19,6 +20,7 @@ import dev.conveyor.notifier.service.NotifierService;
 import dev.conveyor.notifier.service.StateStore;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 
 /**
  * Starts the event consumer with the service and stops it before the service; its health is the service's: down when
@@ -38,14 +40,35 @@ public class EventConsumerLifecycle implements HealthCheck {
     @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092")
     String bootstrapServers;
 
+    /** Every {@code kafka.*} property (security, TLS, SASL, timeouts), as the SmallRye channels of the services get. */
+    @Inject
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafka;
+
+    /** The process's Kafka client-id prefix, shared with the SmallRye connector: tells replicas apart in a group. */
+    @ConfigProperty(name = "mp.messaging.connector.smallrye-kafka.client-id-prefix", defaultValue = "")
+    String clientIdPrefix;
+
     private volatile EventConsumer consumer;
 
     void start(@Observes StartupEvent event) {
         consumer = EventConsumer.start(notifier,
                 new EventConsumer.Settings(bootstrapServers, config.state().groupId(), config.state().topic(),
                         config.stateRetention(), config.state().restoreTimeout(),
-                        Optional.of(config.dataDir().resolve(StateStore.FILE)), Map.of()),
+                        Optional.of(config.dataDir().resolve(StateStore.FILE)), clients()),
                 Clock.systemUTC());
+    }
+
+    /** The Kafka client settings: {@code kafka.*}, less what the consumer sets itself, and the client-id prefix. */
+    private Map<String, Object> clients() {
+        Map<String, Object> clients = new HashMap<>(kafka);
+        clients.remove("bootstrap.servers");
+        clients.remove("client.id");
+        clients.remove("group.id");
+        if (!clientIdPrefix.isBlank()) {
+            clients.put(EventConsumer.CLIENT_ID_PREFIX, clientIdPrefix);
+        }
+        return clients;
     }
 
     void stop(@Observes ShutdownEvent event) {

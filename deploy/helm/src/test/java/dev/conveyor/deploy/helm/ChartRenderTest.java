@@ -108,9 +108,8 @@ class ChartRenderTest {
         // Data directories are writable volumes at the services' default paths.
         assertThat(mounts(defaults.get("Deployment", "conveyor-versioner").body().at(
                 "/spec/template/spec/containers/0"))).contains("/var/lib/conveyor/versioner");
-        assertThat(defaults.get("Deployment", "conveyor-notifier").body().at(
-                "/spec/template/spec/volumes").toString()).contains("conveyor-notifier-data");
-        defaults.get("PersistentVolumeClaim", "conveyor-notifier-data");
+        assertThat(mounts(defaults.get("Deployment", "conveyor-notifier").body().at(
+                "/spec/template/spec/containers/0"))).contains("/var/lib/conveyor/notifier");
     }
 
     @Test
@@ -330,8 +329,9 @@ class ChartRenderTest {
     void badValuesFailTheRenderClearly() {
         assertThatThrownBy(() -> Chart.render(Map.of("image.flavor", "foo"))).hasMessageContaining("image")
                 .hasMessageContaining("flavor").hasMessageContaining("jvm").hasMessageContaining("native");
-        assertThatThrownBy(() -> Chart.render(Map.of("services.notifier.replicas", 2))).hasMessageContaining(
-                "services.notifier.persistence.enabled");
+        assertThatThrownBy(() -> Chart.render(Map.of("services.notifier.replicas", 2,
+                "services.notifier.persistence.enabled", true))).hasMessageContaining(
+                        "services.notifier.persistence.enabled");
         assertThatThrownBy(() -> Chart.render(Map.of("services.versioner.port", "http"))).hasMessageContaining(
                 "versioner").hasMessageContaining("port");
     }
@@ -368,9 +368,15 @@ class ChartRenderTest {
         return topics;
     }
 
-    /** Every dead-letter topic configured in a service's application.properties. */
-    static List<String> deadLetterTopics() throws IOException {
+    /**
+     * Every dead-letter topic configured in a service's application.properties, and the notifier's, which its own
+     * consumer names by the events' rule ({@code Topics.deadLetter}) for every topic it reads.
+     */
+    static List<String> deadLetterTopics() throws IOException, IllegalAccessException {
         List<String> topics = new ArrayList<>();
+        for (String topic : topics()) {
+            topics.add(Topics.deadLetter(topic, dev.conveyor.events.v1.Stage.NOTIFIER));
+        }
         Pattern dlq = Pattern.compile("(?m)^mp\\.messaging\\.incoming\\.\"[^\"]+\"\\.dead-letter-queue\\.topic=(.+)$");
         for (String service : SERVICES) {
             Matcher m = dlq.matcher(Files.readString(properties(service)));

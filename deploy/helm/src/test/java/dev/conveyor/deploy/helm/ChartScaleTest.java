@@ -103,14 +103,16 @@ class ChartScaleTest {
 
     @Test
     void oneVolumeCannotBackSeveralReplicas() {
-        // The notifier's volume is on by default.
-        assertThatThrownBy(() -> Chart.render(Map.of("services.notifier.replicas", 2))).hasMessageContaining(
-                "services.notifier.persistence.enabled").hasMessageContaining("2 replicas");
+        // The notifier's state is in Kafka: no volume by default, so it scales; a volume turned on cannot.
+        assertThat(defaults.ofKind("PersistentVolumeClaim")).noneMatch(c -> c.name().equals("conveyor-notifier-data"));
+        assertThatThrownBy(() -> Chart.render(Map.of("services.notifier.replicas", 2,
+                "services.notifier.persistence.enabled", true))).hasMessageContaining(
+                        "services.notifier.persistence.enabled")
+                .hasMessageContaining("2 replicas");
         assertThatThrownBy(() -> Chart.render(Map.of("services.versioner.persistence.enabled", true,
                 "services.versioner.autoscaling.enabled", true))).hasMessageContaining(
                         "services.versioner.persistence.enabled");
-        Chart.Rendered rendered = Chart.render(Map.of("services.notifier.replicas", 2,
-                "services.notifier.persistence.enabled", false));
+        Chart.Rendered rendered = Chart.render(Map.of("services.notifier.replicas", 2));
         assertThat(rendered.report().errors()).as(rendered.report().summary(50)).isEmpty();
         assertThat(rendered.get("Deployment", "conveyor-notifier").body().at("/spec/replicas").asInt()).isEqualTo(2);
     }
@@ -215,7 +217,7 @@ class ChartScaleTest {
         // A service's KEDA settings override the shared ones key by key.
         assertThat(renderer.at("/spec/pollingInterval").asInt()).isEqualTo(10);
         assertThat(renderer.at("/spec/cooldownPeriod").asInt()).isEqualTo(300);
-        // The notifier reads every topic, each with its own group: one trigger each.
+        // The notifier reads every topic in one group: one trigger per topic, all naming that group.
         assertThat(rendered.get("ScaledObject", "conveyor-notifier").body().at("/spec/triggers")).hasSize(
                 ChartRenderTest.topics().size());
 
@@ -286,7 +288,10 @@ class ChartScaleTest {
             String service = scaler.body().at("/metadata/labels/app.kubernetes.io~1name").asText();
             String properties = Files.readString(ChartRenderTest.properties(service));
             for (JsonNode trigger : scaler.body().at("/spec/triggers")) {
-                String key = "mp.messaging.incoming.\"" + trigger.at("/metadata/topic").asText() + "\".group.id";
+                // The notifier consumes every topic with one consumer of its own (notifier/README.md, "Replicas").
+                String key = service.equals("notifier")
+                        ? "conveyor.notifier.state.group-id"
+                        : "mp.messaging.incoming.\"" + trigger.at("/metadata/topic").asText() + "\".group.id";
                 assertThat(properties).as(service).contains(key + "=" + trigger.at("/metadata/consumerGroup")
                         .asText() + "\n");
                 triggers++;
@@ -301,15 +306,18 @@ class ChartScaleTest {
         JsonNode state = defaults.get("KafkaTopic", "conveyor.notifier.state").body();
         assertThat(state.at("/spec/config/cleanup.policy").asText()).isEqualTo("compact");
         assertThat(state.at("/spec/config/retention.ms").isMissingNode()).isTrue();
+        // As many partitions as the event topics: partition p holds the state of partition p's runs.
         assertThat(state.at("/spec/partitions").asInt()).isEqualTo(3);
+        assertThat(Chart.render(Map.of("kafka.topics.partitions", 8)).get("KafkaTopic", "conveyor.notifier.state")
+                .body().at("/spec/partitions").asInt()).isEqualTo(8);
         assertThat(state.at("/spec/replicas").asInt()).isEqualTo(3);
         JsonNode triggers = defaults.get("KafkaTopic", "conveyor.flux-sync.triggers").body();
         assertThat(triggers.at("/spec/config/cleanup.policy").asText()).isEqualTo("delete");
         assertThat(triggers.at("/spec/partitions").asInt()).isEqualTo(6);
         assertThat(triggers.at("/spec/config/retention.ms").asLong()).isEqualTo(86_400_000L);
-        // No configKey yet: the services' configuration is unchanged.
+        // The notifier is told the topic's name (the property it reads, notifier/README.md).
         assertThat(defaults.get("ConfigMap", "conveyor-notifier-config").body().at("/data/application.properties")
-                .asText()).doesNotContain("conveyor.notifier.state");
+                .asText()).contains("conveyor.notifier.state.topic=conveyor.notifier.state");
 
         Chart.Rendered rendered = Chart.render(List.of(values(dir, """
                 kafka:
