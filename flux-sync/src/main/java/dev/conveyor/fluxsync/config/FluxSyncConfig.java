@@ -181,7 +181,10 @@ public interface FluxSyncConfig {
         @WithDefault("false")
         boolean enabled();
 
-        /** This replica's name in the Leases; default the {@code HOSTNAME} variable (the pod name), else random. */
+        /**
+         * This replica's name in the Leases, distinct per replica; default {@code <HOSTNAME>-<pid>} (the pod name in
+         * Kubernetes), else random.
+         */
         Optional<String> identity();
 
         /**

@@ -34,10 +34,14 @@ public record ReplicaSettings(String identity, Duration leaseDuration, Duration 
         }
     }
 
-    /** From the configuration; the identity defaults to {@code hostname} (the pod name), else a random one. */
+    /**
+     * From the configuration; the identity defaults to {@code <hostname>-<pid>} (the pod name in Kubernetes; with the
+     * pid, two processes on one machine differ too), else a random one.
+     */
     public static ReplicaSettings of(FluxSyncConfig.Replicas config, Optional<String> hostname) {
-        String identity = config.identity().or(() -> hostname.filter(h -> !h.isBlank())).orElseGet(
-                () -> "flux-sync-" + UUID.randomUUID().toString().substring(0, 8));
+        String identity = config.identity().or(() -> hostname.filter(h -> !h.isBlank()).map(h -> h + "-"
+                + ProcessHandle.current().pid())).orElseGet(() -> "flux-sync-" + UUID.randomUUID().toString()
+                        .substring(0, 8));
         return new ReplicaSettings(identity, config.leaseDuration(), config.renewPeriod(), config.handoffPoll());
     }
 
