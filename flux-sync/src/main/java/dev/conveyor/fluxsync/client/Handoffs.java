@@ -63,7 +63,8 @@ public final class Handoffs {
             data.put(CAUSATION, causationId);
         }
         create(repo, "flux-sync-handoff-" + repo + "-" + digest(promoted.run().runId() + "\n" + promoted.run()
-                .attempt() + "\n" + promoted.gitopsCommit() + "\n" + promoted.namespace() + "/" + promoted
+                .attempt() + "\n" + promoted.gitopsCommit() + "\n" + promoted.namespace() + "/"
+                + promoted
                         .release()),
                 data);
     }

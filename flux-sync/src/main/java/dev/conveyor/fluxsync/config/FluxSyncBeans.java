@@ -35,8 +35,8 @@ import dev.conveyor.fluxsync.client.ChartCredentials;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.GitCharts;
 import dev.conveyor.fluxsync.client.Handoffs;
-import dev.conveyor.fluxsync.client.RepoLeases;
 import dev.conveyor.fluxsync.client.KubeCluster;
+import dev.conveyor.fluxsync.client.RepoLeases;
 import dev.conveyor.fluxsync.client.SopsDecryptor;
 import dev.conveyor.fluxsync.client.SshIdentity;
 import dev.conveyor.fluxsync.service.FluxSyncService;
@@ -308,7 +308,11 @@ public class FluxSyncBeans {
     void close() {
         if (leases != null) {
             // frees the Leases of idle repositories: the other replicas take them at once
-            leases.close();
+            try {
+                leases.close();
+            } catch (RuntimeException e) {
+                LOG.warnf("[flux-sync] the Leases were not freed (they expire): %s", e.getMessage());
+            }
             replicas.close();
         }
         ownAccess.forEach(GitAccess::close);

@@ -187,7 +187,8 @@ public final class FluxSyncService {
      * CompletionStage)}; when this replica does not own the repository (any more) it throws {@link RepoOwnership.Lost}
      * and the handoff stays for the owner.
      */
-    public List<ConveyorEvent> onHandedOver(ReleasePromoted promoted, String causationId, CompletionStage<?> published) {
+    public List<ConveyorEvent> onHandedOver(ReleasePromoted promoted, String causationId,
+            CompletionStage<?> published) {
         return promoted(promoted, causationId, published, false);
     }
 

@@ -46,8 +46,9 @@ class LeaseStandInIT {
                 .endSpec().build();
         Lease created = client.leases().inNamespace("conveyor").resource(lease).create();
         assertThat(created.getMetadata().getResourceVersion()).isNotBlank();
-        assertThatThrownBy(() -> client.leases().inNamespace("conveyor").resource(lease).create()).isInstanceOfSatisfying(
-                KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(409));
+        assertThatThrownBy(() -> client.leases().inNamespace("conveyor").resource(lease).create())
+                .isInstanceOfSatisfying(
+                        KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(409));
 
         // two replicas read the same version; the first update wins, the second is refused
         Lease byB = client.leases().inNamespace("conveyor").resource(new LeaseBuilder(created).editSpec()

@@ -35,9 +35,9 @@ import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.Handoffs;
 import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.fluxsync.client.RepoLeases;
+import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
-import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.testkit.kube.KubernetesApiStandIn;
@@ -160,7 +160,8 @@ final class ReplicaHarness {
                 while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
                     for (ConsumerRecord<String, ConveyorEvent> r : c.poll(Duration.ofMillis(500))) {
                         out.add(new Sent(new String(r.headers().lastHeader("replica").value(),
-                                StandardCharsets.UTF_8), new String(r.headers().lastHeader("ce_id").value(),
+                                StandardCharsets.UTF_8),
+                                new String(r.headers().lastHeader("ce_id").value(),
                                         StandardCharsets.UTF_8),
                                 r.value()));
                     }

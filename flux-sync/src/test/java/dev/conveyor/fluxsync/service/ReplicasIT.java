@@ -86,7 +86,8 @@ class ReplicasIT {
         work = Files.createTempDirectory("flux-sync-replicas-it");
         // The first Helm render of a JVM loads Helm's library (seconds on a busy machine): not part of a takeover.
         new RepoReconciler(new RepoMirrors(work.resolve("mirrors-warm"), access), new KubeCluster(kube.newClient(),
-                "conveyor-flux-sync"), new ChartRenderer(work.resolve("work-warm")), new RepoReconciler.Settings(
+                "conveyor-flux-sync"), new ChartRenderer(work.resolve("work-warm")),
+                new RepoReconciler.Settings(
                         "charts", ReplicaHarness.NAMESPACE, Duration.ofMillis(1), Duration.ofMillis(50), work.resolve(
                                 "work-warm")),
                 new SimpleMeterRegistry(), Clock.systemUTC()).sync(seed(repos.createBare("warm"), "warm"), Set.of());
@@ -163,7 +164,8 @@ class ReplicasIT {
             }
         }
         System.out.printf("[ReplicasIT] %d syncs of %d repositories by 2 replicas (%d by ov-1, %d by ov-2), %d "
-                + "changes of the syncing replica, no overlap%n", spans.size(), names.size(), timeline.of("ov-1")
+                + "changes of the syncing replica, no overlap%n", spans.size(), names.size(),
+                timeline.of("ov-1")
                         .size(),
                 timeline.of("ov-2").size(), moves);
     }
