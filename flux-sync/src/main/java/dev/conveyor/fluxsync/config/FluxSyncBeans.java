@@ -21,6 +21,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Named;
@@ -33,10 +34,13 @@ import dev.conveyor.events.v1.Stage;
 import dev.conveyor.fluxsync.client.ChartCredentials;
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.GitCharts;
+import dev.conveyor.fluxsync.client.Handoffs;
 import dev.conveyor.fluxsync.client.KubeCluster;
+import dev.conveyor.fluxsync.client.RepoLeases;
 import dev.conveyor.fluxsync.client.SopsDecryptor;
 import dev.conveyor.fluxsync.client.SshIdentity;
 import dev.conveyor.fluxsync.service.FluxSyncService;
+import dev.conveyor.fluxsync.service.Replicas;
 import dev.conveyor.fluxsync.service.RepoReconciler;
 import dev.conveyor.fluxsync.service.RepoSpec;
 import dev.conveyor.stage.StageMetrics;
@@ -50,6 +54,7 @@ import dev.conveyor.stage.net.OutboundPolicy;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
 
 /** Wires the plain stage classes from configuration. */
 @ApplicationScoped
@@ -79,11 +84,15 @@ public class FluxSyncBeans {
         executor.shutdownNow();
     }
 
+    /** With several replicas: the repositories' Leases and what a replica does as they come and go. */
+    private RepoLeases leases;
+    private Replicas replicas;
+
     @Produces
     @ApplicationScoped
     FluxSyncService fluxSyncService(FluxSyncConfig config, GitConfig git, GitAccess access, KubernetesClient client,
             MeterRegistry registry, @Named("flux-sync-health") ExecutorService healthExecutor,
-            OutboundPolicy outbound) throws IOException {
+            OutboundPolicy outbound, StageRunner runner, StageEdge edge) throws IOException {
         Files.createDirectories(config.mirrorDir());
         Files.createDirectories(config.workDir());
         List<RepoSpec> repos = config.repos().entrySet().stream().map(e -> new RepoSpec(e.getKey(), e.getValue()
@@ -108,7 +117,37 @@ public class FluxSyncBeans {
                 new RepoReconciler.Settings(config.chartsDir(), config
                         .namespace(), config.health().timeout(), config.health().pollInterval(), config.workDir()),
                 registry, Clock.systemUTC(), new SopsDecryptor(ageIdentities(config, client)));
-        return new FluxSyncService(reconciler, repos, Clock.systemUTC(), healthExecutor);
+        FluxSyncService service = new FluxSyncService(reconciler, repos, Clock.systemUTC(), healthExecutor);
+        if (config.replicas().enabled()) {
+            shard(config, client, runner, edge, service);
+        }
+        return service;
+    }
+
+    /**
+     * Makes this instance one replica of several: the service syncs only the repositories whose Lease it holds and
+     * hands the rest to their owner. The Leases are taken once the application has started.
+     */
+    private void shard(FluxSyncConfig config, KubernetesClient client, StageRunner runner, StageEdge edge,
+            FluxSyncService service) {
+        ReplicaSettings settings = ReplicaSettings.of(config.replicas(), Optional.ofNullable(System.getenv(
+                "HOSTNAME")));
+        Handoffs handoffs = new Handoffs(client, config.namespace());
+        replicas = new Replicas(service, handoffs, runner, edge::publish, settings.handoffPoll());
+        leases = new RepoLeases(client, new RepoLeases.Settings(config.namespace(), settings.identity(), settings
+                .leaseDuration(), settings.renewPeriod()), config.repos().keySet(), replicas);
+        service.shard(leases::owns, handoffs);
+        LOG.infof("[flux-sync] replica %s: repositories are sharded through Leases in namespace %s (lease %s, renewed "
+                + "every %s; a dead replica's repositories move within %s)", settings.identity(), config.namespace(),
+                settings.leaseDuration(), settings.renewPeriod(), settings.takeoverBound());
+    }
+
+    /** Takes the Leases once the application runs (with several replicas). */
+    void startReplicas(@Observes StartupEvent start, FluxSyncService service) {
+        if (leases != null) {
+            replicas.start();
+            leases.start();
+        }
     }
 
     /**
@@ -267,6 +306,15 @@ public class FluxSyncBeans {
 
     @jakarta.annotation.PreDestroy
     void close() {
+        if (leases != null) {
+            // frees the Leases of idle repositories: the other replicas take them at once
+            try {
+                leases.close();
+            } catch (RuntimeException e) {
+                LOG.warnf("[flux-sync] the Leases were not freed (they expire): %s", e.getMessage());
+            }
+            replicas.close();
+        }
         ownAccess.forEach(GitAccess::close);
     }
 

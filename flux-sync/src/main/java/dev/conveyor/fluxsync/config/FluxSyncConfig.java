@@ -47,6 +47,9 @@ public interface FluxSyncConfig {
     /** The SSH identity generated at first start. */
     Identity identity();
 
+    /** Several replicas sharing the repositories (off: one instance syncs every repository). */
+    Replicas replicas();
+
     /** Retries of transient failures (git, the API server) of syncs triggered by a promotion. */
     RetryConfig retry();
 
@@ -167,6 +170,37 @@ public interface FluxSyncConfig {
         /** Delay of the first sync after start. */
         @WithDefault("5s")
         Duration initialDelay();
+    }
+
+    interface Replicas {
+        /**
+         * Whether this instance is one of several replicas that shard the repositories through Kubernetes Leases in
+         * {@code conveyor.flux-sync.namespace} (needs RBAC on {@code coordination.k8s.io} {@code leases}: get, list,
+         * create, update, delete). Off: this instance syncs every configured repository, as a single instance does.
+         */
+        @WithDefault("false")
+        boolean enabled();
+
+        /**
+         * This replica's name in the Leases, distinct per replica; default {@code <HOSTNAME>-<pid>} (the pod name in
+         * Kubernetes), else random.
+         */
+        Optional<String> identity();
+
+        /**
+         * How long a repository's Lease stays valid without renewal: a dead replica's repositories are taken over
+         * within {@code lease-duration + renew-period} (plus the takeover's sync). Whole seconds, at least 1s.
+         */
+        @WithDefault("8s")
+        Duration leaseDuration();
+
+        /** How often Leases are renewed and free ones taken; shorter than {@code lease-duration}. */
+        @WithDefault("2s")
+        Duration renewPeriod();
+
+        /** How often the owner looks for promotions and webhook syncs other replicas handed over. */
+        @WithDefault("1s")
+        Duration handoffPoll();
     }
 
     interface Identity {

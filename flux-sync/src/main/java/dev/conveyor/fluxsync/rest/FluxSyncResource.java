@@ -68,7 +68,10 @@ public class FluxSyncResource {
             LOG.warnf("[flux-sync] webhook refused: bad or missing signature, or no such repository with a secret");
             return Response.status(401).entity(Map.of("error", "invalid signature")).build();
         }
-        scheduler.trigger(repo);
+        if (service.requestSync(repo)) {
+            scheduler.trigger(repo);
+        }
+        // queued here, or handed to the replica that owns the repository
         return Response.accepted(Map.of("repo", repo, "sync", "queued")).build();
     }
 

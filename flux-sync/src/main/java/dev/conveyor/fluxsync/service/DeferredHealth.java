@@ -50,6 +50,7 @@ final class DeferredHealth {
                 }
                 state.lock.lock();
                 try {
+                    state.fence.run();
                     if (result.state() == ReleaseResult.State.DEGRADED && release.rollbackOnFailure() && target
                             .changed() && revision.equals(state.revision)) {
                         ReleaseResult failed = result;
@@ -97,6 +98,7 @@ final class DeferredHealth {
                 if (!Thread.currentThread().isInterrupted()) {
                     state.lock.lock();
                     try {
+                        state.fence.run();
                         conditions.write(state, wait.releaseId(), wait.release(), result, wait.revision());
                     } finally {
                         state.lock.unlock();

@@ -56,6 +56,12 @@ public final class FluxSyncService {
     private final HealthWaits waits;
     private volatile Consumer<List<ConveyorEvent>> later = e -> {
     };
+    /** Ids of the health events rollout waits of this process handed to the publisher. */
+    private final Map<String, Boolean> waitSent = bounded();
+    /** The rollout waits whose health event this process will send: run, repository and release. */
+    private final Set<String> following = ConcurrentHashMap.newKeySet();
+    /** Where work for repositories another replica owns goes; null for a single instance (it owns them all). */
+    private volatile dev.conveyor.fluxsync.client.Handoffs handoffs;
 
     /** Rollout waits run inside the sync: every event is returned by the call that syncs. */
     public FluxSyncService(RepoReconciler reconciler, Collection<RepoSpec> repos, Clock clock) {
@@ -76,6 +82,44 @@ public final class FluxSyncService {
                 : new HealthWaits(reconciler.cluster(), reconciler.settings()
                         .inventoryNamespace());
         repos.forEach(r -> this.repos.put(r.name(), r));
+    }
+
+    /**
+     * Shards the repositories across replicas: this replica syncs only the repositories {@code ownership} says it
+     * owns (its syncs are fenced by it) and hands promotions and webhook syncs of the others to their owner through
+     * {@code handoffs}.
+     */
+    public void shard(RepoOwnership ownership, dev.conveyor.fluxsync.client.Handoffs handoffs) {
+        reconciler.fence(ownership);
+        if (waits != null) {
+            waits.fence(ownership);
+        }
+        this.handoffs = handoffs;
+    }
+
+    /** Whether this replica owns (syncs) the repository now. */
+    public boolean owns(String repo) {
+        return reconciler.ownership().owns(repo);
+    }
+
+    /**
+     * A webhook asked to sync the repository: true when this replica owns it (the caller syncs it), otherwise the
+     * request is handed to the owner and false is returned.
+     */
+    public boolean requestSync(String repo) {
+        if (owns(repo) || handoffs == null) {
+            return true;
+        }
+        handoffs.sync(repo);
+        return false;
+    }
+
+    /** Forgets what this process knew of a repository another replica may have changed (a takeover, a loss). */
+    public void forget(String repo) {
+        reconciler.forget(repo);
+        if (waits != null) {
+            waits.forget(repo);
+        }
     }
 
     /** Where the events of rollout waits that end after their sync go (the Kafka emitters). */
@@ -135,6 +179,21 @@ public final class FluxSyncService {
      */
     public List<ConveyorEvent> onReleasePromoted(ReleasePromoted promoted, String causationId,
             CompletionStage<?> published) {
+        return promoted(promoted, causationId, published, true);
+    }
+
+    /**
+     * Handles a promotion another replica handed over, like {@link #onReleasePromoted(ReleasePromoted, String,
+     * CompletionStage)}; when this replica does not own the repository (any more) it throws {@link RepoOwnership.Lost}
+     * and the handoff stays for the owner.
+     */
+    public List<ConveyorEvent> onHandedOver(ReleasePromoted promoted, String causationId,
+            CompletionStage<?> published) {
+        return promoted(promoted, causationId, published, false);
+    }
+
+    private List<ConveyorEvent> promoted(ReleasePromoted promoted, String causationId, CompletionStage<?> published,
+            boolean handOff) {
         Optional<RepoSpec> repo = repoFor(promoted.gitopsRepo());
         if (repo.isEmpty()) {
             LOG.infof("[flux-sync] %s run %s: %s is not a repository of this instance; ignored", promoted.run().app(),
@@ -142,6 +201,13 @@ public final class FluxSyncService {
             return List.of();
         }
         String runId = promoted.run().runId();
+        if (handoffs != null && !owns(repo.get().name())) {
+            if (!handOff) {
+                throw new RepoOwnership.Lost(repo.get().name());
+            }
+            handOff(repo.get(), promoted, causationId);
+            return List.of();
+        }
         promotions.put(runId, new Promotion(promoted, causationId));
         SyncResult earlier = deliveredUnseen.remove(runId);
         if (earlier != null) {
@@ -152,8 +218,18 @@ public final class FluxSyncService {
                     promoted.run().app(), runId, repo.get().name());
             return List.of();
         }
-        SyncResult result = reconciler.sync(repo.get(), Set.of(promoted.namespace() + "/" + promoted.release()),
-                healthExecutor);
+        SyncResult result;
+        try {
+            result = reconciler.sync(repo.get(), Set.of(promoted.namespace() + "/" + promoted.release()),
+                    healthExecutor);
+        } catch (RepoOwnership.Lost lost) {
+            if (!handOff || handoffs == null) {
+                throw lost;
+            }
+            // Another replica took the repository while this one synced: it syncs it from git; the run goes to it.
+            handOff(repo.get(), promoted, causationId);
+            return List.of();
+        }
         if (!result.runIds().contains(runId) && !reconciler.contains(repo.get(), promoted.gitopsCommit())) {
             throw StageException.notReady(FluxSyncFailure.COMMIT_NOT_ON_BRANCH, "commit " + promoted.gitopsCommit()
                     + " is not on branch " + repo.get().branch() + " of " + GitUrls.redact(repo.get().url())
@@ -170,6 +246,12 @@ public final class FluxSyncService {
         return out;
     }
 
+    private void handOff(RepoSpec repo, ReleasePromoted promoted, String causationId) {
+        handoffs.promotion(repo.name(), promoted, causationId);
+        LOG.infof("[flux-sync] %s run %s: repository %s is owned by another replica; promotion handed over",
+                promoted.run().app(), promoted.run().runId(), repo.name());
+    }
+
     /** Syncs one repository (interval, webhook, resume); the events for runs it delivered. */
     public List<ConveyorEvent> syncRepo(RepoSpec repo) {
         return syncRepo(repo, CompletableFuture.completedFuture(null));
@@ -180,7 +262,7 @@ public final class FluxSyncService {
      * CompletionStage)}: normally once the returned events are acknowledged, which records the revision as reported.
      */
     public List<ConveyorEvent> syncRepo(RepoSpec repo, CompletionStage<?> published) {
-        if (repo.suspended()) {
+        if (repo.suspended() || !owns(repo.name())) {
             return List.of();
         }
         SyncResult result = reconciler.sync(repo, Set.of(), healthExecutor);
@@ -244,7 +326,7 @@ public final class FluxSyncService {
                 // The rollout is still being waited for: its event follows the ones returned now. The wait is
                 // recorded so that a restarted process resumes it and still sends the event.
                 HealthWaits.Entry entry = persist(result, release.get(), p);
-                afterWait(runId, health, published, r -> healthEvent(p, result.revision(), r), entry);
+                afterWait(result.repo(), runId, health, published, r -> healthEvent(p, result.revision(), r), entry);
                 return out;
             }
         }
@@ -256,7 +338,11 @@ public final class FluxSyncService {
                             + promoted.namespace() + "/" + promoted.release() + " in " + result.url() + " at "
                             + result.revision()));
         } else {
-            out.add(healthEvent(p, result.revision(), release.get()));
+            ConveyorEvent health = healthEvent(p, result.revision(), release.get());
+            if (!waitSent.containsKey(dev.conveyor.events.v1.CloudEventAttributes.idOf(health))) {
+                out.add(health);
+            }
+            // else: this process's rollout wait for the run (resumed at a takeover) already sent it
         }
         return out;
     }
@@ -277,12 +363,26 @@ public final class FluxSyncService {
      * Sends the run's health event once the wait ended and {@code published} completed, then forgets the recorded
      * wait. A wait stopped with the process (cancelled) sends nothing and stays recorded for the next process.
      */
-    private void afterWait(String runId, CompletableFuture<ReleaseResult> health, CompletionStage<?> published,
-            java.util.function.Function<ReleaseResult, ConveyorEvent> event, HealthWaits.Entry entry) {
+    private void afterWait(String repo, String runId, CompletableFuture<ReleaseResult> health,
+            CompletionStage<?> published, java.util.function.Function<ReleaseResult, ConveyorEvent> event,
+            HealthWaits.Entry entry) {
+        String key = runId + " " + repo + " " + (entry == null ? "" : entry.pending().releaseId());
+        if (!following.add(key)) {
+            // this process already sends the event of that wait (a takeover's sync saw the run again)
+            return;
+        }
         // After the sync's own events were sent, whether or not the broker took them.
         CompletionStage<Object> sent = published.handle((v, e) -> null);
-        health.thenCombine(sent, (r, ignored) -> r).thenAccept(r -> {
-            later.accept(List.of(event.apply(r)));
+        health.thenCombine(sent, (r, ignored) -> r).whenComplete((r, e) -> following.remove(key)).thenAccept(r -> {
+            if (!owns(repo)) {
+                // The repository moved to another replica, which resumed this wait from its record: the event is its.
+                LOG.infof("[flux-sync] run %s: repository %s moved to another replica, which finishes the rollout "
+                        + "wait", runId, repo);
+                return;
+            }
+            ConveyorEvent outcome = event.apply(r);
+            waitSent.put(dev.conveyor.events.v1.CloudEventAttributes.idOf(outcome), Boolean.TRUE);
+            later.accept(List.of(outcome));
             if (entry != null) {
                 waits.ended(entry);
             }
@@ -305,40 +405,51 @@ public final class FluxSyncService {
      * {@link #onLaterEvents}.
      */
     public void resumeWaits() {
+        for (RepoSpec repo : repos.values()) {
+            if (owns(repo.name())) {
+                resumeWaits(repo);
+            }
+        }
+    }
+
+    /**
+     * Resumes the rollout waits recorded for one repository, as {@link #resumeWaits()} does at start: when this replica
+     * takes the repository over from another (which stopped or lost it), the runs it was waiting for get their health
+     * event from here.
+     */
+    public void resumeWaits(RepoSpec repo) {
         if (waits == null) {
             return;
         }
-        for (RepoSpec repo : repos.values()) {
-            List<HealthWaits.Entry> entries;
-            try {
-                entries = waits.load(repo.name());
-            } catch (RuntimeException e) {
-                LOG.warnf("[flux-sync] repo %s: cannot read the rollout waits to resume: %s", repo.name(), e
-                        .getMessage());
+        List<HealthWaits.Entry> entries;
+        try {
+            entries = waits.load(repo.name());
+        } catch (RuntimeException e) {
+            LOG.warnf("[flux-sync] repo %s: cannot read the rollout waits to resume: %s", repo.name(), e
+                    .getMessage());
+            return;
+        }
+        for (HealthWaits.Entry entry : entries) {
+            ReleasePromoted promoted = entry.promoted();
+            String runId = promoted.run().runId();
+            Promotion p = new Promotion(promoted, entry.causationId());
+            promotions.putIfAbsent(runId, p);
+            RepoReconciler.PendingWait w = entry.pending();
+            if (!clock.instant().isBefore(w.deadline())) {
+                LOG.infof("[flux-sync] run %s: the rollout wait of %s ended while flux-sync was stopped", runId, w
+                        .releaseId());
+                later.accept(List.of(new ReleaseDegraded(promoted.run(), clock.instant(), entry.causationId(),
+                        promoted.gitopsRepo(), w.revision(), promoted.namespace(), promoted.release(),
+                        dev.conveyor.fluxsync.domain.ProblemReason.ROLLOUT_TIMEOUT.condition(),
+                        "not ready by " + w.deadline()
+                                + " (the deadline passed while flux-sync was stopped)")));
+                waits.ended(entry);
                 continue;
             }
-            for (HealthWaits.Entry entry : entries) {
-                ReleasePromoted promoted = entry.promoted();
-                String runId = promoted.run().runId();
-                Promotion p = new Promotion(promoted, entry.causationId());
-                promotions.putIfAbsent(runId, p);
-                RepoReconciler.PendingWait w = entry.pending();
-                if (!clock.instant().isBefore(w.deadline())) {
-                    LOG.infof("[flux-sync] run %s: the rollout wait of %s ended while flux-sync was stopped", runId, w
-                            .releaseId());
-                    later.accept(List.of(new ReleaseDegraded(promoted.run(), clock.instant(), entry.causationId(),
-                            promoted.gitopsRepo(), w.revision(), promoted.namespace(), promoted.release(),
-                            dev.conveyor.fluxsync.domain.ProblemReason.ROLLOUT_TIMEOUT.condition(),
-                            "not ready by " + w.deadline()
-                                    + " (the deadline passed while flux-sync was stopped)")));
-                    waits.ended(entry);
-                    continue;
-                }
-                LOG.infof("[flux-sync] run %s: resuming the rollout wait of %s (until %s)", runId, w.releaseId(), w
-                        .deadline());
-                afterWait(runId, reconciler.resume(repo, w, healthExecutor), CompletableFuture.completedFuture(null),
-                        r -> healthEvent(p, w.revision(), r), entry);
-            }
+            LOG.infof("[flux-sync] run %s: resuming the rollout wait of %s (until %s)", runId, w.releaseId(), w
+                    .deadline());
+            afterWait(repo.name(), runId, reconciler.resume(repo, w, healthExecutor), CompletableFuture
+                    .completedFuture(null), r -> healthEvent(p, w.revision(), r), entry);
         }
     }
 

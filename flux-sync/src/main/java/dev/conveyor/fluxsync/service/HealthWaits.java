@@ -65,6 +65,9 @@ public final class HealthWaits {
     /** The ConfigMap data of each repository touched, kept equal to the cluster's. */
     private final Map<String, Map<String, String>> byRepo = new HashMap<>();
 
+    /** Only the owner of a repository writes its record (another replica may own it now). */
+    private volatile RepoOwnership ownership = RepoOwnership.SINGLE;
+
     public HealthWaits(KubeCluster cluster, String namespace) {
         this.cluster = cluster;
         this.namespace = namespace;
@@ -72,6 +75,15 @@ public final class HealthWaits {
 
     public static String configMapName(String repo) {
         return "flux-sync-waits-" + repo;
+    }
+
+    void fence(RepoOwnership ownership) {
+        this.ownership = ownership;
+    }
+
+    /** Forgets the record as this process knew it: it is read again from the cluster. */
+    public synchronized void forget(String repo) {
+        byRepo.remove(repo);
     }
 
     /** Records a wait that started. */
@@ -123,6 +135,11 @@ public final class HealthWaits {
     }
 
     private void save(String repo, Map<String, String> data) {
+        if (!ownership.owns(repo)) {
+            byRepo.remove(repo);
+            LOG.infof("[flux-sync] repo %s: not recording rollout waits, another replica owns the repository", repo);
+            return;
+        }
         try {
             cluster.putConfigMap(new ConfigMapBuilder().withNewMetadata().withName(configMapName(repo))
                     .withNamespace(namespace).addToLabels(KubeCluster.MANAGED_BY_LABEL, KubeCluster.MANAGED_BY)

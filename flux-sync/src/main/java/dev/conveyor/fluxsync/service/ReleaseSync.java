@@ -153,7 +153,8 @@ final class ReleaseSync {
             return One.failed(result(release, ReleaseResult.State.FAILED, p.reason(), p.message()), new SyncProblem(p
                     .owner(), p.reason(), release.object().ref() + ": " + p.message()));
         }
-        // apply
+        // apply, if this replica still owns the repository
+        state.fence.run();
         Applier.Applied applied = applier.apply(repo, live, rendering.manifests(), plan.sensitive());
         boolean touched = applied.touched();
         if (touched && !rendering.skippedHooks().isEmpty()) {
@@ -188,6 +189,7 @@ final class ReleaseSync {
         } else if (dependedOn || touched || wanted) {
             result = health.await(target);
             if (result.state() == ReleaseResult.State.DEGRADED && release.rollbackOnFailure() && touched) {
+                state.fence.run();
                 Optional<Remediation.Outcome> rolled = remediation.rollBack(repo, state, release, rendering.key(),
                         result, plan.sensitive());
                 if (rolled.isPresent()) {

@@ -91,6 +91,10 @@ public final class RepoReconciler {
     private final InventoryRecorder inventory;
     private final ConditionWriter conditions;
     private final SyncMetrics metrics;
+    /** Numbers the syncs of all repositories: orders their reports, also across a repository leaving and coming back. */
+    private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
+    /** The fence: asked before every apply phase (one instance owns every repository unless told otherwise). */
+    private volatile RepoOwnership ownership = RepoOwnership.SINGLE;
 
     public RepoReconciler(RepoMirrors mirrors, KubeCluster cluster, ChartRenderer renderer, Settings settings,
             MeterRegistry metrics, Clock clock) {
@@ -125,6 +129,58 @@ public final class RepoReconciler {
         return cluster;
     }
 
+    /**
+     * Sets the fence: from now on every sync checks that this replica owns the repository right before each phase
+     * that writes to the cluster (apply, each release, inventory and prune, conditions) and stops with
+     * {@link RepoOwnership.Lost} when it does not.
+     */
+    public void fence(RepoOwnership ownership) {
+        this.ownership = ownership;
+    }
+
+    public RepoOwnership ownership() {
+        return ownership;
+    }
+
+    /**
+     * Forgets what this process knew of the repository (revision, inventory, renders, conditions written, reported
+     * revision): another replica may have changed all of it. The next sync reads it again from the cluster. A sync
+     * running now keeps its own copy and stops at its next fence.
+     */
+    public void forget(String repo) {
+        states.remove(repo);
+        reported.forget(repo);
+    }
+
+    /**
+     * Runs {@code action} while no sync of the repository runs in this process (holding the repository's lock) and
+     * returns true; returns false at once when one runs.
+     */
+    public boolean whileIdle(String repo, Runnable action) {
+        RepoState state = states.get(repo);
+        if (state == null) {
+            action.run();
+            return true;
+        }
+        if (!state.lock.tryLock()) {
+            return false;
+        }
+        try {
+            action.run();
+            return true;
+        } finally {
+            state.lock.unlock();
+        }
+    }
+
+    private RepoState state(String repo) {
+        return states.computeIfAbsent(repo, k -> {
+            RepoState s = new RepoState();
+            s.fence = () -> ownership.check(repo);
+            return s;
+        });
+    }
+
     public Settings settings() {
         return settings;
     }
@@ -144,7 +200,7 @@ public final class RepoReconciler {
      * (the failed render is not known here). When a wait for the release already runs, that one is returned.
      */
     public CompletableFuture<ReleaseResult> resume(RepoSpec repo, PendingWait wait, Executor executor) {
-        return deferred.resume(states.computeIfAbsent(repo.name(), k -> new RepoState()), wait, executor);
+        return deferred.resume(state(repo.name()), wait, executor);
     }
 
     /**
@@ -163,10 +219,12 @@ public final class RepoReconciler {
      * sync.
      */
     public SyncResult sync(RepoSpec repo, Set<String> waitFor, Executor healthExecutor) {
-        RepoState state = states.computeIfAbsent(repo.name(), k -> new RepoState());
+        ownership.check(repo.name());
+        RepoState state = state(repo.name());
         RepoMirrors mirrors = mirrorsByRepo.apply(repo);
         state.lock.lock();
         long start = System.nanoTime();
+        var active = metrics.started(repo);
         try {
             ReentrantLock mirrorLock = mirrors.lock(repo.url());
             mirrorLock.lock();
@@ -174,8 +232,10 @@ public final class RepoReconciler {
                 if (state.inventory == null) {
                     inventory.load(repo, state);
                 }
+                // the first write (the reported revision's record) happens while reading the revision
+                state.fence.run();
                 RevisionReader.Revision revision = revisions.read(repo, git, state.revision);
-                state.syncs++;
+                state.syncs = sequence.incrementAndGet();
                 SyncResult result = reconcile(repo, state, revision, waitFor, start, healthExecutor);
                 state.revision = revision.id();
                 return result;
@@ -188,6 +248,9 @@ public final class RepoReconciler {
             throw StageException.transientFailure(FluxSyncFailure.CLUSTER_UNAVAILABLE, "Kubernetes API: "
                     + e.getMessage(), e);
         } finally {
+            if (active != null) {
+                active.stop();
+            }
             state.lock.unlock();
         }
     }
@@ -197,6 +260,10 @@ public final class RepoReconciler {
      * sync reports the runs of the commits after its revision. An older sync's report never replaces a newer one's.
      */
     public void reported(SyncResult result) {
+        if (!ownership.owns(result.repo())) {
+            // the owner reports these runs again from its own syncs
+            return;
+        }
         reported.record(result.repo(), result.url(), result.sequence(), result.revision());
     }
 
@@ -236,6 +303,7 @@ public final class RepoReconciler {
         Planner.Plan plan = planner.plan(repo, revision.snapshot());
         state.sensitiveOwners = plan.sensitive();
         // apply: namespaces, CRDs, manifests and the release objects themselves, in kind order
+        state.fence.run();
         Applier.LiveObjects live = new Applier.LiveObjects();
         Applier.Applied objects = applier.apply(repo, live, plan.desired().objects(), plan.sensitive());
         // releases, each after the releases it depends on are healthy
@@ -246,6 +314,7 @@ public final class RepoReconciler {
         problems.addAll(out.problems());
         problems.addAll(out.applied().problems());
         // record the inventory, prune what left git (owners that could not be synced keep their objects)
+        state.fence.run();
         Set<String> held = new LinkedHashSet<>(plan.held());
         held.addAll(out.held());
         Set<String> releaseOwners = new HashSet<>();
@@ -256,6 +325,7 @@ public final class RepoReconciler {
                 revision.newRevision(), skipped);
         state.skipped = List.copyOf(skipped);
         // write conditions on the release objects
+        state.fence.run();
         for (ReleaseSpec release : plan.desired().releases()) {
             conditions.write(state, release.id(), release.object().ref(), out.results().get(release.id()), rev);
         }

@@ -15,6 +15,9 @@ import dev.conveyor.fluxsync.domain.Inventory;
 /** What the reconciler remembers of one repository between its syncs (in this process). */
 final class RepoState {
     final ReentrantLock lock = new ReentrantLock();
+    /** Throws {@link RepoOwnership.Lost} when this replica does not own the repository: run before every write. */
+    volatile Runnable fence = () -> {
+    };
     /** The revision applied last. */
     String revision;
     /** Syncs of the repository in this process: orders their reports. */

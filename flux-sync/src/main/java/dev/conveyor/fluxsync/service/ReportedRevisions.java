@@ -91,6 +91,11 @@ final class ReportedRevisions {
         }
     }
 
+    /** Forgets the record as this process knew it (another replica may have moved it): it is read again. */
+    synchronized void forget(String repo) {
+        byRepo.remove(repo);
+    }
+
     private void write(String repo, String url, String revision) {
         cluster.putConfigMap(new ConfigMapBuilder().withNewMetadata().withName(configMapName(repo)).withNamespace(
                 namespace).addToLabels(KubeCluster.MANAGED_BY_LABEL, KubeCluster.MANAGED_BY).addToAnnotations(

@@ -7,13 +7,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.conveyor.events.v1.SyncSummary;
+import io.micrometer.core.instrument.LongTaskTimer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Timer;
 
 /**
  * The metrics out of a recorded sync: {@code conveyor_sync_duration_seconds{repo}} and
- * {@code conveyor_sync_objects{repo,action}} (the object counts of the repository's last sync).
+ * {@code conveyor_sync_objects{repo,action}} (the object counts of the repository's last sync); and the syncs running
+ * now, {@code conveyor_sync_active_seconds{repo}} (a long task timer: with several replicas, which one is syncing a
+ * repository, and a sync that hangs).
  */
 final class SyncMetrics {
 
@@ -35,6 +38,16 @@ final class SyncMetrics {
         gauge(repo, "unchanged").set(summary.unchanged());
         gauge(repo, "pruned").set(summary.pruned());
         gauge(repo, "drift_corrected").set(drifted);
+    }
+
+    /** A sync of the repository starts; stop the returned sample when it ends. */
+    LongTaskTimer.Sample started(RepoSpec repo) {
+        if (metrics == null) {
+            return null;
+        }
+        return LongTaskTimer.builder("conveyor.sync.active").description(
+                "Syncs of a GitOps repository running now on this replica").tag("repo", repo.name()).register(metrics)
+                .start();
     }
 
     private AtomicInteger gauge(RepoSpec repo, String action) {
