@@ -26,10 +26,10 @@ public record ServiceSpec(String name, String module) {
 
     /**
      * Services that run as ONE process whatever {@code --replicas} says, because a second one would double or lose an
-     * effect. None left once flux-sync's repository ownership is wired (below). When a service becomes
+     * effect. None today: every service is replica-safe (below). When a service becomes
      * replica-safe, remove it here: {@code up --replicas N} and the chaos suite with replicas then run and kill N of it.
      */
-    public static final Set<String> SINGLE_INSTANCE = Set.of("flux-sync");
+    public static final Set<String> SINGLE_INSTANCE = Set.of();
 
     /** How many processes of this service {@code --replicas n} runs: n, or 1 for a {@link #SINGLE_INSTANCE} one. */
     public int replicas(int requested) {
@@ -112,6 +112,12 @@ public record ServiceSpec(String name, String module) {
         }
         switch (name) {
             case "manifest-renderer" -> c.put("conveyor.manifest-renderer.redaction-key", secrets.get(REDACTION_KEY));
+            case "flux-sync" -> {
+                // Repositories sharded by Leases in the stand-in (flux-sync/README.md, "Replicas"); the identity is the
+                // process's name, so the chaos suite can tell which replica owns the GitOps repository.
+                c.put("conveyor.flux-sync.replicas.enabled", "true");
+                c.put("conveyor.flux-sync.replicas.identity", replicaName(replica));
+            }
             default -> {
                 // nothing else yet: see the list above
             }

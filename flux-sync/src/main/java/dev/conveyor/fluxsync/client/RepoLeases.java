@@ -160,7 +160,9 @@ public final class RepoLeases implements AutoCloseable {
             for (String repo : repos) {
                 Lease l = all.get(leaseName(repo));
                 if (!held.containsKey(repo)) {
-                    free.put(repo, l == null || expired("repo " + repo, l));
+                    // A Lease naming this identity that this process does not hold was held by this replica's
+                    // previous process (a restart with the same pod name): taken back at once, as client-go does.
+                    free.put(repo, l == null || heldByMyIdentity(l) || expired("repo " + repo, l));
                 }
             }
             if (held.size() > share) {
@@ -226,6 +228,10 @@ public final class RepoLeases implements AutoCloseable {
             }
         }
         return live;
+    }
+
+    private boolean heldByMyIdentity(Lease lease) {
+        return lease.getSpec() != null && settings.identity().equals(lease.getSpec().getHolderIdentity());
     }
 
     /** Whether another holder's Lease is free or has not changed for its duration, as this replica saw it. */

@@ -2,9 +2,12 @@ package dev.conveyor.fluxsync.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.Set;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,5 +63,37 @@ class LeaseStandInIT {
                         KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(409));
         assertThat(client.leases().inNamespace("conveyor").withName("flux-sync-repo-x").get().getSpec()
                 .getHolderIdentity()).isEqualTo("b");
+    }
+
+    @Test
+    void aReplicaRestartedWithItsIdentityTakesItsLeasesBackWithoutWaitingForThemToExpire() {
+        RepoLeases.Listener listener = new RepoLeases.Listener() {
+            @Override
+            public void acquired(String repo) {
+            }
+
+            @Override
+            public void lost(String repo) {
+            }
+
+            @Override
+            public boolean whileIdle(String repo, Runnable handBack) {
+                handBack.run();
+                return true;
+            }
+        };
+        // a lease long enough that waiting for its expiry would fail the await below
+        RepoLeases.Settings settings = new RepoLeases.Settings("restart", "flux-sync-2", Duration.ofSeconds(60),
+                Duration.ofMillis(200));
+        RepoLeases before = new RepoLeases(client, settings, Set.of("gitops"), listener).start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> before.owns("gitops"));
+        before.stop(); // a crash: nothing freed
+
+        RepoLeases after = new RepoLeases(client, settings, Set.of("gitops"), listener).start();
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> after.owns("gitops"));
+        } finally {
+            after.stop();
+        }
     }
 }
