@@ -72,6 +72,11 @@ public final class RunTimeline {
         return events.containsKey(eventId);
     }
 
+    /** How many distinct events were applied. */
+    public int eventCount() {
+        return events.size();
+    }
+
     /** The highest attempt seen. */
     public int attempt() {
         return attempt;
