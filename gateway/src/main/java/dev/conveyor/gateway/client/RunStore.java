@@ -48,6 +48,8 @@ public final class RunStore implements AutoCloseable {
     private final PreparedStatement putOffset;
     private final PreparedStatement putPending;
     private final PreparedStatement deletePending;
+    private final PreparedStatement putSnapshotSha;
+    private final PreparedStatement getSnapshotSha;
 
     private RunStore(String url) {
         try {
@@ -63,6 +65,8 @@ public final class RunStore implements AutoCloseable {
                 s.execute("CREATE TABLE IF NOT EXISTS log_position (topic VARCHAR(255) NOT NULL, part INT NOT NULL, "
                         + "next_offset BIGINT NOT NULL, PRIMARY KEY (topic, part))");
                 s.execute("CREATE TABLE IF NOT EXISTS pending_snapshot (run_id VARCHAR(128) PRIMARY KEY)");
+                s.execute("CREATE TABLE IF NOT EXISTS run_snapshot (run_id VARCHAR(128) PRIMARY KEY, "
+                        + "sha256 VARBINARY(32) NOT NULL)");
             }
             db.setAutoCommit(false);
             putEvent = db.prepareStatement("MERGE INTO run_event (run_id, event_id, doc) KEY (run_id, event_id) "
@@ -76,6 +80,8 @@ public final class RunStore implements AutoCloseable {
                     + "VALUES (?, ?, ?)");
             putPending = db.prepareStatement("MERGE INTO pending_snapshot (run_id) KEY (run_id) VALUES (?)");
             deletePending = db.prepareStatement("DELETE FROM pending_snapshot WHERE run_id = ?");
+            putSnapshotSha = db.prepareStatement("MERGE INTO run_snapshot (run_id, sha256) KEY (run_id) VALUES (?, ?)");
+            getSnapshotSha = db.prepareStatement("SELECT sha256 FROM run_snapshot WHERE run_id = ?");
             db.commit();
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the run history store: " + e.getMessage(), e);
@@ -270,6 +276,36 @@ public final class RunStore implements AutoCloseable {
                     }
                 }
                 return ids;
+            }
+        });
+    }
+
+    /** Notes the SHA-256 of the run's snapshot last written or read that this replica agrees with. */
+    public void putSnapshotSha(String runId, byte[] sha256) {
+        run(() -> {
+            putSnapshotSha.setString(1, runId);
+            putSnapshotSha.setBytes(2, sha256);
+            putSnapshotSha.executeUpdate();
+        });
+    }
+
+    /** The SHA-256 noted by {@link #putSnapshotSha}, if any. */
+    public Optional<byte[]> snapshotSha(String runId) {
+        return query(() -> {
+            getSnapshotSha.setString(1, runId);
+            try (ResultSet rs = getSnapshotSha.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
+            }
+        });
+    }
+
+    /** How many runs wait for their snapshot to be written. */
+    public long pendingCount() {
+        return query(() -> {
+            try (Statement s = db.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM pending_snapshot")) {
+                rs.next();
+                return rs.getLong(1);
             }
         });
     }

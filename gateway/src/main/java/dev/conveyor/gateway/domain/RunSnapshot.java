@@ -117,6 +117,15 @@ public final class RunSnapshot {
         return out.toByteArray();
     }
 
+    /** The SHA-256 of a snapshot: equal snapshots are the same run history. */
+    public static byte[] sha256(byte[] snapshot) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(snapshot);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
     /**
      * The events of a snapshot written by {@link #snapshot}.
      *

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -54,7 +55,8 @@ public final class EventLogReader implements AutoCloseable {
     private final Runnable onCaughtUp;
     private final String historyTopic;
     private final Map<TopicPartition, Long> start;
-    private final java.util.concurrent.atomic.AtomicLong recordsRead = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong recordsRead = new AtomicLong();
+    private final AtomicLong eventRecordsRead = new AtomicLong();
     private final ConveyorEventDeserializer deserializer = new ConveyorEventDeserializer();
     private final Thread thread;
     private volatile boolean running = true;
@@ -134,6 +136,11 @@ public final class EventLogReader implements AutoCloseable {
         return recordsRead.get();
     }
 
+    /** How many records of the event topics (not the history topic) were read since start. */
+    public long eventRecordsRead() {
+        return eventRecordsRead.get();
+    }
+
     public EventLogReader start() {
         thread.start();
         return this;
@@ -167,6 +174,7 @@ public final class EventLogReader implements AutoCloseable {
                             }
                             continue;
                         }
+                        eventRecordsRead.incrementAndGet();
                         Long end = endAtStart == null
                                 ? null
                                 : endAtStart.get(new TopicPartition(record.topic(), record.partition()));
@@ -234,7 +242,9 @@ public final class EventLogReader implements AutoCloseable {
                     c.seek(tp, from);
                 }
             }
-            c.seekToBeginning(fresh);
+            if (!fresh.isEmpty()) {
+                c.seekToBeginning(fresh); // never with an empty list: that would rewind every assigned partition
+            }
         }
     }
 

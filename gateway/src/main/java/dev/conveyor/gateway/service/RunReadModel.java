@@ -119,21 +119,31 @@ public class RunReadModel implements AutoCloseable {
 
     /**
      * Merges a run's snapshot read from the run history topic (written by this or another replica): its events are
-     * added to the run, nothing is measured (it is history). When this replica knows events the snapshot lacks (it was
-     * written by a replica behind this one), the run's snapshot is published again, so the topic ends up with the
-     * union. Returns whether anything changed here.
+     * added to the run, nothing is measured (it is history). A snapshot this replica wrote or merged before (same
+     * SHA-256) is skipped without being read, so reading back its own writes costs a lookup. When this replica knows
+     * events the snapshot lacks (it was written by a replica behind this one), the run's snapshot is written again, so
+     * the topic ends up with the union. Returns whether anything changed here.
+     *
+     * @throws dev.conveyor.events.v1.EventFormatException when the snapshot is unreadable
      */
-    public synchronized boolean merge(String runId, List<RecordedEvent> snapshot) {
+    public synchronized boolean merge(String runId, byte[] snapshot) {
+        byte[] sha = RunSnapshot.sha256(snapshot);
+        if (store.snapshotSha(runId).map(known -> java.util.Arrays.equals(known, sha)).orElse(false)) {
+            return false;
+        }
+        List<RecordedEvent> events = RunSnapshot.events(snapshot);
         RunTimeline timeline = timeline(runId).orElseGet(() -> new RunTimeline(runId));
         boolean changed = false;
-        for (RecordedEvent recorded : snapshot) {
+        for (RecordedEvent recorded : events) {
             if (timeline.apply(recorded)) {
                 changed = true;
                 record(timeline, recorded, RunSnapshot.encode(recorded));
             }
         }
-        if (timeline.eventCount() > snapshot.size()) {
+        if (timeline.eventCount() > events.size()) {
             store.markPending(runId);
+        } else {
+            store.putSnapshotSha(runId, sha);
         }
         return changed;
     }
@@ -209,11 +219,22 @@ public class RunReadModel implements AutoCloseable {
         }
         Map<String, byte[]> snapshots = new LinkedHashMap<>();
         for (String runId : pending) {
-            snapshots.put(runId, RunSnapshot.snapshot(runId, store.eventsOf(runId)));
+            snapshots.put(runId, snapshotOf(runId));
         }
         publisher.accept(snapshots);
+        snapshots.forEach((runId, bytes) -> store.putSnapshotSha(runId, RunSnapshot.sha256(bytes)));
         store.published(pending);
         return pending.size();
+    }
+
+    /** The run's snapshot as this replica knows it (the bytes the history topic holds for it once converged). */
+    public synchronized byte[] snapshotOf(String runId) {
+        return RunSnapshot.snapshot(runId, store.eventsOf(runId));
+    }
+
+    /** How many runs wait for their snapshot to be written. */
+    public synchronized long pendingSnapshotCount() {
+        return store.pendingCount();
     }
 
     /** Runs whose snapshot is still to be published, at most {@code max}. */
