@@ -65,6 +65,9 @@ public final class RunStore implements AutoCloseable {
                 s.execute("CREATE TABLE IF NOT EXISTS log_position (topic VARCHAR(255) NOT NULL, part INT NOT NULL, "
                         + "next_offset BIGINT NOT NULL, PRIMARY KEY (topic, part))");
                 s.execute("CREATE TABLE IF NOT EXISTS pending_snapshot (run_id VARCHAR(128) PRIMARY KEY)");
+                s.execute("CREATE TABLE IF NOT EXISTS store_meta (name VARCHAR(64) PRIMARY KEY, val VARCHAR(256))");
+                s.execute("MERGE INTO store_meta (name, val) KEY (name) SELECT 'writer', '" + UUID.randomUUID()
+                        + "' WHERE NOT EXISTS (SELECT 1 FROM store_meta WHERE name = 'writer')");
                 s.execute("CREATE TABLE IF NOT EXISTS run_snapshot (run_id VARCHAR(128) PRIMARY KEY, "
                         + "sha256 VARBINARY(32) NOT NULL)");
             }
@@ -101,6 +104,20 @@ public final class RunStore implements AutoCloseable {
     /** A store in memory, gone when closed: a second reader, tests. */
     public static RunStore inMemory() {
         return new RunStore("jdbc:h2:mem:runs-" + UUID.randomUUID());
+    }
+
+    /**
+     * This store's writer id, made when it was created and kept: it marks the snapshots this replica writes, so that
+     * reading them back (also after a restart) costs nothing.
+     */
+    public String writerId() {
+        return query(() -> {
+            try (Statement s = db.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT val FROM store_meta WHERE name = 'writer'")) {
+                rs.next();
+                return rs.getString(1);
+            }
+        });
     }
 
     /** Records one event of a run (again: no change). */

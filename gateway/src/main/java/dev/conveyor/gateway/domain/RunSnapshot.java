@@ -31,23 +31,29 @@ public final class RunSnapshot {
     private RunSnapshot() {
     }
 
-    /** One recorded event as a document. */
+    /** One recorded event as a document: its attributes, then the event's JSON as it is written on its topic. */
     public static byte[] encode(RecordedEvent recorded) {
-        ObjectNode doc = MAPPER.createObjectNode();
-        doc.put("id", recorded.id());
-        doc.put("source", recorded.source());
-        doc.put("type", recorded.type().type());
+        ObjectNode head = MAPPER.createObjectNode();
+        head.put("id", recorded.id());
+        head.put("source", recorded.source());
+        head.put("type", recorded.type().type());
         ReplayAudit audit = recorded.audit();
         if (audit != null) {
-            ObjectNode a = doc.putObject("audit");
+            ObjectNode a = head.putObject("audit");
             a.put("by", audit.by());
             a.put("at", audit.at().toString());
             a.put("from", audit.from());
             a.put("attempt", audit.attempt());
         }
         try {
-            doc.set("data", MAPPER.readTree(EventJson.write(recorded.event())));
-            return MAPPER.writeValueAsBytes(doc);
+            byte[] attributes = MAPPER.writeValueAsBytes(head);
+            byte[] data = EventJson.write(recorded.event());
+            ByteArrayOutputStream out = new ByteArrayOutputStream(attributes.length + data.length + 8);
+            out.write(attributes, 0, attributes.length - 1); // without its closing brace
+            out.write(",\"data\":".getBytes(StandardCharsets.UTF_8));
+            out.write(data);
+            out.write('}');
+            return out.toByteArray();
         } catch (IOException e) {
             throw new IllegalStateException("cannot write the document of event " + recorded.id(), e);
         }

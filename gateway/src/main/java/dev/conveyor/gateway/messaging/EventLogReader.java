@@ -48,6 +48,9 @@ public final class EventLogReader implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(EventLogReader.class);
 
+    /** Header of a run snapshot naming the replica store that wrote it. */
+    public static final String WRITER_HEADER = "conveyor-writer";
+
     private final Map<String, Object> kafka;
     private final Duration pollTimeout;
     private final Duration topicRefresh;
@@ -72,8 +75,11 @@ public final class EventLogReader implements AutoCloseable {
          */
         void accept(RecordedEvent recorded, boolean live);
 
-        /** A record of the run history topic: the run's id and its snapshot ({@code RunSnapshot}). */
-        default void snapshot(String runId, byte[] snapshot) {
+        /**
+         * A record of the run history topic: the run's id, its snapshot ({@code RunSnapshot}) and who wrote it (the
+         * {@link #WRITER_HEADER} header, null when absent).
+         */
+        default void snapshot(String runId, byte[] snapshot, String writer) {
         }
 
         /**
@@ -111,6 +117,8 @@ public final class EventLogReader implements AutoCloseable {
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "conveyor-gateway-read-model");
         // A stored position the retention has deleted since: start from what is left.
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // Fewer, larger batches: one store transaction per poll.
+        props.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         this.kafka = Map.copyOf(props);
         this.historyTopic = historyTopic;
         this.start = Map.copyOf(start);
@@ -170,7 +178,7 @@ public final class EventLogReader implements AutoCloseable {
                         recordsRead.incrementAndGet();
                         if (record.topic().equals(historyTopic)) {
                             if (record.key() != null && record.value() != null) {
-                                sink.snapshot(record.key(), record.value());
+                                sink.snapshot(record.key(), record.value(), header(record.headers(), WRITER_HEADER));
                             }
                             continue;
                         }

@@ -77,9 +77,9 @@ public final class RunHistoryFeed implements EventLogReader.Sink, AutoCloseable 
     }
 
     @Override
-    public void snapshot(String runId, byte[] snapshot) {
+    public void snapshot(String runId, byte[] snapshot, String writer) {
         try {
-            readModel.merge(runId, snapshot);
+            readModel.merge(runId, snapshot, writer);
         } catch (RuntimeException e) {
             LOG.warnf("run %s: skipping an unreadable snapshot: %s", runId, e.getMessage());
         }
@@ -89,11 +89,13 @@ public final class RunHistoryFeed implements EventLogReader.Sink, AutoCloseable 
     public void polled(Map<TopicPartition, Long> positions) {
         readModel.commit(positions);
         long now = System.nanoTime();
-        if (now < nextPublish) {
+        // While catching up, runs change many times: their snapshots wait (durably) and are written once, after.
+        if (!readModel.caughtUp() || now < nextPublish) {
             return;
         }
         try {
-            int written = readModel.publishSnapshots(settings.publishBatch(), history::publish);
+            int written = readModel.publishSnapshots(settings.publishBatch(),
+                    snapshots -> history.publish(snapshots, readModel.writerId()));
             if (written < settings.publishBatch()) {
                 nextPublish = now + settings.publishInterval().toNanos();
             }

@@ -86,11 +86,12 @@ public final class RunHistoryTopic implements AutoCloseable {
     }
 
     /**
-     * Writes the snapshots and waits until the broker has acknowledged every one.
+     * Writes the snapshots, marked as written by {@code writer}, and waits until the broker has acknowledged every one.
      *
      * @throws IllegalStateException when one was not acknowledged in time: none is taken as published
      */
-    public void publish(Map<String, byte[]> snapshots) {
+    public void publish(Map<String, byte[]> snapshots, String writer) {
+        byte[] writerBytes = writer.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         for (Map.Entry<String, byte[]> e : snapshots.entrySet()) {
             if (e.getValue().length > MAX_SNAPSHOT_BYTES) {
@@ -98,7 +99,9 @@ public final class RunHistoryTopic implements AutoCloseable {
                         + "this replica's disk only", e.getKey(), e.getValue().length, MAX_SNAPSHOT_BYTES, topic);
                 continue;
             }
-            sent.add(producer.send(new ProducerRecord<>(topic, e.getKey(), e.getValue())));
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, e.getKey(), e.getValue());
+            record.headers().add(EventLogReader.WRITER_HEADER, writerBytes);
+            sent.add(producer.send(record));
         }
         producer.flush();
         try {

@@ -48,6 +48,7 @@ public class RunReadModel implements AutoCloseable {
     private final Map<String, RunTimeline> dirty = new LinkedHashMap<>();
     private final List<Consumer<RunUpdate>> listeners = new CopyOnWriteArrayList<>();
     private final PipelineMetrics metrics;
+    private final String writerId;
     private volatile boolean caughtUp;
 
     /** A read model in memory that measures nothing (a second reader, tests). */
@@ -71,6 +72,7 @@ public class RunReadModel implements AutoCloseable {
         }
         this.store = store;
         this.metrics = metrics;
+        this.writerId = store.writerId();
         this.cache = new LinkedHashMap<>(Math.min(cacheRuns, 1024), 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, RunTimeline> eldest) {
@@ -127,6 +129,17 @@ public class RunReadModel implements AutoCloseable {
      * @throws dev.conveyor.events.v1.EventFormatException when the snapshot is unreadable
      */
     public synchronized boolean merge(String runId, byte[] snapshot) {
+        return merge(runId, snapshot, null);
+    }
+
+    /**
+     * {@link #merge(String, byte[])} of a snapshot written by {@code writer}: one this replica's store wrote (also
+     * before a restart) is skipped unread, since every event in it is in the store already.
+     */
+    public synchronized boolean merge(String runId, byte[] snapshot, String writer) {
+        if (writer != null && writer.equals(writerId)) {
+            return false;
+        }
         byte[] sha = RunSnapshot.sha256(snapshot);
         if (store.snapshotSha(runId).map(known -> java.util.Arrays.equals(known, sha)).orElse(false)) {
             return false;
@@ -230,6 +243,11 @@ public class RunReadModel implements AutoCloseable {
     /** The run's snapshot as this replica knows it (the bytes the history topic holds for it once converged). */
     public synchronized byte[] snapshotOf(String runId) {
         return RunSnapshot.snapshot(runId, store.eventsOf(runId));
+    }
+
+    /** The id this replica's snapshots carry (in the {@code conveyor-writer} header). */
+    public String writerId() {
+        return writerId;
     }
 
     /** How many runs wait for their snapshot to be written. */
