@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -15,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.UUID;
 
 import org.apache.kafka.common.TopicPartition;
@@ -53,7 +53,11 @@ public final class RunStore implements AutoCloseable {
 
     private RunStore(String url) {
         try {
-            db = DriverManager.getConnection(url, "sa", "");
+            // The driver itself, not DriverManager: a test or application class loader may not see its registration.
+            Properties credentials = new Properties();
+            credentials.setProperty("user", "sa");
+            credentials.setProperty("password", "");
+            db = new org.h2.Driver().connect(url, credentials);
             try (Statement s = db.createStatement()) {
                 s.execute("CREATE TABLE IF NOT EXISTS run_event (run_id VARCHAR(128) NOT NULL, "
                         + "event_id VARCHAR(512) NOT NULL, doc VARBINARY(8388608) NOT NULL, "

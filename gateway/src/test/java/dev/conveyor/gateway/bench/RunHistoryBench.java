@@ -128,11 +128,12 @@ public final class RunHistoryBench {
         return count;
     }
 
-    record Figures(double readySeconds, double snapshotsSeconds, long heapMiB, long recordsRead, String newest) {
+    record Figures(double readySeconds, double snapshotsSeconds, long heapMiB, long recordsRead, String newest,
+            long diskMiB) {
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "ready in %.1f s, heap after GC %d MiB, %,d records read%s, "
-                    + "GET /runs?limit=1 → %s", readySeconds, heapMiB, recordsRead,
+            return String.format(Locale.ROOT, "ready in %.1f s, heap after GC %d MiB, %,d records read, store %d MiB"
+                    + "%s, GET /runs?limit=1 → %s", readySeconds, heapMiB, recordsRead, diskMiB,
                     snapshotsSeconds > 0
                             ? String.format(Locale.ROOT, ", every snapshot written %.1f s after start",
                                     snapshotsSeconds)
@@ -177,7 +178,11 @@ public final class RunHistoryBench {
             long read = (long) metric(get(base + "/q/metrics", null), "conveyor_gateway_log_records_read");
             run("jcmd", Long.toString(p.pid()), "GC.run");
             long heap = heapUsed(get(base + "/q/metrics", null));
-            return new Figures(ready, snapshots, heap / (1024 * 1024), read, shown);
+            long disk;
+            try (var files = Files.walk(historyDir)) {
+                disk = files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum() / (1024 * 1024);
+            }
+            return new Figures(ready, snapshots, heap / (1024 * 1024), read, shown, disk);
         } finally {
             p.destroy();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
