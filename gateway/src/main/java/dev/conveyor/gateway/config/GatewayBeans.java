@@ -5,11 +5,15 @@ import java.time.Duration;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Named;
 
+import org.jboss.logging.Logger;
+
 import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Stage;
+import dev.conveyor.gateway.client.RunStore;
 import dev.conveyor.gateway.domain.AccessTokens;
 import dev.conveyor.gateway.domain.RateLimiter;
 import dev.conveyor.gateway.messaging.GatewayPublisher;
@@ -27,10 +31,33 @@ import io.micrometer.core.instrument.MeterRegistry;
 @ApplicationScoped
 public class GatewayBeans {
 
+    private static final Logger LOG = Logger.getLogger(GatewayBeans.class);
+
     @Produces
     @ApplicationScoped
-    RunReadModel readModel(MeterRegistry registry) {
-        return new RunReadModel(new PipelineMetrics(registry));
+    RunReadModel readModel(MeterRegistry registry, GatewayConfig config) {
+        return new RunReadModel(store(config.history()), new PipelineMetrics(registry), config.history().cacheRuns());
+    }
+
+    void closeReadModel(@Disposes RunReadModel readModel) {
+        readModel.close();
+    }
+
+    /** The replica's own store, or one in memory when none is configured or it cannot be opened. */
+    private static RunStore store(GatewayConfig.History history) {
+        if (history.dir().isEmpty()) {
+            LOG.warn("conveyor.gateway.history.dir is not set: run history is kept in memory, and every start reads "
+                    + "the run history topic and the retained event log again");
+            return RunStore.inMemory();
+        }
+        try {
+            return RunStore.open(history.dir().get());
+        } catch (RuntimeException e) {
+            LOG.errorf("cannot open the run history store in %s (%s; another process may hold it): keeping run "
+                    + "history in memory; this start reads the run history topic and the retained event log again",
+                    history.dir().get(), e.getMessage());
+            return RunStore.inMemory();
+        }
     }
 
     @Produces

@@ -23,6 +23,9 @@ public interface GatewayConfig {
     /** The run read model. */
     ReadModel readModel();
 
+    /** Where run history lives: this replica's disk and the run history topic. */
+    History history();
+
     interface Hook {
         /**
          * Shared secret for {@code X-Conveyor-Signature: sha256=<hex HMAC-SHA256 of the raw body>}. With neither this
@@ -99,5 +102,39 @@ public interface GatewayConfig {
         /** How often the reader looks for topics that did not exist yet (and new partitions). */
         @WithDefault("10s")
         Duration topicRefresh();
+    }
+
+    interface History {
+        /**
+         * This replica's store of every run (embedded H2), kept across restarts so that a start resumes where the
+         * last one stopped. Relative to the working directory. One directory per replica: a directory another process
+         * holds is not shared (the replica then keeps its history in memory and says so). Unset: in memory, and every
+         * start reads the history topic and the retained event log again.
+         */
+        Optional<java.nio.file.Path> dir();
+
+        /** Timelines kept in memory: the runs used last. Any other run is read from the store when asked for. */
+        @WithDefault("2000")
+        int cacheRuns();
+
+        /** The compacted topic of run snapshots (one record per run) that every replica writes and reads. */
+        @WithDefault("conveyor.gateway.runs")
+        String topic();
+
+        /** Partitions of the history topic when the gateway creates it (the deployment may create it instead). */
+        @WithDefault("3")
+        int topicPartitions();
+
+        /** Whether the gateway creates the history topic (compacted) when it does not exist. */
+        @WithDefault("true")
+        boolean createTopic();
+
+        /** How often changed runs' snapshots are written to the history topic. */
+        @WithDefault("2s")
+        java.time.Duration publishInterval();
+
+        /** Snapshots written per batch (each batch waits for the broker's acknowledgement). */
+        @WithDefault("500")
+        int publishBatch();
     }
 }

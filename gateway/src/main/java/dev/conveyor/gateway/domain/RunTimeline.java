@@ -72,6 +72,11 @@ public final class RunTimeline {
         return events.containsKey(eventId);
     }
 
+    /** How many distinct events were applied. */
+    public int eventCount() {
+        return events.size();
+    }
+
     /** The highest attempt seen. */
     public int attempt() {
         return attempt;
@@ -116,7 +121,7 @@ public final class RunTimeline {
         resetAfter(step, eventAttempt);
         boolean replayed = RecordedEvent.GATEWAY_SOURCE.equals(recorded.source()) && step != Step.BUILD;
         if (!replayed) {
-            finish(step, event, eventAttempt);
+            finish(step, recorded.id(), event, eventAttempt);
         }
         addLinks(event);
         startNext(step, event, eventAttempt);
@@ -132,11 +137,13 @@ public final class RunTimeline {
                 state.startedAt = null;
                 state.finishedAt = null;
                 state.detail = null;
+                state.decidedAt = null;
+                state.decidedBy = null;
             }
         }
     }
 
-    private void finish(Step step, ConveyorEvent event, int eventAttempt) {
+    private void finish(Step step, String eventId, ConveyorEvent event, int eventAttempt) {
         StepState state = steps.get(step);
         state.attempts.add(eventAttempt);
         if (eventAttempt < state.attempt) {
@@ -144,6 +151,13 @@ public final class RunTimeline {
         }
         if (eventAttempt > state.attempt) {
             state.startedAt = null; // the previous attempt's start; this attempt's input is still to be read
+            state.decidedAt = null;
+            state.decidedBy = null;
+        } else if (state.decidedAt != null && (event.occurredAt().isBefore(state.decidedAt)
+                || event.occurredAt().equals(state.decidedAt) && eventId.compareTo(state.decidedBy) < 0)) {
+            // An earlier output of this attempt (ChartPublished before ReleasePromoted, one promotion before another)
+            // read late: the step shows the latest, whatever order the topics were read in.
+            return;
         }
         state.attempt = eventAttempt;
         Status status = Status.SUCCEEDED;
@@ -183,6 +197,8 @@ public final class RunTimeline {
         }
         state.status = status;
         state.detail = detail;
+        state.decidedAt = event.occurredAt();
+        state.decidedBy = eventId;
         if (status != Status.RUNNING) {
             state.finishedAt = event.occurredAt();
         }
@@ -380,5 +396,8 @@ public final class RunTimeline {
         Instant startedAt;
         Instant finishedAt;
         String detail;
+        /** When the event that set status and detail happened, and its id: a later one of the attempt wins. */
+        Instant decidedAt;
+        String decidedBy;
     }
 }

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -32,30 +33,39 @@ import dev.conveyor.gateway.domain.ReplayAudit;
 import dev.conveyor.gateway.domain.Step;
 
 /**
- * Reads every Conveyor topic from the beginning, for as long as the gateway runs, and hands each event to the read
- * model.
+ * Reads every Conveyor topic, and the run history topic, for as long as the gateway runs, and hands each event and
+ * each run snapshot to the read model.
  *
  * <p>
- * Unlike a stage, the read model owns no offsets: it assigns itself every partition (no consumer group, nothing
- * committed) and seeks to the beginning on start, so a restarted gateway folds the whole log again and arrives at the
- * same timelines. Topics that do not exist yet are looked for again every {@code topic-refresh}. A record it cannot
- * read is logged and skipped: the stage that consumes the topic dead-letters it; the read model only observes.
+ * Unlike a stage, the read model uses no consumer group: it assigns itself every partition (nothing committed to
+ * Kafka) and starts each one where the read model's own store says it stopped ({@code start}), or from the beginning
+ * for a partition it never read (or whose stored position the retention has since deleted). After each poll it hands
+ * the position of every partition to {@link Sink#polled}, which stores it with what was folded. Topics that do not
+ * exist yet are looked for again every {@code topic-refresh}. A record it cannot read is logged and skipped: the stage
+ * that consumes the topic dead-letters it; the read model only observes.
  */
 public final class EventLogReader implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(EventLogReader.class);
+
+    /** Header of a run snapshot naming the replica store that wrote it. */
+    public static final String WRITER_HEADER = "conveyor-writer";
 
     private final Map<String, Object> kafka;
     private final Duration pollTimeout;
     private final Duration topicRefresh;
     private final Sink sink;
     private final Runnable onCaughtUp;
+    private final String historyTopic;
+    private final Map<TopicPartition, Long> start;
+    private final AtomicLong recordsRead = new AtomicLong();
+    private final AtomicLong eventRecordsRead = new AtomicLong();
     private final ConveyorEventDeserializer deserializer = new ConveyorEventDeserializer();
     private final Thread thread;
     private volatile boolean running = true;
     private volatile KafkaConsumer<String, byte[]> consumer;
 
-    /** Receives each readable event and whether it is live. */
+    /** Receives each readable event and whether it is live, each run snapshot, and where each poll ended. */
     @FunctionalInterface
     public interface Sink {
         /**
@@ -64,6 +74,20 @@ public final class EventLogReader implements AutoCloseable {
          *     later is live from its beginning): history read again after a restart is not live
          */
         void accept(RecordedEvent recorded, boolean live);
+
+        /**
+         * A record of the run history topic: the run's id, its snapshot ({@code RunSnapshot}) and who wrote it (the
+         * {@link #WRITER_HEADER} header, null when absent).
+         */
+        default void snapshot(String runId, byte[] snapshot, String writer) {
+        }
+
+        /**
+         * Called after the records of each poll were handed over, with the next offset of every assigned partition:
+         * where a restart resumes once these records are stored.
+         */
+        default void polled(Map<TopicPartition, Long> positions) {
+        }
     }
 
     /**
@@ -76,12 +100,28 @@ public final class EventLogReader implements AutoCloseable {
      */
     public EventLogReader(String bootstrapServers, Map<String, Object> extra, Duration pollTimeout,
             Duration topicRefresh, Sink sink, Runnable onCaughtUp) {
+        this(bootstrapServers, extra, pollTimeout, topicRefresh, sink, onCaughtUp, null, Map.of());
+    }
+
+    /**
+     * @param historyTopic the run history topic, also read (null: none)
+     * @param start where to start each partition already read before (the others start from the beginning)
+     */
+    public EventLogReader(String bootstrapServers, Map<String, Object> extra, Duration pollTimeout,
+            Duration topicRefresh, Sink sink, Runnable onCaughtUp, String historyTopic,
+            Map<TopicPartition, Long> start) {
         Map<String, Object> props = new HashMap<>(extra);
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "conveyor-gateway-read-model");
+        // A stored position the retention has deleted since: start from what is left.
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // Fewer, larger batches: one store transaction per poll.
+        props.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         this.kafka = Map.copyOf(props);
+        this.historyTopic = historyTopic;
+        this.start = Map.copyOf(start);
         this.pollTimeout = pollTimeout;
         this.topicRefresh = topicRefresh;
         this.sink = sink;
@@ -97,6 +137,16 @@ public final class EventLogReader implements AutoCloseable {
             topics.add(type.topic());
         }
         return topics;
+    }
+
+    /** How many records were read since start (events, snapshots and unreadable ones). */
+    public long recordsRead() {
+        return recordsRead.get();
+    }
+
+    /** How many records of the event topics (not the history topic) were read since start. */
+    public long eventRecordsRead() {
+        return eventRecordsRead.get();
     }
 
     public EventLogReader start() {
@@ -123,12 +173,26 @@ public final class EventLogReader implements AutoCloseable {
                 if (assigned.isEmpty()) {
                     pause(); // no topic exists yet: nothing to poll
                 } else {
-                    for (ConsumerRecord<String, byte[]> record : c.poll(pollTimeout)) {
+                    var records = c.poll(pollTimeout);
+                    for (ConsumerRecord<String, byte[]> record : records) {
+                        recordsRead.incrementAndGet();
+                        if (record.topic().equals(historyTopic)) {
+                            if (record.key() != null && record.value() != null) {
+                                sink.snapshot(record.key(), record.value(), header(record.headers(), WRITER_HEADER));
+                            }
+                            continue;
+                        }
+                        eventRecordsRead.incrementAndGet();
                         Long end = endAtStart == null
                                 ? null
                                 : endAtStart.get(new TopicPartition(record.topic(), record.partition()));
                         decode(record, end == null || record.offset() >= end);
                     }
+                    Map<TopicPartition, Long> positions = new HashMap<>();
+                    for (TopicPartition tp : assigned) {
+                        positions.put(tp, c.position(tp));
+                    }
+                    sink.polled(positions);
                 }
                 if (!caughtUp && endAtStart != null && reached(c, endAtStart)) {
                     caughtUp = true;
@@ -156,7 +220,11 @@ public final class EventLogReader implements AutoCloseable {
 
     private void refresh(KafkaConsumer<String, byte[]> c, Set<TopicPartition> assigned) {
         List<TopicPartition> added = new ArrayList<>();
-        for (String topic : topics()) {
+        List<String> topics = topics();
+        if (historyTopic != null) {
+            topics.add(historyTopic);
+        }
+        for (String topic : topics) {
             List<PartitionInfo> partitions;
             try {
                 partitions = c.partitionsFor(topic, Duration.ofSeconds(5));
@@ -173,7 +241,18 @@ public final class EventLogReader implements AutoCloseable {
         }
         if (!added.isEmpty()) {
             c.assign(assigned);
-            c.seekToBeginning(added);
+            List<TopicPartition> fresh = new ArrayList<>();
+            for (TopicPartition tp : added) {
+                Long from = start.get(tp);
+                if (from == null) {
+                    fresh.add(tp);
+                } else {
+                    c.seek(tp, from);
+                }
+            }
+            if (!fresh.isEmpty()) {
+                c.seekToBeginning(fresh); // never with an empty list: that would rewind every assigned partition
+            }
         }
     }
 

@@ -14,16 +14,28 @@ import org.eclipse.microprofile.health.Readiness;
 import dev.conveyor.gateway.config.GatewayConfig;
 import dev.conveyor.gateway.service.RunReadModel;
 import dev.conveyor.stage.StageMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * Feeds the read model from the event log while the gateway runs, and reports ready once the log has been read up to
- * where it ended at start (before that, lists would be incomplete and a redelivered hook might not be recognised).
+ * Runs the {@link RunHistoryFeed} while the gateway runs, and reports ready once the log (and the run history topic)
+ * has been read up to where it ended at start (before that, lists would be incomplete and a redelivered hook might
+ * not be recognised).
  */
 @ApplicationScoped
 @Readiness
 public class ReadModelFeed implements HealthCheck {
+
+    /**
+     * Prometheus {@code conveyor_gateway_log_records_read}: records the read model read since this start (events and
+     * run snapshots). After a restart it counts only what was new, not the whole log.
+     */
+    public static final String RECORDS_READ = "conveyor.gateway.log.records.read";
+
+    /** Prometheus {@code conveyor_gateway_history_pending_snapshots}: changed runs whose snapshot is not written yet. */
+    public static final String PENDING_SNAPSHOTS = "conveyor.gateway.history.pending.snapshots";
 
     @Inject
     RunReadModel readModel;
@@ -34,22 +46,34 @@ public class ReadModelFeed implements HealthCheck {
     @Inject
     StageMetrics metrics;
 
+    @Inject
+    MeterRegistry registry;
+
     @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092")
     String bootstrapServers;
 
-    private EventLogReader reader;
+    private RunHistoryFeed feed;
 
     void start(@Observes StartupEvent startup) {
-        reader = new EventLogReader(bootstrapServers, Map.of(), config.readModel().pollTimeout(),
-                config.readModel().topicRefresh(), (recorded, live) -> {
-                    metrics.consumed(recorded.type());
-                    readModel.apply(recorded, live);
-                }, readModel::markCaughtUp).start();
+        GatewayConfig.History h = config.history();
+        if (h.createTopic()) {
+            RunHistoryTopic.ensure(bootstrapServers, Map.of(), h.topic(), h.topicPartitions());
+        }
+        feed = new RunHistoryFeed(readModel, new RunHistoryFeed.Settings(bootstrapServers, Map.of(),
+                config.readModel().pollTimeout(), config.readModel().topicRefresh(), h.topic(), h.publishBatch(),
+                h.publishInterval(), config.hook().publishTimeout()), recorded -> metrics.consumed(recorded.type()))
+                .start();
+        Gauge.builder(RECORDS_READ, feed.reader(), EventLogReader::recordsRead)
+                .description("Records the run read model read since this start (events and run snapshots)")
+                .register(registry);
+        Gauge.builder(PENDING_SNAPSHOTS, readModel, RunReadModel::pendingSnapshotCount)
+                .description("Changed runs whose snapshot is not yet written to the run history topic")
+                .register(registry);
     }
 
     void stop(@Observes ShutdownEvent shutdown) {
-        if (reader != null) {
-            reader.close();
+        if (feed != null) {
+            feed.close();
         }
     }
 

@@ -176,6 +176,25 @@ class RunTimelineTest {
     }
 
     @Test
+    void aStepWithSeveralOutputsShowsTheLatestWhateverTheOrder() {
+        // ChartPublished and every ReleasePromoted finish the promoter step: a replica that folds a run again from its
+        // stored events (in event-id order) must show what one that read the topics live shows.
+        RunEvents run = RunEvents.cd("shop", 7, T0);
+        List<RecordedEvent> events = new ArrayList<>(run.all().stream().map(RunTimelineTest::recorded).toList());
+        events.add(recorded(run.promoted("staging")));
+        RunView expected = fold(events);
+        assertThat(step(expected, "promoter").detail()).startsWith("promoted to ");
+
+        Random random = new Random(7);
+        for (int i = 0; i < 50; i++) {
+            List<RecordedEvent> shuffled = new ArrayList<>(events);
+            Collections.shuffle(shuffled, random);
+            assertThat(fold(shuffled)).as("order %s", shuffled.stream().map(e -> e.type().eventName()).toList())
+                    .isEqualTo(expected);
+        }
+    }
+
+    @Test
     void aReplayReusesTheRecordedInputOfTheHighestAttempt() {
         RunEvents run = RunEvents.cd("shop", 6, T0);
         RunTimeline timeline = new RunTimeline(run.run().runId());
