@@ -336,6 +336,15 @@ public final class ChaosSuite {
                                 record.partition(), victim);
                     }
                 }
+                if (restartAfterRun && target.stage().equals("flux-sync")) {
+                    // Whoever read the promotion, the sync is done by the replica owning the GitOps repository.
+                    Optional<String> owner = leaseHolder(replicas);
+                    if (owner.isPresent()) {
+                        victim = owner.get();
+                    } else {
+                        out.printf("  the owner of the GitOps repository's Lease is unknown: killing %s%n", victim);
+                    }
+                }
             }
             if (restartAfterRun && target.stage().equals("gateway")) {
                 // Jenkins' retry goes to a gateway that is still up.
@@ -506,6 +515,28 @@ public final class ChaosSuite {
         }
         out.println("  which replica holds which partition of " + topic + " is not known after 30 s: " + why);
         return owners;
+    }
+
+    /**
+     * The flux-sync replica holding the sample GitOps repository's Lease (flux-sync/README.md, "Replicas"; the local
+     * stack names each replica's identity after its process), if one of {@code replicas} holds it.
+     */
+    private Optional<String> leaseHolder(List<String> replicas) {
+        // flux-sync's default namespace (conveyor.flux-sync.namespace), where its Leases are
+        final String FLUX_SYNC_NAMESPACE = "conveyor";
+        try {
+            Path config = kubeconfig.orElse(Path.of(running.stack().get(StackLayout.KUBECONFIG)));
+            try (var kube = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+                    io.fabric8.kubernetes.client.Config.fromKubeconfig(java.nio.file.Files.readString(config)))
+                    .build()) {
+                var lease = kube.leases().inNamespace(FLUX_SYNC_NAMESPACE).withName("flux-sync-repo-"
+                        + ServiceSpec.FLUX_SYNC_REPO).get();
+                return Optional.ofNullable(lease).map(l -> l.getSpec().getHolderIdentity()).filter(
+                        replicas::contains);
+            }
+        } catch (Exception e) {
+            return Optional.empty();
+        }
     }
 
     private org.apache.kafka.clients.admin.Admin admin() {

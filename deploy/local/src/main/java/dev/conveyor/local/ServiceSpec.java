@@ -125,6 +125,9 @@ public record ServiceSpec(String name, String module) {
         return c;
     }
 
+    /** flux-sync's name for the sample GitOps repository (its Lease is {@code flux-sync-repo-<name>}). */
+    static final String FLUX_SYNC_REPO = "gitops";
+
     /** The manifest-renderer replicas' shared redaction key in {@code secrets.properties}. */
     static final String REDACTION_KEY = "redaction-key";
 
@@ -194,6 +197,8 @@ public record ServiceSpec(String name, String module) {
                         + ",operator:operator:" + sha256(secrets.get("api-token")));
                 // every Conveyor event also as CDEvents on the "cdevents" topic (events/README.md)
                 c.put("conveyor.cdevents.enabled", "true");
+                // the run history's store: one per replica (gateway/README.md, "Run history")
+                c.put("conveyor.gateway.history.dir", dir.resolve("history").toString());
             }
             case "versioner" -> c.put("conveyor.versioner.mirror-dir", dir.resolve("mirrors").toString());
             case "image-builder" -> {
@@ -249,9 +254,9 @@ public record ServiceSpec(String name, String module) {
                 c.put("conveyor.notifier.retry.initial-delay", "200ms");
             }
             case "flux-sync" -> {
-                c.put("conveyor.flux-sync.repos.gitops.url", git + SampleApp.GITOPS_REPO);
-                c.put("conveyor.flux-sync.repos.gitops.interval", "30s");
-                c.put("conveyor.flux-sync.repos.gitops.webhook-secret", secrets.get("webhook-secret"));
+                c.put("conveyor.flux-sync.repos." + FLUX_SYNC_REPO + ".url", git + SampleApp.GITOPS_REPO);
+                c.put("conveyor.flux-sync.repos." + FLUX_SYNC_REPO + ".interval", "30s");
+                c.put("conveyor.flux-sync.repos." + FLUX_SYNC_REPO + ".webhook-secret", secrets.get("webhook-secret"));
                 c.put("conveyor.flux-sync.mirror-dir", dir.resolve("mirrors").toString());
                 c.put("conveyor.flux-sync.work-dir", dir.resolve("work").toString());
                 c.put("conveyor.flux-sync.scheduler.initial-delay", "2s");

@@ -35,7 +35,7 @@ class ChaosReplicasIT {
      * add it here.
      */
     static final List<String> KILLED = List.of("versioner", "image-builder", "manifest-renderer", "promoter",
-            "gateway", "notifier");
+            "gateway", "notifier", "flux-sync");
     static final Duration BUDGET = Duration.ofMinutes(5);
     /**
      * Per run, from the hook: a dead replica's partitions move after the consumers' session timeout (10 s,

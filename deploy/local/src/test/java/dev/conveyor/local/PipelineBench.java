@@ -25,25 +25,30 @@ import dev.conveyor.events.v1.RepoSynced;
  *
  * <pre>
  * ./mvnw -B -q package -DskipTests -pl deploy/local -am
- * bench/run deploy/local dev.conveyor.local.PipelineBench [sequential runs, default 10] [burst size, default 5]
+ * bench/run deploy/local dev.conveyor.local.PipelineBench [sequential runs, default 10] [burst size, default 5] \
+ *     [processes per service, default 1]
  * </pre>
+ *
+ * With several processes per service ({@code ./conveyor up --replicas N}) the runs are still of ONE app: its events
+ * share one partition per topic, so one replica of each stage does them in order and the others stand by.
  */
 public final class PipelineBench {
 
     public static void main(String[] args) throws Exception {
         int sequential = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int burst = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        int replicas = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         Path project = Path.of(System.getProperty("conveyor.project.dir", ".")).toAbsolutePath().normalize();
         Path target = project.resolve("deploy/local/target");
         String classpath = target.resolve("classes") + ":" + Files.readString(target.resolve("classpath.txt"))
                 .trim();
         Path data = Files.createTempDirectory("conveyor-bench");
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        LocalStack stack = new LocalStack(project, data, classpath, System.out);
+        LocalStack stack = new LocalStack(project, data, classpath, System.out).withReplicas(replicas);
         long begin = System.nanoTime();
         try {
             LocalStack.Running running = stack.up(Optional.empty());
-            System.out.printf("stack up (host + 7 services, in parallel) in %.1f s%n", seconds(begin));
+            System.out.printf("stack up (host + 7 services x %d, in parallel) in %.1f s%n", replicas, seconds(begin));
             running.startMillis().forEach((s, ms) -> System.out.printf("  %-18s ready after %5.1f s, %s MiB RSS%n",
                     s, ms / 1000.0, LocalStack.rssMiB(Long.parseLong(stack.layout().processes().get(s + ".pid")))
                             .map(String::valueOf).orElse("?")));

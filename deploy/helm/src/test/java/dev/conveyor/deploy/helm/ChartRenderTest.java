@@ -120,7 +120,7 @@ class ChartRenderTest {
         expected.addAll(deadLetterTopics());
         assertThat(expected).hasSizeGreaterThanOrEqualTo(11 + 16);
         // The services' state and coordination topics (kafka.serviceTopics; ChartScaleTest).
-        expected.addAll(List.of("conveyor.notifier.state", "conveyor.flux-sync.triggers"));
+        expected.addAll(List.of("conveyor.notifier.state", "conveyor.gateway.runs"));
         assertThat(rendered).isEqualTo(expected);
         RenderedObject topic = defaults.get("KafkaTopic", Topics.IMAGE_PUSHED);
         assertThat(topic.body().at("/metadata/labels/strimzi.io~1cluster").asText()).isEqualTo("conveyor");

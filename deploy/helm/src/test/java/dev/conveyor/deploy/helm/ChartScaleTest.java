@@ -53,10 +53,22 @@ class ChartScaleTest {
         // One replica keeps today's optional key (or the generated one).
         assertThat(redactionRefs(defaults)).containsExactly(REDACTION_ENV
                 + "=conveyor-manifest-renderer/redaction-key optional=true");
-        // flux-sync may hold Leases in its namespace (repository sharding); nothing more.
+        // flux-sync holds Leases in its namespace (repository sharding, on with one replica too: a rolling update runs
+        // two pods for a while), named by its pod; it deletes dead members' Leases; nothing more.
         JsonNode leases = rule(defaults.get("Role", "conveyor-flux-sync"), "leases");
         assertThat(leases.at("/apiGroups").toString()).isEqualTo("[\"coordination.k8s.io\"]");
-        assertThat(leases.at("/verbs").toString()).isEqualTo("[\"get\",\"list\",\"watch\",\"create\",\"update\"]");
+        assertThat(leases.at("/verbs").toString()).isEqualTo(
+                "[\"get\",\"list\",\"watch\",\"create\",\"update\",\"delete\"]");
+        JsonNode fluxSync = defaults.get("Deployment", "conveyor-flux-sync").body()
+                .at("/spec/template/spec/containers/0");
+        assertThat(fluxSync.at("/env").toString()).contains(
+                "{\"name\":\"CONVEYOR_FLUX_SYNC_REPLICAS_ENABLED\",\"value\":\"true\"}").contains(
+                        "{\"name\":\"CONVEYOR_FLUX_SYNC_REPLICAS_IDENTITY\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}}");
+        // The gateway's run history on its data directory, one per pod.
+        JsonNode gateway = defaults.get("Deployment", "conveyor-gateway").body().at("/spec/template/spec/containers/0");
+        assertThat(gateway.at("/env").toString()).contains(
+                "{\"name\":\"CONVEYOR_GATEWAY_HISTORY_DIR\",\"value\":\"/var/lib/conveyor/gateway/history\"}");
+        assertThat(gateway.at("/volumeMounts").toString()).contains("/var/lib/conveyor/gateway");
     }
 
     @Test
@@ -311,10 +323,13 @@ class ChartScaleTest {
         assertThat(Chart.render(Map.of("kafka.topics.partitions", 8)).get("KafkaTopic", "conveyor.notifier.state")
                 .body().at("/spec/partitions").asInt()).isEqualTo(8);
         assertThat(state.at("/spec/replicas").asInt()).isEqualTo(3);
-        JsonNode triggers = defaults.get("KafkaTopic", "conveyor.flux-sync.triggers").body();
-        assertThat(triggers.at("/spec/config/cleanup.policy").asText()).isEqualTo("delete");
-        assertThat(triggers.at("/spec/partitions").asInt()).isEqualTo(6);
-        assertThat(triggers.at("/spec/config/retention.ms").asLong()).isEqualTo(86_400_000L);
+        JsonNode runs = defaults.get("KafkaTopic", "conveyor.gateway.runs").body();
+        assertThat(runs.at("/spec/config/cleanup.policy").asText()).isEqualTo("compact");
+        assertThat(runs.at("/spec/config/retention.ms").isMissingNode()).isTrue();
+        // a run's snapshot may reach 8 MiB (gateway/README.md, "Run history")
+        assertThat(runs.at("/spec/config/max.message.bytes").asLong()).isEqualTo(8_389_632L);
+        assertThat(defaults.get("ConfigMap", "conveyor-gateway-config").body().at("/data/application.properties")
+                .asText()).contains("conveyor.gateway.history.topic=conveyor.gateway.runs");
         // The notifier is told the topic's name (the property it reads, notifier/README.md).
         assertThat(defaults.get("ConfigMap", "conveyor-notifier-config").body().at("/data/application.properties")
                 .asText()).contains("conveyor.notifier.state.topic=conveyor.notifier.state");
