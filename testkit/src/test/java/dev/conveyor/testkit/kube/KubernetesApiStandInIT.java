@@ -227,7 +227,7 @@ class KubernetesApiStandInIT {
                     .containsEntry("conveyor.testkit.kubernetes.url", holder.standIn.url());
             assertThat(holder.standIn.url()).isNotEqualTo(standIn.url());
             assertThat(holder.standIn.client().apiextensions().v1().customResourceDefinitions().list().getItems())
-                    .hasSize(3);
+                    .hasSize(ReleaseCrds.ALL.size());
         } finally {
             resource.stop();
         }
