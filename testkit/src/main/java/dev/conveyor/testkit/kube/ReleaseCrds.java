@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 /**
- * The three Helm release kinds Conveyor understands, as CustomResourceDefinitions loaded from
+ * The four Helm release kinds Conveyor understands, as CustomResourceDefinitions loaded from
  * {@code dev/conveyor/testkit/kube/release-crds.yaml}. All are namespaced and have a status subresource.
  */
 public final class ReleaseCrds {
@@ -38,6 +38,15 @@ public final class ReleaseCrds {
     /** Plural of the Helm Operator's {@code HelmRelease}. */
     public static final String HELM_OPERATOR_PLURAL = "helmreleases";
 
+    /** Group of the Helm Operator's older {@code HelmRelease} (helm-operator 0.x, Flux v1). */
+    public static final String HELM_OPERATOR_V1BETA1_GROUP = "flux.weave.works";
+    /** Version of the Helm Operator's older {@code HelmRelease}. */
+    public static final String HELM_OPERATOR_V1BETA1_VERSION = "v1beta1";
+    /** Kind of the Helm Operator's older release. */
+    public static final String HELM_OPERATOR_V1BETA1_KIND = "HelmRelease";
+    /** Plural of the Helm Operator's older {@code HelmRelease}. */
+    public static final String HELM_OPERATOR_V1BETA1_PLURAL = "helmreleases";
+
     /** Group of Flux v2's {@code HelmRelease} (helm-controller). */
     public static final String FLUX2_GROUP = "helm.toolkit.fluxcd.io";
     /** Version of Flux v2's {@code HelmRelease}. */
@@ -53,13 +62,17 @@ public final class ReleaseCrds {
     /** The Helm Operator's {@code HelmRelease}. */
     public static final ResourceDefinitionContext HELM_OPERATOR_RELEASE = context(HELM_OPERATOR_GROUP,
             HELM_OPERATOR_VERSION, HELM_OPERATOR_KIND, HELM_OPERATOR_PLURAL);
+    /** The Helm Operator's older {@code flux.weave.works/v1beta1 HelmRelease}. */
+    public static final ResourceDefinitionContext HELM_OPERATOR_V1BETA1_RELEASE = context(
+            HELM_OPERATOR_V1BETA1_GROUP, HELM_OPERATOR_V1BETA1_VERSION, HELM_OPERATOR_V1BETA1_KIND,
+            HELM_OPERATOR_V1BETA1_PLURAL);
     /** Flux v2's {@code HelmRelease}. */
     public static final ResourceDefinitionContext FLUX2_RELEASE = context(FLUX2_GROUP, FLUX2_VERSION, FLUX2_KIND,
             FLUX2_PLURAL);
 
-    /** All three, in the order of the manifest file. */
+    /** All four, in the order of the manifest file. */
     public static final List<ResourceDefinitionContext> ALL = List.of(FLUX_HELM_RELEASE, HELM_OPERATOR_RELEASE,
-            FLUX2_RELEASE);
+            HELM_OPERATOR_V1BETA1_RELEASE, FLUX2_RELEASE);
 
     private ReleaseCrds() {
     }

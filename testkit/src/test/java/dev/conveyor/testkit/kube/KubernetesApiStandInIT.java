@@ -74,7 +74,7 @@ class KubernetesApiStandInIT {
     }
 
     @Test
-    void allThreeReleaseKindsCanBeCreatedListedAndDeletedPerNamespace() {
+    void allFourReleaseKindsCanBeCreatedListedAndDeletedPerNamespace() {
         KubernetesClient client = standIn.client();
         for (ResourceDefinitionContext kind : ReleaseCrds.ALL) {
             client.genericKubernetesResources(ReleaseCrds.apiVersion(kind), kind.getKind()).inNamespace("apps")
@@ -134,9 +134,9 @@ class KubernetesApiStandInIT {
 
         assertThat(crds).extracting(c -> c.getMetadata().getName()).containsExactlyInAnyOrder(
                 "fluxhelmreleases.helm.integrations.flux.weave.works", "helmreleases.helm.fluxcd.io",
-                "helmreleases.helm.toolkit.fluxcd.io");
+                "helmreleases.flux.weave.works", "helmreleases.helm.toolkit.fluxcd.io");
         assertThat(crds).allSatisfy(c -> assertThat(c.getSpec().getScope()).isEqualTo("Namespaced"));
-        assertThat(ReleaseCrds.load()).hasSize(3);
+        assertThat(ReleaseCrds.load()).hasSize(4);
     }
 
     @Test
@@ -227,7 +227,7 @@ class KubernetesApiStandInIT {
                     .containsEntry("conveyor.testkit.kubernetes.url", holder.standIn.url());
             assertThat(holder.standIn.url()).isNotEqualTo(standIn.url());
             assertThat(holder.standIn.client().apiextensions().v1().customResourceDefinitions().list().getItems())
-                    .hasSize(3);
+                    .hasSize(ReleaseCrds.ALL.size());
         } finally {
             resource.stop();
         }

@@ -46,6 +46,8 @@ class ReleaseCrdsTest {
         assertThat(ReleaseCrds.apiVersion(ReleaseCrds.FLUX_HELM_RELEASE))
                 .isEqualTo("helm.integrations.flux.weave.works/v1alpha2");
         assertThat(ReleaseCrds.apiVersion(ReleaseCrds.HELM_OPERATOR_RELEASE)).isEqualTo("helm.fluxcd.io/v1");
+        assertThat(ReleaseCrds.apiVersion(ReleaseCrds.HELM_OPERATOR_V1BETA1_RELEASE)).isEqualTo(
+                "flux.weave.works/v1beta1");
         assertThat(ReleaseCrds.apiVersion(ReleaseCrds.FLUX2_RELEASE)).isEqualTo("helm.toolkit.fluxcd.io/v2");
     }
 

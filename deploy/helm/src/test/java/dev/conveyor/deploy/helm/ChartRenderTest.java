@@ -236,14 +236,18 @@ class ChartRenderTest {
     @Test
     void fluxSyncRbacIsScopedToItsNeeds() {
         RenderedObject clusterRole = defaults.get("ClusterRole", "conveyor-flux-sync-conveyor");
+        // every release group flux-sync reads, helm-operator 0.x's flux.weave.works included
+        String releaseGroups = "[\"helm.integrations.flux.weave.works\",\"helm.fluxcd.io\",\"flux.weave.works\","
+                + "\"helm.toolkit.fluxcd.io\"]";
         assertThat(clusterRole.body().at("/rules").toString()).contains("deployments", "helmreleases/status",
-                "fluxhelmreleases").doesNotContain("\"*\"");
+                "fluxhelmreleases", releaseGroups).doesNotContain("\"*\"");
         RenderedObject binding = defaults.get("ClusterRoleBinding", "conveyor-flux-sync-conveyor");
         assertThat(binding.body().at("/subjects/0/name").asText()).isEqualTo("conveyor-flux-sync");
         assertThat(binding.body().at("/roleRef/name").asText()).isEqualTo(clusterRole.name());
         RenderedObject role = defaults.get("Role", "conveyor-flux-sync");
         String rules = role.body().at("/rules").toString();
-        assertThat(rules).contains("configmaps", "events", "flux-sync-identity", "helmreleases/status");
+        assertThat(rules).contains("configmaps", "events", "flux-sync-identity", "helmreleases/status",
+                releaseGroups);
         defaults.get("RoleBinding", "conveyor-flux-sync");
         assertThat(env(defaults.get("Deployment", "conveyor-flux-sync").body().at(
                 "/spec/template/spec/containers/0"))).containsEntry("CONVEYOR_FLUX_SYNC_NAMESPACE", "conveyor");
@@ -351,7 +355,7 @@ class ChartRenderTest {
         List<Object> chart = documents(Chart.DIR.resolve("crds/release-crds.yaml"));
         List<Object> testkit = documents(Chart.REPO.resolve(
                 "testkit/src/main/resources/dev/conveyor/testkit/kube/release-crds.yaml"));
-        assertThat(chart).hasSize(3).isEqualTo(testkit);
+        assertThat(chart).hasSize(4).isEqualTo(testkit);
     }
 
     // --- helpers
