@@ -320,6 +320,11 @@ public final class ChaosSuite {
                         ? awaitOwners(target.process(), dev.conveyor.events.v1.EventType.of(inputType(target
                                 .stage())).topic(), replicas)
                         : Map.of();
+                // Whoever reads the promotion, flux-sync's work is done by the replica owning the GitOps repository's
+                // Lease: asked before the hook too.
+                Optional<String> leaseOwner = restartAfterRun && target.stage().equals("flux-sync")
+                        ? leaseHolder(replicas)
+                        : Optional.empty();
                 hookSent = Instant.now();
                 hook = CompletableFuture.completedFuture(sendHook(repoUrl, commit, artifact, change, end));
                 Predicate<ChaosEvent> isInput = inputOf(target.stage(), runId);
@@ -337,10 +342,8 @@ public final class ChaosSuite {
                     }
                 }
                 if (restartAfterRun && target.stage().equals("flux-sync")) {
-                    // Whoever read the promotion, the sync is done by the replica owning the GitOps repository.
-                    Optional<String> owner = leaseHolder(replicas);
-                    if (owner.isPresent()) {
-                        victim = owner.get();
+                    if (leaseOwner.isPresent()) {
+                        victim = leaseOwner.get();
                     } else {
                         out.printf("  the owner of the GitOps repository's Lease is unknown: killing %s%n", victim);
                     }

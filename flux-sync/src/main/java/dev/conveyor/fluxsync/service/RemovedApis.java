@@ -122,6 +122,11 @@ final class RemovedApis {
         if (builtIn(apiVersion)) {
             return base + ": a built-in API version this cluster does not serve (removed or not enabled)";
         }
+        if (apiVersion.startsWith("flux.weave.works/") && kind.equals("HelmRelease")) {
+            // Helm Operator 0.x's kind: the chart installs its CRD, but helm upgrade never adds a CRD
+            return base + " (is its CRD installed? Or migrate the release to helm.fluxcd.io/v1: change only its "
+                    + "apiVersion)";
+        }
         return base + " (is its CRD installed?)";
     }
 }

@@ -34,4 +34,12 @@ class RemovedApisTest {
         assertThat(RemovedApis.notServed("monitoring.coreos.com/v1", "ServiceMonitor")).isEqualTo(
                 "the API server does not serve ServiceMonitor of monitoring.coreos.com/v1 (is its CRD installed?)");
     }
+
+    @Test
+    void anUnservedHelmOperatorV1beta1ReleaseNamesTheMigration() {
+        assertThat(RemovedApis.notServed("flux.weave.works/v1beta1", "HelmRelease")).contains(
+                "is its CRD installed?").contains("migrate the release to helm.fluxcd.io/v1");
+        assertThat(RemovedApis.notServed("example.com/v1", "Widget")).endsWith("(is its CRD installed?)")
+                .doesNotContain("migrate");
+    }
 }

@@ -46,8 +46,8 @@ public class EventConsumerLifecycle implements HealthCheck {
     Map<String, Object> kafka;
 
     /** The process's Kafka client-id prefix, shared with the SmallRye connector: tells replicas apart in a group. */
-    @ConfigProperty(name = "mp.messaging.connector.smallrye-kafka.client-id-prefix", defaultValue = "")
-    String clientIdPrefix;
+    @ConfigProperty(name = "mp.messaging.connector.smallrye-kafka.client-id-prefix")
+    Optional<String> clientIdPrefix;
 
     private volatile EventConsumer consumer;
 
@@ -65,9 +65,7 @@ public class EventConsumerLifecycle implements HealthCheck {
         clients.remove("bootstrap.servers");
         clients.remove("client.id");
         clients.remove("group.id");
-        if (!clientIdPrefix.isBlank()) {
-            clients.put(EventConsumer.CLIENT_ID_PREFIX, clientIdPrefix);
-        }
+        clientIdPrefix.filter(p -> !p.isBlank()).ifPresent(p -> clients.put(EventConsumer.CLIENT_ID_PREFIX, p));
         return clients;
     }
 
