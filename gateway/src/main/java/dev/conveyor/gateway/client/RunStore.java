@@ -104,7 +104,10 @@ public final class RunStore implements AutoCloseable {
         }
     }
 
-    /** The store in {@code dir} (created if missing), kept across restarts. */
+    /**
+     * The store in {@code dir} (created if missing), kept across restarts. Its pages are compressed (H2's LZF,
+     * {@code COMPRESS=TRUE}): event documents are JSON, and the file halves.
+     */
     public static RunStore open(Path dir) {
         try {
             Files.createDirectories(dir);
@@ -112,7 +115,7 @@ public final class RunStore implements AutoCloseable {
             throw new IllegalStateException("cannot create the run history directory " + dir, e);
         }
         return new RunStore(
-                "jdbc:h2:file:" + dir.toAbsolutePath().resolve("runs") + ";DB_CLOSE_ON_EXIT=FALSE");
+                "jdbc:h2:file:" + dir.toAbsolutePath().resolve("runs") + ";DB_CLOSE_ON_EXIT=FALSE;COMPRESS=TRUE");
     }
 
     /** A store in memory, gone when closed: a second reader, tests. */
