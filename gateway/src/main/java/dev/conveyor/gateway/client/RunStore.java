@@ -48,8 +48,14 @@ public final class RunStore implements AutoCloseable {
     private final PreparedStatement putOffset;
     private final PreparedStatement putPending;
     private final PreparedStatement deletePending;
+    private final PreparedStatement putStale;
+    private final PreparedStatement deleteStale;
     private final PreparedStatement putSnapshotSha;
     private final PreparedStatement getSnapshotSha;
+    /** Statements added to a JDBC batch and not executed yet: run before anything is read, and before a commit. */
+    private int eventsBatched;
+    private final java.util.Set<String> pendingBatched = new java.util.LinkedHashSet<>();
+    private final java.util.Set<String> staleBatched = new java.util.LinkedHashSet<>();
 
     private RunStore(String url) {
         try {
@@ -69,6 +75,7 @@ public final class RunStore implements AutoCloseable {
                 s.execute("CREATE TABLE IF NOT EXISTS log_position (topic VARCHAR(255) NOT NULL, part INT NOT NULL, "
                         + "next_offset BIGINT NOT NULL, PRIMARY KEY (topic, part))");
                 s.execute("CREATE TABLE IF NOT EXISTS pending_snapshot (run_id VARCHAR(128) PRIMARY KEY)");
+                s.execute("CREATE TABLE IF NOT EXISTS stale_run (run_id VARCHAR(128) PRIMARY KEY)");
                 s.execute("CREATE TABLE IF NOT EXISTS store_meta (name VARCHAR(64) PRIMARY KEY, val VARCHAR(256))");
                 s.execute("MERGE INTO store_meta (name, val) KEY (name) SELECT 'writer', '" + UUID.randomUUID()
                         + "' WHERE NOT EXISTS (SELECT 1 FROM store_meta WHERE name = 'writer')");
@@ -87,6 +94,8 @@ public final class RunStore implements AutoCloseable {
                     + "VALUES (?, ?, ?)");
             putPending = db.prepareStatement("MERGE INTO pending_snapshot (run_id) KEY (run_id) VALUES (?)");
             deletePending = db.prepareStatement("DELETE FROM pending_snapshot WHERE run_id = ?");
+            putStale = db.prepareStatement("MERGE INTO stale_run (run_id) KEY (run_id) VALUES (?)");
+            deleteStale = db.prepareStatement("DELETE FROM stale_run WHERE run_id = ?");
             putSnapshotSha = db.prepareStatement("MERGE INTO run_snapshot (run_id, sha256) KEY (run_id) VALUES (?, ?)");
             getSnapshotSha = db.prepareStatement("SELECT sha256 FROM run_snapshot WHERE run_id = ?");
             db.commit();
@@ -95,14 +104,18 @@ public final class RunStore implements AutoCloseable {
         }
     }
 
-    /** The store in {@code dir} (created if missing), kept across restarts. */
+    /**
+     * The store in {@code dir} (created if missing), kept across restarts. Its pages are compressed (H2's LZF,
+     * {@code COMPRESS=TRUE}): event documents are JSON, and the file halves.
+     */
     public static RunStore open(Path dir) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new IllegalStateException("cannot create the run history directory " + dir, e);
         }
-        return new RunStore("jdbc:h2:file:" + dir.toAbsolutePath().resolve("runs") + ";DB_CLOSE_ON_EXIT=FALSE");
+        return new RunStore(
+                "jdbc:h2:file:" + dir.toAbsolutePath().resolve("runs") + ";DB_CLOSE_ON_EXIT=FALSE;COMPRESS=TRUE");
     }
 
     /** A store in memory, gone when closed: a second reader, tests. */
@@ -130,8 +143,37 @@ public final class RunStore implements AutoCloseable {
             putEvent.setString(1, runId);
             putEvent.setString(2, eventId);
             putEvent.setBytes(3, doc);
-            putEvent.executeUpdate();
+            putEvent.addBatch();
+            if (++eventsBatched >= BATCH) {
+                flush();
+            }
         });
+    }
+
+    private static final int BATCH = 500;
+
+    /** Executes what was batched (same transaction): every read sees every write before it. */
+    private void flush() throws SQLException {
+        if (eventsBatched > 0) {
+            putEvent.executeBatch();
+            eventsBatched = 0;
+        }
+        if (!pendingBatched.isEmpty()) {
+            for (String id : pendingBatched) {
+                putPending.setString(1, id);
+                putPending.addBatch();
+            }
+            putPending.executeBatch();
+            pendingBatched.clear();
+        }
+        if (!staleBatched.isEmpty()) {
+            for (String id : staleBatched) {
+                putStale.setString(1, id);
+                putStale.addBatch();
+            }
+            putStale.executeBatch();
+            staleBatched.clear();
+        }
     }
 
     /** The documents of a run's events, sorted by event id. */
@@ -279,9 +321,39 @@ public final class RunStore implements AutoCloseable {
 
     /** Notes that the run's snapshot must be published. */
     public void markPending(String runId) {
+        pendingBatched.add(runId);
+    }
+
+    /** Notes that the run's events changed without its summary being written: it is to be folded again. */
+    public void markStale(String runId) {
+        staleBatched.add(runId);
+    }
+
+    /** Up to {@code max} runs to be folded again. */
+    public List<String> stale(int max) {
+        return query(() -> {
+            try (PreparedStatement ps = db.prepareStatement("SELECT run_id FROM stale_run LIMIT ?")) {
+                ps.setInt(1, max);
+                List<String> ids = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+                return ids;
+            }
+        });
+    }
+
+    /** Notes that the runs were folded again (their summaries written since); committed with the next commit. */
+    public void folded(List<String> runIds) {
         run(() -> {
-            putPending.setString(1, runId);
-            putPending.executeUpdate();
+            flush();
+            for (String id : runIds) {
+                deleteStale.setString(1, id);
+                deleteStale.addBatch();
+            }
+            deleteStale.executeBatch();
         });
     }
 
@@ -334,6 +406,7 @@ public final class RunStore implements AutoCloseable {
     /** Notes that the runs' snapshots were published, and commits. */
     public void published(List<String> runIds) {
         run(() -> {
+            flush();
             for (String id : runIds) {
                 deletePending.setString(1, id);
                 deletePending.addBatch();
@@ -346,6 +419,7 @@ public final class RunStore implements AutoCloseable {
     /** Records where each partition is to be resumed from, and commits everything recorded since the last commit. */
     public void commit(Map<TopicPartition, Long> positions) {
         run(() -> {
+            flush();
             for (Map.Entry<TopicPartition, Long> e : positions.entrySet()) {
                 putOffset.setString(1, e.getKey().topic());
                 putOffset.setInt(2, e.getKey().partition());
@@ -384,8 +458,9 @@ public final class RunStore implements AutoCloseable {
         }
     }
 
-    private static <T> T query(Query<T> query) {
+    private <T> T query(Query<T> query) {
         try {
+            flush();
             return query.get();
         } catch (SQLException | IOException e) {
             throw new IllegalStateException("run history store: " + e.getMessage(), e);

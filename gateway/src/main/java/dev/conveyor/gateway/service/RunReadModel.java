@@ -98,6 +98,9 @@ public class RunReadModel implements AutoCloseable {
         if (recorded.event() instanceof RepoSynced synced) {
             synced.runIds().stream().filter(this::known).forEach(targets::add);
         }
+        if (!caughtUp && !live) {
+            return record(targets, recorded);
+        }
         boolean changed = false;
         byte[] doc = null;
         for (String runId : targets) {
@@ -159,6 +162,28 @@ public class RunReadModel implements AutoCloseable {
             store.putSnapshotSha(runId, sha);
         }
         return changed;
+    }
+
+    /**
+     * Catching up on history: the event is stored for each run it belongs to, and the run is noted as to be folded
+     * again once caught up ({@link #markCaughtUp}), without folding it now. The log interleaves runs across topics, so
+     * a run read while catching up is rarely still in memory: folding it at once would read and decode its stored
+     * events again for every one of its events. Storing is idempotent (a duplicate rewrites the same document), and the
+     * mark is stored in the same transaction as the event and the position, so a crash loses neither.
+     */
+    private boolean record(Set<String> targets, RecordedEvent recorded) {
+        byte[] doc = RunSnapshot.encode(recorded);
+        for (String runId : targets) {
+            store.putEvent(runId, recorded.id(), doc);
+            store.markStale(runId);
+            store.markPending(runId);
+            cache.remove(runId);
+            dirty.remove(runId);
+        }
+        if (metrics != null) {
+            metrics.eventApplied(recorded.event(), false);
+        }
+        return true;
     }
 
     private void record(RunTimeline timeline, RecordedEvent recorded, byte[] doc) {
@@ -263,7 +288,7 @@ public class RunReadModel implements AutoCloseable {
     /** Runs matching the filters (each optional), newest first. */
     public synchronized List<RunView> list(Optional<String> app, Optional<Status> status, Optional<Flow> flow,
             int limit) {
-        writeSummaries();
+        summariesUpToDate();
         return store.list(app, status, flow, limit);
     }
 
@@ -283,7 +308,7 @@ public class RunReadModel implements AutoCloseable {
 
     /** How many runs are known (with a summary written). */
     public synchronized long runCount() {
-        writeSummaries();
+        summariesUpToDate();
         return store.runCount();
     }
 
@@ -294,7 +319,7 @@ public class RunReadModel implements AutoCloseable {
 
     /** Ids of an app's runs whose first event happened in [since, until), oldest first. */
     public synchronized List<String> runIdsOf(String app, Instant since, Instant until) {
-        writeSummaries();
+        summariesUpToDate();
         return store.runIdsOf(app, since, until);
     }
 
@@ -331,8 +356,55 @@ public class RunReadModel implements AutoCloseable {
         return caughtUp;
     }
 
+    /**
+     * Called once the log has been read up to where it ended at start: folds every run whose events were stored while
+     * catching up (see {@link #apply(RecordedEvent, boolean)}) once, writes its summary, and only then reports caught
+     * up (ready). Each batch of runs is committed with its summaries; a crash in between folds the rest at the next
+     * start.
+     */
     public void markCaughtUp() {
+        long folded = 0;
+        long begin = System.nanoTime();
+        while (true) {
+            int n = foldStale(STALE_BATCH);
+            folded += n;
+            if (n < STALE_BATCH) {
+                break;
+            }
+        }
+        if (folded > 0) {
+            LOG.infof("run history: %d runs read while catching up folded in %d ms", folded,
+                    (System.nanoTime() - begin) / 1_000_000);
+        }
         caughtUp = true;
+    }
+
+    private static final int STALE_BATCH = 1000;
+
+    private synchronized int foldStale(int max) {
+        int n = foldStaleNow(max);
+        store.commit(Map.of());
+        return n;
+    }
+
+    /** Folds up to {@code max} stale runs and writes their summaries, in the current transaction. */
+    private int foldStaleNow(int max) {
+        List<String> stale = store.stale(max);
+        for (String runId : stale) {
+            cache.remove(runId);
+            timeline(runId).ifPresent(t -> dirty.put(runId, t));
+            writeSummaries();
+        }
+        store.folded(stale);
+        return stale.size();
+    }
+
+    /** Summaries written for every run, including those stored while catching up and not folded yet. */
+    private void summariesUpToDate() {
+        while (foldStaleNow(STALE_BATCH) == STALE_BATCH) {
+            // until none is left
+        }
+        writeSummaries();
     }
 
     @Override

@@ -48,7 +48,7 @@ import dev.conveyor.testkit.kafka.KafkaBroker;
  * <li>the old read model (every topic from the beginning, every run in memory): time until caught up and heap after
  * GC, or the OutOfMemoryError it died of.
  * </ol>
- * Arguments: {@code [runs=100000] [xmx=512m]}. Needs {@code gateway/target/quarkus-app} (see bench/gateway-history).
+ * Arguments: {@code [runs=100000] [xmx=512m] [quick]} (quick: the first start and the restart only). Needs {@code gateway/target/quarkus-app} (see bench/gateway-history).
  */
 public final class RunHistoryBench {
 
@@ -58,6 +58,7 @@ public final class RunHistoryBench {
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         String xmx = args.length > 1 ? args[1] : "512m";
+        boolean quick = args.length > 2 && args[2].equals("quick");
         Path jar = Path.of("gateway/target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: ./mvnw -o package -pl gateway -am -DskipTests");
@@ -75,6 +76,9 @@ public final class RunHistoryBench {
             System.out.println("gateway, first start (empty history dir):  " + first);
             Figures restart = gateway(jar, xmx, broker, work.resolve("replica-0"), newest, false);
             System.out.println("gateway, restart (same history dir):        " + restart);
+            if (quick) {
+                return;
+            }
             Figures fresh = gateway(jar, xmx, broker, work.resolve("replica-1"), newest, false);
             System.out.println("gateway, second replica (empty dir, reads the history topic): " + fresh);
             System.out.println("old read model (whole log in memory), -Xmx" + xmx + ": "

@@ -2,18 +2,23 @@ package dev.conveyor.gateway.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.conveyor.events.v1.CloudEventAttributes;
 import dev.conveyor.events.v1.ConveyorEvent;
 import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.events.v1.SyncSummary;
+import dev.conveyor.gateway.client.RunStore;
 import dev.conveyor.gateway.domain.RecordedEvent;
 import dev.conveyor.gateway.domain.Views.RunUpdate;
 import dev.conveyor.gateway.domain.Views.Status;
@@ -54,5 +59,44 @@ class RunReadModelTest {
                 .extracting(v -> v.runId()).containsExactly(second.run().runId(), first.run().runId());
         assertThat(model.runIdsOf("shop", T0.plusSeconds(1), T0.plusSeconds(60)))
                 .containsExactly(second.run().runId());
+    }
+
+    @Test
+    void runsReadWhileCatchingUpAreFoldedOnceCaughtUpAlsoAfterACrash(@TempDir Path dir) {
+        List<RunEvents> runs = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            runs.add(RunEvents.cd("app-" + (i % 2), i, T0.plusSeconds(10L * i)));
+        }
+        RunReadModel reference = new RunReadModel();
+        runs.forEach(r -> r.all().forEach(e -> reference.apply(recorded(e))));
+
+        TopicPartition tp = new TopicPartition("t", 0);
+        // History read interleaved across runs (as across topics), more runs than the cache holds; then a crash.
+        RunReadModel catchingUp = new RunReadModel(RunStore.open(dir), null, 2);
+        int events = runs.get(0).all().size();
+        for (int k = 0; k < events; k++) {
+            for (RunEvents r : runs) {
+                catchingUp.apply(recorded(r.all().get(k)), false);
+            }
+        }
+        catchingUp.commit(Map.of(tp, 42L));
+        catchingUp.close();
+
+        RunReadModel restarted = new RunReadModel(RunStore.open(dir), null, 2);
+        assertThat(restarted.positions()).containsEntry(tp, 42L);
+        restarted.markCaughtUp();
+        assertThat(restarted.caughtUp()).isTrue();
+        restarted.close();
+        try (RunStore store = RunStore.open(dir)) { // what is on disk, once caught up: every summary, nothing stale
+            assertThat(store.runCount()).isEqualTo(5);
+            assertThat(store.stale(10)).isEmpty();
+        }
+        restarted = new RunReadModel(RunStore.open(dir), null, 2);
+        assertThat(restarted.snapshot()).isEqualTo(reference.snapshot());
+        assertThat(restarted.list(Optional.empty(), Optional.empty(), Optional.empty(), 10))
+                .isEqualTo(reference.list(Optional.empty(), Optional.empty(), Optional.empty(), 10)).hasSize(5);
+        assertThat(restarted.runIdsOf("app-0", T0, T0.plusSeconds(100)))
+                .isEqualTo(reference.runIdsOf("app-0", T0, T0.plusSeconds(100))).hasSize(3);
+        restarted.close();
     }
 }
