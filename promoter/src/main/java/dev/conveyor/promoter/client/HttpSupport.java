@@ -20,6 +20,9 @@ final class HttpSupport {
     static final Duration TIMEOUT = Duration.ofSeconds(30);
     static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
             .followRedirects(HttpClient.Redirect.NORMAL).build();
+    /** For requests that carry credentials to a host that was checked: a redirect is an answer, not followed. */
+    static final HttpClient NO_REDIRECTS = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+            .followRedirects(HttpClient.Redirect.NEVER).build();
 
     private HttpSupport() {
     }
@@ -33,8 +36,17 @@ final class HttpSupport {
     }
 
     static HttpResponse<byte[]> send(HttpRequest request, Enum<?> unavailable) {
+        return send(CLIENT, request, unavailable);
+    }
+
+    /** {@link #send} without following a redirect. */
+    static HttpResponse<byte[]> sendOnce(HttpRequest request, Enum<?> unavailable) {
+        return send(NO_REDIRECTS, request, unavailable);
+    }
+
+    private static HttpResponse<byte[]> send(HttpClient client, HttpRequest request, Enum<?> unavailable) {
         try {
-            return CLIENT.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            return client.send(request, HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
             throw StageException.transientFailure(unavailable, "cannot reach " + GitUrls.redact(request.uri()
                     .toString()) + ": " + e.getClass().getSimpleName(), e);

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.marcnuri.helm.Helm;
 
 import dev.conveyor.stage.StageException;
+import dev.conveyor.stage.net.OutboundPolicy;
 
 /**
  * An OCI registry ({@code oci://host[:port]/path}): the chart's manifest is looked up first, and the chart is pushed
@@ -35,10 +36,15 @@ public final class OciChartRepository implements ChartRepository {
     private final boolean plainHttp;
     private final Optional<String> username;
     private final Optional<String> password;
+    private final OutboundPolicy outbound;
     private volatile boolean loggedIn;
 
+    /**
+     * @param outbound checks a token realm on another host than the registry's before the credentials go there: the
+     *        registry is configured, the realm its challenge names is not
+     */
     public OciChartRepository(String id, String url, boolean plainHttp, Optional<String> username,
-            Optional<String> password) {
+            Optional<String> password, OutboundPolicy outbound) {
         if (!url.startsWith("oci://")) {
             throw new IllegalArgumentException("chart repository " + id + ": an OCI url starts with oci://");
         }
@@ -47,6 +53,7 @@ public final class OciChartRepository implements ChartRepository {
         this.plainHttp = plainHttp;
         this.username = username;
         this.password = password;
+        this.outbound = outbound;
     }
 
     @Override
@@ -156,17 +163,28 @@ public final class OciChartRepository implements ChartRepository {
             params.put(matcher.group(1).toLowerCase(Locale.ROOT), matcher.group(2));
         }
         String realm = params.get("realm");
-        if (realm == null || !(realm.startsWith("https://") || realm.startsWith("http://"))) {
+        URI realmUri = realm == null ? null : realmUri(realm);
+        if (realmUri == null || realmUri.getHost() == null || !("https".equals(realmUri.getScheme())
+                || plainHttp && "http".equals(realmUri.getScheme()))) {
             throw StageException.terminal(Failure.CHART_REPO_ERROR, url.getAuthority()
-                    + " asked for a token without a usable realm", Map.of("repository", id));
+                    + " asked for a token without a usable realm (an https URL" + (plainHttp
+                            ? ", or http for a plain HTTP registry"
+                            : "")
+                    + ")", Map.of("repository", id));
+        }
+        if (!realmUri.getHost().equalsIgnoreCase(url.getHost())) {
+            // Another host (Docker Hub's auth.docker.io): dialled with the credentials only if the policy allows it.
+            outbound.checkConnect("conveyor.promoter.chart-repositories." + id + " (the token service "
+                    + url.getAuthority() + " named)", realm);
         }
         StringBuilder query = new StringBuilder(realm).append(realm.contains("?") ? '&' : '?').append("scope=")
                 .append(URLEncoder.encode("repository:" + repository + ":pull", StandardCharsets.UTF_8));
         if (params.containsKey("service")) {
             query.append("&service=").append(URLEncoder.encode(params.get("service"), StandardCharsets.UTF_8));
         }
-        HttpResponse<byte[]> response = HttpSupport.send(HttpSupport.request(URI.create(query.toString()), HttpSupport
-                .basic(username, password)).GET().build(), Failure.CHART_REPO_UNAVAILABLE);
+        // Not redirected: the credentials go to the realm that was checked, nowhere else.
+        HttpResponse<byte[]> response = HttpSupport.sendOnce(HttpSupport.request(URI.create(query.toString()),
+                HttpSupport.basic(username, password)).GET().build(), Failure.CHART_REPO_UNAVAILABLE);
         if (response.statusCode() == 401 || response.statusCode() == 403) {
             throw StageException.terminal(Failure.CHART_REPO_AUTH_DENIED, "the token service of " + url
                     .getAuthority() + " refused the credentials of chart repository " + id + " (HTTP "
@@ -189,6 +207,14 @@ public final class OciChartRepository implements ChartRepository {
         } catch (IOException e) {
             throw StageException.terminal(Failure.CHART_REPO_ERROR, "the token service of " + url.getAuthority()
                     + " answered with invalid JSON", Map.of("repository", id));
+        }
+    }
+
+    private static URI realmUri(String realm) {
+        try {
+            return new URI(realm);
+        } catch (java.net.URISyntaxException e) {
+            return null;
         }
     }
 

@@ -58,15 +58,17 @@ public class PromoterBeans {
         GitCommitter committer = new GitCommitter(race, mirrors, gitops, config.committer().name(), config.committer()
                 .email());
         return new PromotionService(apps, new ChartPackager(), committer, new GitHubPullRequests(config.github()
-                .apiUrl(), config.github().token()), settings(config, committer), Clock.systemUTC());
+                .apiUrl(), config.github().token()), settings(config, committer, outbound), Clock.systemUTC());
     }
 
     /** The service's settings from configuration. */
-    public static PromotionService.Settings settings(PromoterConfig config, GitCommitter committer) {
+    public static PromotionService.Settings settings(PromoterConfig config, GitCommitter committer,
+            OutboundPolicy outbound) {
         List<ChartRepositoryRule> repositories = new ArrayList<>();
         for (Map.Entry<String, PromoterConfig.ChartRepo> e : new java.util.TreeMap<>(config.chartRepositories())
                 .entrySet()) {
-            repositories.add(new ChartRepositoryRule(repository(e.getKey(), e.getValue(), committer), e.getValue()
+            repositories.add(new ChartRepositoryRule(repository(e.getKey(), e.getValue(), committer, outbound), e
+                    .getValue()
                     .apps().orElse(List.of()), e.getValue().charts().orElse(List.of())));
         }
         List<TargetRule> targets = new ArrayList<>();
@@ -84,9 +86,11 @@ public class PromoterBeans {
                 .fluxV2Source(), config.workDir());
     }
 
-    private static ChartRepository repository(String id, PromoterConfig.ChartRepo repo, GitCommitter committer) {
+    private static ChartRepository repository(String id, PromoterConfig.ChartRepo repo, GitCommitter committer,
+            OutboundPolicy outbound) {
         return switch (repo.type()) {
-            case "oci" -> new OciChartRepository(id, repo.url(), repo.plainHttp(), repo.username(), repo.password());
+            case "oci" -> new OciChartRepository(id, repo.url(), repo.plainHttp(), repo.username(), repo.password(),
+                    outbound);
             case "git" -> new GitIndexChartRepository(id, repo.url(), repo.gitRepo().orElseThrow(
                     () -> new IllegalArgumentException("conveyor.promoter.chart-repositories." + id
                             + ".git-repo is required for type git")),

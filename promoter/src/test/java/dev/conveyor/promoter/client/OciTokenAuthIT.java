@@ -112,7 +112,7 @@ class OciTokenAuthIT {
 
     private static OciChartRepository repository(String password) {
         return new OciChartRepository("oci", "oci://" + registry.host() + "/charts", true, Optional.of("ci"), Optional
-                .of(password));
+                .of(password), dev.conveyor.stage.net.OutboundPolicy.builder().build());
     }
 
     private static PackagedChart chart(String name, String version) throws Exception {

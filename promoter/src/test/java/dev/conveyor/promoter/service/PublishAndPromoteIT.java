@@ -107,7 +107,8 @@ class PublishAndPromoteIT {
         RepoMirrors mirrors = new RepoMirrors(own.resolve("chart-mirrors"), access);
         List<ChartRepositoryRule> repos = List.of(
                 new ChartRepositoryRule(new OciChartRepository("oci", "oci://" + registry.host() + "/charts", true,
-                        Optional.empty(), Optional.empty()), List.of(), List.of()),
+                        Optional.empty(), Optional.empty(), dev.conveyor.stage.net.OutboundPolicy.builder().build()),
+                        List.of(), List.of()),
                 new ChartRepositoryRule(new GitIndexChartRepository("site", siteUrl(), git.daemon().url(siteRepo),
                         "main", "", Fixtures.committer(mirrors, access, 10), Clock.systemUTC()), List.of(),
                         List
