@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,11 +41,7 @@ class ChaosIT {
 
     @BeforeAll
     static void up() throws IOException {
-        Path project = Path.of(System.getProperty("conveyor.project.dir")).toAbsolutePath().normalize();
-        Path target = project.resolve("deploy/local/target");
-        String classpath = target.resolve("classes") + ":" + Files.readString(target.resolve("classpath.txt"))
-                .trim();
-        stack = new LocalStack(project, data, classpath, new PrintStream(System.out, true, StandardCharsets.UTF_8));
+        stack = TestStacks.stack(data);
     }
 
     @AfterAll

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -41,11 +40,7 @@ class LocalStackWithoutRegistryIT {
 
     @BeforeAll
     static void up() throws IOException {
-        Path project = Path.of(System.getProperty("conveyor.project.dir")).toAbsolutePath().normalize();
-        Path target = project.resolve("deploy/local/target");
-        String classpath = target.resolve("classes") + ":" + Files.readString(target.resolve("classpath.txt"))
-                .trim();
-        stack = new LocalStack(project, data, classpath, System.out).withoutRegistry();
+        stack = TestStacks.stack(data, System.out).withoutRegistry();
         running = stack.up(Optional.empty());
         demo = new Demo(running, stack.layout(), System.out);
     }

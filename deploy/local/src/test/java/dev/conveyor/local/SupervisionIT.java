@@ -58,11 +58,7 @@ class SupervisionIT {
 
     @BeforeAll
     static void start() throws IOException {
-        Path project = Path.of(System.getProperty("conveyor.project.dir")).toAbsolutePath().normalize();
-        Path target = project.resolve("deploy/local/target");
-        String classpath = target.resolve("classes") + ":" + Files.readString(target.resolve("classpath.txt"))
-                .trim();
-        stack = new LocalStack(project, data, classpath, System.out);
+        stack = TestStacks.stack(data, System.out);
         stack.up(Optional.empty());
     }
 
