@@ -146,7 +146,8 @@ class StageOverheadBench {
                     ms(percentile(stage, 50) - 2 * percentile(direct, 50)),
                     ms(percentile(stage, 99) - 2 * percentile(direct, 99)), ConfigProvider.getConfig().getOptionalValue(
                             "mp.messaging.outgoing." + StageEdge.CHANNEL + ".linger.ms", String.class).orElse(
-                                    "client default (5)"), load, loadAverage());
+                                    "client default (5)"),
+                    load, loadAverage());
             System.out.print(report);
             Files.writeString(Path.of("target/stage-overhead-bench.txt"), report);
             assertThat(stage).hasSize(BLOCKS * PER_BLOCK);
