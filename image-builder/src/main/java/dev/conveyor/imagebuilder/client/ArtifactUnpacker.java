@@ -6,13 +6,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Enumeration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,6 +64,18 @@ public final class ArtifactUnpacker {
 
     /** Explodes a jar into {@code into}. */
     public ExplodedJar explodeJar(Path jar, Path into) {
+        return explodeJar(jar, into, null);
+    }
+
+    /**
+     * Explodes a jar into {@code into}, except its nested dependency jars when {@code store} is given: those are kept in
+     * {@code store}, one file per content named by its sha256 and kept between builds, and written there only when
+     * absent. A dependency unchanged since an earlier build is inflated and hashed, never written again; its file (a
+     * stable path with a content-derived time) lets Jib's layer cache find the layer without reading it.
+     *
+     * @param store the content-addressed directory of dependency jars, or null to unpack everything into {@code into}
+     */
+    public ExplodedJar explodeJar(Path jar, Path into, Path store) {
         List<UnpackedFile> files = new ArrayList<>();
         long total = 0;
         try (JarFile file = new JarFile(jar.toFile(), false)) {
@@ -77,6 +90,21 @@ public final class ArtifactUnpacker {
                 }
                 String name = checkName(entry.getName());
                 limitEntries(files.size() + 1);
+                if (store != null && JarLayout.isDependency(name)) {
+                    Drained hashed;
+                    try (InputStream in = file.getInputStream(entry)) {
+                        hashed = drain(in, null, total, name, inflationCap(entry));
+                    }
+                    Path stored = store.resolve(HexFormat.of().formatHex(hashed.sha256()));
+                    if (!isStored(stored, hashed)) {
+                        try (InputStream in = file.getInputStream(entry)) {
+                            store(in, stored, hashed, total, name, inflationCap(entry));
+                        }
+                    }
+                    total += hashed.bytes();
+                    files.add(new UnpackedFile(name, stored, 0644));
+                    continue;
+                }
                 Path target = into.resolve(name);
                 Files.createDirectories(target.getParent());
                 try (InputStream in = file.getInputStream(entry)) {
@@ -90,6 +118,40 @@ public final class ArtifactUnpacker {
             throw invalid("the artifact is not a readable jar: " + e.getMessage());
         } catch (IOException e) {
             throw invalid("cannot unpack the jar: " + e.getMessage());
+        }
+    }
+
+    /** A stored file is taken when its size and content-derived time match; it is only ever written whole. */
+    private static boolean isStored(Path stored, Drained content) {
+        try {
+            return Files.size(stored) == content.bytes()
+                    && Files.getLastModifiedTime(stored).equals(contentTime(content.sha256()));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Writes a dependency into the store: into a temporary file first, checked against the digest of the hashing pass,
+     * then moved into place in one atomic step, so a crash never leaves a partial file under a content name.
+     */
+    private void store(InputStream in, Path stored, Drained expected, long sofar, String name, long cap)
+            throws IOException {
+        Files.createDirectories(stored.getParent());
+        Path temporary = Files.createTempFile(stored.getParent(), stored.getFileName() + ".", ".tmp");
+        try {
+            Drained written;
+            try (OutputStream out = Files.newOutputStream(temporary)) {
+                written = drain(in, out, sofar, name, cap);
+            }
+            if (written.bytes() != expected.bytes() || !java.util.Arrays.equals(written.sha256(), expected
+                    .sha256())) {
+                throw invalid("the archive entry '" + name + "' read differently twice");
+            }
+            Files.setLastModifiedTime(temporary, contentTime(written.sha256()));
+            Files.move(temporary, stored, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temporary);
         }
     }
 
@@ -167,25 +229,38 @@ public final class ArtifactUnpacker {
     }
 
     private long copyLimited(InputStream in, Path target, long sofar, String name, long cap) throws IOException {
+        Drained copied;
+        try (OutputStream out = Files.newOutputStream(target)) {
+            copied = drain(in, out, sofar, name, cap);
+        }
+        Files.setLastModifiedTime(target, contentTime(copied.sha256()));
+        return copied.bytes();
+    }
+
+    /** How many bytes an entry held and their sha256. */
+    private record Drained(long bytes, byte[] sha256) {
+    }
+
+    /** Reads {@code in} to its end within the limits, hashing it and writing it to {@code out} unless null. */
+    private Drained drain(InputStream in, OutputStream out, long sofar, String name, long cap) throws IOException {
         byte[] buffer = new byte[64 * 1024];
         long written = 0;
         MessageDigest sha = sha256();
-        try (OutputStream out = new DigestOutputStream(Files.newOutputStream(target), sha)) {
-            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                written += n;
-                if (sofar + written > maxBytes) {
-                    throw invalid("the archive unpacks to more than " + maxBytes + " bytes (at entry '" + name
-                            + "')");
-                }
-                if (written > cap) {
-                    throw invalid("the archive entry '" + name + "' inflates to more than " + MAX_RATIO
-                            + " times its compressed size (an archive bomb)");
-                }
+        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+            written += n;
+            if (sofar + written > maxBytes) {
+                throw invalid("the archive unpacks to more than " + maxBytes + " bytes (at entry '" + name + "')");
+            }
+            if (written > cap) {
+                throw invalid("the archive entry '" + name + "' inflates to more than " + MAX_RATIO
+                        + " times its compressed size (an archive bomb)");
+            }
+            sha.update(buffer, 0, n);
+            if (out != null) {
                 out.write(buffer, 0, n);
             }
         }
-        Files.setLastModifiedTime(target, contentTime(sha.digest()));
-        return written;
+        return new Drained(written, sha.digest());
     }
 
     /**

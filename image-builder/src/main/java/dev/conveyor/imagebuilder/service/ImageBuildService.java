@@ -47,11 +47,32 @@ import dev.conveyor.stage.net.OutboundPolicy;
  */
 public final class ImageBuildService {
 
-    /** What a run did: the event to emit and whether anything was pushed. */
-    public record Result(ImagePushed event, boolean pushed) {
+    /**
+     * What a run did: the event to emit, whether anything was pushed, and how long each phase took (ms, in order; the
+     * map is completed with {@code cleanup} when {@code build} returns), for the debug log and the benchmark.
+     */
+    public record Result(ImagePushed event, boolean pushed, Map<String, Long> phaseMillis) {
+    }
+
+    /** Wall-clock time per phase of one build. */
+    private static final class Phases {
+        final Map<String, Long> millis = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+        long since = System.nanoTime();
+
+        void start() {
+            since = System.nanoTime();
+        }
+
+        void end(String phase) {
+            long now = System.nanoTime();
+            millis.merge(phase, (now - since) / 1_000_000, Long::sum);
+            since = now;
+        }
     }
 
     private static final Logger LOG = Logger.getLogger(ImageBuildService.class);
+    /** Under the work directory: dependency jars by content, kept between builds (see ArtifactUnpacker). */
+    static final String DEPENDENCY_STORE = "dependency-store";
 
     private final OutboundPolicy outbound;
     private final AppSources sources;
@@ -80,6 +101,7 @@ public final class ImageBuildService {
     /** Builds and pushes the run's image; failures are classified {@link StageException}s. */
     public Result build(VersionResolved version, String causationId) {
         PipelineRun run = version.run();
+        Phases phases = new Phases();
         AppSources.AtCommit source = sources.read(run.repoUrl(), run.commit());
         ImageSettings settings;
         ImagePlan plan;
@@ -116,12 +138,14 @@ public final class ImageBuildService {
                             Map.of("baseImage",
                                     baseImage)));
         }
+        phases.end("source+base");
         plan = plan.withBaseDigest(baseDigest);
         Optional<OciLayout> layout = OciLayout.forRegistry(plan.registry());
         Optional<String> existing = layout.isPresent()
                 ? layout.get().digest(OciLayout.refName(plan.repository(), plan.versionTag()))
                 : registries.digest(plan.registry(), plan.repository(), plan.versionTag());
 
+        phases.end("target-tag");
         Path work = null;
         Path staging = null;
         try {
@@ -131,7 +155,9 @@ public final class ImageBuildService {
             staging = workRoot.resolve("staging").resolve(stagingKey(plan.fullRepository()));
             deleteQuietly(staging);
             Path artifact = fetcher.fetch(version.artifact(), work);
+            phases.end("fetch");
             ImageContent content = content(plan, settings, artifact, staging);
+            phases.end("unpack");
             String digest;
             boolean pushed;
             List<String> tags = plan.tags();
@@ -154,20 +180,25 @@ public final class ImageBuildService {
                 digest = push(plan, content, work, layout);
                 pushed = true;
             }
+            phases.end(pushed ? "jib-push" : "jib-digest");
             long size = layout.isPresent()
                     ? layout.get().imageSize(digest)
                     : registries.imageSize(plan.registry(), plan.repository(), digest);
+            phases.end("size");
             LOG.infof("[image-builder] %s run %s: %s %s@%s (%s, %d bytes)", run.app(), run.runId(), pushed
                     ? "pushed"
                     : "already present, skipped", plan.fullRepository(), digest, tags, size);
             return new Result(new ImagePushed(run, clock.instant(), causationId, version.version(), plan
-                    .fullRepository(), tags, digest, size), pushed);
+                    .fullRepository(), tags, digest, size), pushed, phases.millis);
         } catch (IOException e) {
             throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "cannot prepare the work "
                     + "directory: " + e.getMessage(), e);
         } finally {
+            phases.start();
             deleteQuietly(work);
             deleteQuietly(staging);
+            phases.end("cleanup");
+            LOG.debugf("[image-builder] %s run %s: phases (ms) %s", run.app(), run.runId(), phases.millis);
         }
     }
 
@@ -258,7 +289,7 @@ public final class ImageBuildService {
         List<FileEntriesLayer> layers = new ArrayList<>();
         List<String> entrypoint = settings.entrypoint();
         if (plan.kind() == ArtifactKind.JAR) {
-            ArtifactUnpacker.ExplodedJar jar = unpacker.explodeJar(artifact, into);
+            ArtifactUnpacker.ExplodedJar jar = unpacker.explodeJar(artifact, into, workRoot.resolve(DEPENDENCY_STORE));
             FileEntriesLayer.Builder dependencies = FileEntriesLayer.builder().setName("dependencies");
             FileEntriesLayer.Builder application = FileEntriesLayer.builder().setName("application");
             for (ArtifactUnpacker.UnpackedFile file : jar.files()) {

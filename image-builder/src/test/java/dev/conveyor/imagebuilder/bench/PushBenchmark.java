@@ -50,6 +50,7 @@ public final class PushBenchmark {
             BareRepo repo = repos.createBare("bench");
             String commit = repo.writer().file("README.md", "bench").message("feat: bench").commit();
             Path firstJar = jar(root, 0);
+            System.out.println("load average at start: " + loadAverage());
             System.out.printf("artifact: %.1f MB jar, %d dependency jars of %.1f MB, %d classes%n",
                     Files.size(firstJar) / 1e6, DEPENDENCIES, DEPENDENCY_BYTES / 1e6, CLASSES);
 
@@ -86,6 +87,8 @@ public final class PushBenchmark {
                 start = System.nanoTime();
                 skopeoCopy(root, source, other.host() + "/copy" + round + "/bench:" + v1.version());
                 copyAcross.add(System.nanoTime() - start);
+                System.out.println("  warm phases (ms): " + second.phaseMillis() + "; replay phases (ms): "
+                        + again.phaseMillis() + "; load average " + loadAverage());
                 System.out.printf("round %d: cold %d ms, warm %d ms, replay %d ms, skopeo copy same registry %d ms "
                         + "(%s), to another registry %d ms (image %.1f MB)%n", round, ms(cold.get(round - 1)),
                         ms(warm.get(round - 1)), ms(replay.get(round - 1)), ms(copy.get(round - 1)), same,
@@ -94,6 +97,7 @@ public final class PushBenchmark {
             System.out.printf("median of %d: cold %d ms | warm %d ms | replay (no push) %d ms | skopeo copy same "
                     + "registry %d ms | skopeo copy to another registry %d ms%n", rounds, ms(median(cold)),
                     ms(median(warm)), ms(median(replay)), ms(median(copy)), ms(median(copyAcross)));
+            System.out.println("load average at end: " + loadAverage());
         } finally {
             TempDirs.deleteQuietly(root);
         }
@@ -126,6 +130,16 @@ public final class PushBenchmark {
                 .filter(l -> l.startsWith("Copying blob")).toList();
         long skipped = blobs.stream().filter(l -> l.contains("skipped")).count();
         return blobs.size() + " blobs, " + skipped + " skipped by skopeo";
+    }
+
+    /** The 1, 5 and 15 minute load averages, as {@code uptime} prints them. */
+    private static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     private static long median(List<Long> values) {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 
@@ -33,6 +34,44 @@ class ArtifactUnpackerTest {
         assertThat(exploded.names()).containsExactly("META-INF/MANIFEST.MF", "com/example/C0.class",
                 "com/example/C1.class", "lib/dep-00.jar", "lib/dep-01.jar");
         assertThat(dir.resolve("x/lib/dep-01.jar")).hasSize(16);
+    }
+
+    @Test
+    void anUnchangedDependencyIsTakenFromTheStoreWithoutBeingWrittenAgain() throws IOException {
+        Path first = Artifacts.fatJar(dir.resolve("a.jar"), "com.example.Main", 2, 2, 4096, 1, 7);
+        Path next = Artifacts.fatJar(dir.resolve("b.jar"), "com.example.Main", 2, 2, 4096, 2, 7);
+        Path other = Artifacts.fatJar(dir.resolve("c.jar"), "com.example.Main", 2, 2, 4096, 2, 8);
+        Path store = dir.resolve("store");
+        ArtifactUnpacker unpacker = new ArtifactUnpacker(1 << 20, 100);
+
+        ArtifactUnpacker.ExplodedJar one = unpacker.explodeJar(first, dir.resolve("x"), store);
+        Path dependency = file(one, "lib/dep-00.jar");
+        assertThat(dependency.getParent()).isEqualTo(store);
+        assertThat(file(one, "com/example/C0.class")).startsWith(dir.resolve("x"));
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(first.toFile())) {
+            assertThat(Files.readAllBytes(dependency)).isEqualTo(jar.getInputStream(jar.getEntry("lib/dep-00.jar"))
+                    .readAllBytes());
+        }
+        Object written = Files.readAttributes(dependency, BasicFileAttributes.class).fileKey();
+
+        ArtifactUnpacker.ExplodedJar two = unpacker.explodeJar(next, dir.resolve("y"), store);
+        assertThat(file(two, "lib/dep-00.jar")).isEqualTo(dependency);
+        assertThat(Files.readAttributes(dependency, BasicFileAttributes.class).fileKey()).as("not written again")
+                .isEqualTo(written);
+        assertThat(file(unpacker.explodeJar(other, dir.resolve("z"), store), "lib/dep-00.jar"))
+                .isNotEqualTo(dependency);
+
+        // A stored file that is not whole is written again, never used.
+        Files.write(dependency, new byte[10]);
+        unpacker.explodeJar(next, dir.resolve("w"), store);
+        assertThat(dependency).hasSize(4096);
+        try (var files = Files.list(store)) {
+            assertThat(files.map(p -> p.getFileName().toString())).hasSize(4).noneMatch(n -> n.endsWith(".tmp"));
+        }
+    }
+
+    private static Path file(ArtifactUnpacker.ExplodedJar jar, String name) {
+        return jar.files().stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow().file();
     }
 
     @Test
