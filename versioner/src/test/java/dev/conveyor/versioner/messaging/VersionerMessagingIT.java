@@ -71,6 +71,8 @@ class VersionerMessagingIT {
         assertThat(String.valueOf(producer.get("delivery.timeout.ms"))).isEqualTo("300000");
         assertThat(String.valueOf(producer.get("enable.idempotence"))).isEqualTo("true");
         assertThat(String.valueOf(producer.get("acks"))).isEqualTo("all");
+        assertThat(String.valueOf(producer.get("linger.ms"))).as("one event per input: no batching wait")
+                .isEqualTo("0");
     }
 
     @Test
