@@ -315,6 +315,9 @@ public final class LocalStack {
             out.printf("  sample repositories   %s%s, %s%s%n", stack.get(StackLayout.GIT), SampleApp.APP_REPO,
                     stack.get(StackLayout.GIT), SampleApp.GITOPS_REPO);
         }
+        // the benchmark's many apps (opt-in: AppFleet.seed before up): topics with several partitions, made before
+        // the services would create them with one
+        AppFleet.of(layout).ifPresent(f -> f.ensureTopics(stack.get(StackLayout.KAFKA)));
         Outcome services = supervise(members(ports, stack, secrets, kubeconfig, counts).stream().filter(m -> m
                 .kind() == Kind.SERVICE).toList());
         scaleDown(counts);

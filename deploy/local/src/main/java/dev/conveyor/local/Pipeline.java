@@ -70,6 +70,24 @@ public final class Pipeline {
      */
     public Accepted hook(String repoUrl, String commit, String branch, Integer pullRequest, String title,
             SampleApp.Artifact artifact, int buildNumber) {
+        return hook(SampleApp.APP, new Build(repoUrl, commit, branch, artifact, buildNumber), pullRequest, title);
+    }
+
+    /** What a Jenkins build of one commit produced: where the commit is, its archived artifact and its number. */
+    public record Build(String repoUrl, String commit, String branch, SampleApp.Artifact artifact, int number) {
+    }
+
+    /**
+     * Sends the Jenkins hook of a successful build of {@code app}.
+     *
+     * @param pullRequest the pull request number for the CI flow, or null for the CD flow
+     */
+    public Accepted hook(String app, Build build, Integer pullRequest, String title) {
+        String repoUrl = build.repoUrl();
+        String commit = build.commit();
+        String branch = build.branch();
+        SampleApp.Artifact artifact = build.artifact();
+        int buildNumber = build.number();
         ObjectNode body = JSON.createObjectNode();
         body.put("result", "SUCCESS");
         body.put("repoUrl", repoUrl);
@@ -79,8 +97,8 @@ public final class Pipeline {
             body.put("pullRequest", pullRequest);
             body.put("pullRequestTitle", title);
         }
-        body.put("app", SampleApp.APP);
-        body.put("buildUrl", "http://jenkins.local/job/shop/" + buildNumber + "/");
+        body.put("app", app);
+        body.put("buildUrl", "http://jenkins.local/job/" + app + "/" + buildNumber + "/");
         ObjectNode a = body.putObject("artifact");
         a.put("url", artifact.url().toString());
         a.put("sha256", artifact.sha256());

@@ -265,6 +265,8 @@ public record ServiceSpec(String name, String module) {
             }
             default -> throw new IllegalStateException(name);
         }
+        // the benchmark's many apps, when the stack has them (AppFleet; absent: nothing changes)
+        AppFleet.of(layout).ifPresent(f -> c.putAll(f.serviceConfig(name, git, secrets)));
         c.putAll(replicaConfig(replica, secrets));
         return c;
     }
