@@ -152,17 +152,13 @@ public final class AppFleet {
     }
 
     /**
-     * The services' configuration for the fleet, on top of the sample app's: a 100 ms consumer poll timeout for every
-     * service; one promoter target per
-     * GitOps repository listing its apps (and the sample's target limited to {@code shop}, else every fleet app would
-     * be promoted there too); one flux-sync repository per GitOps repository, at flux-sync's default interval (the
+     * The services' configuration for the fleet, on top of the sample app's: one promoter target per GitOps repository
+     * listing its apps (and the sample's target limited to {@code shop}, else every fleet app would be promoted there
+     * too); one flux-sync repository per GitOps repository, at flux-sync's default interval (the
      * promotions trigger the syncs).
      */
     Map<String, String> serviceConfig(String service, String git, Map<String, String> secrets) {
         Map<String, String> c = new LinkedHashMap<>();
-        // With SmallRye's default poll-timeout (1 s) each hop between stages took about 1 s besides the stage's work;
-        // with 100 ms, about 0.1-0.2 s (BENCHMARKS.md, "The whole pipeline"), for a few more empty polls a second
-        c.put("mp.messaging.connector.smallrye-kafka.poll-timeout", "100");
         switch (service) {
             case "promoter" -> {
                 c.put("conveyor.promoter.targets.local.apps", SampleApp.APP);
