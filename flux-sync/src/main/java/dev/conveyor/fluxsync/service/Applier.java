@@ -155,6 +155,9 @@ final class Applier {
     Applied apply(RepoSpec repo, LiveObjects live, List<Manifest> manifests, Set<String> sensitive,
             Executor executor) {
         Outcome[] outcomes = new Outcome[manifests.size()];
+        if (executor != null) {
+            prefetch(repo, live, manifests, executor);
+        }
         if (executor == null || manifests.size() < 2) {
             for (int i = 0; i < manifests.size(); i++) {
                 outcomes[i] = applyOne(repo, live, manifests.get(i), sensitive);
@@ -205,6 +208,31 @@ final class Applier {
             }
         }
         return new Applied(created, updated, unchanged, drifted, List.copyOf(manifests), List.copyOf(problems));
+    }
+
+    /**
+     * Starts listing the live objects of every built-in kind of {@code manifests} on {@code executor}, so the lists run
+     * at once and while earlier tiers apply. Kinds of other groups are listed at their turn as before: their CRD may
+     * be applied by an earlier tier of this sync.
+     */
+    void prefetch(RepoSpec repo, LiveObjects live, List<Manifest> manifests, Executor executor) {
+        Map<String, Manifest> byKind = new LinkedHashMap<>();
+        for (Manifest m : manifests) {
+            if (RemovedApis.builtIn(m.ref().apiVersion())) {
+                byKind.putIfAbsent(m.ref().apiVersion() + " " + m.ref().kind(), m);
+            }
+        }
+        for (Manifest m : byKind.values()) {
+            if (!live.byKind.containsKey(m.ref().apiVersion() + " " + m.ref().kind())) {
+                CompletableFuture.runAsync(() -> {
+                    try {
+                        live(repo, live, m);
+                    } catch (RuntimeException e) {
+                        // listed again, and the failure reported, by the apply that needs it
+                    }
+                }, executor);
+            }
+        }
     }
 
     /** What applying one object did: its state before (null when it was not applied) or its problem. */

@@ -225,6 +225,7 @@ final class ReleaseSync {
     private Rendered render(RepoState state, GitopsSnapshot snapshot, Planner.Plan plan, ReleaseSpec release,
             SyncTimings timings) {
         long start = System.nanoTime();
+        timings.renderStarted();
         try {
             return new Rendered(renderer.render(state, snapshot, release, plan.sensitive().contains(release.owner())),
                     null, null);
@@ -233,6 +234,7 @@ final class ReleaseSync {
         } catch (RuntimeException e) {
             return new Rendered(null, null, e);
         } finally {
+            timings.renderEnded();
             timings.since(SyncTimings.RENDER, start);
         }
     }

@@ -375,7 +375,14 @@ public final class RepoReconciler {
         String rev = revision.id();
         // plan
         long phase = System.nanoTime();
-        Planner.Plan plan = planner.plan(repo, revision.snapshot());
+        String planKey = rev + "\n" + repo.url() + "\n" + repo.branch() + "\n" + repo.path();
+        Planner.Plan plan = planKey.equals(state.planKey) ? state.plan : planner.plan(repo, revision.snapshot());
+        // A plan is kept for the next sync of the same revision only when no file of it is SOPS-encrypted: a
+        // decryption depends on the identities, which may change between syncs.
+        boolean keep = plan.sensitive().isEmpty() && plan.undecrypted().isEmpty() && plan.problems().stream()
+                .noneMatch(p -> p.reason() == dev.conveyor.fluxsync.domain.ProblemReason.DECRYPTION_FAILED);
+        state.plan = keep ? plan : null;
+        state.planKey = keep ? planKey : null;
         state.sensitiveOwners = plan.sensitive();
         timings.since(SyncTimings.PLAN, phase);
         // apply: namespaces, CRDs, manifests and the release objects themselves, in kind order (a tier at once)
@@ -445,7 +452,7 @@ public final class RepoReconciler {
         return new SyncResult(repo.name(), GitUrls.redact(repo.url()), rev, revision.newRevision(), revision.runIds(),
                 summary, applied.drifted(), List.copyOf(problems), List.copyOf(out.results().values()), duration, Map
                         .copyOf(out.pending()),
-                state.syncs, List.copyOf(skipped), phases);
+                state.syncs, List.copyOf(skipped), timings);
     }
 
     /**

@@ -21,6 +21,12 @@ final class RepoState {
     };
     /** The revision applied last. */
     String revision;
+    /**
+     * The plan of the revision synced last and what it was made of (revision, URL, branch, path), kept only when no
+     * file of the revision is SOPS-encrypted: a no-op sync of the same revision does not read the layout again.
+     */
+    Planner.Plan plan;
+    String planKey;
     /** Syncs of the repository in this process: orders their reports. */
     long syncs;
     Inventory inventory;

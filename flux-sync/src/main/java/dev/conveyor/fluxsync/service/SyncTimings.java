@@ -46,6 +46,23 @@ public final class SyncTimings {
     public static final String HEALTH = "health (sum)";
 
     private final Map<String, AtomicLong> nanos = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger rendering = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger mostRendering =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A render starts (Helm or the cache): counts the renders running at once. */
+    void renderStarted() {
+        mostRendering.accumulateAndGet(rendering.incrementAndGet(), Math::max);
+    }
+
+    void renderEnded() {
+        rendering.decrementAndGet();
+    }
+
+    /** The most renders of this sync that ran at once. */
+    public int rendersAtOnce() {
+        return mostRendering.get();
+    }
 
     /** Adds the time since {@code startNanos} ({@link System#nanoTime()}) to {@code phase}. */
     void since(String phase, long startNanos) {

@@ -114,7 +114,8 @@ public final class SyncBench {
             SyncResult initial = reconciler.sync(spec, Set.of());
             System.out.printf("%n[%s, render %d, apply %d, load %s] initial sync: %d ms (%s; %d problems)%n", mode,
                     render, apply, load, initial.duration().toMillis(), initial.summary(), initial.problems().size());
-            System.out.println("  where the time went: " + SyncTimings.describe(initial.phases()));
+            System.out.println("  where the time went: " + SyncTimings.describe(initial.phases()) + "; renders at once: "
+                    + initial.timings().rendersAtOnce());
             List<SyncResult> noops = new ArrayList<>();
             for (int i = 0; i < resyncs; i++) {
                 noops.add(reconciler.sync(spec, Set.of()));
