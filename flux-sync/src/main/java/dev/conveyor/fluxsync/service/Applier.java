@@ -66,8 +66,7 @@ final class Applier {
      * the first caller of a kind lists it, the others wait for that list.
      */
     static final class LiveObjects {
-        private final Map<String, CompletableFuture<Optional<Map<String, Map<String, Object>>>>> byKind =
-                new ConcurrentHashMap<>();
+        private final Map<String, CompletableFuture<Optional<Map<String, Map<String, Object>>>>> byKind = new ConcurrentHashMap<>();
         private final SyncTimings timings;
 
         LiveObjects() {

@@ -141,8 +141,7 @@ final class ReleaseSync {
             }
         }
         Map<String, ReleaseResult> known = new java.util.concurrent.ConcurrentHashMap<>(results);
-        java.util.concurrent.atomic.AtomicReference<RuntimeException> stop =
-                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<RuntimeException> stop = new java.util.concurrent.atomic.AtomicReference<>();
         Map<String, CompletableFuture<One>> done = new LinkedHashMap<>();
         CompletableFuture<?> foundations = CompletableFuture.completedFuture(null);
         for (ReleaseSpec release : releases) {

@@ -47,8 +47,7 @@ public final class SyncTimings {
 
     private final Map<String, AtomicLong> nanos = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger rendering = new java.util.concurrent.atomic.AtomicInteger();
-    private final java.util.concurrent.atomic.AtomicInteger mostRendering =
-            new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger mostRendering = new java.util.concurrent.atomic.AtomicInteger();
 
     /** A render starts (Helm or the cache): counts the renders running at once. */
     void renderStarted() {

@@ -92,7 +92,8 @@ public final class SyncBench {
                 + "one release changed |");
         System.out.println("|---|---|---|---|---|");
         for (Run r : runs) {
-            System.out.printf("| %s | %s | %.1f s | %d ms (%d–%d) | %d ms |%n", r.mode(), r.load(), r.initial() / 1000.0,
+            System.out.printf("| %s | %s | %.1f s | %d ms (%d–%d) | %d ms |%n", r.mode(), r.load(),
+                    r.initial() / 1000.0,
                     r.noopMedian(), r.noopMin(), r.noopMax(), r.oneChanged());
         }
         // The stand-in's and the client's threads are not daemons.
@@ -114,8 +115,9 @@ public final class SyncBench {
             SyncResult initial = reconciler.sync(spec, Set.of());
             System.out.printf("%n[%s, render %d, apply %d, load %s] initial sync: %d ms (%s; %d problems)%n", mode,
                     render, apply, load, initial.duration().toMillis(), initial.summary(), initial.problems().size());
-            System.out.println("  where the time went: " + SyncTimings.describe(initial.phases()) + "; renders at once: "
-                    + initial.timings().rendersAtOnce());
+            System.out
+                    .println("  where the time went: " + SyncTimings.describe(initial.phases()) + "; renders at once: "
+                            + initial.timings().rendersAtOnce());
             List<SyncResult> noops = new ArrayList<>();
             for (int i = 0; i < resyncs; i++) {
                 noops.add(reconciler.sync(spec, Set.of()));
@@ -124,7 +126,8 @@ public final class SyncBench {
             sorted.sort((a, b) -> a.duration().compareTo(b.duration()));
             SyncResult median = sorted.get(sorted.size() / 2);
             System.out.printf("  no-op resync: median %d ms, min %d ms, max %d ms over %d runs (%s)%n", median
-                    .duration().toMillis(), sorted.get(0).duration().toMillis(), sorted.get(sorted.size() - 1)
+                    .duration().toMillis(), sorted.get(0).duration().toMillis(),
+                    sorted.get(sorted.size() - 1)
                             .duration().toMillis(),
                     resyncs, median.summary());
             System.out.println("  where the time went (median no-op): " + SyncTimings.describe(median.phases()));
