@@ -33,10 +33,19 @@ public final class SshIdentity {
 
     /** The public key in the Secret, creating the Secret with a new key if it does not exist. */
     public static String ensure(KubernetesClient client, String namespace, String secretName) {
+        Secret secret = secret(client, namespace, secretName);
+        return new String(Base64.getDecoder().decode(secret.getData().get("identity.pub")), StandardCharsets.UTF_8)
+                .trim();
+    }
+
+    /**
+     * The identity's Secret, created with a new key if it does not exist: one read when it exists (a create, and a
+     * read when another replica created it first, when not).
+     */
+    static Secret secret(KubernetesClient client, String namespace, String secretName) {
         Secret existing = client.secrets().inNamespace(namespace).withName(secretName).get();
         if (existing != null && existing.getData() != null && existing.getData().containsKey("identity.pub")) {
-            return new String(Base64.getDecoder().decode(existing.getData().get("identity.pub")),
-                    StandardCharsets.UTF_8).trim();
+            return existing;
         }
         try {
             KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
@@ -51,11 +60,11 @@ public final class SshIdentity {
                     .build();
             try {
                 client.secrets().inNamespace(namespace).resource(secret).create();
-                return publicKey;
+                return secret;
             } catch (KubernetesClientException e) {
                 if (e.getCode() == 409) {
                     // Another replica created it first: use theirs.
-                    return ensure(client, namespace, secretName);
+                    return secret(client, namespace, secretName);
                 }
                 throw e;
             }
@@ -69,8 +78,7 @@ public final class SshIdentity {
      * a new key if it does not exist, and returns the file: the key git uses over SSH when none is configured.
      */
     public static Path writePrivateKey(KubernetesClient client, String namespace, String secretName, Path dir) {
-        ensure(client, namespace, secretName);
-        Secret secret = client.secrets().inNamespace(namespace).withName(secretName).get();
+        Secret secret = secret(client, namespace, secretName);
         if (secret == null || secret.getData() == null || !secret.getData().containsKey("identity")) {
             throw new IllegalStateException("the SSH identity Secret " + namespace + "/" + secretName
                     + " has no key identity");

@@ -115,7 +115,9 @@ public class FluxSyncBeans {
                                 sharedCredentials, config.repos(), ownAccess, outbound), config.workDir(), outbound),
                         outbound),
                 new RepoReconciler.Settings(config.chartsDir(), config
-                        .namespace(), config.health().timeout(), config.health().pollInterval(), config.workDir()),
+                        .namespace(), config.health().timeout(), config.health().pollInterval(), config.workDir(),
+                        config.sync().renderConcurrency().orElse(RepoReconciler.Settings.defaultRenderConcurrency()),
+                        config.sync().applyConcurrency().orElse(RepoReconciler.Settings.defaultApplyConcurrency())),
                 registry, Clock.systemUTC(), new SopsDecryptor(ageIdentities(config, client)));
         FluxSyncService service = new FluxSyncService(reconciler, repos, Clock.systemUTC(), healthExecutor);
         if (config.replicas().enabled()) {

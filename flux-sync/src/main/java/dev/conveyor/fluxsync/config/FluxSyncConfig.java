@@ -44,6 +44,9 @@ public interface FluxSyncConfig {
     /** The periodic syncs. */
     Scheduler scheduler();
 
+    /** How much of a sync runs at once. */
+    Sync sync();
+
     /** The SSH identity generated at first start. */
     Identity identity();
 
@@ -142,6 +145,20 @@ public interface FluxSyncConfig {
             return sshPrivateKey().isPresent() || knownHosts().isPresent() || httpsToken().isPresent()
                     || httpsUsername().isPresent();
         }
+    }
+
+    interface Sync {
+        /**
+         * Releases rendered at once (Helm's template, in-process), over all repositories; default: the available
+         * processors. 1 renders each release at its turn, one after the other.
+         */
+        java.util.OptionalInt renderConcurrency();
+
+        /**
+         * Objects of one apply tier, and releases, applied at once over all repositories (each mostly waits for the
+         * API server); default: 4 per available processor, 4 to 32. 1 applies one after the other.
+         */
+        java.util.OptionalInt applyConcurrency();
     }
 
     interface Health {

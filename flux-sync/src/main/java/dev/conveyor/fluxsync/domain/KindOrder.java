@@ -30,6 +30,14 @@ public final class KindOrder {
     private KindOrder() {
     }
 
+    /**
+     * The kind's tier in the apply order: objects of one tier do not depend on each other's order and may be applied
+     * at once; a tier is applied after every lower one.
+     */
+    public static int tier(String kind) {
+        return rank(kind);
+    }
+
     static int rank(String kind) {
         int i = ORDER.indexOf(kind);
         return i < 0 ? ORDER.size() : i;

@@ -61,13 +61,21 @@ public class ReleasePromotedConsumer {
         }));
     }
 
-    /** Resumes the rollout waits the previous process left running; their health events go out from here. */
+    /**
+     * Resumes the rollout waits the previous process left running (their health events go out from here), off the
+     * start path: one read per repository, on a thread of its own right after start. A sync that starts a wait for
+     * the same release first is joined by the resumed one, and the other way round (one wait, one event).
+     */
     void onStart(@Observes StartupEvent start) {
-        try {
-            service.resumeWaits();
-        } catch (RuntimeException e) {
-            LOG.errorf("[flux-sync] cannot resume the rollout waits of the previous process: %s", e.getMessage());
-        }
+        Thread t = new Thread(() -> {
+            try {
+                service.resumeWaits();
+            } catch (RuntimeException e) {
+                LOG.errorf("[flux-sync] cannot resume the rollout waits of the previous process: %s", e.getMessage());
+            }
+        }, "flux-sync-resume-waits");
+        t.setDaemon(true);
+        t.start();
     }
 
 }

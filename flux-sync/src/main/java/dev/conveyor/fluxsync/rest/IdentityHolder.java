@@ -13,7 +13,11 @@ import dev.conveyor.fluxsync.config.FluxSyncConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.runtime.StartupEvent;
 
-/** Creates or loads the SSH identity at start and logs its public key, as the seed's Flux did. */
+/**
+ * Creates or loads the SSH identity and logs its public key, as the seed's Flux did: off the start path (a thread of
+ * its own right after start; the key git uses is written by the service's wiring), or at the first request of
+ * {@code /identity.pub} if that comes first.
+ */
 @ApplicationScoped
 public class IdentityHolder {
 
@@ -31,16 +35,29 @@ public class IdentityHolder {
         if (!config.identity().enabled()) {
             return;
         }
-        try {
-            publicKey = SshIdentity.ensure(client, config.namespace(), config.identity().secretName());
-            LOG.infof("[flux-sync] identity.pub: \"%s\"", publicKey);
-        } catch (RuntimeException e) {
-            LOG.errorf("[flux-sync] cannot create or read the SSH identity Secret %s/%s: %s", config.namespace(),
-                    config.identity().secretName(), e.getMessage());
+        Thread t = new Thread(this::load, "flux-sync-identity");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private synchronized String load() {
+        if (publicKey == null) {
+            try {
+                publicKey = SshIdentity.ensure(client, config.namespace(), config.identity().secretName());
+                LOG.infof("[flux-sync] identity.pub: \"%s\"", publicKey);
+            } catch (RuntimeException e) {
+                LOG.errorf("[flux-sync] cannot create or read the SSH identity Secret %s/%s: %s", config.namespace(),
+                        config.identity().secretName(), e.getMessage());
+            }
         }
+        return publicKey;
     }
 
     public Optional<String> publicKey() {
-        return Optional.ofNullable(publicKey);
+        String key = publicKey;
+        if (key == null && config.identity().enabled()) {
+            key = load();
+        }
+        return Optional.ofNullable(key);
     }
 }

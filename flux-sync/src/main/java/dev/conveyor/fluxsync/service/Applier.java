@@ -1,17 +1,21 @@
 package dev.conveyor.fluxsync.service;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 
 import org.jboss.logging.Logger;
 
 import dev.conveyor.fluxsync.client.KubeCluster;
+import dev.conveyor.fluxsync.domain.KindOrder;
 import dev.conveyor.fluxsync.domain.LiveComparison;
 import dev.conveyor.fluxsync.domain.Manifest;
 import dev.conveyor.fluxsync.domain.ProblemReason;
@@ -57,9 +61,25 @@ final class Applier {
         }
     }
 
-    /** The live objects of the repository, listed once per kind and sync; empty for a kind not served. */
+    /**
+     * The live objects of the repository, listed once per kind and sync; empty for a kind not served. Thread-safe:
+     * the first caller of a kind lists it, the others wait for that list.
+     */
     static final class LiveObjects {
-        private final Map<String, Optional<Map<String, Map<String, Object>>>> byKind = new HashMap<>();
+        private final Map<String, CompletableFuture<Optional<Map<String, Map<String, Object>>>>> byKind = new ConcurrentHashMap<>();
+        private final SyncTimings timings;
+
+        LiveObjects() {
+            this(new SyncTimings());
+        }
+
+        LiveObjects(SyncTimings timings) {
+            this.timings = timings;
+        }
+
+        SyncTimings timings() {
+            return timings;
+        }
 
         void forget() {
             byKind.clear();
@@ -73,8 +93,27 @@ final class Applier {
     }
 
     private Optional<Map<String, Map<String, Object>>> live(RepoSpec repo, LiveObjects live, Manifest m) {
-        return live.byKind.computeIfAbsent(m.ref().apiVersion() + " " + m.ref().kind(), k -> cluster.listServed(m
-                .ref().apiVersion(), m.ref().kind(), repo.name()));
+        String key = m.ref().apiVersion() + " " + m.ref().kind();
+        CompletableFuture<Optional<Map<String, Map<String, Object>>>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<Map<String, Map<String, Object>>>> listed = live.byKind.putIfAbsent(key, mine);
+        if (listed == null) {
+            long start = System.nanoTime();
+            try {
+                mine.complete(cluster.listServed(m.ref().apiVersion(), m.ref().kind(), repo.name()));
+            } catch (RuntimeException e) {
+                live.byKind.remove(key, mine);
+                mine.completeExceptionally(e);
+                throw e;
+            } finally {
+                live.timings.since(SyncTimings.LIST, start);
+            }
+            listed = mine;
+        }
+        try {
+            return listed.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 
     /**
@@ -98,66 +137,147 @@ final class Applier {
     }
 
     /**
-     * Applies the objects of one owner or several; {@code sensitive} owners get the API server's messages withheld
-     * (their objects hold values decrypted from SOPS).
+     * Applies the objects of one owner or several, one after the other in the order given; {@code sensitive} owners get
+     * the API server's messages withheld (their objects hold values decrypted from SOPS).
      */
-    @SuppressWarnings("unchecked")
     Applied apply(RepoSpec repo, LiveObjects live, List<Manifest> manifests, Set<String> sensitive) {
+        return apply(repo, live, manifests, sensitive, null);
+    }
+
+    /**
+     * Applies the objects like {@link #apply(RepoSpec, LiveObjects, List, Set)}, but with {@code executor} the
+     * objects of one tier of the apply order ({@link KindOrder#tier}: namespaces, then CRDs, ..., workloads, custom
+     * resources) are applied at once on it, each tier after the previous one has been applied entirely. The
+     * {@code manifests} must be in apply order ({@link KindOrder#APPLY}). The counts, kept objects and problems are
+     * those of the serial apply, in the same order.
+     */
+    Applied apply(RepoSpec repo, LiveObjects live, List<Manifest> manifests, Set<String> sensitive,
+            Executor executor) {
+        Outcome[] outcomes = new Outcome[manifests.size()];
+        if (executor != null) {
+            prefetch(repo, live, manifests, executor);
+        }
+        if (executor == null || manifests.size() < 2) {
+            for (int i = 0; i < manifests.size(); i++) {
+                outcomes[i] = applyOne(repo, live, manifests.get(i), sensitive);
+            }
+        } else {
+            int from = 0;
+            while (from < manifests.size()) {
+                int tier = KindOrder.tier(manifests.get(from).ref().kind());
+                int to = from;
+                while (to < manifests.size() && KindOrder.tier(manifests.get(to).ref().kind()) == tier) {
+                    to++;
+                }
+                List<CompletableFuture<Void>> running = new ArrayList<>();
+                for (int i = from; i < to; i++) {
+                    int index = i;
+                    running.add(CompletableFuture.runAsync(() -> outcomes[index] = applyOne(repo, live, manifests.get(
+                            index), sensitive), executor));
+                }
+                try {
+                    CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
+                } catch (CompletionException e) {
+                    throw e.getCause() instanceof RuntimeException r ? r : e;
+                }
+                from = to;
+            }
+        }
         int created = 0;
         int updated = 0;
         int unchanged = 0;
         int drifted = 0;
-        List<Manifest> kept = new ArrayList<>();
         List<SyncProblem> problems = new ArrayList<>();
-        for (Manifest m : manifests) {
-            kept.add(m);
-            Optional<Map<String, Map<String, Object>>> ofKind = live(repo, live, m);
-            if (ofKind.isEmpty()) {
-                problems.add(new SyncProblem(m.owner(), RemovedApis.builtIn(m.ref().apiVersion())
-                        ? ProblemReason.REMOVED_API
-                        : ProblemReason.UNKNOWN_KIND,
-                        ownerText(m) + ": " + m.ref() + ": " + RemovedApis.notServed(m
-                                .ref().apiVersion(), m.ref().kind())));
+        for (int i = 0; i < outcomes.length; i++) {
+            Outcome o = outcomes[i];
+            if (o.problem != null) {
+                problems.add(o.problem);
                 continue;
             }
-            Map<String, Object> body = labelled(repo, m.body());
-            String hash = LiveComparison.hash(body);
-            ((Map<String, Object>) ((Map<String, Object>) body.get("metadata")).computeIfAbsent("annotations",
-                    k -> new LinkedHashMap<>())).put(LiveComparison.HASH_ANNOTATION, hash);
-            Map<String, Object> current = ofKind.get().get(m.ref().id());
-            LiveComparison.State s = LiveComparison.compare(body, hash, current);
-            if (s == LiveComparison.State.UNCHANGED) {
-                unchanged++;
-                continue;
-            }
-            try {
-                cluster.apply(body, current);
-            } catch (KubeCluster.ApplyException e) {
-                String why = sensitive.contains(m.owner())
-                        ? "the API server refused it (its message is withheld: the object holds values decrypted "
-                                + "from SOPS)"
-                        : e.unknownKind()
-                                ? RemovedApis.notServed(m.ref().apiVersion(), m.ref().kind())
-                                : e.getMessage();
-                problems.add(new SyncProblem(m.owner(), e.unknownKind()
-                        ? RemovedApis.builtIn(m.ref().apiVersion())
-                                ? ProblemReason.REMOVED_API
-                                : ProblemReason.UNKNOWN_KIND
-                        : ProblemReason.APPLY_FAILED, ownerText(m) + ": " + m.ref() + ": " + why));
-                continue;
-            }
-            switch (s) {
+            switch (o.state) {
                 case ABSENT -> created++;
                 case DRIFTED -> {
                     updated++;
                     drifted++;
-                    LOG.infof("[flux-sync] repo %s: %s was changed in the cluster; restored from git", repo.name(), m
-                            .ref());
+                    LOG.infof("[flux-sync] repo %s: %s was changed in the cluster; restored from git", repo.name(),
+                            manifests.get(i).ref());
                 }
-                default -> updated++;
+                case CHANGED_IN_GIT -> updated++;
+                case UNCHANGED -> unchanged++;
             }
         }
-        return new Applied(created, updated, unchanged, drifted, List.copyOf(kept), List.copyOf(problems));
+        return new Applied(created, updated, unchanged, drifted, List.copyOf(manifests), List.copyOf(problems));
+    }
+
+    /**
+     * Starts listing the live objects of every built-in kind of {@code manifests} on {@code executor}, so the lists run
+     * at once and while earlier tiers apply. Kinds of other groups are listed at their turn as before: their CRD may
+     * be applied by an earlier tier of this sync.
+     */
+    void prefetch(RepoSpec repo, LiveObjects live, List<Manifest> manifests, Executor executor) {
+        Map<String, Manifest> byKind = new LinkedHashMap<>();
+        for (Manifest m : manifests) {
+            if (RemovedApis.builtIn(m.ref().apiVersion())) {
+                byKind.putIfAbsent(m.ref().apiVersion() + " " + m.ref().kind(), m);
+            }
+        }
+        for (Manifest m : byKind.values()) {
+            if (!live.byKind.containsKey(m.ref().apiVersion() + " " + m.ref().kind())) {
+                CompletableFuture.runAsync(() -> {
+                    try {
+                        live(repo, live, m);
+                    } catch (RuntimeException e) {
+                        // listed again, and the failure reported, by the apply that needs it
+                    }
+                }, executor);
+            }
+        }
+    }
+
+    /** What applying one object did: its state before (null when it was not applied) or its problem. */
+    private record Outcome(LiveComparison.State state, SyncProblem problem) {
+    }
+
+    @SuppressWarnings("unchecked")
+    private Outcome applyOne(RepoSpec repo, LiveObjects live, Manifest m, Set<String> sensitive) {
+        Optional<Map<String, Map<String, Object>>> ofKind = live(repo, live, m);
+        if (ofKind.isEmpty()) {
+            return new Outcome(null, new SyncProblem(m.owner(), RemovedApis.builtIn(m.ref().apiVersion())
+                    ? ProblemReason.REMOVED_API
+                    : ProblemReason.UNKNOWN_KIND,
+                    ownerText(m) + ": " + m.ref() + ": " + RemovedApis.notServed(m
+                            .ref().apiVersion(), m.ref().kind())));
+        }
+        long start = System.nanoTime();
+        Map<String, Object> body = labelled(repo, m.body());
+        String hash = LiveComparison.hash(body);
+        ((Map<String, Object>) ((Map<String, Object>) body.get("metadata")).computeIfAbsent("annotations",
+                k -> new LinkedHashMap<>())).put(LiveComparison.HASH_ANNOTATION, hash);
+        Map<String, Object> current = ofKind.get().get(m.ref().id());
+        LiveComparison.State s = LiveComparison.compare(body, hash, current);
+        live.timings.since(SyncTimings.COMPARE, start);
+        if (s == LiveComparison.State.UNCHANGED) {
+            return new Outcome(s, null);
+        }
+        start = System.nanoTime();
+        try {
+            cluster.apply(body, current);
+        } catch (KubeCluster.ApplyException e) {
+            String why = sensitive.contains(m.owner())
+                    ? "the API server refused it (its message is withheld: the object holds values decrypted "
+                            + "from SOPS)"
+                    : e.unknownKind()
+                            ? RemovedApis.notServed(m.ref().apiVersion(), m.ref().kind())
+                            : e.getMessage();
+            return new Outcome(null, new SyncProblem(m.owner(), e.unknownKind()
+                    ? RemovedApis.builtIn(m.ref().apiVersion())
+                            ? ProblemReason.REMOVED_API
+                            : ProblemReason.UNKNOWN_KIND
+                    : ProblemReason.APPLY_FAILED, ownerText(m) + ": " + m.ref() + ": " + why));
+        } finally {
+            live.timings.since(SyncTimings.WRITE, start);
+        }
+        return new Outcome(s, null);
     }
 
     private static String ownerText(Manifest m) {

@@ -1,6 +1,7 @@
 package dev.conveyor.fluxsync.service;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -74,8 +75,51 @@ final class ReleaseSync {
         }
     }
 
+    /**
+     * Where the releases' work runs: {@code render} renders the releases ahead of their turn, {@code apply} applies
+     * each release (and waits for what the sync waits for) once the releases it must come after are done. Both
+     * bounded; {@link #SERIAL} (null executors) does everything on the sync's thread, one release after the other.
+     */
+    record Pools(Executor render, Executor apply) {
+        static final Pools SERIAL = new Pools(null, null);
+
+        boolean serial() {
+            return render == null || apply == null;
+        }
+    }
+
+    /** A render done ahead of the release's turn: the rendering, or why there is none. */
+    private record Rendered(ReleaseRenderer.Rendering rendering, ReleaseRenderer.Failure failure,
+            RuntimeException error) {
+
+        /** Whether the rendering holds objects that releases after it may need served (namespaces, CRDs). */
+        boolean foundation() {
+            return rendering != null && rendering.manifests().stream().anyMatch(m -> FOUNDATION_KINDS.contains(m
+                    .ref().kind()));
+        }
+    }
+
+    /** Kinds that other releases' objects may need before theirs are checked and applied. */
+    static final Set<String> FOUNDATION_KINDS = Set.of("Namespace", "CustomResourceDefinition");
+
     Outcome sync(RepoSpec repo, RepoState state, GitopsSnapshot snapshot, Planner.Plan plan, Set<String> waitFor,
             Executor healthExecutor, Applier.LiveObjects live) {
+        return sync(repo, state, snapshot, plan, waitFor, healthExecutor, live, Pools.SERIAL);
+    }
+
+    /**
+     * The releases of the plan. With {@link Pools} that are not serial: every release that is not suspended is rendered
+     * ahead on {@code pools.render()} (a release that takes {@code valuesFrom} and depends on others is rendered at its
+     * turn, after them: it may read what they created); each release is then checked and applied on
+     * {@code pools.apply()} once (1) the releases it depends on are done (healthy or not: it fails
+     * {@code DependencyNotReady} as before when they are not healthy, and its early render is dropped, never applied
+     * nor reported) and (2) every release before it in the order whose rendering holds a namespace or CRD was applied,
+     * so what the serial order made served is served. Results, problems and counts are gathered in the release order,
+     * as the serial sync gives them. A failure that stops the sync (the fence, the API server unreachable) stops the
+     * releases not started yet and is thrown once the started ones are done.
+     */
+    Outcome sync(RepoSpec repo, RepoState state, GitopsSnapshot snapshot, Planner.Plan plan, Set<String> waitFor,
+            Executor healthExecutor, Applier.LiveObjects live, Pools pools) {
         Map<String, ReleaseResult> results = new LinkedHashMap<>();
         plan.undecrypted().forEach((id, u) -> results.put(id, u.result()));
         Map<String, CompletableFuture<ReleaseResult>> pending = new LinkedHashMap<>();
@@ -83,10 +127,68 @@ final class ReleaseSync {
         List<SyncProblem> problems = new ArrayList<>();
         Applier.Applied applied = Applier.Applied.NOTHING;
         Set<String> dependedOn = new HashSet<>();
-        plan.desired().releases().forEach(r -> dependedOn.addAll(r.dependsOn()));
-        for (ReleaseSpec release : plan.desired().releases()) {
-            One one = one(repo, state, snapshot, plan, release, results, dependedOn.contains(release.id()), waitFor,
-                    healthExecutor, live);
+        List<ReleaseSpec> releases = plan.desired().releases();
+        releases.forEach(r -> dependedOn.addAll(r.dependsOn()));
+        SyncTimings timings = live.timings();
+        Executor applyPool = pools.serial() ? Runnable::run : pools.apply();
+        Map<String, CompletableFuture<Rendered>> ahead = new HashMap<>();
+        if (!pools.serial()) {
+            for (ReleaseSpec release : releases) {
+                if (!release.suspended() && (release.valuesFrom().isEmpty() || release.dependsOn().isEmpty())) {
+                    ahead.put(release.id(), CompletableFuture.supplyAsync(() -> render(state, snapshot, plan, release,
+                            timings), pools.render()));
+                }
+            }
+        }
+        Map<String, ReleaseResult> known = new java.util.concurrent.ConcurrentHashMap<>(results);
+        java.util.concurrent.atomic.AtomicReference<RuntimeException> stop = new java.util.concurrent.atomic.AtomicReference<>();
+        Map<String, CompletableFuture<One>> done = new LinkedHashMap<>();
+        CompletableFuture<?> foundations = CompletableFuture.completedFuture(null);
+        for (ReleaseSpec release : releases) {
+            List<CompletableFuture<?>> before = new ArrayList<>();
+            release.dependsOn().stream().map(done::get).filter(java.util.Objects::nonNull).forEach(before::add);
+            before.add(foundations);
+            CompletableFuture<Rendered> early = ahead.get(release.id());
+            if (early != null) {
+                before.add(early);
+            }
+            boolean isDependedOn = dependedOn.contains(release.id());
+            CompletableFuture<One> one = CompletableFuture.allOf(before.toArray(CompletableFuture[]::new)).handle((
+                    x, e) -> null).thenApplyAsync(x -> {
+                        RuntimeException stopped = stop.get();
+                        if (stopped != null) {
+                            throw stopped;
+                        }
+                        try {
+                            One o = one(repo, state, snapshot, plan, release, known, isDependedOn, waitFor,
+                                    healthExecutor, live, early == null ? null : early.join());
+                            known.put(release.id(), o.result());
+                            return o;
+                        } catch (RuntimeException e) {
+                            stop.compareAndSet(null, e);
+                            throw e;
+                        }
+                    }, applyPool);
+            done.put(release.id(), one);
+            // the releases after this one wait for it when its rendering holds namespaces or CRDs (or when it is
+            // rendered at its turn, so not known ahead)
+            CompletableFuture<?> gate = release.suspended()
+                    ? CompletableFuture.completedFuture(null)
+                    : early == null
+                            ? one
+                            : early.thenCompose(r -> r.foundation()
+                                    ? one.handle((x, e) -> null)
+                                    : CompletableFuture.completedFuture(null));
+            foundations = CompletableFuture.allOf(foundations, gate).handle((x, e) -> null);
+        }
+        // wait for every release that started, then fail as the serial sync did at the first failure
+        CompletableFuture.allOf(done.values().toArray(CompletableFuture[]::new)).handle((x, e) -> null).join();
+        if (stop.get() != null) {
+            ahead.values().forEach(f -> f.cancel(false));
+            throw stop.get();
+        }
+        for (ReleaseSpec release : releases) {
+            One one = done.get(release.id()).join();
             results.put(release.id(), one.result());
             applied = applied.plus(one.applied());
             if (one.held()) {
@@ -118,9 +220,32 @@ final class ReleaseSync {
         return new Outcome(results, broken, pending, applied, held, problems);
     }
 
+    /** Renders {@code release} (timed), keeping a failure as its outcome. */
+    private Rendered render(RepoState state, GitopsSnapshot snapshot, Planner.Plan plan, ReleaseSpec release,
+            SyncTimings timings) {
+        long start = System.nanoTime();
+        timings.renderStarted();
+        try {
+            return new Rendered(renderer.render(state, snapshot, release, plan.sensitive().contains(release.owner())),
+                    null, null);
+        } catch (ReleaseRenderer.Failure f) {
+            return new Rendered(null, f, null);
+        } catch (RuntimeException e) {
+            return new Rendered(null, null, e);
+        } finally {
+            timings.renderEnded();
+            timings.since(SyncTimings.RENDER, start);
+        }
+    }
+
+    /**
+     * One release at its turn; {@code early} is its render done ahead, or null to render it now. {@code results}
+     * holds the results of the releases it depends on.
+     */
     private One one(RepoSpec repo, RepoState state, GitopsSnapshot snapshot, Planner.Plan plan, ReleaseSpec release,
             Map<String, ReleaseResult> results, boolean dependedOn, Set<String> waitFor, Executor healthExecutor,
-            Applier.LiveObjects live) {
+            Applier.LiveObjects live, Rendered early) {
+        SyncTimings timings = live.timings();
         if (release.suspended()) {
             return One.failed(result(release, ReleaseResult.State.SUSPENDED, ProblemReason.SUSPENDED,
                     "the release is suspended"), null);
@@ -132,14 +257,17 @@ final class ReleaseSync {
             return One.failed(result(release, ReleaseResult.State.FAILED, ProblemReason.DEPENDENCY_NOT_READY, msg),
                     new SyncProblem(release.owner(), ProblemReason.DEPENDENCY_NOT_READY, msg));
         }
-        // render
-        ReleaseRenderer.Rendering rendering;
-        try {
-            rendering = renderer.render(state, snapshot, release, plan.sensitive().contains(release.owner()));
-        } catch (ReleaseRenderer.Failure f) {
+        // render (unless done ahead)
+        Rendered rendered = early != null ? early : render(state, snapshot, plan, release, timings);
+        if (rendered.error() != null) {
+            throw rendered.error();
+        }
+        if (rendered.failure() != null) {
+            ReleaseRenderer.Failure f = rendered.failure();
             return One.failed(result(release, ReleaseResult.State.FAILED, f.reason, f.getMessage()), new SyncProblem(
                     release.owner(), f.reason, release.object().ref() + ": " + f.getMessage()));
         }
+        ReleaseRenderer.Rendering rendering = rendered.rendering();
         if (rendering.key().equals(state.rolledBack.get(release.owner()))) {
             // This exact version failed and was rolled back: wait for git to change it.
             return One.failed(result(release, ReleaseResult.State.FAILED, ProblemReason.ROLLED_BACK,
@@ -167,7 +295,9 @@ final class ReleaseSync {
                     release.releaseName(), ReleaseResult.State.FAILED, List.of(), first.reason(), first.message(),
                     touched), applied, false, Optional.empty(), null);
         }
+        long recordStart = System.nanoTime();
         recordHelmRelease(repo, state, release, rendering);
+        timings.since(SyncTimings.HELM_RECORD, recordStart);
         List<Manifest> workloads = rendering.manifests().stream().filter(m -> WorkloadHealth.KINDS.contains(m.ref()
                 .kind())).toList();
         HealthCheck.Target target = new HealthCheck.Target(release.object().ref(), release.releaseName(), workloads
@@ -177,6 +307,7 @@ final class ReleaseSync {
         CompletableFuture<ReleaseResult> running = state.pendingHealth.get(release.owner());
         ReleaseResult result;
         CompletableFuture<ReleaseResult> pending = null;
+        long healthStart = System.nanoTime();
         if (healthExecutor != null && !dependedOn && (touched || wanted || running != null)) {
             // The rollout is waited for off the sync (a rollout already being waited for is not waited twice).
             if (touched || running == null) {
@@ -212,6 +343,7 @@ final class ReleaseSync {
                             : ProblemReason.PROGRESSING;
             result = health.once(target, still);
         }
+        timings.since(SyncTimings.HEALTH, healthStart);
         if (result.state() == ReleaseResult.State.HEALTHY) {
             state.healthy.put(release.owner(), rendering.key());
         }

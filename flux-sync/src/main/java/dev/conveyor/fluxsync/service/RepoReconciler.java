@@ -58,9 +58,57 @@ public final class RepoReconciler {
      */
     static final int MAX_COMMITS = 500;
 
-    /** Settings shared by every repository. */
+    /**
+     * Settings shared by every repository.
+     *
+     * @param renderConcurrency releases rendered at once, over all repositories (1: one after the other, each at its
+     *     turn, as before renders ran in parallel)
+     * @param applyConcurrency objects of one apply tier, and releases, applied at once over all repositories (1: one
+     *     after the other)
+     */
     public record Settings(String chartsDir, String inventoryNamespace, Duration healthTimeout, Duration healthPoll,
-            Path workDir) {
+            Path workDir, int renderConcurrency, int applyConcurrency) {
+
+        public Settings {
+            if (renderConcurrency < 1) {
+                throw new IllegalArgumentException("conveyor.flux-sync.sync.render-concurrency must be at least 1, was "
+                        + renderConcurrency);
+            }
+            if (applyConcurrency < 1) {
+                throw new IllegalArgumentException("conveyor.flux-sync.sync.apply-concurrency must be at least 1, was "
+                        + applyConcurrency);
+            }
+        }
+
+        /** The defaults: {@link #defaultRenderConcurrency()} and {@link #defaultApplyConcurrency()}. */
+        public Settings(String chartsDir, String inventoryNamespace, Duration healthTimeout, Duration healthPoll,
+                Path workDir) {
+            this(chartsDir, inventoryNamespace, healthTimeout, healthPoll, workDir, defaultRenderConcurrency(),
+                    defaultApplyConcurrency());
+        }
+
+        /** The same settings with other concurrencies. */
+        public Settings withConcurrency(int render, int apply) {
+            return new Settings(chartsDir, inventoryNamespace, healthTimeout, healthPoll, workDir, render, apply);
+        }
+
+        /** Renders at once by default: one per available processor (Helm renders are CPU work). */
+        public static int defaultRenderConcurrency() {
+            return Math.max(1, Runtime.getRuntime().availableProcessors());
+        }
+
+        /**
+         * Applies at once by default: four per available processor, at least 4 and at most 32 (an apply mostly waits
+         * for the API server).
+         */
+        public static int defaultApplyConcurrency() {
+            return Math.min(32, Math.max(4, 4 * Runtime.getRuntime().availableProcessors()));
+        }
+
+        /** Whether the sync does everything on its own thread, one object and one release after the other. */
+        boolean serial() {
+            return renderConcurrency == 1 && applyConcurrency == 1;
+        }
     }
 
     /**
@@ -91,6 +139,8 @@ public final class RepoReconciler {
     private final InventoryRecorder inventory;
     private final ConditionWriter conditions;
     private final SyncMetrics metrics;
+    /** Where renders and applies run at once (bounded, shared by all repositories), or serial. */
+    private final ReleaseSync.Pools pools;
     /** Numbers the syncs of all repositories: orders their reports, also across a repository leaving and coming back. */
     private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
     /** The fence: asked before every apply phase (one instance owns every repository unless told otherwise). */
@@ -123,6 +173,26 @@ public final class RepoReconciler {
                 remediation, deferred, helm);
         this.inventory = new InventoryRecorder(cluster, helm, settings.inventoryNamespace());
         this.metrics = new SyncMetrics(metrics);
+        this.pools = settings.serial()
+                ? ReleaseSync.Pools.SERIAL
+                : new ReleaseSync.Pools(pool("flux-sync-render-", settings.renderConcurrency()), pool(
+                        "flux-sync-apply-", settings.applyConcurrency()));
+    }
+
+    /**
+     * A bounded pool of daemon threads (they only ever run work a sync waits for, so nothing is lost when the process
+     * stops); idle threads end after a minute.
+     */
+    private static java.util.concurrent.ExecutorService pool(String prefix, int size) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ThreadPoolExecutor executor = new java.util.concurrent.ThreadPoolExecutor(size, size, 60,
+                java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, prefix + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
     }
 
     public KubeCluster cluster() {
@@ -224,6 +294,7 @@ public final class RepoReconciler {
         RepoMirrors mirrors = mirrorsByRepo.apply(repo);
         state.lock.lock();
         long start = System.nanoTime();
+        SyncTimings timings = new SyncTimings();
         var active = metrics.started(repo);
         try {
             ReentrantLock mirrorLock = mirrors.lock(repo.url());
@@ -232,11 +303,14 @@ public final class RepoReconciler {
                 if (state.inventory == null) {
                     inventory.load(repo, state);
                 }
+                timings.since(SyncTimings.FETCH, start);
                 // the first write (the reported revision's record) happens while reading the revision
                 state.fence.run();
+                long phase = System.nanoTime();
                 RevisionReader.Revision revision = revisions.read(repo, git, state.revision);
+                timings.since(SyncTimings.REVISION, phase);
                 state.syncs = sequence.incrementAndGet();
-                SyncResult result = reconcile(repo, state, revision, waitFor, start, healthExecutor);
+                SyncResult result = reconcile(repo, state, revision, waitFor, start, healthExecutor, timings);
                 state.revision = revision.id();
                 return result;
             } catch (IOException e) {
@@ -297,17 +371,31 @@ public final class RepoReconciler {
     }
 
     private SyncResult reconcile(RepoSpec repo, RepoState state, RevisionReader.Revision revision,
-            Set<String> waitFor, long start, Executor healthExecutor) throws IOException {
+            Set<String> waitFor, long start, Executor healthExecutor, SyncTimings timings) throws IOException {
         String rev = revision.id();
         // plan
-        Planner.Plan plan = planner.plan(repo, revision.snapshot());
+        long phase = System.nanoTime();
+        String planKey = rev + "\n" + repo.url() + "\n" + repo.branch() + "\n" + repo.path();
+        Planner.Plan plan = planKey.equals(state.planKey) ? state.plan : planner.plan(repo, revision.snapshot());
+        // A plan is kept for the next sync of the same revision only when no file of it is SOPS-encrypted: a
+        // decryption depends on the identities, which may change between syncs.
+        boolean keep = plan.sensitive().isEmpty() && plan.undecrypted().isEmpty() && plan.problems().stream()
+                .noneMatch(p -> p.reason() == dev.conveyor.fluxsync.domain.ProblemReason.DECRYPTION_FAILED);
+        state.plan = keep ? plan : null;
+        state.planKey = keep ? planKey : null;
         state.sensitiveOwners = plan.sensitive();
-        // apply: namespaces, CRDs, manifests and the release objects themselves, in kind order
+        timings.since(SyncTimings.PLAN, phase);
+        // apply: namespaces, CRDs, manifests and the release objects themselves, in kind order (a tier at once)
         state.fence.run();
-        Applier.LiveObjects live = new Applier.LiveObjects();
-        Applier.Applied objects = applier.apply(repo, live, plan.desired().objects(), plan.sensitive());
+        phase = System.nanoTime();
+        Applier.LiveObjects live = new Applier.LiveObjects(timings);
+        Applier.Applied objects = applier.apply(repo, live, plan.desired().objects(), plan.sensitive(), pools.apply());
+        timings.since(SyncTimings.APPLY, phase);
         // releases, each after the releases it depends on are healthy
-        ReleaseSync.Outcome out = releases.sync(repo, state, revision.snapshot(), plan, waitFor, healthExecutor, live);
+        phase = System.nanoTime();
+        ReleaseSync.Outcome out = releases.sync(repo, state, revision.snapshot(), plan, waitFor, healthExecutor, live,
+                pools);
+        timings.since(SyncTimings.RELEASES, phase);
         Applier.Applied applied = objects.plus(out.applied());
         List<SyncProblem> problems = new ArrayList<>(plan.problems());
         problems.addAll(objects.problems());
@@ -315,6 +403,7 @@ public final class RepoReconciler {
         problems.addAll(out.applied().problems());
         // record the inventory, prune what left git (owners that could not be synced keep their objects)
         state.fence.run();
+        phase = System.nanoTime();
         Set<String> held = new LinkedHashSet<>(plan.held());
         held.addAll(out.held());
         Set<String> releaseOwners = new HashSet<>();
@@ -324,13 +413,17 @@ public final class RepoReconciler {
         InventoryRecorder.Recorded recorded = inventory.record(repo, state, applied.kept(), held, releaseOwners, rev,
                 revision.newRevision(), skipped);
         state.skipped = List.copyOf(skipped);
+        timings.since(SyncTimings.INVENTORY, phase);
         // write conditions on the release objects
         state.fence.run();
+        phase = System.nanoTime();
         for (ReleaseSpec release : plan.desired().releases()) {
             conditions.write(state, release.id(), release.object().ref(), out.results().get(release.id()), rev);
         }
         out.brokenReleases().forEach((id, ref) -> conditions.write(state, id, ref, out.results().get(id), rev));
         plan.undecrypted().forEach((id, u) -> conditions.write(state, id, u.ref(), out.results().get(id), rev));
+        timings.since(SyncTimings.CONDITIONS, phase);
+        phase = System.nanoTime();
         // report: problems as log lines and Kubernetes events; what is not applied (DesiredState.skipped()) in the
         // result, the inventory ConfigMap's "skipped" key, GET /repos, and the log: once per revision at info, at
         // debug on every other sync
@@ -341,7 +434,10 @@ public final class RepoReconciler {
         }
         ProblemEvents.record(cluster, settings.inventoryNamespace(), repo.name(), rev, problems);
         // metrics
+        timings.since(SyncTimings.REPORT, phase);
         Duration duration = Duration.ofNanos(System.nanoTime() - start);
+        Map<String, Duration> phases = timings.phases();
+        LOG.debugf("[flux-sync] repo %s: where the time went: %s", repo.name(), SyncTimings.describe(phases));
         SyncSummary summary = new SyncSummary(applied.created(), applied.updated(), applied.unchanged(), recorded
                 .pruned());
         metrics.record(repo, summary, applied.drifted(), duration);
@@ -356,7 +452,7 @@ public final class RepoReconciler {
         return new SyncResult(repo.name(), GitUrls.redact(repo.url()), rev, revision.newRevision(), revision.runIds(),
                 summary, applied.drifted(), List.copyOf(problems), List.copyOf(out.results().values()), duration, Map
                         .copyOf(out.pending()),
-                state.syncs, List.copyOf(skipped));
+                state.syncs, List.copyOf(skipped), timings);
     }
 
     /**

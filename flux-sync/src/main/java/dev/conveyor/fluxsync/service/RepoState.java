@@ -1,7 +1,5 @@
 package dev.conveyor.fluxsync.service;
 
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -12,7 +10,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.conveyor.fluxsync.domain.DesiredState;
 import dev.conveyor.fluxsync.domain.Inventory;
 
-/** What the reconciler remembers of one repository between its syncs (in this process). */
+/**
+ * What the reconciler remembers of one repository between its syncs (in this process). The maps the releases of a
+ * sync read and write are concurrent: the releases of one sync run on several threads at once.
+ */
 final class RepoState {
     final ReentrantLock lock = new ReentrantLock();
     /** Throws {@link RepoOwnership.Lost} when this replica does not own the repository: run before every write. */
@@ -20,6 +21,12 @@ final class RepoState {
     };
     /** The revision applied last. */
     String revision;
+    /**
+     * The plan of the revision synced last and what it was made of (revision, URL, branch, path), kept only when no
+     * file of the revision is SOPS-encrypted: a no-op sync of the same revision does not read the layout again.
+     */
+    Planner.Plan plan;
+    String planKey;
     /** Syncs of the repository in this process: orders their reports. */
     long syncs;
     Inventory inventory;
@@ -32,12 +39,12 @@ final class RepoState {
     /** Rendered YAML by render key. */
     final Map<String, String> renders = new ConcurrentHashMap<>();
     /** Render key last recorded in Helm's storage, per release owner. */
-    final Map<String, String> helmRecorded = new HashMap<>();
+    final Map<String, String> helmRecorded = new ConcurrentHashMap<>();
     /** Release owners that have Helm records. */
-    final Set<String> helmOwners = new HashSet<>();
+    final Set<String> helmOwners = ConcurrentHashMap.newKeySet();
     boolean helmChecked;
     /** Render keys that failed and were rolled back, per release owner: not applied again until git changes. */
-    final Map<String, String> rolledBack = new HashMap<>();
+    final Map<String, String> rolledBack = new ConcurrentHashMap<>();
     /**
      * Render key whose workloads were last seen ready, per release owner: an unchanged release is only reported
      * healthy without a check when its render is in here; any other is checked again on every sync.
@@ -48,7 +55,7 @@ final class RepoState {
     /** What each wait of {@link #pendingHealth} waits for, per release owner. */
     final Map<String, RepoReconciler.PendingWait> pendingWaits = new ConcurrentHashMap<>();
     /** The release conditions last written, per release id. */
-    final Map<String, ReleaseConditions> conditions = new HashMap<>();
+    final Map<String, ReleaseConditions> conditions = new ConcurrentHashMap<>();
     /** Owners whose objects hold values decrypted from SOPS: API and Helm messages about them are withheld. */
     volatile Set<String> sensitiveOwners = Set.of();
 }

@@ -29,9 +29,15 @@ import dev.conveyor.fluxsync.domain.SyncProblem;
  *     {@link RepoReconciler#reported})
  * @param skipped what the revision holds but flux-sync does not apply, with the reason
  *     ({@link dev.conveyor.fluxsync.domain.DesiredState#skipped()})
+ * @param timings where the time went, per phase
  */
 public record SyncResult(String repo, String url, String revision, boolean newRevision, List<String> runIds,
         SyncSummary summary, int drifted, List<SyncProblem> problems, List<ReleaseResult> releases,
         Duration duration, Map<String, CompletableFuture<ReleaseResult>> health, long sequence,
-        List<DesiredState.Skipped> skipped) {
+        List<DesiredState.Skipped> skipped, SyncTimings timings) {
+
+    /** Where the time went, per phase ({@link SyncTimings#phases()}). */
+    public Map<String, Duration> phases() {
+        return timings.phases();
+    }
 }
