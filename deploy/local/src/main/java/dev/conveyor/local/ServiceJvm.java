@@ -40,6 +40,9 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
     /** The first JDK with {@code -XX:AOTCacheOutput}. */
     static final int AOT_FEATURE = 25;
 
+    /** The part of a cache file's name after the service's: {@code -jdk<version>-<key>.aot[.config]}. */
+    private static final String CACHE_FILE = "-jdk[^-]*-[0-9a-f]+\\.aot(\\.config)?$";
+
     private static final Pattern JAVA_VERSION = Pattern.compile("^JAVA_VERSION=\"([^\"]+)\"", Pattern.MULTILINE);
 
     /** The JVM {@code $CONVEYOR_JAVA} and {@code $CONVEYOR_AOT} name (see the class comment). */
@@ -137,14 +140,17 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
         }
         Path dir = cache.get().toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        String service = cache.get().getFileName().toString().replaceFirst("-jdk[^-]*-[0-9a-f]+\\.aot$", "");
+        String name = cache.get().getFileName().toString();
+        String service = name.replaceFirst(CACHE_FILE, "");
         List<Path> old = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, service + "-jdk*.aot")) {
+        // The caches and the JVM's temporary configuration files (left by a training run killed before its exit).
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, service + "-jdk*.aot*")) {
             files.forEach(old::add);
         }
         for (Path p : old) {
-            if (!p.getFileName().equals(cache.get().getFileName()) && p.getFileName().toString().replaceFirst(
-                    "-jdk[^-]*-[0-9a-f]+\\.aot$", "").equals(service)) {
+            String file = p.getFileName().toString();
+            if (!file.equals(name) && !file.equals(name + ".config") && file.replaceFirst(CACHE_FILE, "").equals(
+                    service)) {
                 Files.deleteIfExists(p);
             }
         }

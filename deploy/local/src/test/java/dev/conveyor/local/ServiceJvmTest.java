@@ -79,10 +79,12 @@ class ServiceJvmTest {
         Path old = jvm.cacheFile(aot, "flux-sync", OPTIONS, "build-1");
         Path other = jvm.cacheFile(aot, "gateway", OPTIONS, "build-1");
         Files.writeString(old, "old");
+        Files.writeString(Path.of(old + ".config"), "left by a killed training run");
         Files.writeString(other, "other");
         Path cache = jvm.cacheFile(aot, "flux-sync", OPTIONS, "build-2");
         ServiceJvm.prepareTraining(List.of("java", "-XX:AOTCacheOutput=" + cache, "-jar", "run.jar"));
         assertThat(old).doesNotExist();
+        assertThat(Path.of(old + ".config")).doesNotExist();
         assertThat(other).exists();
     }
 
