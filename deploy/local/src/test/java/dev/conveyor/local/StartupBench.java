@@ -74,6 +74,14 @@ public final class StartupBench {
         LocalStack stack = new LocalStack(project, data, classpath, System.out).withServiceJvm(variants.get(
                 "JDK 25+AOT")).withServiceJvmOptions(options);
         List<Sample> samples = new ArrayList<>();
+        // Free ports for the services, not their preferred 8080…: another stack on this machine may take those between
+        // the choice and the start (then a probe answers for the other stack's service).
+        Map<String, String> ports = new LinkedHashMap<>();
+        ServiceSpec.ALL.forEach(s -> ports.put(s.name(), Integer.toString(dev.conveyor.testkit.Ports.free())));
+        if (dev.conveyor.testkit.Binaries.find("docker-registry").isPresent()) {
+            ports.put(LocalStack.REGISTRY, Integer.toString(dev.conveyor.testkit.Ports.free()));
+        }
+        stack.layout().writePorts(ports);
         try {
             long t = System.nanoTime();
             LocalStack.Running running = stack.up(Optional.empty());
