@@ -963,25 +963,30 @@ public final class LocalStack {
     }
 
     private void stop(Map<String, String> procs, List<String> names, List<String> stopped) {
-        List<ProcessHandle> stopping = new ArrayList<>();
+        Map<ProcessHandle, String> stopping = new LinkedHashMap<>();
+        Map<String, Long> logSizes = new LinkedHashMap<>();
         for (String name : names) {
             String pid = procs.get(name + ".pid");
             Optional<ProcessHandle> handle = pid == null ? Optional.empty() : ProcessHandle.of(Long.parseLong(pid));
             if (handle.isPresent() && alive(handle.get().pid()) && ours(handle.get().pid())) {
+                logSizes.put(name, size(layout.log(name)));
                 handle.get().destroy();
-                stopping.add(handle.get());
+                stopping.put(handle.get(), name);
                 stopped.add(name);
             }
         }
         long began = System.nanoTime();
-        for (ProcessHandle h : stopping) {
-            // A service training its AOT cache writes it as it exits, in a child JVM: while that child runs, it gets
-            // up to TRAINING_EXIT_TIMEOUT; without one (it never reached its exit), 20 s like any other.
-            boolean training = names.stream().anyMatch(n -> Long.toString(h.pid()).equals(procs.get(n + ".pid"))
-                    && "training".equals(procs.get(n + ".aot")));
+        for (Map.Entry<ProcessHandle, String> e : stopping.entrySet()) {
+            ProcessHandle h = e.getKey();
+            String name = e.getValue();
+            // A service training its AOT cache writes it as it exits: once Quarkus has logged that it stopped (the JVM
+            // then records and forks a JVM that writes the cache), it gets up to TRAINING_EXIT_TIMEOUT; one that never
+            // stops (it ignores SIGTERM: deploy/local/README.md) 20 s, like any other.
+            boolean training = "training".equals(procs.get(name + ".aot"));
             while (alive(h.pid())) {
                 long waited = System.nanoTime() - began;
-                boolean writing = training && h.descendants().findAny().isPresent();
+                boolean writing = training && (h.descendants().findAny().isPresent() || loggedSince(layout.log(name),
+                        logSizes.get(name), " stopped in "));
                 if (waited > (writing ? TRAINING_EXIT_TIMEOUT : Duration.ofSeconds(20)).toNanos()) {
                     break;
                 }
@@ -990,6 +995,30 @@ public final class LocalStack {
             if (alive(h.pid())) {
                 kill(h.pid());
             }
+        }
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.isRegularFile(file) ? Files.size(file) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Whether a log holds {@code text} after its first {@code from} bytes. */
+    private static boolean loggedSince(Path log, long from, String text) {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+            long length = f.length();
+            if (length <= from) {
+                return false;
+            }
+            byte[] bytes = new byte[(int) Math.min(length - from, 1 << 20)];
+            f.seek(length - bytes.length);
+            f.readFully(bytes);
+            return new String(bytes, StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            return false;
         }
     }
 
