@@ -69,6 +69,8 @@ public final class LocalStack {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(PROBE_TIMEOUT).build();
     private boolean withoutRegistry;
     private Integer requestedReplicas;
+    private ServiceJvm serviceJvm;
+    private List<String> serviceJvmOptions = SERVICE_JVM_OPTIONS;
 
     /**
      * @param projectDir the Conveyor checkout (services run from {@code <module>/target/quarkus-app})
@@ -81,6 +83,27 @@ public final class LocalStack {
         this.layout = new StackLayout(dataDir);
         this.classpath = classpath;
         this.out = out;
+        this.serviceJvm = ServiceJvm.fromEnvironment(System.getenv());
+    }
+
+    /**
+     * Runs the services on another JVM than {@code $CONVEYOR_JAVA} names (benchmarks, tests): a JDK 25 or newer with
+     * {@code aot} gets AOT caches ({@link ServiceJvm}).
+     */
+    LocalStack withServiceJvm(ServiceJvm jvm) {
+        this.serviceJvm = jvm;
+        return this;
+    }
+
+    /** Replaces the services' JVM options ({@link #SERVICE_JVM_OPTIONS}); for benchmarks. */
+    LocalStack withServiceJvmOptions(List<String> options) {
+        this.serviceJvmOptions = List.copyOf(options);
+        return this;
+    }
+
+    /** The JVM the services run on. */
+    ServiceJvm serviceJvm() {
+        return serviceJvm;
     }
 
     /**
@@ -408,11 +431,17 @@ public final class LocalStack {
     }
 
     /** How a service process is started: command, working directory, added environment and configuration. */
-    private record ServiceLaunch(List<String> command, Path dir, Path log, Map<String, String> env,
+    record ServiceLaunch(List<String> command, Path dir, Path log, Map<String, String> env,
             Map<String, String> config, Path configFile, Path appDir) {
 
+        /** Of the command without its AOT options: a training run is not restarted once its cache exists. */
         String launchDigest() {
-            return ProcessFingerprint.launch(command, env, config);
+            return ProcessFingerprint.launch(ServiceJvm.withoutAot(command), env, config);
+        }
+
+        /** Whether this start trains the service's AOT cache (written when the JVM exits). */
+        boolean trainsCache() {
+            return ServiceJvm.training(command);
         }
     }
 
@@ -491,7 +520,7 @@ public final class LocalStack {
                                 / 1000.0, w.pid,
                                 m.kind() == Kind.SERVICE
                                         ? quarkusStart(layout.log(m.name())).map(
-                                                q -> ", Quarkus started in " + q).orElse("")
+                                                q -> ", Quarkus started in " + q).orElse("") + jvmNote(m.name())
                                         : "");
                     }
                 } else if (w.startedHere && !alive(w.pid)) {
@@ -751,14 +780,24 @@ public final class LocalStack {
         return launch(command, layout.registryDir(), layout.log(REGISTRY), Map.of());
     }
 
-    /** How replica {@code replica} of a service is started now (nothing is written or started). */
+    /**
+     * How replica {@code replica} of a service is started now (nothing is written or started): on {@link #serviceJvm}
+     * with {@link #serviceJvmOptions}, plus its AOT cache options ({@link ServiceJvm#aotOptions}: replica 1 trains the
+     * cache when there is none, every replica uses it once it exists).
+     */
     private ServiceLaunch serviceLaunch(ServiceSpec s, int replica, Map<String, String> stack,
             Map<String, Integer> ports, Map<String, String> secrets) {
         String name = s.replicaName(replica);
         Path dir = layout.serviceDir(name);
         List<String> command = new ArrayList<>(detached());
-        command.addAll(List.of(java(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dconveyor.local.service=" + name, "-Dconveyor.local.data=" + layout.root(), "-jar",
+        command.add(serviceJvm.java().toString());
+        command.addAll(serviceJvmOptions);
+        if (serviceJvm.caches()) {
+            Path cache = serviceJvm.cacheFile(aotDir(), s.name(), serviceJvmOptions, ProcessFingerprint.build(s
+                    .appDir(projectDir)));
+            command.addAll(serviceJvm.aotOptions(cache, replica == 1));
+        }
+        command.addAll(List.of("-Dconveyor.local.service=" + name, "-Dconveyor.local.data=" + layout.root(), "-jar",
                 s.runJar(projectDir).toString()));
         Map<String, String> env = new LinkedHashMap<>();
         env.put("KUBECONFIG", stack.get(StackLayout.KUBECONFIG));
@@ -770,10 +809,58 @@ public final class LocalStack {
         try {
             Files.createDirectories(l.configFile().getParent());
             StackLayout.write(l.configFile(), l.config(), true);
+            if (l.trainsCache()) {
+                ServiceJvm.prepareTraining(l.command());
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return launch(l.command(), l.dir(), l.log(), l.env());
+    }
+
+    /** How a service was started, for {@code up}'s output: {@code , JDK 25.0.3, AOT cache}; empty on JDK < 25. */
+    private String jvmNote(String name) {
+        if (serviceJvm.feature() < ServiceJvm.AOT_FEATURE) {
+            return "";
+        }
+        String aot = layout.processes().get(name + ".aot");
+        return ", JDK " + serviceJvm.version() + ("training".equals(aot)
+                ? ", training its AOT cache"
+                : "cache".equals(aot) ? ", AOT cache" : "");
+    }
+
+    /**
+     * The services' JVM options (before the AOT options and the jar). {@code -Xms32m}: the initial heap is otherwise
+     * 1/64 of the machine's memory (368 MiB on 23 GiB, nearly all of {@code -Xmx384m}), and the young generation's
+     * pages are touched before the first collection: measured on the versioner alone, resident memory at start 149 →
+     * 105 MiB on JDK 17 and 171 → 120 MiB on JDK 25 with its AOT cache, start time unchanged (root BENCHMARKS.md).
+     */
+    static final List<String> SERVICE_JVM_OPTIONS = List.of("-Xmx384m", "-Xms32m", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1");
+
+    /** How long a service training its AOT cache may take to exit (the JVM writes the cache as it exits). */
+    static final Duration TRAINING_EXIT_TIMEOUT = Duration.ofSeconds(120);
+
+    /** Where the services' AOT caches are kept: {@code aot/} in the data directory ({@link ServiceJvm}). */
+    Path aotDir() {
+        return layout.root().resolve("aot");
+    }
+
+    /**
+     * How a service process would be started now, for benchmarks: with the stack's recorded ports, endpoints and
+     * secrets (the stack must have been up once).
+     */
+    ServiceLaunch serviceLaunch(String name) {
+        Map.Entry<ServiceSpec, Integer> r = ServiceSpec.ofReplica(name).orElseThrow(
+                () -> new IllegalArgumentException("not a service: " + name));
+        Map<String, String> stack = layout.readStack().orElseThrow(() -> new IllegalStateException(
+                "the stack has not been up"));
+        return serviceLaunch(r.getKey(), r.getValue(), stack, ports(layout.ports()), layout.secrets());
+    }
+
+    /** Writes a service's configuration and starts it (not recorded in {@code processes.properties}); benchmarks. */
+    Process startServiceProcess(ServiceLaunch l) {
+        return startService(l);
     }
 
     // ---- processes.properties
@@ -789,10 +876,17 @@ public final class LocalStack {
         procs.put(m.name() + ".port", Integer.toString(m.ports().get(0)));
         procs.put(m.name() + ".started", Long.toString(System.currentTimeMillis()));
         procs.remove(m.name() + ".start-ms");
+        procs.remove(m.name() + ".aot");
         if (plan != null) {
             // What it was started with: up restarts it when either differs from what it would start now.
             procs.put(m.name() + ".build", ProcessFingerprint.build(plan.appDir()));
             procs.put(m.name() + ".launch", plan.launchDigest());
+            // How its AOT cache is used: down gives a training run time to write it.
+            if (plan.trainsCache()) {
+                procs.put(m.name() + ".aot", "training");
+            } else if (plan.command().stream().anyMatch(a -> a.startsWith("-XX:AOTCache="))) {
+                procs.put(m.name() + ".aot", "cache");
+            }
         }
         layout.writeProcesses(procs);
     }
@@ -872,24 +966,62 @@ public final class LocalStack {
     }
 
     private void stop(Map<String, String> procs, List<String> names, List<String> stopped) {
-        List<ProcessHandle> stopping = new ArrayList<>();
+        Map<ProcessHandle, String> stopping = new LinkedHashMap<>();
+        Map<String, Long> logSizes = new LinkedHashMap<>();
         for (String name : names) {
             String pid = procs.get(name + ".pid");
             Optional<ProcessHandle> handle = pid == null ? Optional.empty() : ProcessHandle.of(Long.parseLong(pid));
             if (handle.isPresent() && alive(handle.get().pid()) && ours(handle.get().pid())) {
+                logSizes.put(name, size(layout.log(name)));
                 handle.get().destroy();
-                stopping.add(handle.get());
+                stopping.put(handle.get(), name);
                 stopped.add(name);
             }
         }
-        for (ProcessHandle h : stopping) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (alive(h.pid()) && System.nanoTime() < deadline) {
+        long began = System.nanoTime();
+        for (Map.Entry<ProcessHandle, String> e : stopping.entrySet()) {
+            ProcessHandle h = e.getKey();
+            String name = e.getValue();
+            // A service training its AOT cache writes it as it exits: once Quarkus has logged that it stopped (the JVM
+            // then records and forks a JVM that writes the cache), it gets up to TRAINING_EXIT_TIMEOUT; one that never
+            // stops (it ignores SIGTERM: deploy/local/README.md) 20 s, like any other.
+            boolean training = "training".equals(procs.get(name + ".aot"));
+            while (alive(h.pid())) {
+                long waited = System.nanoTime() - began;
+                boolean writing = training && (h.descendants().findAny().isPresent() || loggedSince(layout.log(name),
+                        logSizes.get(name), " stopped in "));
+                if (waited > (writing ? TRAINING_EXIT_TIMEOUT : Duration.ofSeconds(20)).toNanos()) {
+                    break;
+                }
                 pause(100);
             }
             if (alive(h.pid())) {
                 kill(h.pid());
             }
+        }
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.isRegularFile(file) ? Files.size(file) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Whether a log holds {@code text} after its first {@code from} bytes. */
+    private static boolean loggedSince(Path log, long from, String text) {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+            long length = f.length();
+            if (length <= from) {
+                return false;
+            }
+            byte[] bytes = new byte[(int) Math.min(length - from, 1 << 20)];
+            f.seek(length - bytes.length);
+            f.readFully(bytes);
+            return new String(bytes, StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -330,6 +330,21 @@ class ChartRenderTest {
     }
 
     @Test
+    void anAotCacheIsNamedInTheJvmOptionsOnlyWhenSet() {
+        Chart.Rendered rendered = Chart.render(Map.of("jvm.aotCache", "/work/app.aot"));
+        assertThat(rendered.report().errors()).as(rendered.report().summary(50)).isEmpty();
+        for (String service : SERVICES) {
+            JsonNode container = rendered.get("Deployment", "conveyor-" + service).body().at(
+                    "/spec/template/spec/containers/0");
+            assertThat(env(container)).containsEntry("JAVA_TOOL_OPTIONS",
+                    "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:AOTCache=/work/app.aot");
+        }
+        JsonNode byDefault = Chart.render(Map.of()).get("Deployment", "conveyor-versioner").body().at(
+                "/spec/template/spec/containers/0");
+        assertThat(env(byDefault).get("JAVA_TOOL_OPTIONS")).doesNotContain("AOTCache");
+    }
+
+    @Test
     void badValuesFailTheRenderClearly() {
         assertThatThrownBy(() -> Chart.render(Map.of("image.flavor", "foo"))).hasMessageContaining("image")
                 .hasMessageContaining("flavor").hasMessageContaining("jvm").hasMessageContaining("native");
