@@ -475,7 +475,11 @@ public final class LocalStack {
             long pid = recordedPid(m.name());
             boolean running = pid > 0 && alive(pid) && ours(pid);
             Optional<String> stale = running ? staleness(m) : Optional.empty();
-            if (stale.isEmpty() && m.healthy().getAsBoolean()) {
+            // A health answer counts only from the process we started: a dead service's port answered by another
+            // program (a second stack, a leftover of this one) is not the service. Only infrastructure without a
+            // recorded pid (a registry the stack host runs as its child) is judged by its answer alone.
+            boolean ownProcess = running || pid <= 0 && m.kind() != Kind.SERVICE;
+            if (stale.isEmpty() && ownProcess && m.healthy().getAsBoolean()) {
                 continue;
             }
             Watch w = new Watch(m);
@@ -510,7 +514,13 @@ public final class LocalStack {
         while (!waiting.isEmpty()) {
             for (Watch w : List.copyOf(waiting)) {
                 Member m = w.member;
-                if (m.healthy().getAsBoolean()) {
+                if (w.startedHere && !alive(w.pid)) {
+                    // Checked first: once the process we started has exited, whatever answers on its port is not it.
+                    waiting.remove(w);
+                    down.add(m.name());
+                    reasons.add(m.name() + ": exited while starting; last lines of " + logOf(m) + ":\n" + tail(logOf(
+                            m), 30));
+                } else if (m.healthy().getAsBoolean()) {
                     waiting.remove(w);
                     if (w.startedHere) {
                         Duration took = Duration.ofNanos(System.nanoTime() - w.began);
@@ -523,11 +533,6 @@ public final class LocalStack {
                                                 q -> ", Quarkus started in " + q).orElse("") + jvmNote(m.name())
                                         : "");
                     }
-                } else if (w.startedHere && !alive(w.pid)) {
-                    waiting.remove(w);
-                    down.add(m.name());
-                    reasons.add(m.name() + ": exited while starting; last lines of " + logOf(m) + ":\n" + tail(logOf(
-                            m), 30));
                 } else if (System.nanoTime() > w.deadline) {
                     if (!w.startedHere) {
                         out.printf("  %-20s  unhealthy for %d s: killing pid %d and starting it again%n", m.name(),
@@ -984,7 +989,7 @@ public final class LocalStack {
             String name = e.getValue();
             // A service training its AOT cache writes it as it exits: once Quarkus has logged that it stopped (the JVM
             // then records and forks a JVM that writes the cache), it gets up to TRAINING_EXIT_TIMEOUT; one that never
-            // stops (it ignores SIGTERM: deploy/local/README.md) 20 s, like any other.
+            // stops 20 s, like any other.
             boolean training = "training".equals(procs.get(name + ".aot"));
             while (alive(h.pid())) {
                 long waited = System.nanoTime() - began;

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.Jib;
 import com.google.cloud.tools.jib.api.RegistryImage;
+import com.sun.net.httpserver.HttpServer;
 
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.Config;
@@ -143,6 +145,35 @@ class SupervisionIT {
         LocalStack.Running after = stack.up(Optional.empty());
         assertThat(after.ports()).isEqualTo(before.ports());
         assertThat(status("http://127.0.0.1:" + port + "/q/health/ready")).isEqualTo(200);
+    }
+
+    @Test
+    void aHealthAnswerFromAnotherProgramOnADeadServicesPortIsNotTheService() throws Exception {
+        LocalStack.Running before = stack.up(Optional.empty());
+        int port = before.ports().get("promoter");
+        String pid = stack.layout().processes().get("promoter.pid");
+        new ProcessBuilder("kill", "-9", pid).start().waitFor();
+        // Another stack's promoter, say: it answers the health check on the dead one's port.
+        HttpServer impostor = await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+            server.createContext("/", exchange -> {
+                exchange.sendResponseHeaders(200, -1);
+                exchange.close();
+            });
+            server.start();
+            return server;
+        }, s -> true);
+        try {
+            assertThat(status("http://127.0.0.1:" + port + "/q/health/ready")).isEqualTo(200);
+            assertThatThrownBy(() -> stack.up(Optional.empty())).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("promoter").hasMessageContaining("port " + port);
+            assertThat(stack.isUp()).isFalse();
+        } finally {
+            impostor.stop(0);
+        }
+        LocalStack.Running after = stack.up(Optional.empty());
+        assertThat(after.ports()).isEqualTo(before.ports());
+        assertThat(stack.layout().processes().get("promoter.pid")).isNotEqualTo(pid);
     }
 
     private static String push(String reference) throws Exception {

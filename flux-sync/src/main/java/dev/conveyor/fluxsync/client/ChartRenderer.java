@@ -26,6 +26,7 @@ import dev.conveyor.fluxsync.domain.YamlDocuments;
 import dev.conveyor.stage.FailureKind;
 import dev.conveyor.stage.StageException;
 import dev.conveyor.stage.git.GitUrls;
+import dev.conveyor.stage.helm.HelmSignals;
 import dev.conveyor.stage.helm.HookRenaming;
 import dev.conveyor.stage.net.OutboundPolicy;
 import dev.conveyor.stage.net.OutboundRefused;
@@ -417,6 +418,7 @@ public final class ChartRenderer {
         } catch (RuntimeException e) {
             throw new RenderException("helm template " + what + " failed: " + e.getMessage());
         } finally {
+            HelmSignals.takeBack();
             if (valuesFile != null) {
                 try {
                     Files.deleteIfExists(valuesFile);

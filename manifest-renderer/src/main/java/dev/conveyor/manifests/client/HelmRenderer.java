@@ -243,6 +243,8 @@ public final class HelmRenderer {
                 return template.call();
             } catch (RuntimeException e) {
                 throw new HelmFailure(HookRenaming.restore(clean(e.getMessage())), e);
+            } finally {
+                HelmSignals.takeBack();
             }
         }));
     }
