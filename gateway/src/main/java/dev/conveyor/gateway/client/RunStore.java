@@ -1,5 +1,6 @@
 package dev.conveyor.gateway.client;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,13 +12,18 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
 
 import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -27,35 +33,40 @@ import dev.conveyor.gateway.domain.Views.RunView;
 import dev.conveyor.gateway.domain.Views.Status;
 
 /**
- * The gateway replica's run history on its own disk (embedded H2): every event of every run (as
- * {@link dev.conveyor.gateway.domain.RunSnapshot} documents), a summary row per run for lists, the position in every
- * partition it reads, and the runs whose snapshot is still to be published. Everything is written in one transaction
- * per poll, so after a crash the positions and the runs always agree: what was not committed is read again.
+ * The gateway replica's run history on its own disk (embedded H2): one row per run holding its summary (indexed for
+ * lists) and its snapshot ({@link dev.conveyor.gateway.domain.RunSnapshot}: every event of the run, the same bytes the
+ * history topic holds, deflated) with the snapshot's SHA-256; the position in every partition it reads; and the runs
+ * whose snapshot is still to be published. A run's events are stored once, together, so folding a run back reads one
+ * row. Everything is written in one transaction per commit, so after a crash the positions and the runs always agree:
+ * what was not committed is read again.
  *
  * <p>
  * Not thread-safe: the read model serialises access (one connection).
  */
 public final class RunStore implements AutoCloseable {
 
+    private static final Logger LOG = Logger.getLogger(RunStore.class);
+
     private static final ObjectMapper MAPPER = EventJson.mapper();
 
+    /** The layout this code writes; a store of another layout (an older gateway's) is emptied and rebuilt. */
+    static final String LAYOUT = "runs-v2";
+
     private final Connection db;
-    private final PreparedStatement putEvent;
-    private final PreparedStatement eventsOf;
-    private final PreparedStatement hasRun;
     private final PreparedStatement putRun;
+    private final PreparedStatement getSnapshot;
+    private final PreparedStatement getSha;
+    private final PreparedStatement hasRun;
     private final PreparedStatement getRun;
     private final PreparedStatement putOffset;
     private final PreparedStatement putPending;
     private final PreparedStatement deletePending;
-    private final PreparedStatement putStale;
-    private final PreparedStatement deleteStale;
-    private final PreparedStatement putSnapshotSha;
-    private final PreparedStatement getSnapshotSha;
-    /** Statements added to a JDBC batch and not executed yet: run before anything is read, and before a commit. */
-    private int eventsBatched;
-    private final java.util.Set<String> pendingBatched = new java.util.LinkedHashSet<>();
-    private final java.util.Set<String> staleBatched = new java.util.LinkedHashSet<>();
+    private final Deflater deflater = new Deflater(Deflater.BEST_SPEED);
+    private final Inflater inflater = new Inflater();
+    /** Rows added to a JDBC batch and not executed yet: run before anything is read, and before a commit. */
+    private int runsBatched;
+    /** Pending marks set (true) or cleared (false) and not executed yet; the last change of a run wins. */
+    private final Map<String, Boolean> pendingBatched = new LinkedHashMap<>();
 
     private RunStore(String url) {
         try {
@@ -65,48 +76,61 @@ public final class RunStore implements AutoCloseable {
             credentials.setProperty("password", "");
             db = new org.h2.Driver().connect(url, credentials);
             try (Statement s = db.createStatement()) {
-                s.execute("CREATE TABLE IF NOT EXISTS run_event (run_id VARCHAR(128) NOT NULL, "
-                        + "event_id VARCHAR(512) NOT NULL, doc VARBINARY(8388608) NOT NULL, "
-                        + "PRIMARY KEY (run_id, event_id))");
+                String layout = null;
+                try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES "
+                        + "WHERE TABLE_SCHEMA = 'PUBLIC'")) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        layout = layout(s);
+                        if (!LAYOUT.equals(layout)) {
+                            LOG.infof("run history store of an older layout (%s): emptied; the runs are read again "
+                                    + "from the run history topic and the retained log", layout);
+                            s.execute("DROP ALL OBJECTS");
+                        }
+                    }
+                }
                 s.execute("CREATE TABLE IF NOT EXISTS run (run_id VARCHAR(128) PRIMARY KEY, app VARCHAR(256), "
-                        + "status VARCHAR(16), flow VARCHAR(8), started_at BIGINT, summary VARBINARY(8388608))");
+                        + "status VARCHAR(16), flow VARCHAR(8), started_at BIGINT, summary VARBINARY, "
+                        + "snapshot VARBINARY NOT NULL, sha256 VARBINARY(32) NOT NULL)");
                 s.execute("CREATE INDEX IF NOT EXISTS run_newest ON run (started_at DESC, run_id)");
                 s.execute("CREATE INDEX IF NOT EXISTS run_app ON run (app, started_at DESC)");
                 s.execute("CREATE TABLE IF NOT EXISTS log_position (topic VARCHAR(255) NOT NULL, part INT NOT NULL, "
                         + "next_offset BIGINT NOT NULL, PRIMARY KEY (topic, part))");
                 s.execute("CREATE TABLE IF NOT EXISTS pending_snapshot (run_id VARCHAR(128) PRIMARY KEY)");
-                s.execute("CREATE TABLE IF NOT EXISTS stale_run (run_id VARCHAR(128) PRIMARY KEY)");
                 s.execute("CREATE TABLE IF NOT EXISTS store_meta (name VARCHAR(64) PRIMARY KEY, val VARCHAR(256))");
+                s.execute("MERGE INTO store_meta (name, val) KEY (name) VALUES ('layout', '" + LAYOUT + "')");
                 s.execute("MERGE INTO store_meta (name, val) KEY (name) SELECT 'writer', '" + UUID.randomUUID()
                         + "' WHERE NOT EXISTS (SELECT 1 FROM store_meta WHERE name = 'writer')");
-                s.execute("CREATE TABLE IF NOT EXISTS run_snapshot (run_id VARCHAR(128) PRIMARY KEY, "
-                        + "sha256 VARBINARY(32) NOT NULL)");
             }
             db.setAutoCommit(false);
-            putEvent = db.prepareStatement("MERGE INTO run_event (run_id, event_id, doc) KEY (run_id, event_id) "
-                    + "VALUES (?, ?, ?)");
-            eventsOf = db.prepareStatement("SELECT doc FROM run_event WHERE run_id = ? ORDER BY event_id");
-            hasRun = db.prepareStatement("SELECT 1 FROM run_event WHERE run_id = ? LIMIT 1");
-            putRun = db.prepareStatement("MERGE INTO run (run_id, app, status, flow, started_at, summary) "
-                    + "KEY (run_id) VALUES (?, ?, ?, ?, ?, ?)");
+            putRun = db.prepareStatement("MERGE INTO run (run_id, app, status, flow, started_at, summary, snapshot, "
+                    + "sha256) KEY (run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+            getSnapshot = db.prepareStatement("SELECT snapshot FROM run WHERE run_id = ?");
+            getSha = db.prepareStatement("SELECT sha256 FROM run WHERE run_id = ?");
+            hasRun = db.prepareStatement("SELECT 1 FROM run WHERE run_id = ?");
             getRun = db.prepareStatement("SELECT summary FROM run WHERE run_id = ?");
             putOffset = db.prepareStatement("MERGE INTO log_position (topic, part, next_offset) KEY (topic, part) "
                     + "VALUES (?, ?, ?)");
             putPending = db.prepareStatement("MERGE INTO pending_snapshot (run_id) KEY (run_id) VALUES (?)");
             deletePending = db.prepareStatement("DELETE FROM pending_snapshot WHERE run_id = ?");
-            putStale = db.prepareStatement("MERGE INTO stale_run (run_id) KEY (run_id) VALUES (?)");
-            deleteStale = db.prepareStatement("DELETE FROM stale_run WHERE run_id = ?");
-            putSnapshotSha = db.prepareStatement("MERGE INTO run_snapshot (run_id, sha256) KEY (run_id) VALUES (?, ?)");
-            getSnapshotSha = db.prepareStatement("SELECT sha256 FROM run_snapshot WHERE run_id = ?");
             db.commit();
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the run history store: " + e.getMessage(), e);
         }
     }
 
+    /** The layout recorded in an existing store, or what it lacks. */
+    private static String layout(Statement s) {
+        try (ResultSet rs = s.executeQuery("SELECT val FROM store_meta WHERE name = 'layout'")) {
+            return rs.next() ? rs.getString(1) : "runs-v1";
+        } catch (SQLException e) {
+            return "unknown";
+        }
+    }
+
     /**
-     * The store in {@code dir} (created if missing), kept across restarts. Its pages are compressed (H2's LZF,
-     * {@code COMPRESS=TRUE}): event documents are JSON, and the file halves.
+     * The store in {@code dir} (created if missing), kept across restarts. Snapshots are deflated by the store itself
+     * (JSON of ten events shrinks about sixfold), so H2's page compression is left off.
      */
     public static RunStore open(Path dir) {
         try {
@@ -114,9 +138,12 @@ public final class RunStore implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot create the run history directory " + dir, e);
         }
-        return new RunStore(
-                "jdbc:h2:file:" + dir.toAbsolutePath().resolve("runs") + ";DB_CLOSE_ON_EXIT=FALSE;COMPRESS=TRUE");
+        return new RunStore("jdbc:h2:file:" + dir.toAbsolutePath().resolve("runs")
+                + ";DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=" + CACHE_KIB);
     }
+
+    /** H2's page cache, KiB: a run is one row, so lists and single runs need few pages. */
+    private static final int CACHE_KIB = 16 * 1024;
 
     /** A store in memory, gone when closed: a second reader, tests. */
     public static RunStore inMemory() {
@@ -137,71 +164,11 @@ public final class RunStore implements AutoCloseable {
         });
     }
 
-    /** Records one event of a run (again: no change). */
-    public void putEvent(String runId, String eventId, byte[] doc) {
-        run(() -> {
-            putEvent.setString(1, runId);
-            putEvent.setString(2, eventId);
-            putEvent.setBytes(3, doc);
-            putEvent.addBatch();
-            if (++eventsBatched >= BATCH) {
-                flush();
-            }
-        });
-    }
-
-    private static final int BATCH = 500;
-
-    /** Executes what was batched (same transaction): every read sees every write before it. */
-    private void flush() throws SQLException {
-        if (eventsBatched > 0) {
-            putEvent.executeBatch();
-            eventsBatched = 0;
-        }
-        if (!pendingBatched.isEmpty()) {
-            for (String id : pendingBatched) {
-                putPending.setString(1, id);
-                putPending.addBatch();
-            }
-            putPending.executeBatch();
-            pendingBatched.clear();
-        }
-        if (!staleBatched.isEmpty()) {
-            for (String id : staleBatched) {
-                putStale.setString(1, id);
-                putStale.addBatch();
-            }
-            putStale.executeBatch();
-            staleBatched.clear();
-        }
-    }
-
-    /** The documents of a run's events, sorted by event id. */
-    public List<byte[]> eventsOf(String runId) {
-        return query(() -> {
-            eventsOf.setString(1, runId);
-            List<byte[]> docs = new ArrayList<>();
-            try (ResultSet rs = eventsOf.executeQuery()) {
-                while (rs.next()) {
-                    docs.add(rs.getBytes(1));
-                }
-            }
-            return docs;
-        });
-    }
-
-    /** Whether any event of the run is recorded. */
-    public boolean hasRun(String runId) {
-        return query(() -> {
-            hasRun.setString(1, runId);
-            try (ResultSet rs = hasRun.executeQuery()) {
-                return rs.next();
-            }
-        });
-    }
-
-    /** Records a run's summary (a view without events), for lists. */
-    public void putSummary(RunView summary) {
+    /**
+     * Records a run: its summary (a view without events, for lists), its snapshot and the snapshot's SHA-256.
+     * Batched: executed before the next read or commit.
+     */
+    public void putRun(RunView summary, byte[] snapshot, byte[] sha256) {
         run(() -> {
             putRun.setString(1, summary.runId());
             putRun.setString(2, summary.app());
@@ -213,7 +180,74 @@ public final class RunStore implements AutoCloseable {
                 putRun.setLong(5, summary.startedAt().toEpochMilli());
             }
             putRun.setBytes(6, MAPPER.writeValueAsBytes(summary));
-            putRun.executeUpdate();
+            putRun.setBytes(7, deflate(snapshot));
+            putRun.setBytes(8, sha256);
+            putRun.addBatch();
+            if (++runsBatched >= BATCH) {
+                flush();
+            }
+        });
+    }
+
+    private static final int BATCH = 200;
+
+    /** Executes what was batched (same transaction): every read sees every write before it. */
+    private void flush() throws SQLException {
+        if (runsBatched > 0) {
+            putRun.executeBatch();
+            runsBatched = 0;
+        }
+        if (!pendingBatched.isEmpty()) {
+            boolean puts = false;
+            boolean deletes = false;
+            for (Map.Entry<String, Boolean> e : pendingBatched.entrySet()) {
+                if (e.getValue()) {
+                    putPending.setString(1, e.getKey());
+                    putPending.addBatch();
+                    puts = true;
+                } else {
+                    deletePending.setString(1, e.getKey());
+                    deletePending.addBatch();
+                    deletes = true;
+                }
+            }
+            if (puts) {
+                putPending.executeBatch();
+            }
+            if (deletes) {
+                deletePending.executeBatch();
+            }
+            pendingBatched.clear();
+        }
+    }
+
+    /** The run's snapshot as stored (every event of the run, sorted by event id), if the run is stored. */
+    public Optional<byte[]> snapshot(String runId) {
+        return query(() -> {
+            getSnapshot.setString(1, runId);
+            try (ResultSet rs = getSnapshot.executeQuery()) {
+                return rs.next() ? Optional.of(inflate(rs.getBytes(1))) : Optional.empty();
+            }
+        });
+    }
+
+    /** The SHA-256 of the run's stored snapshot, if the run is stored. */
+    public Optional<byte[]> sha256(String runId) {
+        return query(() -> {
+            getSha.setString(1, runId);
+            try (ResultSet rs = getSha.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
+            }
+        });
+    }
+
+    /** Whether the run is stored. */
+    public boolean hasRun(String runId) {
+        return query(() -> {
+            hasRun.setString(1, runId);
+            try (ResultSet rs = hasRun.executeQuery()) {
+                return rs.next();
+            }
         });
     }
 
@@ -281,11 +315,11 @@ public final class RunStore implements AutoCloseable {
         });
     }
 
-    /** Every run id with a recorded event, sorted. */
+    /** Every stored run id, sorted. */
     public List<String> runIds() {
         return query(() -> {
             try (Statement s = db.createStatement();
-                    ResultSet rs = s.executeQuery("SELECT DISTINCT run_id FROM run_event ORDER BY run_id")) {
+                    ResultSet rs = s.executeQuery("SELECT run_id FROM run ORDER BY run_id")) {
                 List<String> ids = new ArrayList<>();
                 while (rs.next()) {
                     ids.add(rs.getString(1));
@@ -321,40 +355,12 @@ public final class RunStore implements AutoCloseable {
 
     /** Notes that the run's snapshot must be published. */
     public void markPending(String runId) {
-        pendingBatched.add(runId);
+        pendingBatched.put(runId, true);
     }
 
-    /** Notes that the run's events changed without its summary being written: it is to be folded again. */
-    public void markStale(String runId) {
-        staleBatched.add(runId);
-    }
-
-    /** Up to {@code max} runs to be folded again. */
-    public List<String> stale(int max) {
-        return query(() -> {
-            try (PreparedStatement ps = db.prepareStatement("SELECT run_id FROM stale_run LIMIT ?")) {
-                ps.setInt(1, max);
-                List<String> ids = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        ids.add(rs.getString(1));
-                    }
-                }
-                return ids;
-            }
-        });
-    }
-
-    /** Notes that the runs were folded again (their summaries written since); committed with the next commit. */
-    public void folded(List<String> runIds) {
-        run(() -> {
-            flush();
-            for (String id : runIds) {
-                deleteStale.setString(1, id);
-                deleteStale.addBatch();
-            }
-            deleteStale.executeBatch();
-        });
+    /** Notes that the run's snapshot need not be published (the history topic holds it already). */
+    public void unmarkPending(String runId) {
+        pendingBatched.put(runId, false);
     }
 
     /** Up to {@code max} runs whose snapshot is still to be published. */
@@ -373,25 +379,6 @@ public final class RunStore implements AutoCloseable {
         });
     }
 
-    /** Notes the SHA-256 of the run's snapshot last written or read that this replica agrees with. */
-    public void putSnapshotSha(String runId, byte[] sha256) {
-        run(() -> {
-            putSnapshotSha.setString(1, runId);
-            putSnapshotSha.setBytes(2, sha256);
-            putSnapshotSha.executeUpdate();
-        });
-    }
-
-    /** The SHA-256 noted by {@link #putSnapshotSha}, if any. */
-    public Optional<byte[]> snapshotSha(String runId) {
-        return query(() -> {
-            getSnapshotSha.setString(1, runId);
-            try (ResultSet rs = getSnapshotSha.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
-            }
-        });
-    }
-
     /** How many runs wait for their snapshot to be written. */
     public long pendingCount() {
         return query(() -> {
@@ -406,12 +393,10 @@ public final class RunStore implements AutoCloseable {
     /** Notes that the runs' snapshots were published, and commits. */
     public void published(List<String> runIds) {
         run(() -> {
-            flush();
             for (String id : runIds) {
-                deletePending.setString(1, id);
-                deletePending.addBatch();
+                pendingBatched.putIfAbsent(id, false);
             }
-            deletePending.executeBatch();
+            flush();
             db.commit();
         });
     }
@@ -431,8 +416,41 @@ public final class RunStore implements AutoCloseable {
         });
     }
 
+    private byte[] deflate(byte[] bytes) {
+        deflater.reset();
+        deflater.setInput(bytes);
+        deflater.finish();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length / 4 + 64);
+        byte[] buffer = new byte[8192];
+        while (!deflater.finished()) {
+            out.write(buffer, 0, deflater.deflate(buffer));
+        }
+        return out.toByteArray();
+    }
+
+    private byte[] inflate(byte[] bytes) throws IOException {
+        inflater.reset();
+        inflater.setInput(bytes);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length * 6);
+        byte[] buffer = new byte[16384];
+        try {
+            while (!inflater.finished()) {
+                int n = inflater.inflate(buffer);
+                if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+                    throw new IOException("a stored run snapshot is truncated");
+                }
+                out.write(buffer, 0, n);
+            }
+        } catch (DataFormatException e) {
+            throw new IOException("a stored run snapshot is unreadable: " + e.getMessage(), e);
+        }
+        return out.toByteArray();
+    }
+
     @Override
     public void close() {
+        deflater.end();
+        inflater.end();
         try {
             db.close();
         } catch (SQLException e) {

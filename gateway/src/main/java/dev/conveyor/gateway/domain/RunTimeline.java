@@ -72,6 +72,11 @@ public final class RunTimeline {
         return events.containsKey(eventId);
     }
 
+    /** The events applied, sorted by CloudEvents id (the order of a run's snapshot). */
+    public List<RecordedEvent> eventsById() {
+        return events.values().stream().sorted(Comparator.comparing(RecordedEvent::id)).toList();
+    }
+
     /** How many distinct events were applied. */
     public int eventCount() {
         return events.size();

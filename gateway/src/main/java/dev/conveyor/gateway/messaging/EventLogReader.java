@@ -117,8 +117,10 @@ public final class EventLogReader implements AutoCloseable {
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "conveyor-gateway-read-model");
         // A stored position the retention has deleted since: start from what is left.
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // Fewer, larger batches: one store transaction per poll.
-        props.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+        // Small polls: while catching up, partitions are read in step by record time (see align), and one poll of
+        // one partition should not run far ahead of the others.
+        props.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 256 * 1024);
         this.kafka = Map.copyOf(props);
         this.historyTopic = historyTopic;
         this.start = Map.copyOf(start);
@@ -160,6 +162,7 @@ public final class EventLogReader implements AutoCloseable {
             consumer = c;
             Set<TopicPartition> assigned = new HashSet<>();
             Map<TopicPartition, Long> endAtStart = null;
+            Map<TopicPartition, Long> heads = new HashMap<>();
             long nextRefresh = 0;
             boolean caughtUp = false;
             while (running) {
@@ -176,6 +179,9 @@ public final class EventLogReader implements AutoCloseable {
                     var records = c.poll(pollTimeout);
                     for (ConsumerRecord<String, byte[]> record : records) {
                         recordsRead.incrementAndGet();
+                        if (!caughtUp) {
+                            heads.put(new TopicPartition(record.topic(), record.partition()), record.timestamp());
+                        }
                         if (record.topic().equals(historyTopic)) {
                             if (record.key() != null && record.value() != null) {
                                 sink.snapshot(record.key(), record.value(), header(record.headers(), WRITER_HEADER));
@@ -194,8 +200,13 @@ public final class EventLogReader implements AutoCloseable {
                     }
                     sink.polled(positions);
                 }
+                if (!caughtUp && endAtStart != null && !assigned.isEmpty()) {
+                    align(c, assigned, endAtStart, heads);
+                }
                 if (!caughtUp && endAtStart != null && reached(c, endAtStart)) {
                     caughtUp = true;
+                    c.resume(c.paused());
+                    heads.clear();
                     LOG.infof("read model caught up with the event log (%d partitions)", endAtStart.size());
                     onCaughtUp.run();
                 }
@@ -255,6 +266,47 @@ public final class EventLogReader implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * While catching up, reads the partitions in step by record time, like a merge: a partition still short of where
+     * it ended at start is paused while the last record read from it is newer than that of another such partition,
+     * and resumed once the others have caught up with it. The log interleaves runs across topics, so this hands the
+     * read model a run's events close together (a run's events are minutes apart, not days), while its timeline is
+     * still in memory; reading each partition as fast as it comes would spread them over a window that grows with the
+     * log. A partition never read yet counts as the oldest, so every partition is always read up to its end.
+     */
+    private static void align(KafkaConsumer<String, byte[]> c, Set<TopicPartition> assigned,
+            Map<TopicPartition, Long> endAtStart, Map<TopicPartition, Long> heads) {
+        long low = Long.MAX_VALUE;
+        List<TopicPartition> behind = new ArrayList<>();
+        for (TopicPartition tp : assigned) {
+            Long end = endAtStart.get(tp);
+            if (end != null && c.position(tp) < end) {
+                behind.add(tp);
+                low = Math.min(low, heads.getOrDefault(tp, Long.MIN_VALUE));
+            }
+        }
+        Set<TopicPartition> paused = c.paused();
+        List<TopicPartition> pause = new ArrayList<>();
+        List<TopicPartition> resume = new ArrayList<>();
+        for (TopicPartition tp : assigned) {
+            boolean ahead = behind.contains(tp) && heads.getOrDefault(tp, Long.MIN_VALUE) > low + ALIGN_SLACK_MS;
+            if (ahead && !paused.contains(tp)) {
+                pause.add(tp);
+            } else if (!ahead && paused.contains(tp)) {
+                resume.add(tp);
+            }
+        }
+        if (!pause.isEmpty()) {
+            c.pause(pause);
+        }
+        if (!resume.isEmpty()) {
+            c.resume(resume);
+        }
+    }
+
+    /** How far (record time) a partition may be read ahead of the oldest while catching up. */
+    private static final long ALIGN_SLACK_MS = 0;
 
     private static boolean reached(KafkaConsumer<String, byte[]> c, Map<TopicPartition, Long> end) {
         for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {

@@ -30,10 +30,18 @@ import io.smallrye.mutiny.Multi;
  * Every run's timeline, keyed by run id, folded from the event log and from the run history topic.
  *
  * <p>
- * Every event of every run is kept in a {@link RunStore} (the replica's disk), with a summary per run for lists and
- * the position reached in each partition, so a restart resumes where it stopped instead of reading the log again, and a
- * run stays when the event topics' retention has dropped its events. Only the timelines of the {@code cacheRuns} runs
- * used last are held in memory; any other run is folded again from its stored events when asked for.
+ * Every run is kept in a {@link RunStore} (the replica's disk) as one row: its summary for lists and its snapshot
+ * (every event of the run), with the position reached in each partition, so a restart resumes where it stopped
+ * instead of reading the log again, and a run stays when the event topics' retention has dropped its events. Only the
+ * timelines of the {@code cacheRuns} runs used last, and of the runs changed since the last commit, are held in
+ * memory; any other run is folded again from its stored snapshot when asked for.
+ *
+ * <p>
+ * Every event is folded as it is read, history included. While catching up (reading the log up to where it ended at
+ * start) the changed runs are written every {@code checkpointRuns} changed runs rather than after every poll, so a run
+ * whose events arrive over several polls is written about once; the reader reads the partitions in step by record
+ * time (see {@link dev.conveyor.gateway.messaging.EventLogReader}), so a run's events arrive close together and its
+ * timeline is still in memory when the next one comes.
  */
 public class RunReadModel implements AutoCloseable {
 
@@ -42,13 +50,21 @@ public class RunReadModel implements AutoCloseable {
     /** Timelines kept in memory by default. */
     public static final int DEFAULT_CACHE_RUNS = 2000;
 
+    /** Changed runs held in memory while catching up before they are written and committed, by default. */
+    public static final int DEFAULT_CHECKPOINT_RUNS = 2000;
+
     private final RunStore store;
     private final Map<String, RunTimeline> cache;
-    /** Runs changed since their summary was last written. */
+    /** Runs changed since they were last written. */
     private final Map<String, RunTimeline> dirty = new LinkedHashMap<>();
     private final List<Consumer<RunUpdate>> listeners = new CopyOnWriteArrayList<>();
     private final PipelineMetrics metrics;
     private final String writerId;
+    private final int checkpointRuns;
+    /** While catching up: the positions of the last poll, committed at the next checkpoint. */
+    private Map<TopicPartition, Long> deferred;
+    /** Runs folded again from the store (a cache miss), since start. */
+    private long reloads;
     private volatile boolean caughtUp;
 
     /** A read model in memory that measures nothing (a second reader, tests). */
@@ -62,16 +78,27 @@ public class RunReadModel implements AutoCloseable {
     }
 
     /**
-     * @param store where every run's events, summaries and the log positions are kept
+     * @param store where every run, its summary and the log positions are kept
      * @param metrics where live events are measured (null: nowhere)
      * @param cacheRuns how many timelines to keep in memory
      */
     public RunReadModel(RunStore store, PipelineMetrics metrics, int cacheRuns) {
+        this(store, metrics, cacheRuns, DEFAULT_CHECKPOINT_RUNS);
+    }
+
+    /**
+     * @param checkpointRuns while catching up, how many changed runs are held before they are written and committed
+     */
+    public RunReadModel(RunStore store, PipelineMetrics metrics, int cacheRuns, int checkpointRuns) {
         if (cacheRuns < 1) {
             throw new IllegalArgumentException("cacheRuns must be at least 1");
         }
+        if (checkpointRuns < 1) {
+            throw new IllegalArgumentException("checkpointRuns must be at least 1");
+        }
         this.store = store;
         this.metrics = metrics;
+        this.checkpointRuns = checkpointRuns;
         this.writerId = store.writerId();
         this.cache = new LinkedHashMap<>(Math.min(cacheRuns, 1024), 0.75f, true) {
             @Override
@@ -98,18 +125,13 @@ public class RunReadModel implements AutoCloseable {
         if (recorded.event() instanceof RepoSynced synced) {
             synced.runIds().stream().filter(this::known).forEach(targets::add);
         }
-        if (!caughtUp && !live) {
-            return record(targets, recorded);
-        }
         boolean changed = false;
-        byte[] doc = null;
         for (String runId : targets) {
             RunTimeline timeline = timeline(runId).orElseGet(() -> new RunTimeline(runId));
             Status before = timeline.status();
             if (timeline.apply(recorded)) {
                 changed = true;
-                doc = doc == null ? RunSnapshot.encode(recorded) : doc;
-                record(timeline, recorded, doc);
+                changed(timeline, recorded);
                 store.markPending(runId);
                 if (metrics != null) {
                     metrics.runChanged(timeline, before, recorded.event(), live);
@@ -124,10 +146,10 @@ public class RunReadModel implements AutoCloseable {
 
     /**
      * Merges a run's snapshot read from the run history topic (written by this or another replica): its events are
-     * added to the run, nothing is measured (it is history). A snapshot this replica wrote or merged before (same
-     * SHA-256) is skipped without being read, so reading back its own writes costs a lookup. When this replica knows
-     * events the snapshot lacks (it was written by a replica behind this one), the run's snapshot is written again, so
-     * the topic ends up with the union. Returns whether anything changed here.
+     * added to the run, nothing is measured (it is history). A snapshot equal to what this replica holds (same
+     * SHA-256) changes nothing, and the run's own snapshot need not be written (the topic holds it). When this replica
+     * knows events the snapshot lacks (it was written by a replica behind this one), the run's snapshot is written
+     * again, so the topic ends up with the union. Returns whether anything changed here.
      *
      * @throws dev.conveyor.events.v1.EventFormatException when the snapshot is unreadable
      */
@@ -144,7 +166,8 @@ public class RunReadModel implements AutoCloseable {
             return false;
         }
         byte[] sha = RunSnapshot.sha256(snapshot);
-        if (store.snapshotSha(runId).map(known -> java.util.Arrays.equals(known, sha)).orElse(false)) {
+        if (currentSha(runId).map(known -> java.util.Arrays.equals(known, sha)).orElse(false)) {
+            store.unmarkPending(runId);
             return false;
         }
         List<RecordedEvent> events = RunSnapshot.events(snapshot);
@@ -153,42 +176,38 @@ public class RunReadModel implements AutoCloseable {
         for (RecordedEvent recorded : events) {
             if (timeline.apply(recorded)) {
                 changed = true;
-                record(timeline, recorded, RunSnapshot.encode(recorded));
+                changed(timeline, recorded);
             }
         }
         if (timeline.eventCount() > events.size()) {
             store.markPending(runId);
         } else {
-            store.putSnapshotSha(runId, sha);
+            store.unmarkPending(runId);
         }
         return changed;
     }
 
-    /**
-     * Catching up on history: the event is stored for each run it belongs to, and the run is noted as to be folded
-     * again once caught up ({@link #markCaughtUp}), without folding it now. The log interleaves runs across topics, so
-     * a run read while catching up is rarely still in memory: folding it at once would read and decode its stored
-     * events again for every one of its events. Storing is idempotent (a duplicate rewrites the same document), and the
-     * mark is stored in the same transaction as the event and the position, so a crash loses neither.
-     */
-    private boolean record(Set<String> targets, RecordedEvent recorded) {
-        byte[] doc = RunSnapshot.encode(recorded);
-        for (String runId : targets) {
-            store.putEvent(runId, recorded.id(), doc);
-            store.markStale(runId);
-            store.markPending(runId);
-            cache.remove(runId);
-            dirty.remove(runId);
+    /** The SHA-256 of the run's snapshot as this replica knows it, if it knows the run. */
+    private Optional<byte[]> currentSha(String runId) {
+        RunTimeline changed = dirty.get(runId);
+        if (changed != null) {
+            return Optional.of(RunSnapshot.sha256(snapshotOf(changed)));
         }
-        if (metrics != null) {
-            metrics.eventApplied(recorded.event(), false);
-        }
-        return true;
+        return store.sha256(runId);
     }
 
-    private void record(RunTimeline timeline, RecordedEvent recorded, byte[] doc) {
+    private static byte[] snapshotOf(RunTimeline timeline) {
+        List<RecordedEvent> events = timeline.eventsById();
+        List<byte[]> docs = new ArrayList<>(events.size());
+        for (RecordedEvent recorded : events) {
+            docs.add(RunSnapshot.encode(recorded));
+        }
+        return RunSnapshot.snapshot(timeline.runId(), docs);
+    }
+
+    /** A run changed: kept in memory until written, and its subscribers told. */
+    private void changed(RunTimeline timeline, RecordedEvent recorded) {
         String runId = timeline.runId();
-        store.putEvent(runId, recorded.id(), doc);
         cache.put(runId, timeline);
         dirty.put(runId, timeline);
         if (!listeners.isEmpty()) {
@@ -199,35 +218,38 @@ public class RunReadModel implements AutoCloseable {
 
     /** Whether any event of the run was read. */
     private boolean known(String runId) {
-        return cache.containsKey(runId) || store.hasRun(runId);
+        return cache.containsKey(runId) || dirty.containsKey(runId) || store.hasRun(runId);
     }
 
-    /** The run's timeline: from memory, or folded again from its stored events (and kept in memory). */
+    /** The run's timeline: from memory, or folded again from its stored snapshot (and kept in memory). */
     private Optional<RunTimeline> timeline(String runId) {
         RunTimeline timeline = cache.get(runId);
+        if (timeline == null) {
+            timeline = dirty.get(runId);
+        }
         if (timeline != null) {
             return Optional.of(timeline);
         }
-        List<byte[]> docs = store.eventsOf(runId);
-        if (docs.isEmpty()) {
+        Optional<byte[]> stored = store.snapshot(runId);
+        if (stored.isEmpty()) {
             return Optional.empty();
         }
+        reloads++;
         RunTimeline loaded = new RunTimeline(runId);
-        for (byte[] doc : docs) {
-            try {
-                loaded.apply(RunSnapshot.decode(doc));
-            } catch (RuntimeException e) {
-                LOG.warnf("run %s: skipping an unreadable stored event: %s", runId, e.getMessage());
-            }
+        try {
+            RunSnapshot.events(stored.get()).forEach(loaded::apply);
+        } catch (RuntimeException e) {
+            LOG.warnf("run %s: its stored snapshot is unreadable (%s): shown without it", runId, e.getMessage());
         }
         cache.put(runId, loaded);
         return Optional.of(loaded);
     }
 
-    /** Writes the summaries of the runs changed since the last call (the same transaction). */
+    /** Writes the runs changed since the last call: summary, snapshot and its SHA-256 (the same transaction). */
     private void writeSummaries() {
         for (RunTimeline timeline : dirty.values()) {
-            store.putSummary(timeline.view(false));
+            byte[] snapshot = snapshotOf(timeline);
+            store.putRun(timeline.view(false), snapshot, RunSnapshot.sha256(snapshot));
         }
         dirty.clear();
     }
@@ -237,8 +259,13 @@ public class RunReadModel implements AutoCloseable {
      * restart resumes there, and loses nothing that was committed.
      */
     public synchronized void commit(Map<TopicPartition, Long> positions) {
+        if (!caughtUp && dirty.size() < checkpointRuns) {
+            deferred = positions; // catching up: at the next checkpoint (or once caught up)
+            return;
+        }
         writeSummaries();
         store.commit(positions);
+        deferred = null;
     }
 
     /** Where to resume reading each partition (empty for a new store: from the beginning). */
@@ -260,14 +287,17 @@ public class RunReadModel implements AutoCloseable {
             snapshots.put(runId, snapshotOf(runId));
         }
         publisher.accept(snapshots);
-        snapshots.forEach((runId, bytes) -> store.putSnapshotSha(runId, RunSnapshot.sha256(bytes)));
         store.published(pending);
         return pending.size();
     }
 
     /** The run's snapshot as this replica knows it (the bytes the history topic holds for it once converged). */
     public synchronized byte[] snapshotOf(String runId) {
-        return RunSnapshot.snapshot(runId, store.eventsOf(runId));
+        RunTimeline changed = dirty.get(runId);
+        if (changed != null) {
+            return snapshotOf(changed);
+        }
+        return store.snapshot(runId).orElseGet(() -> RunSnapshot.snapshot(runId, List.of()));
     }
 
     /** The id this replica's snapshots carry (in the {@code conveyor-writer} header). */
@@ -299,6 +329,7 @@ public class RunReadModel implements AutoCloseable {
 
     /** Every run's timeline with events, ordered by run id: what a rebuilt read model must equal. */
     public synchronized List<RunView> snapshot() {
+        writeSummaries();
         List<RunView> views = new ArrayList<>();
         for (String runId : store.runIds()) {
             timeline(runId).ifPresent(t -> views.add(t.view(true)));
@@ -357,53 +388,21 @@ public class RunReadModel implements AutoCloseable {
     }
 
     /**
-     * Called once the log has been read up to where it ended at start: folds every run whose events were stored while
-     * catching up (see {@link #apply(RecordedEvent, boolean)}) once, writes its summary, and only then reports caught
-     * up (ready). Each batch of runs is committed with its summaries; a crash in between folds the rest at the next
-     * start.
+     * Called once the log has been read up to where it ended at start: writes and commits what catching up changed
+     * since its last checkpoint, then reports caught up (ready).
      */
-    public void markCaughtUp() {
-        long folded = 0;
-        long begin = System.nanoTime();
-        while (true) {
-            int n = foldStale(STALE_BATCH);
-            folded += n;
-            if (n < STALE_BATCH) {
-                break;
-            }
-        }
-        if (folded > 0) {
-            LOG.infof("run history: %d runs read while catching up folded in %d ms", folded,
-                    (System.nanoTime() - begin) / 1_000_000);
+    public synchronized void markCaughtUp() {
+        writeSummaries();
+        store.commit(deferred == null ? Map.of() : deferred);
+        deferred = null;
+        if (reloads > 0) {
+            LOG.infof("run history: caught up; %d runs were folded again from the store", reloads);
         }
         caughtUp = true;
     }
 
-    private static final int STALE_BATCH = 1000;
-
-    private synchronized int foldStale(int max) {
-        int n = foldStaleNow(max);
-        store.commit(Map.of());
-        return n;
-    }
-
-    /** Folds up to {@code max} stale runs and writes their summaries, in the current transaction. */
-    private int foldStaleNow(int max) {
-        List<String> stale = store.stale(max);
-        for (String runId : stale) {
-            cache.remove(runId);
-            timeline(runId).ifPresent(t -> dirty.put(runId, t));
-            writeSummaries();
-        }
-        store.folded(stale);
-        return stale.size();
-    }
-
-    /** Summaries written for every run, including those stored while catching up and not folded yet. */
+    /** Summaries written for every run changed so far (in the current transaction). */
     private void summariesUpToDate() {
-        while (foldStaleNow(STALE_BATCH) == STALE_BATCH) {
-            // until none is left
-        }
         writeSummaries();
     }
 

@@ -48,7 +48,8 @@ import dev.conveyor.testkit.kafka.KafkaBroker;
  * <li>the old read model (every topic from the beginning, every run in memory): time until caught up and heap after
  * GC, or the OutOfMemoryError it died of.
  * </ol>
- * Arguments: {@code [runs=100000] [xmx=512m] [quick]} (quick: the first start and the restart only). Needs {@code gateway/target/quarkus-app} (see bench/gateway-history).
+ * Arguments: {@code [runs=100000] [xmx=512m] [quick|no-old]} (quick: the first start and the restart only; no-old:
+ * without the old read model). Needs {@code gateway/target/quarkus-app} (see bench/gateway-history).
  */
 public final class RunHistoryBench {
 
@@ -59,6 +60,7 @@ public final class RunHistoryBench {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         String xmx = args.length > 1 ? args[1] : "512m";
         boolean quick = args.length > 2 && args[2].equals("quick");
+        boolean noOld = args.length > 2 && args[2].equals("no-old");
         Path jar = Path.of("gateway/target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: ./mvnw -o package -pl gateway -am -DskipTests");
@@ -81,8 +83,10 @@ public final class RunHistoryBench {
             }
             Figures fresh = gateway(jar, xmx, broker, work.resolve("replica-1"), newest, false);
             System.out.println("gateway, second replica (empty dir, reads the history topic): " + fresh);
-            System.out.println("old read model (whole log in memory), -Xmx" + xmx + ": "
-                    + old(broker.bootstrapServers(), xmx));
+            if (!noOld) {
+                System.out.println("old read model (whole log in memory), -Xmx" + xmx + ": "
+                        + old(broker.bootstrapServers(), xmx));
+            }
         } finally {
             delete(work);
         }
@@ -150,12 +154,18 @@ public final class RunHistoryBench {
     static Figures gateway(Path jar, String xmx, KafkaBroker broker, Path historyDir, String newest,
             boolean awaitSnapshots) throws Exception {
         int port = freePort();
-        List<String> command = List.of(javaBin(), "-Xmx" + xmx, "-XX:+ExitOnOutOfMemoryError",
+        List<String> command = new ArrayList<>(List.of(javaBin(), "-Xmx" + xmx, "-XX:+ExitOnOutOfMemoryError",
                 "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
                 "-Dkafka.bootstrap.servers=" + broker.bootstrapServers(),
                 "-Dconveyor.gateway.history.dir=" + historyDir,
                 "-Dconveyor.gateway.auth.tokens=bench:viewer:" + sha256(VIEWER_TOKEN),
-                "-Dquarkus.log.level=WARN", "-Dquarkus.banner.enabled=false", "-jar", jar.toString());
+                "-Dquarkus.log.level=WARN", "-Dquarkus.banner.enabled=false"));
+        // Further JVM options for the gateway (a profiler, -Xlog), e.g. GATEWAY_JAVA_OPTS="-XX:StartFlightRecording=…"
+        String extra = System.getenv("GATEWAY_JAVA_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            command.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        command.addAll(List.of("-jar", jar.toString()));
         Path log = historyDir.resolveSibling(historyDir.getFileName() + ".log");
         Files.createDirectories(historyDir.getParent());
         long begin = System.nanoTime();

@@ -62,7 +62,7 @@ class RunReadModelTest {
     }
 
     @Test
-    void runsReadWhileCatchingUpAreFoldedOnceCaughtUpAlsoAfterACrash(@TempDir Path dir) {
+    void runsReadWhileCatchingUpAreWrittenAtCheckpointsAndACrashLosesOnlyWhatFollowsTheLast(@TempDir Path dir) {
         List<RunEvents> runs = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             runs.add(RunEvents.cd("app-" + (i % 2), i, T0.plusSeconds(10L * i)));
@@ -71,32 +71,47 @@ class RunReadModelTest {
         runs.forEach(r -> r.all().forEach(e -> reference.apply(recorded(e))));
 
         TopicPartition tp = new TopicPartition("t", 0);
-        // History read interleaved across runs (as across topics), more runs than the cache holds; then a crash.
-        RunReadModel catchingUp = new RunReadModel(RunStore.open(dir), null, 2);
+        // History read interleaved across runs (as across topics), more runs changed between checkpoints than the
+        // cache holds (2), a checkpoint every 3 changed runs; one poll per two rounds. Then a crash mid-poll.
+        RunReadModel catchingUp = new RunReadModel(RunStore.open(dir), null, 2, 3);
         int events = runs.get(0).all().size();
         for (int k = 0; k < events; k++) {
             for (RunEvents r : runs) {
                 catchingUp.apply(recorded(r.all().get(k)), false);
             }
+            if (k % 2 == 1 || k == events - 1) {
+                catchingUp.commit(Map.of(tp, (long) k + 1));
+            }
         }
-        catchingUp.commit(Map.of(tp, 42L));
-        catchingUp.close();
+        catchingUp.apply(recorded(RunEvents.cd("app-9", 9, T0.plusSeconds(90)).all().get(0)), false);
+        catchingUp.close(); // not committed: the last event is read again after the restart
 
         RunReadModel restarted = new RunReadModel(RunStore.open(dir), null, 2);
-        assertThat(restarted.positions()).containsEntry(tp, 42L);
+        assertThat(restarted.positions()).containsEntry(tp, (long) events);
         restarted.markCaughtUp();
         assertThat(restarted.caughtUp()).isTrue();
-        restarted.close();
-        try (RunStore store = RunStore.open(dir)) { // what is on disk, once caught up: every summary, nothing stale
-            assertThat(store.runCount()).isEqualTo(5);
-            assertThat(store.stale(10)).isEmpty();
-        }
-        restarted = new RunReadModel(RunStore.open(dir), null, 2);
         assertThat(restarted.snapshot()).isEqualTo(reference.snapshot());
         assertThat(restarted.list(Optional.empty(), Optional.empty(), Optional.empty(), 10))
                 .isEqualTo(reference.list(Optional.empty(), Optional.empty(), Optional.empty(), 10)).hasSize(5);
         assertThat(restarted.runIdsOf("app-0", T0, T0.plusSeconds(100)))
                 .isEqualTo(reference.runIdsOf("app-0", T0, T0.plusSeconds(100))).hasSize(3);
+        for (RunEvents r : runs) {
+            assertThat(new String(restarted.snapshotOf(r.run().runId())))
+                    .isEqualTo(new String(reference.snapshotOf(r.run().runId())));
+        }
+        restarted.close();
+    }
+
+    @Test
+    void aCrashBeforeTheFirstCheckpointLeavesNothingHalfWritten(@TempDir Path dir) {
+        RunReadModel catchingUp = new RunReadModel(RunStore.open(dir), null, 2, 100);
+        RunEvents.cd("shop", 1, T0).all().forEach(e -> catchingUp.apply(recorded(e), false));
+        catchingUp.commit(Map.of(new TopicPartition("t", 0), 7L)); // deferred: fewer changed runs than a checkpoint
+        catchingUp.close();
+
+        RunReadModel restarted = new RunReadModel(RunStore.open(dir), null, 2);
+        assertThat(restarted.positions()).isEmpty();
+        assertThat(restarted.runCount()).isZero();
         restarted.close();
     }
 }
