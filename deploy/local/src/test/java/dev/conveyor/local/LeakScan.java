@@ -321,8 +321,10 @@ final class LeakScan {
             if (bearer != null) {
                 b.header("Authorization", "Bearer " + bearer);
             }
-            HttpResponse<String> r = HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers
-                    .ofString());
+            // HTTP/1.1 as Prometheus scrapes: the JDK client's default h2c upgrade misread a large /q/metrics answer
+            // once ("Frame type(115) ... exceeds MAX_FRAME_SIZE").
+            HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(b
+                    .build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
                 throw new IllegalStateException("GET " + URI.create(url).getPath() + " answered " + r.statusCode());
             }

@@ -26,6 +26,7 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 
+import dev.conveyor.stage.helm.HelmSignals;
 import dev.conveyor.stage.helm.HookRenaming;
 import dev.conveyor.stage.net.OutboundPolicy;
 
