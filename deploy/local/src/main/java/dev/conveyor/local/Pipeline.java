@@ -246,7 +246,7 @@ public final class Pipeline {
      * long-lived stack's history is never read again. The topics exist once the stack is up (the gateway and the
      * notifier consume all of them).
      */
-    private static void startAt(KafkaConsumer<byte[], byte[]> consumer, Instant since) {
+    static void startAt(KafkaConsumer<byte[], byte[]> consumer, Instant since) {
         List<TopicPartition> partitions = new ArrayList<>();
         for (EventType type : EventType.values()) {
             List<PartitionInfo> infos = consumer.partitionsFor(type.topic());

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -15,15 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import dev.conveyor.events.kafka.ConveyorEventDeserializer;
 import dev.conveyor.events.v1.BuildFailed;
 import dev.conveyor.events.v1.ConveyorEvent;
-import dev.conveyor.events.v1.EventType;
 import dev.conveyor.events.v1.ReleaseDegraded;
 import dev.conveyor.events.v1.ReleaseHealthy;
 import dev.conveyor.events.v1.RepoSynced;
@@ -53,7 +48,7 @@ final class RunCollector implements AutoCloseable {
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
-        startAt(consumer, since);
+        Pipeline.startAt(consumer, since);
         thread = new Thread(() -> run(consumer), "run-collector");
         thread.setDaemon(true);
         thread.start();
@@ -132,25 +127,5 @@ final class RunCollector implements AutoCloseable {
     public void close() throws InterruptedException {
         stop = true;
         thread.join(5_000);
-    }
-
-    private static void startAt(KafkaConsumer<byte[], byte[]> consumer, Instant since) {
-        List<TopicPartition> partitions = new ArrayList<>();
-        for (EventType type : EventType.values()) {
-            List<PartitionInfo> infos = consumer.partitionsFor(type.topic());
-            if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic " + type.topic() + " does not exist: is the stack up?");
-            }
-            infos.forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
-        }
-        consumer.assign(partitions);
-        Map<TopicPartition, Long> times = new HashMap<>();
-        partitions.forEach(p -> times.put(p, since.toEpochMilli()));
-        Map<TopicPartition, OffsetAndTimestamp> offsets = consumer.offsetsForTimes(times);
-        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-        for (TopicPartition p : partitions) {
-            OffsetAndTimestamp at = offsets.get(p);
-            consumer.seek(p, at == null ? ends.get(p) : at.offset());
-        }
     }
 }
