@@ -262,8 +262,19 @@ public final class LocalStack {
             return false;
         }
         Map<String, Integer> ports = ports(layout.ports());
-        return members(ports, stack.get(), Map.of(), Optional.empty(), replicaCounts()).stream().allMatch(m -> m
-                .healthy().getAsBoolean());
+        return members(ports, stack.get(), Map.of(), Optional.empty(), replicaCounts()).stream().allMatch(
+                this::upHere);
+    }
+
+    /**
+     * Healthy, and the health answer comes from the process this stack started: a dead service's port answered by
+     * another program (a second stack, a leftover of this one) is not the service. Only infrastructure without a
+     * recorded pid (a registry the stack host runs as its child) is judged by its answer alone.
+     */
+    private boolean upHere(Member m) {
+        long pid = recordedPid(m.name());
+        boolean ownProcess = pid > 0 ? alive(pid) && ours(pid) : m.kind() != Kind.SERVICE;
+        return ownProcess && m.healthy().getAsBoolean();
     }
 
     /**
@@ -475,11 +486,7 @@ public final class LocalStack {
             long pid = recordedPid(m.name());
             boolean running = pid > 0 && alive(pid) && ours(pid);
             Optional<String> stale = running ? staleness(m) : Optional.empty();
-            // A health answer counts only from the process we started: a dead service's port answered by another
-            // program (a second stack, a leftover of this one) is not the service. Only infrastructure without a
-            // recorded pid (a registry the stack host runs as its child) is judged by its answer alone.
-            boolean ownProcess = running || pid <= 0 && m.kind() != Kind.SERVICE;
-            if (stale.isEmpty() && ownProcess && m.healthy().getAsBoolean()) {
+            if (stale.isEmpty() && upHere(m)) {
                 continue;
             }
             Watch w = new Watch(m);
