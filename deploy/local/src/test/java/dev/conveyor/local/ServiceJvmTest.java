@@ -107,7 +107,10 @@ class ServiceJvmTest {
      */
     @Test
     void aRealJdk25TrainsUsesAndSurvivesABrokenCache() throws Exception {
-        assumeTrue(Files.isExecutable(JDK25.resolve("bin/java")), "no JDK 25 at " + JDK25);
+        boolean present = Files.isExecutable(JDK25.resolve("bin/java"));
+        // Skipped only off CI: a CI machine without the JDK 25 fails here rather than hiding the test.
+        assertThat(present || System.getenv("CI") == null).as("CI must have a JDK 25 at %s", JDK25).isTrue();
+        assumeTrue(present, "no JDK 25 at " + JDK25);
         ServiceJvm jvm = ServiceJvm.of(JDK25, true);
         Path src = dir.resolve("Hello.java");
         Files.writeString(src, "public class Hello { public static void main(String[] a) {"
