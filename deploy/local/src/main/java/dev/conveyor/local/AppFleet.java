@@ -294,6 +294,7 @@ public final class AppFleet {
     Map<String, String> appFiles(int i, int n) {
         String app = app(i);
         String ns = namespace(team(i));
+        Map<String, String> sample = SampleApp.appFiles(n);
         Map<String, String> files = new LinkedHashMap<>();
         files.put("README.md", "# " + app + "\n\nOne of the pipeline benchmark's apps (deploy/local AppFleet).\n");
         files.put(".conveyor.yaml", """
@@ -310,7 +311,7 @@ public final class AppFleet {
                   slack:
                     channel: "#%s-deploys"
                 """.formatted(ns, ns));
-        files.put("src/main/java/demo/Shop.java", SampleApp.appFiles(n).get("src/main/java/demo/Shop.java"));
+        files.put("src/main/java/demo/Shop.java", sample.get("src/main/java/demo/Shop.java"));
         files.put("chart/Chart.yaml", """
                 apiVersion: v2
                 name: %s
@@ -372,14 +373,7 @@ public final class AppFleet {
                       port: 80
                       targetPort: http
                 """);
-        files.put("chart/templates/configmap.yaml", """
-                apiVersion: v1
-                kind: ConfigMap
-                metadata:
-                  name: {{ .Release.Name }}-settings
-                data:
-                  GREETING: {{ .Values.greeting | quote }}
-                """);
+        files.put("chart/templates/configmap.yaml", sample.get("chart/templates/configmap.yaml"));
         return files;
     }
 
