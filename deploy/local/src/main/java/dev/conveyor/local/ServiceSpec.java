@@ -186,6 +186,9 @@ public record ServiceSpec(String name, String module) {
         c.put("quarkus.http.port", Integer.toString(ports.get(self)));
         c.put("quarkus.http.host", "127.0.0.1");
         c.put("kafka.bootstrap.servers", stack.get(StackLayout.KAFKA));
+        // Static group membership under the process name: a killed process restarted by `up` takes its partitions back
+        // when it rejoins, not when the dead member's session times out (stage-support StaticMembership).
+        c.put("conveyor.kafka.instance-id", self);
         c.put("quarkus.log.console.color", "false");
         c.put("quarkus.banner.enabled", "false");
         c.putAll(outbound(layout, git));

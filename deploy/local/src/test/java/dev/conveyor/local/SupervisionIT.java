@@ -128,6 +128,27 @@ class SupervisionIT {
     }
 
     @Test
+    void everyStageConsumerJoinsItsGroupUnderItsProcessNameSoARestartTakesItsPartitionsBack() throws Exception {
+        LocalStack.Running running = stack.up(Optional.empty());
+        Map<String, String> expected = Map.of("conveyor-versioner", "versioner_conveyor.build.succeeded",
+                "conveyor-image-builder", "image-builder_conveyor.version.resolved", "conveyor-manifest-renderer",
+                "manifest-renderer_conveyor.image.pushed", "conveyor-promoter", "promoter_conveyor.manifests.validated",
+                "conveyor-flux-sync", "flux-sync_conveyor.release.promoted");
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, running.stack().get(StackLayout.KAFKA));
+        try (Admin admin = Admin.create(props)) {
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                Map<String, List<String>> members = new LinkedHashMap<>();
+                admin.describeConsumerGroups(expected.keySet()).all().get(10, TimeUnit.SECONDS).forEach((g,
+                        d) -> members.put(g, d.members().stream().map(m -> m.groupInstanceId().orElse("(dynamic) " + m
+                                .consumerId())).toList()));
+                expected.forEach((group, name) -> assertThat(members.get(group)).as("members of %s", group)
+                        .containsExactly(name));
+            });
+        }
+    }
+
+    @Test
     void aRecordedPortHeldByAnotherProgramMakesUpFailNamingTheProcess() throws Exception {
         LocalStack.Running before = stack.up(Optional.empty());
         int port = before.ports().get("notifier");

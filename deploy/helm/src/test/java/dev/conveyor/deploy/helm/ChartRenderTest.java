@@ -345,6 +345,29 @@ class ChartRenderTest {
     }
 
     @Test
+    void staticMembershipNamesEachConsumerAfterItsPodOnlyWhenAskedFor() {
+        Chart.Rendered rendered = Chart.render(Map.of("kafka.staticMembership", "true"));
+        assertThat(rendered.report().errors()).as(rendered.report().summary(50)).isEmpty();
+        for (String service : SERVICES) {
+            JsonNode container = rendered.get("Deployment", "conveyor-" + service).body().at(
+                    "/spec/template/spec/containers/0");
+            assertThat(instanceIdSource(container)).as(service).isEqualTo("metadata.name");
+        }
+        JsonNode byDefault = Chart.render(Map.of()).get("Deployment", "conveyor-versioner").body().at(
+                "/spec/template/spec/containers/0");
+        assertThat(instanceIdSource(byDefault)).isNull();
+    }
+
+    static String instanceIdSource(JsonNode container) {
+        for (JsonNode e : container.path("env")) {
+            if (e.path("name").asText().equals("CONVEYOR_KAFKA_INSTANCE_ID")) {
+                return e.at("/valueFrom/fieldRef/fieldPath").asText();
+            }
+        }
+        return null;
+    }
+
+    @Test
     void badValuesFailTheRenderClearly() {
         assertThatThrownBy(() -> Chart.render(Map.of("image.flavor", "foo"))).hasMessageContaining("image")
                 .hasMessageContaining("flavor").hasMessageContaining("jvm").hasMessageContaining("native");
