@@ -1,10 +1,20 @@
 package dev.conveyor.imagebuilder.client;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.jboss.logging.Logger;
 
@@ -44,6 +54,12 @@ public final class JibImages {
     private static final String TOOL = "conveyor-image-builder";
     /** Prefix of a base image that is a {@code docker save} tarball on the builder's file system. */
     public static final String DOCKER_ARCHIVE = "docker-archive:";
+    /** Reads image tarballs from their pipes while Jib writes them. */
+    private static final ExecutorService READERS = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "image-builder-tar-reader");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private final Path baseCache;
     private final Path appCache;
@@ -70,9 +86,90 @@ public final class JibImages {
         return containerize(plan, content, containerizer, work).getDigest().toString();
     }
 
-    /** The digest the image would have, without pushing it. */
+    /** The digest the image would have, without pushing it (through a throw-away tarball). */
     public String digest(ImagePlan plan, ImageContent content, Path work) {
         return tarball(plan, content, work).digest();
+    }
+
+    /**
+     * Builds the image with Jib without pushing it and returns what a push needs: Jib writes its OCI image tarball into
+     * a named pipe that is read here as it is written, so no tarball is stored. Layers Jib's caches hold are not copied
+     * (their bytes are skipped; the push reads the cache file), the others and the small blobs are kept. The manifest
+     * and config are Jib's, byte for byte, so the digest is the one Jib's own push would give.
+     */
+    public BuiltImage build(ImagePlan plan, ImageContent content, Path work) {
+        Path pipe = work.resolve("image.pipe");
+        ImageStream stream = new ImageStream(List.of(baseCache, appCache), baseCache, work.resolve("spool"));
+        TarImage tar = TarImage.at(pipe).named(reference("localhost/" + plan.repository() + ":" + plan
+                .versionTag()));
+        String digest;
+        if (!makePipe(pipe)) {
+            // No named pipes here: the same through a file.
+            digest = containerize(plan, content, Containerizer.to(tar), work).getDigest().toString();
+            try (InputStream in = Files.newInputStream(pipe)) {
+                stream.read(in);
+            } catch (IOException e) {
+                throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "cannot read Jib's "
+                        + "image tarball: " + e.getMessage(), e);
+            }
+            return stream.image(digest);
+        }
+        // The reader blocks in open() until Jib opens the pipe, reads to the tar's end marker, then drains to EOF so
+        // Jib's last writes never meet a closed pipe. If the reader fails, its close makes Jib's next write fail.
+        CompletableFuture<Void> reading = CompletableFuture.runAsync(() -> {
+            try (InputStream in = Files.newInputStream(pipe)) {
+                stream.read(in);
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, READERS);
+        try {
+            digest = containerize(plan, content, Containerizer.to(tar), work).getDigest().toString();
+            reading.get(5, TimeUnit.MINUTES);
+        } catch (RuntimeException e) {
+            // Jib failed, maybe before opening the pipe: a writer that opens and closes at once lets the reader's
+            // open() return and its read end; opening for reading and writing never waits.
+            for (int attempt = 0; attempt < 30 && !reading.isDone(); attempt++) {
+                try (FileChannel unblock = FileChannel.open(pipe, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE)) {
+                    unblock.size();
+                } catch (IOException ignored) {
+                    // the reader is gone already
+                }
+                try {
+                    reading.get(1, TimeUnit.SECONDS);
+                } catch (ExecutionException | TimeoutException | RuntimeException ignored) {
+                    // Jib's failure is the one to report
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "cannot read Jib's image "
+                    + "tarball: " + cause.getClass().getSimpleName() + " " + cause.getMessage(), cause);
+        }
+        return stream.image(digest);
+    }
+
+    /** Creates a named pipe; false where the system has none. */
+    private static boolean makePipe(Path pipe) {
+        try {
+            Process process = new ProcessBuilder("mkfifo", "-m", "600", pipe.toString()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** An OCI image tarball and the digest of its manifest. */

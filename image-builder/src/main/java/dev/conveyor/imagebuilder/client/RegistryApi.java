@@ -8,8 +8,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -49,6 +51,11 @@ public final class RegistryApi {
     private final RegistryCredentials credentials;
     private final Set<String> insecure;
     private final Duration timeout;
+    /**
+     * The Authorization header that last worked per registry, repository and scope (pull or push), sent up front so a
+     * push is not two requests per call; a 401 drops it and answers the challenge again. In memory only.
+     */
+    private final Map<String, String> authorizations = new java.util.concurrent.ConcurrentHashMap<>();
 
     public RegistryApi(HttpClient http, RegistryCredentials credentials, Set<String> insecure, Duration timeout) {
         this.http = http;
@@ -87,12 +94,16 @@ public final class RegistryApi {
         return Optional.of(new Manifest(digest, mediaType, response.body()));
     }
 
-    /** Puts {@code manifest} under {@code tag}: moving a tag to an image the repository already holds. */
-    public void putManifest(String registry, String repository, String tag, Manifest manifest) {
+    /**
+     * Puts {@code manifest} under {@code tag} (moving a tag to an image the repository holds, or the last step of a
+     * push); returns the digest the registry answered with, empty when it named none.
+     */
+    public String putManifest(String registry, String repository, String tag, Manifest manifest) {
         HttpResponse<byte[]> response = send(registry, repository, true, HttpRequest.newBuilder(manifestUri(registry,
                 repository, tag)).header("Content-Type", manifest.mediaType())
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest.body())));
         expect(response, 201, registry, repository);
+        return response.headers().firstValue("Docker-Content-Digest").orElse("");
     }
 
     /** The compressed size of an image: its manifest's config and layers. */
@@ -114,6 +125,104 @@ public final class RegistryApi {
         }
     }
 
+    /**
+     * Pushes an image Jib built: every blob the repository lacks (a base layer of the same registry is mounted from the
+     * base's repository where the registry allows it, anything else uploaded in one PUT), then the manifest under each
+     * tag, the first tag first. The manifest goes last, so an interrupted push leaves no tag, only blobs, and a rerun
+     * is safe. Returns the digest the registry gave the manifest, checked against the built one.
+     *
+     * @param mountFrom the base image's repository when it lives in the same registry
+     */
+    public String push(String registry, String repository, BuiltImage image, List<String> tags,
+            Optional<String> mountFrom) {
+        List<BuiltImage.Blob> blobs = new ArrayList<>(image.layers());
+        blobs.add(image.config());
+        java.util.Set<String> done = new java.util.HashSet<>();
+        for (BuiltImage.Blob blob : blobs) {
+            if (done.add(blob.digest()) && !blobExists(registry, repository, blob.digest())) {
+                upload(registry, repository, blob, blob.fromBase() ? mountFrom : Optional.empty());
+            }
+        }
+        Manifest manifest = new Manifest(image.digest(), image.manifestMediaType(), image.manifest());
+        for (String tag : tags) {
+            String stored = putManifest(registry, repository, tag, manifest);
+            if (!stored.isEmpty() && !stored.equals(image.digest())) {
+                throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "registry " + registry
+                        + " stored " + repository + ":" + tag + " as " + stored + ", built " + image.digest(), null);
+            }
+        }
+        return image.digest();
+    }
+
+    /** Whether the repository holds a blob (a registry may answer a HEAD with a redirect to its storage: it has it). */
+    public boolean blobExists(String registry, String repository, String digest) {
+        HttpResponse<byte[]> response = send(registry, repository, true, HttpRequest.newBuilder(URI.create(base(
+                registry) + "/v2/" + repository + "/blobs/" + digest)).method("HEAD", HttpRequest.BodyPublishers
+                        .noBody()));
+        int status = response.statusCode();
+        if (status == 404) {
+            return false;
+        }
+        if (status == 307 || status == 302) {
+            return true;
+        }
+        expect(response, 200, registry, repository);
+        return true;
+    }
+
+    private void upload(String registry, String repository, BuiltImage.Blob blob, Optional<String> mountFrom) {
+        String start = base(registry) + "/v2/" + repository + "/blobs/uploads/" + mountFrom.map(from -> "?mount="
+                + URLEncoder.encode(blob.digest(), StandardCharsets.UTF_8) + "&from=" + URLEncoder.encode(from,
+                        StandardCharsets.UTF_8)).orElse("");
+        HttpResponse<byte[]> started = send(registry, repository, true, HttpRequest.newBuilder(URI.create(start))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        if (mountFrom.isPresent() && started.statusCode() == 201) {
+            return;
+        }
+        if (mountFrom.isPresent() && (started.statusCode() == 401 || started.statusCode() == 403)) {
+            // A token for this repository does not cover reading the base's: upload instead.
+            upload(registry, repository, blob, Optional.empty());
+            return;
+        }
+        // Without a mount (or when the registry declined it and opened an upload instead): one monolithic PUT.
+        expect(started, 202, registry, repository);
+        URI location = uploadLocation(registry, repository, started);
+        String separator = location.getRawQuery() == null ? "?" : "&";
+        HttpRequest.BodyPublisher body;
+        try {
+            body = blob.bytes() != null
+                    ? HttpRequest.BodyPublishers.ofByteArray(blob.bytes())
+                    : HttpRequest.BodyPublishers.ofFile(blob.file());
+        } catch (java.io.FileNotFoundException e) {
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "layer " + blob.digest()
+                    + " vanished from the build's caches", e);
+        }
+        HttpResponse<byte[]> put = send(registry, repository, true, HttpRequest.newBuilder(URI.create(location
+                + separator + "digest=" + URLEncoder.encode(blob.digest(), StandardCharsets.UTF_8))).header(
+                        "Content-Type", "application/octet-stream").PUT(body));
+        expect(put, 201, registry, repository);
+    }
+
+    /**
+     * Where the registry wants the blob: its {@code Location}, relative or absolute. Only the registry's own origin is
+     * accepted, so an answer can never send a layer (or a credential) to another host.
+     */
+    private URI uploadLocation(String registry, String repository, HttpResponse<byte[]> started) {
+        String location = started.headers().firstValue("Location").orElseThrow(() -> StageException.transientFailure(
+                ImageBuilderFailure.IMAGE_BUILD_FAILED, "registry " + registry + " opened an upload for "
+                        + repository + " without a Location",
+                null));
+        URI base = URI.create(base(registry) + "/");
+        URI resolved = base.resolve(location);
+        if (!resolved.getScheme().equals(base.getScheme()) || !resolved.getRawAuthority().equalsIgnoreCase(base
+                .getRawAuthority())) {
+            throw StageException.terminal(ImageBuilderFailure.IMAGE_BUILD_FAILED, "registry " + registry
+                    + " asked for the upload of " + repository + " to go to " + resolved.getScheme() + "://"
+                    + resolved.getHost() + ", another origin; refused", Map.of("registry", registry));
+        }
+        return resolved;
+    }
+
     private URI manifestUri(String registry, String repository, String reference) {
         return URI.create(base(registry) + "/v2/" + repository + "/manifests/" + URLEncoder.encode(reference,
                 StandardCharsets.UTF_8));
@@ -127,10 +236,18 @@ public final class RegistryApi {
     private HttpResponse<byte[]> send(String registry, String repository, boolean push,
             HttpRequest.Builder request) {
         request.timeout(timeout);
-        HttpResponse<byte[]> response = exchange(registry, request.copy().build());
+        String key = RegistryCredentials.normalize(registry) + " " + repository + (push ? " push" : " pull");
+        String known = authorizations.get(key);
+        HttpRequest.Builder first = request.copy();
+        if (known != null) {
+            first.header("Authorization", known);
+        }
+        HttpResponse<byte[]> response = exchange(registry, first.build());
         if (response.statusCode() != 401) {
             return response;
         }
+        // No authorization yet, or a token that expired: answer the challenge once.
+        authorizations.remove(key, known);
         Optional<RegistryCredentials.Credential> credential = credentials.find(registry);
         String challenge = response.headers().firstValue("WWW-Authenticate").orElse("");
         String authorization;
@@ -141,7 +258,11 @@ public final class RegistryApi {
         } else {
             throw denied(registry, repository, "no credentials are configured for it");
         }
-        return exchange(registry, request.copy().header("Authorization", authorization).build());
+        response = exchange(registry, request.copy().header("Authorization", authorization).build());
+        if (response.statusCode() != 401 && response.statusCode() != 403) {
+            authorizations.put(key, authorization);
+        }
+        return response;
     }
 
     private String token(String registry, String repository, boolean push, String challenge,

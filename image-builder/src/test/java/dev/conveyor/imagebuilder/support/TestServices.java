@@ -38,6 +38,7 @@ public final class TestServices {
     private Path baseCache;
     private Path appCache;
     private boolean insecure = true;
+    private boolean jibPush;
 
     private TestServices(Path root) {
         this.root = root;
@@ -88,6 +89,12 @@ public final class TestServices {
         return this;
     }
 
+    /** Pushes with Jib's own registry client, as before {@code RegistryApi.push}: the old path, to compare with. */
+    public TestServices jibPush(boolean jibPush) {
+        this.jibPush = jibPush;
+        return this;
+    }
+
     public TestServices maxBytes(long maxBytes) {
         this.maxBytes = maxBytes;
         return this;
@@ -117,6 +124,6 @@ public final class TestServices {
         return new ImageBuildService(new AppSources(new RepoMirrors(root.resolve("mirrors"), GitAccess.create(
                 GitCredentials.none()))), fetcher, new ArtifactUnpacker(4L * 1024 * 1024 * 1024, 100_000),
                 new JibImages(baseCache, appCache, creds, api), api, defaults, root.resolve("work"), Clock.systemUTC(),
-                outbound);
+                outbound, jibPush);
     }
 }
