@@ -137,47 +137,85 @@ final class ImageStream {
         return null;
     }
 
-    /** The image the tarball holds; {@code digest} is the one Jib reported, checked against the manifest's bytes. */
-    BuiltImage image(String digest) {
+    /** The manifest digest the tarball's {@code index.json} names. */
+    String indexedManifest() {
         try {
             if (index == null) {
                 throw failure("has no index.json");
             }
-            String manifestDigest = JSON.readTree(index).path("manifests").path(0).path("digest").asText("");
-            if (!manifestDigest.equals(digest)) {
-                throw failure("names manifest " + manifestDigest + ", Jib reported " + digest);
-            }
-            byte[] manifest = small.get(hex(digest));
-            if (manifest == null || !("sha256:" + sha256(manifest)).equals(digest)) {
-                throw failure("does not hold manifest " + digest);
-            }
-            JsonNode root = JSON.readTree(manifest);
-            String mediaType = root.path("mediaType").asText("application/vnd.oci.image.manifest.v1+json");
-            BuiltImage.Blob config = blob(root.path("config"));
-            List<BuiltImage.Blob> layers = new ArrayList<>();
-            for (JsonNode layer : root.path("layers")) {
-                layers.add(blob(layer));
-            }
-            return new BuiltImage(digest, mediaType, manifest, config, List.copyOf(layers));
+            return JSON.readTree(index).path("manifests").path(0).path("digest").asText("");
         } catch (IOException e) {
-            throw failure("is unreadable: " + e.getMessage());
+            throw failure("has an unreadable index.json: " + e.getMessage());
         }
     }
 
-    private BuiltImage.Blob blob(JsonNode descriptor) {
-        String digest = descriptor.path("digest").asText("");
-        long size = descriptor.path("size").asLong(-1);
-        String hex = hex(digest);
-        byte[] bytes = small.get(hex);
-        Path file = files.get(hex);
-        if (bytes == null && file == null) {
-            throw failure("does not hold blob " + digest);
+    /** The image the tarball holds, as its {@code index.json} names it. */
+    BuiltImage image(String digest) {
+        if (!indexedManifest().equals(digest)) {
+            throw failure("names manifest " + indexedManifest() + ", expected " + digest);
         }
-        if (bytes != null && bytes.length != size || file == null && bytes == null) {
-            throw failure("holds blob " + digest + " with another size than its manifest says");
+        byte[] manifest = small.get(hex(digest));
+        if (manifest == null) {
+            throw failure("does not hold manifest " + digest);
         }
-        return new BuiltImage.Blob(digest, size, descriptor.path("mediaType").asText(), file, bytes, fromBase
-                .getOrDefault(hex, false));
+        try {
+            byte[] config = small.get(hex(JSON.readTree(manifest).path("config").path("digest").asText("")));
+            if (config == null) {
+                throw failure("does not hold the config blob");
+            }
+            java.util.Set<String> base = new java.util.HashSet<>();
+            fromBase.forEach((hex, isBase) -> {
+                if (isBase) {
+                    base.add(hex);
+                }
+            });
+            return describe(digest, manifest, config, files, base, small);
+        } catch (IOException e) {
+            throw failure("has an unreadable manifest: " + e.getMessage());
+        }
+    }
+
+    /** An image from its manifest and config bytes and the files of its layers (by digest hex). */
+    static BuiltImage describe(String digest, byte[] manifest, byte[] config, Map<String, Path> files,
+            java.util.Set<String> fromBase) {
+        return describe(digest, manifest, config, files, fromBase, Map.of());
+    }
+
+    private static BuiltImage describe(String digest, byte[] manifest, byte[] config, Map<String, Path> files,
+            java.util.Set<String> fromBase, Map<String, byte[]> small) {
+        if (!("sha256:" + sha256(manifest)).equals(digest)) {
+            throw failure("manifest does not match its digest " + digest);
+        }
+        try {
+            JsonNode root = JSON.readTree(manifest);
+            String mediaType = root.path("mediaType").asText("application/vnd.oci.image.manifest.v1+json");
+            JsonNode configNode = root.path("config");
+            if (!configNode.path("digest").asText().equals("sha256:" + sha256(config)) || configNode.path("size")
+                    .asLong() != config.length) {
+                throw failure("config does not match its descriptor");
+            }
+            BuiltImage.Blob configBlob = new BuiltImage.Blob(configNode.path("digest").asText(), config.length,
+                    configNode.path("mediaType").asText(), null, config, false);
+            List<BuiltImage.Blob> layers = new ArrayList<>();
+            for (JsonNode layer : root.path("layers")) {
+                String layerDigest = layer.path("digest").asText("");
+                String hex = hex(layerDigest);
+                long size = layer.path("size").asLong(-1);
+                Path file = files.get(hex);
+                byte[] bytes = file == null ? small.get(hex) : null;
+                if (file == null && bytes == null) {
+                    throw failure("does not hold layer " + layerDigest);
+                }
+                if (bytes != null && bytes.length != size) {
+                    throw failure("holds layer " + layerDigest + " with another size than its manifest says");
+                }
+                layers.add(new BuiltImage.Blob(layerDigest, size, layer.path("mediaType").asText(), file, bytes,
+                        fromBase.contains(hex)));
+            }
+            return new BuiltImage(digest, mediaType, manifest, configBlob, List.copyOf(layers));
+        } catch (IOException e) {
+            throw failure("has an unreadable manifest: " + e.getMessage());
+        }
     }
 
     private static String hex(String digest) {

@@ -2,10 +2,8 @@ package dev.conveyor.imagebuilder.client;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,9 +13,21 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
+import com.google.cloud.tools.jib.api.DescriptorDigest;
+import com.google.cloud.tools.jib.api.DockerClient;
+import com.google.cloud.tools.jib.api.DockerDaemonImage;
+import com.google.cloud.tools.jib.api.DockerInfoDetails;
+import com.google.cloud.tools.jib.api.ImageDetails;
+import com.google.cloud.tools.jib.blob.BlobDescriptor;
+import com.google.cloud.tools.jib.image.Image;
+import com.google.cloud.tools.jib.image.ImageTarball;
+import com.google.cloud.tools.jib.image.json.ImageToJsonTranslator;
+import com.google.cloud.tools.jib.image.json.OciManifestTemplate;
+import com.google.cloud.tools.jib.json.JsonTemplateMapper;
 import com.google.cloud.tools.jib.api.CacheDirectoryCreationException;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.ImageReference;
@@ -91,87 +101,6 @@ public final class JibImages {
         return tarball(plan, content, work).digest();
     }
 
-    /**
-     * Builds the image with Jib without pushing it and returns what a push needs: Jib writes its OCI image tarball into
-     * a named pipe that is read here as it is written, so no tarball is stored. Layers Jib's caches hold are not copied
-     * (their bytes are skipped; the push reads the cache file), the others and the small blobs are kept. The manifest
-     * and config are Jib's, byte for byte, so the digest is the one Jib's own push would give.
-     */
-    public BuiltImage build(ImagePlan plan, ImageContent content, Path work) {
-        Path pipe = work.resolve("image.pipe");
-        ImageStream stream = new ImageStream(List.of(baseCache, appCache), baseCache, work.resolve("spool"));
-        TarImage tar = TarImage.at(pipe).named(reference("localhost/" + plan.repository() + ":" + plan
-                .versionTag()));
-        String digest;
-        if (!makePipe(pipe)) {
-            // No named pipes here: the same through a file.
-            digest = containerize(plan, content, Containerizer.to(tar), work).getDigest().toString();
-            try (InputStream in = Files.newInputStream(pipe)) {
-                stream.read(in);
-            } catch (IOException e) {
-                throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "cannot read Jib's "
-                        + "image tarball: " + e.getMessage(), e);
-            }
-            return stream.image(digest);
-        }
-        // The reader blocks in open() until Jib opens the pipe, reads to the tar's end marker, then drains to EOF so
-        // Jib's last writes never meet a closed pipe. If the reader fails, its close makes Jib's next write fail.
-        CompletableFuture<Void> reading = CompletableFuture.runAsync(() -> {
-            try (InputStream in = Files.newInputStream(pipe)) {
-                stream.read(in);
-                in.transferTo(java.io.OutputStream.nullOutputStream());
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, READERS);
-        try {
-            digest = containerize(plan, content, Containerizer.to(tar), work).getDigest().toString();
-            reading.get(5, TimeUnit.MINUTES);
-        } catch (RuntimeException e) {
-            // Jib failed, maybe before opening the pipe: a writer that opens and closes at once lets the reader's
-            // open() return and its read end; opening for reading and writing never waits.
-            for (int attempt = 0; attempt < 30 && !reading.isDone(); attempt++) {
-                try (FileChannel unblock = FileChannel.open(pipe, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE)) {
-                    unblock.size();
-                } catch (IOException ignored) {
-                    // the reader is gone already
-                }
-                try {
-                    reading.get(1, TimeUnit.SECONDS);
-                } catch (ExecutionException | TimeoutException | RuntimeException ignored) {
-                    // Jib's failure is the one to report
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-            throw e;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "interrupted", e);
-        } catch (ExecutionException | TimeoutException e) {
-            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "cannot read Jib's image "
-                    + "tarball: " + cause.getClass().getSimpleName() + " " + cause.getMessage(), cause);
-        }
-        return stream.image(digest);
-    }
-
-    /** Creates a named pipe; false where the system has none. */
-    private static boolean makePipe(Path pipe) {
-        try {
-            Process process = new ProcessBuilder("mkfifo", "-m", "600", pipe.toString()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     /** An OCI image tarball and the digest of its manifest. */
     public record Tarball(Path file, String digest) {
     }
@@ -183,6 +112,143 @@ public final class JibImages {
         TarImage tar = TarImage.at(file).named(reference("localhost/" + plan.repository() + ":" + plan
                 .versionTag()));
         return new Tarball(file, containerize(plan, content, Containerizer.to(tar), work).getDigest().toString());
+    }
+
+    /**
+     * Builds the image with Jib without pushing it and returns what a push needs. Jib's "load into a Docker daemon"
+     * target is given a {@link DockerClient} of ours that loads nothing: it takes the image Jib built and describes it
+     * (config and manifest made by Jib's own translator, layers as Jib's cache files), so no tarball is written and the
+     * 48 MB of unchanged layers are not even read. The manifest's sha256 must equal the digest Jib reports for the
+     * build, or the build fails.
+     */
+    public BuiltImage build(ImagePlan plan, ImageContent content, Path work) {
+        java.util.concurrent.atomic.AtomicReference<BuiltImage> loaded = new java.util.concurrent.atomic.AtomicReference<>();
+        DockerClient capture = new DockerClient() {
+            @Override
+            public boolean supported(Map<String, String> parameters) {
+                return true;
+            }
+
+            @Override
+            public String load(ImageTarball tarball, Consumer<Long> written) throws IOException {
+                loaded.set(describe(tarball, work));
+                return "";
+            }
+
+            @Override
+            public void save(ImageReference reference, Path out, Consumer<Long> written) {
+                throw new UnsupportedOperationException("save");
+            }
+
+            @Override
+            public ImageDetails inspect(ImageReference reference) {
+                throw new UnsupportedOperationException("inspect");
+            }
+
+            @Override
+            public DockerInfoDetails info() throws IOException {
+                // The platform Jib builds for by default; only used to pick among the built images.
+                return JsonTemplateMapper.readJson("{\"OSType\":\"linux\",\"Architecture\":\"x86_64\"}",
+                        DockerInfoDetails.class);
+            }
+        };
+        DockerDaemonImage target = DockerDaemonImage.named(reference("localhost/" + plan.repository() + ":" + plan
+                .versionTag()));
+        String digest = containerize(plan, content, Containerizer.to(capture, target), work).getDigest().toString();
+        BuiltImage image = loaded.get();
+        if (image == null || !image.digest().equals(digest)) {
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "Jib reported " + digest
+                    + " but its image describes as " + (image == null ? "nothing" : image.digest()), null);
+        }
+        return image;
+    }
+
+    /**
+     * The image inside Jib's tarball object: read from its model when this Jib version exposes it to reflection
+     * (nothing is copied), else by streaming the tarball through {@link ImageStream} (every layer is read once).
+     */
+    private BuiltImage describe(ImageTarball tarball, Path work) throws IOException {
+        Image image = null;
+        try {
+            java.lang.reflect.Field field = ImageTarball.class.getDeclaredField("image");
+            field.setAccessible(true);
+            image = (Image) field.get(tarball);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debugf("[image-builder] Jib's image model is out of reach (%s): streaming its tarball", e.toString());
+        }
+        if (image == null) {
+            return stream(tarball, work);
+        }
+        ImageToJsonTranslator translator = new ImageToJsonTranslator(image);
+        byte[] config = JsonTemplateMapper.toByteArray(translator.getContainerConfiguration());
+        BlobDescriptor configDescriptor;
+        try {
+            configDescriptor = new BlobDescriptor(config.length, DescriptorDigest.fromHash(ImageStream.sha256(
+                    config)));
+        } catch (java.security.DigestException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] manifest = JsonTemplateMapper.toByteArray(translator.getManifestTemplate(OciManifestTemplate.class,
+                configDescriptor));
+        // Layer i of the manifest has diff id i of the config; Jib's caches keep it as layers/<digest>/<diff id>.
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var layers = json.readTree(manifest).path("layers");
+        var diffIds = json.readTree(config).path("rootfs").path("diff_ids");
+        java.util.Map<String, Path> files = new java.util.HashMap<>();
+        java.util.Set<String> fromBase = new java.util.HashSet<>();
+        for (int i = 0; i < layers.size(); i++) {
+            String hex = layers.get(i).path("digest").asText().replace("sha256:", "");
+            String diffId = diffIds.path(i).asText().replace("sha256:", "");
+            long size = layers.get(i).path("size").asLong();
+            for (Path cache : List.of(baseCache, appCache)) {
+                Path candidate = cache.resolve("layers").resolve(hex).resolve(diffId);
+                if (!hex.isEmpty() && !diffId.isEmpty() && Files.isRegularFile(candidate) && Files.size(
+                        candidate) == size) {
+                    files.put(hex, candidate);
+                    if (cache.equals(baseCache)) {
+                        fromBase.add(hex);
+                    }
+                    break;
+                }
+            }
+            if (!files.containsKey(hex)) {
+                LOG.debugf("[image-builder] layer %s is in no cache: streaming Jib's tarball", hex);
+                return stream(tarball, work);
+            }
+        }
+        return ImageStream.describe("sha256:" + ImageStream.sha256(manifest), manifest, config, files, fromBase);
+    }
+
+    private BuiltImage stream(ImageTarball tarball, Path work) throws IOException {
+        ImageStream stream = new ImageStream(List.of(baseCache, appCache), baseCache, work.resolve("spool"));
+        try (var pipe = new java.io.PipedInputStream(1 << 16)) {
+            return streamed(tarball, stream, pipe);
+        }
+    }
+
+    /** Streams the tarball through a pipe into {@code stream} (the fallback of {@link #describe}). */
+    private static BuiltImage streamed(ImageTarball tarball, ImageStream stream, java.io.PipedInputStream in)
+            throws IOException {
+        java.io.PipedOutputStream out = new java.io.PipedOutputStream(in);
+        CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
+            try (out) {
+                tarball.writeTo(out);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, READERS);
+        stream.read(in);
+        in.transferTo(java.io.OutputStream.nullOutputStream());
+        try {
+            writing.get(5, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("writing Jib's image tarball failed: " + e, e);
+        }
+        String digest = stream.indexedManifest();
+        return stream.image(digest);
     }
 
     /** Whether a base image reference names a {@code docker save} tarball instead of a registry image. */
@@ -200,6 +266,13 @@ public final class JibImages {
                 .setAllowInsecureRegistries(registries.isInsecure(plan.registry())
                         || !isArchive(plan.baseImage()) && registries.isInsecure(registryOf(plan.baseImage())))
                 .setToolName(TOOL).addEventHandler(LogEvent.class, JibImages::log);
+        if (Boolean.getBoolean("conveyor.jib-timers")) {
+            containerizer.addEventHandler(com.google.cloud.tools.jib.event.events.TimerEvent.class, e -> {
+                if (e.getState() == com.google.cloud.tools.jib.event.events.TimerEvent.State.FINISHED) {
+                    System.err.println("JIBTIMER " + e.getDescription() + " " + e.getDuration().toMillis());
+                }
+            });
+        }
         try {
             return builder(plan, content).containerize(containerizer);
         } catch (InterruptedException e) {

@@ -45,6 +45,13 @@ public final class RegistryApi {
             "application/vnd.docker.distribution.manifest.list.v2+json");
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Runs the blob checks and uploads of a push side by side. */
+    private static final java.util.concurrent.ExecutorService TRANSFERS = java.util.concurrent.Executors
+            .newCachedThreadPool(runnable -> {
+                Thread thread = new Thread(runnable, "image-builder-blob-transfer");
+                thread.setDaemon(true);
+                return thread;
+            });
     private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
     private final HttpClient http;
@@ -56,6 +63,7 @@ public final class RegistryApi {
      * push is not two requests per call; a 401 drops it and answers the challenge again. In memory only.
      */
     private final Map<String, String> authorizations = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Object> challengeLocks = new java.util.concurrent.ConcurrentHashMap<>();
 
     public RegistryApi(HttpClient http, RegistryCredentials credentials, Set<String> insecure, Duration timeout) {
         this.http = http;
@@ -137,10 +145,27 @@ public final class RegistryApi {
             Optional<String> mountFrom) {
         List<BuiltImage.Blob> blobs = new ArrayList<>(image.layers());
         blobs.add(image.config());
-        java.util.Set<String> done = new java.util.HashSet<>();
+        // Every blob is checked (and, when missing, mounted or uploaded) at the same time, on pooled connections.
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<java.util.concurrent.CompletableFuture<Void>> transfers = new ArrayList<>();
         for (BuiltImage.Blob blob : blobs) {
-            if (done.add(blob.digest()) && !blobExists(registry, repository, blob.digest())) {
-                upload(registry, repository, blob, blob.fromBase() ? mountFrom : Optional.empty());
+            if (seen.add(blob.digest())) {
+                transfers.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                    if (!blobExists(registry, repository, blob.digest())) {
+                        upload(registry, repository, blob, blob.fromBase() ? mountFrom : Optional.empty());
+                    }
+                }, TRANSFERS));
+            }
+        }
+        for (java.util.concurrent.CompletableFuture<Void> transfer : transfers) {
+            try {
+                transfer.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                transfers.forEach(other -> other.cancel(true));
+                if (e.getCause() instanceof RuntimeException cause) {
+                    throw cause;
+                }
+                throw e;
             }
         }
         Manifest manifest = new Manifest(image.digest(), image.manifestMediaType(), image.manifest());
@@ -174,7 +199,8 @@ public final class RegistryApi {
         String start = base(registry) + "/v2/" + repository + "/blobs/uploads/" + mountFrom.map(from -> "?mount="
                 + URLEncoder.encode(blob.digest(), StandardCharsets.UTF_8) + "&from=" + URLEncoder.encode(from,
                         StandardCharsets.UTF_8)).orElse("");
-        HttpResponse<byte[]> started = send(registry, repository, true, HttpRequest.newBuilder(URI.create(start))
+        HttpResponse<byte[]> started = send(registry, repository, true, mountFrom, HttpRequest.newBuilder(URI.create(
+                start))
                 .POST(HttpRequest.BodyPublishers.noBody()));
         if (mountFrom.isPresent() && started.statusCode() == 201) {
             return;
@@ -235,8 +261,15 @@ public final class RegistryApi {
 
     private HttpResponse<byte[]> send(String registry, String repository, boolean push,
             HttpRequest.Builder request) {
+        return send(registry, repository, push, Optional.empty(), request);
+    }
+
+    /** @param pullToo another repository a token must also let us read (the source of a cross-repository mount) */
+    private HttpResponse<byte[]> send(String registry, String repository, boolean push, Optional<String> pullToo,
+            HttpRequest.Builder request) {
         request.timeout(timeout);
-        String key = RegistryCredentials.normalize(registry) + " " + repository + (push ? " push" : " pull");
+        String key = RegistryCredentials.normalize(registry) + " " + repository + (push ? " push" : " pull")
+                + pullToo.map(from -> " " + from).orElse("");
         String known = authorizations.get(key);
         HttpRequest.Builder first = request.copy();
         if (known != null) {
@@ -246,26 +279,40 @@ public final class RegistryApi {
         if (response.statusCode() != 401) {
             return response;
         }
-        // No authorization yet, or a token that expired: answer the challenge once.
-        authorizations.remove(key, known);
-        Optional<RegistryCredentials.Credential> credential = credentials.find(registry);
-        String challenge = response.headers().firstValue("WWW-Authenticate").orElse("");
+        // No authorization yet, or a token that expired: answer the challenge, once for all the calls of a push
+        // that met it at the same time.
         String authorization;
-        if (challenge.regionMatches(true, 0, "Bearer", 0, 6)) {
-            authorization = "Bearer " + token(registry, repository, push, challenge, credential);
-        } else if (credential.isPresent()) {
-            authorization = basic(credential.get());
-        } else {
-            throw denied(registry, repository, "no credentials are configured for it");
+        synchronized (challengeLocks.computeIfAbsent(key, k -> new Object())) {
+            String current = authorizations.get(key);
+            if (current != null && !current.equals(known)) {
+                authorization = current;
+            } else {
+                authorizations.remove(key);
+                authorization = authorize(registry, repository, push, pullToo, response);
+                authorizations.put(key, authorization);
+            }
         }
         response = exchange(registry, request.copy().header("Authorization", authorization).build());
-        if (response.statusCode() != 401 && response.statusCode() != 403) {
-            authorizations.put(key, authorization);
+        if (response.statusCode() == 401 || response.statusCode() == 403) {
+            authorizations.remove(key, authorization);
         }
         return response;
     }
 
-    private String token(String registry, String repository, boolean push, String challenge,
+    private String authorize(String registry, String repository, boolean push, Optional<String> pullToo,
+            HttpResponse<byte[]> unauthorized) {
+        Optional<RegistryCredentials.Credential> credential = credentials.find(registry);
+        String challenge = unauthorized.headers().firstValue("WWW-Authenticate").orElse("");
+        if (challenge.regionMatches(true, 0, "Bearer", 0, 6)) {
+            return "Bearer " + token(registry, repository, push, pullToo, challenge, credential);
+        }
+        if (credential.isPresent()) {
+            return basic(credential.get());
+        }
+        throw denied(registry, repository, "no credentials are configured for it");
+    }
+
+    private String token(String registry, String repository, boolean push, Optional<String> pullToo, String challenge,
             Optional<RegistryCredentials.Credential> credential) {
         Map<String, String> params = new LinkedHashMap<>();
         Matcher matcher = PARAM.matcher(challenge);
@@ -279,6 +326,8 @@ public final class RegistryApi {
         String scope = "repository:" + repository + ":" + (push ? "pull,push" : "pull");
         StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? "&" : "?").append("scope=")
                 .append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
+        pullToo.ifPresent(from -> url.append("&scope=").append(URLEncoder.encode("repository:" + from + ":pull",
+                StandardCharsets.UTF_8)));
         if (params.containsKey("service")) {
             url.append("&service=").append(URLEncoder.encode(params.get("service"), StandardCharsets.UTF_8));
         }
@@ -304,6 +353,13 @@ public final class RegistryApi {
 
     private HttpResponse<byte[]> exchange(String registry, HttpRequest request) {
         try {
+            if (Boolean.getBoolean("conveyor.jib-timers")) {
+                long t0 = System.nanoTime();
+                HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                System.err.println("HTTPTIMER " + request.method() + " " + request.uri().getPath() + " " + r
+                        .statusCode() + " " + r.version() + " " + (System.nanoTime() - t0) / 1000 + "us");
+                return r;
+            }
             return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
         } catch (SSLException e) {
             throw tlsFailure(registry, e);

@@ -39,6 +39,7 @@ public final class TestServices {
     private Path appCache;
     private boolean insecure = true;
     private boolean jibPush;
+    private java.util.function.UnaryOperator<HttpClient> registryHttp = http -> http;
 
     private TestServices(Path root) {
         this.root = root;
@@ -95,6 +96,12 @@ public final class TestServices {
         return this;
     }
 
+    /** Wraps the HTTP client the registry API uses (to make calls fail where a test needs it). */
+    public TestServices registryHttp(java.util.function.UnaryOperator<HttpClient> wrap) {
+        this.registryHttp = wrap;
+        return this;
+    }
+
     public TestServices maxBytes(long maxBytes) {
         this.maxBytes = maxBytes;
         return this;
@@ -111,7 +118,7 @@ public final class TestServices {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
                 .followRedirects(HttpClient.Redirect.NEVER).build();
         RegistryCredentials creds = new RegistryCredentials(credentials);
-        RegistryApi api = new RegistryApi(http, creds, insecure
+        RegistryApi api = new RegistryApi(registryHttp.apply(http), creds, insecure
                 ? Set.copyOf(List.of(registry, JibImages.isArchive(base) ? registry : JibImages.registryOf(base)))
                 : Set.of(),
                 Duration.ofSeconds(20));
