@@ -1,7 +1,6 @@
 package dev.conveyor.imagebuilder.client;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,19 +16,13 @@ import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
+import com.google.cloud.tools.jib.api.CacheDirectoryCreationException;
+import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.DescriptorDigest;
 import com.google.cloud.tools.jib.api.DockerClient;
 import com.google.cloud.tools.jib.api.DockerDaemonImage;
 import com.google.cloud.tools.jib.api.DockerInfoDetails;
 import com.google.cloud.tools.jib.api.ImageDetails;
-import com.google.cloud.tools.jib.blob.BlobDescriptor;
-import com.google.cloud.tools.jib.image.Image;
-import com.google.cloud.tools.jib.image.ImageTarball;
-import com.google.cloud.tools.jib.image.json.ImageToJsonTranslator;
-import com.google.cloud.tools.jib.image.json.OciManifestTemplate;
-import com.google.cloud.tools.jib.json.JsonTemplateMapper;
-import com.google.cloud.tools.jib.api.CacheDirectoryCreationException;
-import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.ImageReference;
 import com.google.cloud.tools.jib.api.InsecureRegistryException;
 import com.google.cloud.tools.jib.api.InvalidImageReferenceException;
@@ -46,6 +39,12 @@ import com.google.cloud.tools.jib.api.TarImage;
 import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
 import com.google.cloud.tools.jib.api.buildplan.ImageFormat;
+import com.google.cloud.tools.jib.blob.BlobDescriptor;
+import com.google.cloud.tools.jib.image.Image;
+import com.google.cloud.tools.jib.image.ImageTarball;
+import com.google.cloud.tools.jib.image.json.ImageToJsonTranslator;
+import com.google.cloud.tools.jib.image.json.OciManifestTemplate;
+import com.google.cloud.tools.jib.json.JsonTemplateMapper;
 import com.google.cloud.tools.jib.registry.RegistryCredentialsNotSentException;
 
 import dev.conveyor.imagebuilder.domain.ImagePlan;
@@ -266,10 +265,10 @@ public final class JibImages {
                 .setAllowInsecureRegistries(registries.isInsecure(plan.registry())
                         || !isArchive(plan.baseImage()) && registries.isInsecure(registryOf(plan.baseImage())))
                 .setToolName(TOOL).addEventHandler(LogEvent.class, JibImages::log);
-        if (Boolean.getBoolean("conveyor.jib-timers")) {
+        if (LOG.isDebugEnabled()) {
             containerizer.addEventHandler(com.google.cloud.tools.jib.event.events.TimerEvent.class, e -> {
                 if (e.getState() == com.google.cloud.tools.jib.event.events.TimerEvent.State.FINISHED) {
-                    System.err.println("JIBTIMER " + e.getDescription() + " " + e.getDuration().toMillis());
+                    LOG.debugf("[image-builder] jib: %s took %d ms", e.getDescription(), e.getDuration().toMillis());
                 }
             });
         }

@@ -198,7 +198,8 @@ public final class RegistryApi {
     private void upload(String registry, String repository, BuiltImage.Blob blob, Optional<String> mountFrom) {
         String start = base(registry) + "/v2/" + repository + "/blobs/uploads/" + mountFrom.map(from -> "?mount="
                 + URLEncoder.encode(blob.digest(), StandardCharsets.UTF_8) + "&from=" + URLEncoder.encode(from,
-                        StandardCharsets.UTF_8)).orElse("");
+                        StandardCharsets.UTF_8))
+                .orElse("");
         HttpResponse<byte[]> started = send(registry, repository, true, mountFrom, HttpRequest.newBuilder(URI.create(
                 start))
                 .POST(HttpRequest.BodyPublishers.noBody()));
@@ -225,7 +226,8 @@ public final class RegistryApi {
         }
         HttpResponse<byte[]> put = send(registry, repository, true, HttpRequest.newBuilder(URI.create(location
                 + separator + "digest=" + URLEncoder.encode(blob.digest(), StandardCharsets.UTF_8))).header(
-                        "Content-Type", "application/octet-stream").PUT(body));
+                        "Content-Type", "application/octet-stream")
+                .PUT(body));
         expect(put, 201, registry, repository);
     }
 
@@ -353,13 +355,6 @@ public final class RegistryApi {
 
     private HttpResponse<byte[]> exchange(String registry, HttpRequest request) {
         try {
-            if (Boolean.getBoolean("conveyor.jib-timers")) {
-                long t0 = System.nanoTime();
-                HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-                System.err.println("HTTPTIMER " + request.method() + " " + request.uri().getPath() + " " + r
-                        .statusCode() + " " + r.version() + " " + (System.nanoTime() - t0) / 1000 + "us");
-                return r;
-            }
             return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
         } catch (SSLException e) {
             throw tlsFailure(registry, e);

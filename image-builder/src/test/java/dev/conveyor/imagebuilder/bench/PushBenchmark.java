@@ -29,7 +29,9 @@ import dev.conveyor.testkit.registry.OciRegistry;
  * Build and push of a ~50 MB fat jar with 40 dependency jars to a real registry on loopback: cold (empty target
  * repository, empty Jib cache), warm (a new app version into the same repository: base and dependency layers already
  * there), replay (the same version again: nothing pushed), and {@code skopeo copy} of the same image between two
- * repositories of the same registry as the transfer floor. Prints one line per run and the medians.
+ * repositories of the same registry as the transfer floor. Each round runs the new path (Jib builds, {@code RegistryApi}
+ * pushes) and the old one (Jib pushes) in alternating order, with skopeo after the first. Prints one line per run with
+ * the load average and the phases, and the medians.
  *
  * <pre>
  * ./mvnw -B -pl image-builder -am test-compile exec:java -Dexec.classpathScope=test \
@@ -88,9 +90,11 @@ public final class PushBenchmark {
                         throw new IllegalStateException("unexpected push outcomes");
                     }
                     System.out.printf("round %d %s (load %s): cold %d ms, warm %d ms, replay %d ms; warm phases %s; "
-                            + "replay phases %s%n", round, path, load, ms(last(times.get("cold"))), ms(last(times.get(
-                                    "warm"))), ms(last(times.get("replay"))), second.phaseMillis(), again
-                                            .phaseMillis());
+                            + "replay phases %s%n", round, path, load, ms(last(times.get("cold"))),
+                            ms(last(times.get(
+                                    "warm"))),
+                            ms(last(times.get("replay"))), second.phaseMillis(), again
+                                    .phaseMillis());
                     if (path.equals(order.get(0))) {
                         String source = registry.host() + "/" + namespace + "/bench:" + v1.version();
                         load = loadAverage();
@@ -110,9 +114,11 @@ public final class PushBenchmark {
             for (var entry : figures.entrySet()) {
                 Map<String, List<Long>> times = entry.getValue();
                 System.out.printf("median of %d, %s path: cold %d ms | warm %d ms | replay (no push) %d ms | warm / "
-                        + "skopeo same registry %.2f%n", rounds, entry.getKey(), ms(median(times.get("cold"))), ms(
-                                median(times.get("warm"))), ms(median(times.get("replay"))), (double) median(times
-                                        .get("warm")) / median(copy));
+                        + "skopeo same registry %.2f%n", rounds, entry.getKey(), ms(median(times.get("cold"))),
+                        ms(
+                                median(times.get("warm"))),
+                        ms(median(times.get("replay"))), (double) median(times
+                                .get("warm")) / median(copy));
             }
             System.out.printf("median of %d: skopeo copy same registry %d ms | skopeo copy to another registry %d ms%n",
                     rounds, ms(median(copy)), ms(median(copyAcross)));

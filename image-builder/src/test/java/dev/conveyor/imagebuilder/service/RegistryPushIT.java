@@ -99,8 +99,9 @@ class RegistryPushIT {
 
         FailingHttpClient[] failing = new FailingHttpClient[1];
         TestServices dying = TestServices.under(root).registry(registry.host()).base(base).namespace("crash").caches(
-                root.resolve("crash-cache")).registryHttp(http -> failing[0] = new FailingHttpClient(http,
-                        RegistryPushIT::isManifestPut));
+                root.resolve("crash-cache")).registryHttp(
+                        http -> failing[0] = new FailingHttpClient(http,
+                                RegistryPushIT::isManifestPut));
         assertThatThrownBy(() -> dying.build().build(event, "cause")).isInstanceOfSatisfying(StageException.class,
                 e -> assertThat(e.reason()).isEqualTo("REGISTRY_UNAVAILABLE"));
         assertThat(failing[0].failed()).isEqualTo(1);

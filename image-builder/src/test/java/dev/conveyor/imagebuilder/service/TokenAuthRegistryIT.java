@@ -131,12 +131,14 @@ class TokenAuthRegistryIT {
         VersionResolved event = resolved("tokened", commit, jar);
         String byJib = TestServices.under(root).registry(registry.host()).base(base).credentials(registry.host(), "ci",
                 PASSWORD).namespace("jib").caches(root.resolve("tokened-jib")).jibPush(true).build().build(event,
-                        "cause-1").event().digest();
+                        "cause-1")
+                .event().digest();
         int before = pushTokens("ours/tokened");
 
         ImagePushed pushed = TestServices.under(root).registry(registry.host()).base(base).credentials(registry
                 .host(), "ci", PASSWORD).namespace("ours").caches(root.resolve("tokened-ours")).build().build(event,
-                        "cause-1").event();
+                        "cause-1")
+                .event();
 
         assertThat(pushed.digest()).isEqualTo(byJib);
         assertThat(registry.manifestDigest("ours/tokened", "1.2.0")).contains(byJib);
