@@ -1,15 +1,28 @@
 package dev.conveyor.imagebuilder.client;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
 import com.google.cloud.tools.jib.api.CacheDirectoryCreationException;
 import com.google.cloud.tools.jib.api.Containerizer;
+import com.google.cloud.tools.jib.api.DescriptorDigest;
+import com.google.cloud.tools.jib.api.DockerClient;
+import com.google.cloud.tools.jib.api.DockerDaemonImage;
+import com.google.cloud.tools.jib.api.DockerInfoDetails;
+import com.google.cloud.tools.jib.api.ImageDetails;
 import com.google.cloud.tools.jib.api.ImageReference;
 import com.google.cloud.tools.jib.api.InsecureRegistryException;
 import com.google.cloud.tools.jib.api.InvalidImageReferenceException;
@@ -26,6 +39,12 @@ import com.google.cloud.tools.jib.api.TarImage;
 import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
 import com.google.cloud.tools.jib.api.buildplan.ImageFormat;
+import com.google.cloud.tools.jib.blob.BlobDescriptor;
+import com.google.cloud.tools.jib.image.Image;
+import com.google.cloud.tools.jib.image.ImageTarball;
+import com.google.cloud.tools.jib.image.json.ImageToJsonTranslator;
+import com.google.cloud.tools.jib.image.json.OciManifestTemplate;
+import com.google.cloud.tools.jib.json.JsonTemplateMapper;
 import com.google.cloud.tools.jib.registry.RegistryCredentialsNotSentException;
 
 import dev.conveyor.imagebuilder.domain.ImagePlan;
@@ -44,6 +63,12 @@ public final class JibImages {
     private static final String TOOL = "conveyor-image-builder";
     /** Prefix of a base image that is a {@code docker save} tarball on the builder's file system. */
     public static final String DOCKER_ARCHIVE = "docker-archive:";
+    /** Reads image tarballs from their pipes while Jib writes them. */
+    private static final ExecutorService READERS = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "image-builder-tar-reader");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private final Path baseCache;
     private final Path appCache;
@@ -70,7 +95,7 @@ public final class JibImages {
         return containerize(plan, content, containerizer, work).getDigest().toString();
     }
 
-    /** The digest the image would have, without pushing it. */
+    /** The digest the image would have, without pushing it (through a throw-away tarball). */
     public String digest(ImagePlan plan, ImageContent content, Path work) {
         return tarball(plan, content, work).digest();
     }
@@ -88,6 +113,143 @@ public final class JibImages {
         return new Tarball(file, containerize(plan, content, Containerizer.to(tar), work).getDigest().toString());
     }
 
+    /**
+     * Builds the image with Jib without pushing it and returns what a push needs. Jib's "load into a Docker daemon"
+     * target is given a {@link DockerClient} of ours that loads nothing: it takes the image Jib built and describes it
+     * (config and manifest made by Jib's own translator, layers as Jib's cache files), so no tarball is written and the
+     * 48 MB of unchanged layers are not even read. The manifest's sha256 must equal the digest Jib reports for the
+     * build, or the build fails.
+     */
+    public BuiltImage build(ImagePlan plan, ImageContent content, Path work) {
+        java.util.concurrent.atomic.AtomicReference<BuiltImage> loaded = new java.util.concurrent.atomic.AtomicReference<>();
+        DockerClient capture = new DockerClient() {
+            @Override
+            public boolean supported(Map<String, String> parameters) {
+                return true;
+            }
+
+            @Override
+            public String load(ImageTarball tarball, Consumer<Long> written) throws IOException {
+                loaded.set(describe(tarball, work));
+                return "";
+            }
+
+            @Override
+            public void save(ImageReference reference, Path out, Consumer<Long> written) {
+                throw new UnsupportedOperationException("save");
+            }
+
+            @Override
+            public ImageDetails inspect(ImageReference reference) {
+                throw new UnsupportedOperationException("inspect");
+            }
+
+            @Override
+            public DockerInfoDetails info() throws IOException {
+                // The platform Jib builds for by default; only used to pick among the built images.
+                return JsonTemplateMapper.readJson("{\"OSType\":\"linux\",\"Architecture\":\"x86_64\"}",
+                        DockerInfoDetails.class);
+            }
+        };
+        DockerDaemonImage target = DockerDaemonImage.named(reference("localhost/" + plan.repository() + ":" + plan
+                .versionTag()));
+        String digest = containerize(plan, content, Containerizer.to(capture, target), work).getDigest().toString();
+        BuiltImage image = loaded.get();
+        if (image == null || !image.digest().equals(digest)) {
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "Jib reported " + digest
+                    + " but its image describes as " + (image == null ? "nothing" : image.digest()), null);
+        }
+        return image;
+    }
+
+    /**
+     * The image inside Jib's tarball object: read from its model when this Jib version exposes it to reflection
+     * (nothing is copied), else by streaming the tarball through {@link ImageStream} (every layer is read once).
+     */
+    private BuiltImage describe(ImageTarball tarball, Path work) throws IOException {
+        Image image = null;
+        try {
+            java.lang.reflect.Field field = ImageTarball.class.getDeclaredField("image");
+            field.setAccessible(true);
+            image = (Image) field.get(tarball);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debugf("[image-builder] Jib's image model is out of reach (%s): streaming its tarball", e.toString());
+        }
+        if (image == null) {
+            return stream(tarball, work);
+        }
+        ImageToJsonTranslator translator = new ImageToJsonTranslator(image);
+        byte[] config = JsonTemplateMapper.toByteArray(translator.getContainerConfiguration());
+        BlobDescriptor configDescriptor;
+        try {
+            configDescriptor = new BlobDescriptor(config.length, DescriptorDigest.fromHash(ImageStream.sha256(
+                    config)));
+        } catch (java.security.DigestException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] manifest = JsonTemplateMapper.toByteArray(translator.getManifestTemplate(OciManifestTemplate.class,
+                configDescriptor));
+        // Layer i of the manifest has diff id i of the config; Jib's caches keep it as layers/<digest>/<diff id>.
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var layers = json.readTree(manifest).path("layers");
+        var diffIds = json.readTree(config).path("rootfs").path("diff_ids");
+        java.util.Map<String, Path> files = new java.util.HashMap<>();
+        java.util.Set<String> fromBase = new java.util.HashSet<>();
+        for (int i = 0; i < layers.size(); i++) {
+            String hex = layers.get(i).path("digest").asText().replace("sha256:", "");
+            String diffId = diffIds.path(i).asText().replace("sha256:", "");
+            long size = layers.get(i).path("size").asLong();
+            for (Path cache : List.of(baseCache, appCache)) {
+                Path candidate = cache.resolve("layers").resolve(hex).resolve(diffId);
+                if (!hex.isEmpty() && !diffId.isEmpty() && Files.isRegularFile(candidate) && Files.size(
+                        candidate) == size) {
+                    files.put(hex, candidate);
+                    if (cache.equals(baseCache)) {
+                        fromBase.add(hex);
+                    }
+                    break;
+                }
+            }
+            if (!files.containsKey(hex)) {
+                LOG.debugf("[image-builder] layer %s is in no cache: streaming Jib's tarball", hex);
+                return stream(tarball, work);
+            }
+        }
+        return ImageStream.describe("sha256:" + ImageStream.sha256(manifest), manifest, config, files, fromBase);
+    }
+
+    private BuiltImage stream(ImageTarball tarball, Path work) throws IOException {
+        ImageStream stream = new ImageStream(List.of(baseCache, appCache), baseCache, work.resolve("spool"));
+        try (var pipe = new java.io.PipedInputStream(1 << 16)) {
+            return streamed(tarball, stream, pipe);
+        }
+    }
+
+    /** Streams the tarball through a pipe into {@code stream} (the fallback of {@link #describe}). */
+    private static BuiltImage streamed(ImageTarball tarball, ImageStream stream, java.io.PipedInputStream in)
+            throws IOException {
+        java.io.PipedOutputStream out = new java.io.PipedOutputStream(in);
+        CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
+            try (out) {
+                tarball.writeTo(out);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, READERS);
+        stream.read(in);
+        in.transferTo(java.io.OutputStream.nullOutputStream());
+        try {
+            writing.get(5, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("writing Jib's image tarball failed: " + e, e);
+        }
+        String digest = stream.indexedManifest();
+        return stream.image(digest);
+    }
+
     /** Whether a base image reference names a {@code docker save} tarball instead of a registry image. */
     public static boolean isArchive(String baseImage) {
         return baseImage.startsWith(DOCKER_ARCHIVE);
@@ -103,6 +265,13 @@ public final class JibImages {
                 .setAllowInsecureRegistries(registries.isInsecure(plan.registry())
                         || !isArchive(plan.baseImage()) && registries.isInsecure(registryOf(plan.baseImage())))
                 .setToolName(TOOL).addEventHandler(LogEvent.class, JibImages::log);
+        if (LOG.isDebugEnabled()) {
+            containerizer.addEventHandler(com.google.cloud.tools.jib.event.events.TimerEvent.class, e -> {
+                if (e.getState() == com.google.cloud.tools.jib.event.events.TimerEvent.State.FINISHED) {
+                    LOG.debugf("[image-builder] jib: %s took %d ms", e.getDescription(), e.getDuration().toMillis());
+                }
+            });
+        }
         try {
             return builder(plan, content).containerize(containerizer);
         } catch (InterruptedException e) {

@@ -8,8 +8,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -43,12 +45,25 @@ public final class RegistryApi {
             "application/vnd.docker.distribution.manifest.list.v2+json");
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Runs the blob checks and uploads of a push side by side. */
+    private static final java.util.concurrent.ExecutorService TRANSFERS = java.util.concurrent.Executors
+            .newCachedThreadPool(runnable -> {
+                Thread thread = new Thread(runnable, "image-builder-blob-transfer");
+                thread.setDaemon(true);
+                return thread;
+            });
     private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
     private final HttpClient http;
     private final RegistryCredentials credentials;
     private final Set<String> insecure;
     private final Duration timeout;
+    /**
+     * The Authorization header that last worked per registry, repository and scope (pull or push), sent up front so a
+     * push is not two requests per call; a 401 drops it and answers the challenge again. In memory only.
+     */
+    private final Map<String, String> authorizations = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Object> challengeLocks = new java.util.concurrent.ConcurrentHashMap<>();
 
     public RegistryApi(HttpClient http, RegistryCredentials credentials, Set<String> insecure, Duration timeout) {
         this.http = http;
@@ -87,12 +102,16 @@ public final class RegistryApi {
         return Optional.of(new Manifest(digest, mediaType, response.body()));
     }
 
-    /** Puts {@code manifest} under {@code tag}: moving a tag to an image the repository already holds. */
-    public void putManifest(String registry, String repository, String tag, Manifest manifest) {
+    /**
+     * Puts {@code manifest} under {@code tag} (moving a tag to an image the repository holds, or the last step of a
+     * push); returns the digest the registry answered with, empty when it named none.
+     */
+    public String putManifest(String registry, String repository, String tag, Manifest manifest) {
         HttpResponse<byte[]> response = send(registry, repository, true, HttpRequest.newBuilder(manifestUri(registry,
                 repository, tag)).header("Content-Type", manifest.mediaType())
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest.body())));
         expect(response, 201, registry, repository);
+        return response.headers().firstValue("Docker-Content-Digest").orElse("");
     }
 
     /** The compressed size of an image: its manifest's config and layers. */
@@ -114,6 +133,124 @@ public final class RegistryApi {
         }
     }
 
+    /**
+     * Pushes an image Jib built: every blob the repository lacks (a base layer of the same registry is mounted from the
+     * base's repository where the registry allows it, anything else uploaded in one PUT), then the manifest under each
+     * tag, the first tag first. The manifest goes last, so an interrupted push leaves no tag, only blobs, and a rerun
+     * is safe. Returns the digest the registry gave the manifest, checked against the built one.
+     *
+     * @param mountFrom the base image's repository when it lives in the same registry
+     */
+    public String push(String registry, String repository, BuiltImage image, List<String> tags,
+            Optional<String> mountFrom) {
+        List<BuiltImage.Blob> blobs = new ArrayList<>(image.layers());
+        blobs.add(image.config());
+        // Every blob is checked (and, when missing, mounted or uploaded) at the same time, on pooled connections.
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<java.util.concurrent.CompletableFuture<Void>> transfers = new ArrayList<>();
+        for (BuiltImage.Blob blob : blobs) {
+            if (seen.add(blob.digest())) {
+                transfers.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                    if (!blobExists(registry, repository, blob.digest())) {
+                        upload(registry, repository, blob, blob.fromBase() ? mountFrom : Optional.empty());
+                    }
+                }, TRANSFERS));
+            }
+        }
+        for (java.util.concurrent.CompletableFuture<Void> transfer : transfers) {
+            try {
+                transfer.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                transfers.forEach(other -> other.cancel(true));
+                if (e.getCause() instanceof RuntimeException cause) {
+                    throw cause;
+                }
+                throw e;
+            }
+        }
+        Manifest manifest = new Manifest(image.digest(), image.manifestMediaType(), image.manifest());
+        for (String tag : tags) {
+            String stored = putManifest(registry, repository, tag, manifest);
+            if (!stored.isEmpty() && !stored.equals(image.digest())) {
+                throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "registry " + registry
+                        + " stored " + repository + ":" + tag + " as " + stored + ", built " + image.digest(), null);
+            }
+        }
+        return image.digest();
+    }
+
+    /** Whether the repository holds a blob (a registry may answer a HEAD with a redirect to its storage: it has it). */
+    public boolean blobExists(String registry, String repository, String digest) {
+        HttpResponse<byte[]> response = send(registry, repository, true, HttpRequest.newBuilder(URI.create(base(
+                registry) + "/v2/" + repository + "/blobs/" + digest)).method("HEAD", HttpRequest.BodyPublishers
+                        .noBody()));
+        int status = response.statusCode();
+        if (status == 404) {
+            return false;
+        }
+        if (status == 307 || status == 302) {
+            return true;
+        }
+        expect(response, 200, registry, repository);
+        return true;
+    }
+
+    private void upload(String registry, String repository, BuiltImage.Blob blob, Optional<String> mountFrom) {
+        String start = base(registry) + "/v2/" + repository + "/blobs/uploads/" + mountFrom.map(from -> "?mount="
+                + URLEncoder.encode(blob.digest(), StandardCharsets.UTF_8) + "&from=" + URLEncoder.encode(from,
+                        StandardCharsets.UTF_8))
+                .orElse("");
+        HttpResponse<byte[]> started = send(registry, repository, true, mountFrom, HttpRequest.newBuilder(URI.create(
+                start))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        if (mountFrom.isPresent() && started.statusCode() == 201) {
+            return;
+        }
+        if (mountFrom.isPresent() && (started.statusCode() == 401 || started.statusCode() == 403)) {
+            // A token for this repository does not cover reading the base's: upload instead.
+            upload(registry, repository, blob, Optional.empty());
+            return;
+        }
+        // Without a mount (or when the registry declined it and opened an upload instead): one monolithic PUT.
+        expect(started, 202, registry, repository);
+        URI location = uploadLocation(registry, repository, started);
+        String separator = location.getRawQuery() == null ? "?" : "&";
+        HttpRequest.BodyPublisher body;
+        try {
+            body = blob.bytes() != null
+                    ? HttpRequest.BodyPublishers.ofByteArray(blob.bytes())
+                    : HttpRequest.BodyPublishers.ofFile(blob.file());
+        } catch (java.io.FileNotFoundException e) {
+            throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "layer " + blob.digest()
+                    + " vanished from the build's caches", e);
+        }
+        HttpResponse<byte[]> put = send(registry, repository, true, HttpRequest.newBuilder(URI.create(location
+                + separator + "digest=" + URLEncoder.encode(blob.digest(), StandardCharsets.UTF_8))).header(
+                        "Content-Type", "application/octet-stream")
+                .PUT(body));
+        expect(put, 201, registry, repository);
+    }
+
+    /**
+     * Where the registry wants the blob: its {@code Location}, relative or absolute. Only the registry's own origin is
+     * accepted, so an answer can never send a layer (or a credential) to another host.
+     */
+    private URI uploadLocation(String registry, String repository, HttpResponse<byte[]> started) {
+        String location = started.headers().firstValue("Location").orElseThrow(() -> StageException.transientFailure(
+                ImageBuilderFailure.IMAGE_BUILD_FAILED, "registry " + registry + " opened an upload for "
+                        + repository + " without a Location",
+                null));
+        URI base = URI.create(base(registry) + "/");
+        URI resolved = base.resolve(location);
+        if (!resolved.getScheme().equals(base.getScheme()) || !resolved.getRawAuthority().equalsIgnoreCase(base
+                .getRawAuthority())) {
+            throw StageException.terminal(ImageBuilderFailure.IMAGE_BUILD_FAILED, "registry " + registry
+                    + " asked for the upload of " + repository + " to go to " + resolved.getScheme() + "://"
+                    + resolved.getHost() + ", another origin; refused", Map.of("registry", registry));
+        }
+        return resolved;
+    }
+
     private URI manifestUri(String registry, String repository, String reference) {
         return URI.create(base(registry) + "/v2/" + repository + "/manifests/" + URLEncoder.encode(reference,
                 StandardCharsets.UTF_8));
@@ -126,25 +263,58 @@ public final class RegistryApi {
 
     private HttpResponse<byte[]> send(String registry, String repository, boolean push,
             HttpRequest.Builder request) {
+        return send(registry, repository, push, Optional.empty(), request);
+    }
+
+    /** @param pullToo another repository a token must also let us read (the source of a cross-repository mount) */
+    private HttpResponse<byte[]> send(String registry, String repository, boolean push, Optional<String> pullToo,
+            HttpRequest.Builder request) {
         request.timeout(timeout);
-        HttpResponse<byte[]> response = exchange(registry, request.copy().build());
+        String key = RegistryCredentials.normalize(registry) + " " + repository + (push ? " push" : " pull")
+                + pullToo.map(from -> " " + from).orElse("");
+        String known = authorizations.get(key);
+        HttpRequest.Builder first = request.copy();
+        if (known != null) {
+            first.header("Authorization", known);
+        }
+        HttpResponse<byte[]> response = exchange(registry, first.build());
         if (response.statusCode() != 401) {
             return response;
         }
-        Optional<RegistryCredentials.Credential> credential = credentials.find(registry);
-        String challenge = response.headers().firstValue("WWW-Authenticate").orElse("");
+        // No authorization yet, or a token that expired: answer the challenge, once for all the calls of a push
+        // that met it at the same time.
         String authorization;
-        if (challenge.regionMatches(true, 0, "Bearer", 0, 6)) {
-            authorization = "Bearer " + token(registry, repository, push, challenge, credential);
-        } else if (credential.isPresent()) {
-            authorization = basic(credential.get());
-        } else {
-            throw denied(registry, repository, "no credentials are configured for it");
+        synchronized (challengeLocks.computeIfAbsent(key, k -> new Object())) {
+            String current = authorizations.get(key);
+            if (current != null && !current.equals(known)) {
+                authorization = current;
+            } else {
+                authorizations.remove(key);
+                authorization = authorize(registry, repository, push, pullToo, response);
+                authorizations.put(key, authorization);
+            }
         }
-        return exchange(registry, request.copy().header("Authorization", authorization).build());
+        response = exchange(registry, request.copy().header("Authorization", authorization).build());
+        if (response.statusCode() == 401 || response.statusCode() == 403) {
+            authorizations.remove(key, authorization);
+        }
+        return response;
     }
 
-    private String token(String registry, String repository, boolean push, String challenge,
+    private String authorize(String registry, String repository, boolean push, Optional<String> pullToo,
+            HttpResponse<byte[]> unauthorized) {
+        Optional<RegistryCredentials.Credential> credential = credentials.find(registry);
+        String challenge = unauthorized.headers().firstValue("WWW-Authenticate").orElse("");
+        if (challenge.regionMatches(true, 0, "Bearer", 0, 6)) {
+            return "Bearer " + token(registry, repository, push, pullToo, challenge, credential);
+        }
+        if (credential.isPresent()) {
+            return basic(credential.get());
+        }
+        throw denied(registry, repository, "no credentials are configured for it");
+    }
+
+    private String token(String registry, String repository, boolean push, Optional<String> pullToo, String challenge,
             Optional<RegistryCredentials.Credential> credential) {
         Map<String, String> params = new LinkedHashMap<>();
         Matcher matcher = PARAM.matcher(challenge);
@@ -158,6 +328,8 @@ public final class RegistryApi {
         String scope = "repository:" + repository + ":" + (push ? "pull,push" : "pull");
         StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? "&" : "?").append("scope=")
                 .append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
+        pullToo.ifPresent(from -> url.append("&scope=").append(URLEncoder.encode("repository:" + from + ":pull",
+                StandardCharsets.UTF_8)));
         if (params.containsKey("service")) {
             url.append("&service=").append(URLEncoder.encode(params.get("service"), StandardCharsets.UTF_8));
         }

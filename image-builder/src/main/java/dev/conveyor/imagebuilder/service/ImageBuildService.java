@@ -22,10 +22,12 @@ import dev.conveyor.events.v1.VersionResolved;
 import dev.conveyor.imagebuilder.client.AppSources;
 import dev.conveyor.imagebuilder.client.ArtifactFetcher;
 import dev.conveyor.imagebuilder.client.ArtifactUnpacker;
+import dev.conveyor.imagebuilder.client.BuiltImage;
 import dev.conveyor.imagebuilder.client.ImageContent;
 import dev.conveyor.imagebuilder.client.JibImages;
 import dev.conveyor.imagebuilder.client.OciLayout;
 import dev.conveyor.imagebuilder.client.RegistryApi;
+import dev.conveyor.imagebuilder.client.RegistryCredentials;
 import dev.conveyor.imagebuilder.domain.ArtifactKind;
 import dev.conveyor.imagebuilder.domain.ImageDefaults;
 import dev.conveyor.imagebuilder.domain.ImagePlan;
@@ -83,10 +85,22 @@ public final class ImageBuildService {
     private final ImageDefaults defaults;
     private final Path workRoot;
     private final Clock clock;
+    private final boolean jibPush;
 
     /** @param outbound the policy a base image named in {@code .conveyor.yaml} must pass (its registry, or its file) */
     public ImageBuildService(AppSources sources, ArtifactFetcher fetcher, ArtifactUnpacker unpacker, JibImages images,
             RegistryApi registries, ImageDefaults defaults, Path workRoot, Clock clock, OutboundPolicy outbound) {
+        this(sources, fetcher, unpacker, images, registries, defaults, workRoot, clock, outbound, false);
+    }
+
+    /**
+     * @param jibPush push with Jib's own registry client as before (kept to compare digests and timings with in tests
+     *     and the benchmark) instead of building with Jib and pushing with {@link RegistryApi}
+     */
+    public ImageBuildService(AppSources sources, ArtifactFetcher fetcher, ArtifactUnpacker unpacker, JibImages images,
+            RegistryApi registries, ImageDefaults defaults, Path workRoot, Clock clock, OutboundPolicy outbound,
+            boolean jibPush) {
+        this.jibPush = jibPush;
         this.outbound = outbound;
         this.sources = sources;
         this.fetcher = fetcher;
@@ -161,8 +175,16 @@ public final class ImageBuildService {
             String digest;
             boolean pushed;
             List<String> tags = plan.tags();
+            // Built once, by Jib, and pushed by RegistryApi: what both the digest check and the push need.
+            BuiltImage built = null;
             if (existing.isPresent()) {
-                digest = images.digest(plan, content, work);
+                if (layout.isEmpty() && !jibPush) {
+                    built = images.build(plan, content, work);
+                    digest = built.digest();
+                } else {
+                    digest = images.digest(plan, content, work);
+                }
+                phases.end("build");
                 if (!digest.equals(existing.get())) {
                     if (plan.immutable()) {
                         throw StageException.terminal(ImageBuilderFailure.IMMUTABLE_TAG, "release tag "
@@ -170,20 +192,28 @@ public final class ImageBuildService {
                                 + " and this build makes " + digest + "; releases are never overwritten",
                                 Map.of("tag", plan.versionTag(), "existing", existing.get(), "built", digest));
                     }
-                    digest = push(plan, content, work, layout);
+                    built = push(plan, content, work, layout, built, phases);
+                    digest = built.digest();
                     pushed = true;
                 } else {
                     tags = layout.isPresent() ? alignTags(layout.get(), plan, digest) : alignTags(plan, digest);
                     pushed = false;
+                    phases.end("tags");
                 }
             } else {
-                digest = push(plan, content, work, layout);
+                built = push(plan, content, work, layout, null, phases);
+                digest = built.digest();
                 pushed = true;
             }
-            phases.end(pushed ? "jib-push" : "jib-digest");
-            long size = layout.isPresent()
-                    ? layout.get().imageSize(digest)
-                    : registries.imageSize(plan.registry(), plan.repository(), digest);
+            long size;
+            if (layout.isPresent()) {
+                size = layout.get().imageSize(digest);
+            } else if (built != null && built.manifest() != null) {
+                // The manifest the registry accepted under this digest (it checks the digest of what it stores).
+                size = built.size();
+            } else {
+                size = registries.imageSize(plan.registry(), plan.repository(), digest);
+            }
             phases.end("size");
             LOG.infof("[image-builder] %s run %s: %s %s@%s (%s, %d bytes)", run.app(), run.runId(), pushed
                     ? "pushed"
@@ -202,10 +232,23 @@ public final class ImageBuildService {
         }
     }
 
-    /** Pushes under every tag of the plan, to the registry or into the OCI layout; returns the digest. */
-    private String push(ImagePlan plan, ImageContent content, Path work, Optional<OciLayout> layout) {
+    /**
+     * Pushes under every tag of the plan, to the registry or into the OCI layout. Returns the image, whose manifest is
+     * null where Jib pushed or wrote it (only its digest is known then).
+     */
+    private BuiltImage push(ImagePlan plan, ImageContent content, Path work, Optional<OciLayout> layout,
+            BuiltImage built, Phases phases) {
+        if (layout.isEmpty() && jibPush) {
+            String digest = images.push(plan, content, work);
+            phases.end("jib-push");
+            return new BuiltImage(digest, null, null, null, List.of());
+        }
         if (layout.isEmpty()) {
-            return images.push(plan, content, work);
+            BuiltImage image = built != null ? built : images.build(plan, content, work);
+            phases.end("build");
+            registries.push(plan.registry(), plan.repository(), image, plan.tags(), mountFrom(plan));
+            phases.end("push");
+            return image;
         }
         JibImages.Tarball tarball = images.tarball(plan, content, work);
         List<String> refs = plan.tags().stream().map(tag -> OciLayout.refName(plan.repository(), tag)).toList();
@@ -214,7 +257,18 @@ public final class ImageBuildService {
             throw StageException.transientFailure(ImageBuilderFailure.IMAGE_BUILD_FAILED, "Jib reported "
                     + tarball.digest() + " but its image tarball holds " + digest, null);
         }
-        return digest;
+        phases.end("layout");
+        return new BuiltImage(digest, null, null, null, List.of());
+    }
+
+    /** The base image's repository when it lives in the target registry: its layers can be mounted, not uploaded. */
+    private static Optional<String> mountFrom(ImagePlan plan) {
+        if (JibImages.isArchive(plan.baseImage())) {
+            return Optional.empty();
+        }
+        ImageReference base = JibImages.reference(plan.baseImage());
+        return RegistryCredentials.normalize(base.getRegistry()).equals(RegistryCredentials.normalize(plan
+                .registry())) ? Optional.of(base.getRepository()) : Optional.empty();
     }
 
     /** {@link #alignTags(ImagePlan, String)} for an OCI layout: missing tags become index entries. */

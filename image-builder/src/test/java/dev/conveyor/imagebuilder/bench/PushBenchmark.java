@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.conveyor.events.v1.Artifact;
@@ -27,7 +29,9 @@ import dev.conveyor.testkit.registry.OciRegistry;
  * Build and push of a ~50 MB fat jar with 40 dependency jars to a real registry on loopback: cold (empty target
  * repository, empty Jib cache), warm (a new app version into the same repository: base and dependency layers already
  * there), replay (the same version again: nothing pushed), and {@code skopeo copy} of the same image between two
- * repositories of the same registry as the transfer floor. Prints one line per run and the medians.
+ * repositories of the same registry as the transfer floor. Each round runs the new path (Jib builds, {@code RegistryApi}
+ * pushes) and the old one (Jib pushes) in alternating order, with skopeo after the first. Prints one line per run with
+ * the load average and the phases, and the medians.
  *
  * <pre>
  * ./mvnw -B -pl image-builder -am test-compile exec:java -Dexec.classpathScope=test \
@@ -54,49 +58,70 @@ public final class PushBenchmark {
             System.out.printf("artifact: %.1f MB jar, %d dependency jars of %.1f MB, %d classes%n",
                     Files.size(firstJar) / 1e6, DEPENDENCIES, DEPENDENCY_BYTES / 1e6, CLASSES);
 
-            List<Long> cold = new ArrayList<>();
-            List<Long> warm = new ArrayList<>();
-            List<Long> replay = new ArrayList<>();
+            // Each round runs both paths, in alternating order, and skopeo between them: the old path (Jib pushes)
+            // and the new one (Jib builds into a pipe, RegistryApi pushes).
+            Map<String, Map<String, List<Long>>> figures = new LinkedHashMap<>();
             List<Long> copy = new ArrayList<>();
             List<Long> copyAcross = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
-                String namespace = "bench" + round;
-                ImageBuildService service = TestServices.under(root).registry(registry.host()).base(base)
-                        .namespace(namespace).caches(root.resolve("cache-" + round)).maxBytes(1L << 30).build();
-                VersionResolved v1 = event(repo, commit, "1.0." + (round * 10), jar(root, round * 10));
-                long start = System.nanoTime();
-                ImageBuildService.Result first = service.build(v1, null);
-                cold.add(System.nanoTime() - start);
+                List<String> order = round % 2 == 1 ? List.of("new", "old") : List.of("old", "new");
+                for (String path : order) {
+                    Map<String, List<Long>> times = figures.computeIfAbsent(path, k -> new LinkedHashMap<>());
+                    String namespace = "bench" + round + path;
+                    int seed = round * 10 + (path.equals("new") ? 0 : 5);
+                    ImageBuildService service = TestServices.under(root).registry(registry.host()).base(base)
+                            .namespace(namespace).caches(root.resolve("cache-" + round + path)).maxBytes(1L << 30)
+                            .jibPush(path.equals("old")).build();
+                    VersionResolved v1 = event(repo, commit, "1.0." + seed, jar(root, seed));
+                    String load = loadAverage();
+                    long start = System.nanoTime();
+                    ImageBuildService.Result first = service.build(v1, null);
+                    times.computeIfAbsent("cold", k -> new ArrayList<>()).add(System.nanoTime() - start);
 
-                VersionResolved v2 = event(repo, commit, "1.0." + (round * 10 + 1), jar(root, round * 10 + 1));
-                start = System.nanoTime();
-                ImageBuildService.Result second = service.build(v2, null);
-                warm.add(System.nanoTime() - start);
+                    VersionResolved v2 = event(repo, commit, "1.0." + (seed + 1), jar(root, seed + 1));
+                    start = System.nanoTime();
+                    ImageBuildService.Result second = service.build(v2, null);
+                    times.computeIfAbsent("warm", k -> new ArrayList<>()).add(System.nanoTime() - start);
 
-                start = System.nanoTime();
-                ImageBuildService.Result again = service.build(v2, null);
-                replay.add(System.nanoTime() - start);
-                if (!first.pushed() || !second.pushed() || again.pushed()) {
-                    throw new IllegalStateException("unexpected push outcomes");
+                    start = System.nanoTime();
+                    ImageBuildService.Result again = service.build(v2, null);
+                    times.computeIfAbsent("replay", k -> new ArrayList<>()).add(System.nanoTime() - start);
+                    if (!first.pushed() || !second.pushed() || again.pushed()) {
+                        throw new IllegalStateException("unexpected push outcomes");
+                    }
+                    System.out.printf("round %d %s (load %s): cold %d ms, warm %d ms, replay %d ms; warm phases %s; "
+                            + "replay phases %s%n", round, path, load, ms(last(times.get("cold"))),
+                            ms(last(times.get(
+                                    "warm"))),
+                            ms(last(times.get("replay"))), second.phaseMillis(), again
+                                    .phaseMillis());
+                    if (path.equals(order.get(0))) {
+                        String source = registry.host() + "/" + namespace + "/bench:" + v1.version();
+                        load = loadAverage();
+                        start = System.nanoTime();
+                        String same = skopeoCopy(root, source, registry.host() + "/copy" + round + "/bench:" + v1
+                                .version());
+                        copy.add(System.nanoTime() - start);
+                        start = System.nanoTime();
+                        skopeoCopy(root, source, other.host() + "/copy" + round + "/bench:" + v1.version());
+                        copyAcross.add(System.nanoTime() - start);
+                        System.out.printf("round %d skopeo (load %s): same registry %d ms (%s), to another registry "
+                                + "%d ms (image %.1f MB)%n", round, load, ms(last(copy)), same, ms(last(copyAcross)),
+                                first.event().sizeBytes() / 1e6);
+                    }
                 }
-
-                String source = registry.host() + "/" + namespace + "/bench:" + v1.version();
-                start = System.nanoTime();
-                String same = skopeoCopy(root, source, registry.host() + "/copy" + round + "/bench:" + v1.version());
-                copy.add(System.nanoTime() - start);
-                start = System.nanoTime();
-                skopeoCopy(root, source, other.host() + "/copy" + round + "/bench:" + v1.version());
-                copyAcross.add(System.nanoTime() - start);
-                System.out.println("  warm phases (ms): " + second.phaseMillis() + "; replay phases (ms): "
-                        + again.phaseMillis() + "; load average " + loadAverage());
-                System.out.printf("round %d: cold %d ms, warm %d ms, replay %d ms, skopeo copy same registry %d ms "
-                        + "(%s), to another registry %d ms (image %.1f MB)%n", round, ms(cold.get(round - 1)),
-                        ms(warm.get(round - 1)), ms(replay.get(round - 1)), ms(copy.get(round - 1)), same,
-                        ms(copyAcross.get(round - 1)), first.event().sizeBytes() / 1e6);
             }
-            System.out.printf("median of %d: cold %d ms | warm %d ms | replay (no push) %d ms | skopeo copy same "
-                    + "registry %d ms | skopeo copy to another registry %d ms%n", rounds, ms(median(cold)),
-                    ms(median(warm)), ms(median(replay)), ms(median(copy)), ms(median(copyAcross)));
+            for (var entry : figures.entrySet()) {
+                Map<String, List<Long>> times = entry.getValue();
+                System.out.printf("median of %d, %s path: cold %d ms | warm %d ms | replay (no push) %d ms | warm / "
+                        + "skopeo same registry %.2f%n", rounds, entry.getKey(), ms(median(times.get("cold"))),
+                        ms(
+                                median(times.get("warm"))),
+                        ms(median(times.get("replay"))), (double) median(times
+                                .get("warm")) / median(copy));
+            }
+            System.out.printf("median of %d: skopeo copy same registry %d ms | skopeo copy to another registry %d ms%n",
+                    rounds, ms(median(copy)), ms(median(copyAcross)));
             System.out.println("load average at end: " + loadAverage());
         } finally {
             TempDirs.deleteQuietly(root);
@@ -140,6 +165,10 @@ public final class PushBenchmark {
         } catch (IOException e) {
             return "unknown";
         }
+    }
+
+    private static long last(List<Long> values) {
+        return values.get(values.size() - 1);
     }
 
     private static long median(List<Long> values) {

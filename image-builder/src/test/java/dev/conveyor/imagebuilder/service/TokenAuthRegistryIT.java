@@ -124,6 +124,36 @@ class TokenAuthRegistryIT {
     }
 
     @Test
+    void ourPushAsksTheTokenServiceOnceAndGivesTheDigestOfJibsOwnPush() {
+        String commit = repos.createBare("tokened").writer().file("README.md", "tokened").message("feat: tokened")
+                .commit();
+        Path jar = Artifacts.fatJar(root.resolve("tokened/app.jar"), "com.example.Main", 3, 2, 2048, 3);
+        VersionResolved event = resolved("tokened", commit, jar);
+        String byJib = TestServices.under(root).registry(registry.host()).base(base).credentials(registry.host(), "ci",
+                PASSWORD).namespace("jib").caches(root.resolve("tokened-jib")).jibPush(true).build().build(event,
+                        "cause-1")
+                .event().digest();
+        int before = pushTokens("ours/tokened");
+
+        ImagePushed pushed = TestServices.under(root).registry(registry.host()).base(base).credentials(registry
+                .host(), "ci", PASSWORD).namespace("ours").caches(root.resolve("tokened-ours")).build().build(event,
+                        "cause-1")
+                .event();
+
+        assertThat(pushed.digest()).isEqualTo(byJib);
+        assertThat(registry.manifestDigest("ours/tokened", "1.2.0")).contains(byJib);
+        // Blob checks, uploads and both manifest PUTs ran on one push token, asked for once and sent up front; the
+        // base layer's mount asked for one more that may also read conveyor/base.
+        assertThat(pushTokens("ours/tokened") - before).isEqualTo(2);
+        assertThat(logged).noneMatch(line -> line.contains(PASSWORD));
+    }
+
+    private static int pushTokens(String repository) {
+        return (int) registry.grantedScopes().stream().filter(scope -> scope.equals("repository:" + repository
+                + ":pull,push")).count();
+    }
+
+    @Test
     void aWrongPasswordIsRegistryAuthDeniedAndNoMessageOrLogCarriesIt() {
         int deniedBefore = registry.deniedTokenRequests();
 

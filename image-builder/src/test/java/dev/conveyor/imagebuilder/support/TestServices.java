@@ -38,6 +38,8 @@ public final class TestServices {
     private Path baseCache;
     private Path appCache;
     private boolean insecure = true;
+    private boolean jibPush;
+    private java.util.function.UnaryOperator<HttpClient> registryHttp = http -> http;
 
     private TestServices(Path root) {
         this.root = root;
@@ -88,6 +90,18 @@ public final class TestServices {
         return this;
     }
 
+    /** Pushes with Jib's own registry client, as before {@code RegistryApi.push}: the old path, to compare with. */
+    public TestServices jibPush(boolean jibPush) {
+        this.jibPush = jibPush;
+        return this;
+    }
+
+    /** Wraps the HTTP client the registry API uses (to make calls fail where a test needs it). */
+    public TestServices registryHttp(java.util.function.UnaryOperator<HttpClient> wrap) {
+        this.registryHttp = wrap;
+        return this;
+    }
+
     public TestServices maxBytes(long maxBytes) {
         this.maxBytes = maxBytes;
         return this;
@@ -104,7 +118,7 @@ public final class TestServices {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
                 .followRedirects(HttpClient.Redirect.NEVER).build();
         RegistryCredentials creds = new RegistryCredentials(credentials);
-        RegistryApi api = new RegistryApi(http, creds, insecure
+        RegistryApi api = new RegistryApi(registryHttp.apply(http), creds, insecure
                 ? Set.copyOf(List.of(registry, JibImages.isArchive(base) ? registry : JibImages.registryOf(base)))
                 : Set.of(),
                 Duration.ofSeconds(20));
@@ -117,6 +131,6 @@ public final class TestServices {
         return new ImageBuildService(new AppSources(new RepoMirrors(root.resolve("mirrors"), GitAccess.create(
                 GitCredentials.none()))), fetcher, new ArtifactUnpacker(4L * 1024 * 1024 * 1024, 100_000),
                 new JibImages(baseCache, appCache, creds, api), api, defaults, root.resolve("work"), Clock.systemUTC(),
-                outbound);
+                outbound, jibPush);
     }
 }
