@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <ol>
  * <li>Training: the stack up on JDK 25 (every service a training run), one CD run and one CI run of the sample app
- * through the whole pipeline, then every service stopped with {@code SIGTERM} (the JVM writes its cache as it exits).
+ * through the whole pipeline, then every service stopped with {@code SIGTERM} (the JVM writes its cache as it exits;
+ * the bench waits as long as {@code down} waits for a training service).
  * </li>
  * <li>Rounds: with the broker, registry and stack host still up, each service is started alone, exactly as
  * {@code up} starts it (same command line, configuration and working directory), in each variant — the order of the
@@ -39,7 +40,10 @@ import java.util.concurrent.TimeUnit;
  *     [JVM options replacing the stack's, e.g. "-Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss256k"]
  * </pre>
  *
- * {@code CONVEYOR_JAVA} names the JDK 25 (default {@code /usr/lib/jvm/temurin-25-jdk-amd64}).
+ * {@code CONVEYOR_JAVA} names the JDK 25 (default {@code /usr/lib/jvm/temurin-25-jdk-amd64}). With
+ * {@code -Dconveyor.bench.baseline=<dir>} (a directory holding another build's {@code <module>/target/quarkus-app}),
+ * both builds' caches are trained and the variants are JDK 17 and JDK 25 + AOT on each build ({@code base}: the
+ * other one), for comparing two builds on one machine state (deploy/local/README.md).
  */
 public final class StartupBench {
 
@@ -210,7 +214,7 @@ public final class StartupBench {
                         stopping.add(h);
                     });
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long deadline = System.nanoTime() + LocalStack.TRAINING_EXIT_TIMEOUT.toNanos();
         for (ProcessHandle h : stopping) {
             try {
                 h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
