@@ -62,7 +62,8 @@ public final class LocalStack {
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration KILL_TIMEOUT = Duration.ofSeconds(15);
 
-    private final Path projectDir;
+    private Path projectDir;
+    private Path aotDir;
     private final StackLayout layout;
     private final String classpath;
     private final PrintStream out;
@@ -92,6 +93,17 @@ public final class LocalStack {
      */
     LocalStack withServiceJvm(ServiceJvm jvm) {
         this.serviceJvm = jvm;
+        return this;
+    }
+
+    /**
+     * Runs the services of another build ({@code <module>/target/quarkus-app} under {@code projectDir}), with their AOT
+     * caches in {@code aotDir}; for benchmarks that compare two builds on one stack (a training start deletes the
+     * service's other caches in its directory, so each build needs its own).
+     */
+    LocalStack withServiceBuilds(Path projectDir, Path aotDir) {
+        this.projectDir = projectDir.toAbsolutePath().normalize();
+        this.aotDir = aotDir;
         return this;
     }
 
@@ -855,7 +867,7 @@ public final class LocalStack {
 
     /** Where the services' AOT caches are kept: {@code aot/} in the data directory ({@link ServiceJvm}). */
     Path aotDir() {
-        return layout.root().resolve("aot");
+        return aotDir != null ? aotDir : layout.root().resolve("aot");
     }
 
     /**

@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <ol>
  * <li>Training: the stack up on JDK 25 (every service a training run), one CD run and one CI run of the sample app
- * through the whole pipeline, then every service stopped with {@code SIGTERM} (the JVM writes its cache as it exits).
+ * through the whole pipeline, then every service stopped with {@code SIGTERM} (the JVM writes its cache as it exits;
+ * the bench waits as long as {@code down} waits for a training service).
  * </li>
  * <li>Rounds: with the broker, registry and stack host still up, each service is started alone, exactly as
  * {@code up} starts it (same command line, configuration and working directory), in each variant — the order of the
@@ -39,7 +40,10 @@ import java.util.concurrent.TimeUnit;
  *     [JVM options replacing the stack's, e.g. "-Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss256k"]
  * </pre>
  *
- * {@code CONVEYOR_JAVA} names the JDK 25 (default {@code /usr/lib/jvm/temurin-25-jdk-amd64}).
+ * {@code CONVEYOR_JAVA} names the JDK 25 (default {@code /usr/lib/jvm/temurin-25-jdk-amd64}). With
+ * {@code -Dconveyor.bench.baseline=<dir>} (a directory holding another build's {@code <module>/target/quarkus-app}),
+ * both builds' caches are trained and the variants are JDK 17 and JDK 25 + AOT on each build ({@code base}: the
+ * other one), for comparing two builds on one machine state (deploy/local/README.md).
  */
 public final class StartupBench {
 
@@ -63,16 +67,29 @@ public final class StartupBench {
                 .trim();
         String jdk25Home = Optional.ofNullable(System.getenv("CONVEYOR_JAVA")).filter(s -> !s.isBlank()).orElse(
                 "/usr/lib/jvm/temurin-25-jdk-amd64");
-        Map<String, ServiceJvm> variants = new LinkedHashMap<>();
-        variants.put("JDK " + Runtime.version().feature(), ServiceJvm.current(false));
-        variants.put("JDK 25", ServiceJvm.of(Path.of(jdk25Home), false));
-        variants.put("JDK 25+AOT", ServiceJvm.of(Path.of(jdk25Home), true));
-        System.out.println("JVM options: " + String.join(" ", options));
-
         Path data = Files.createTempDirectory("conveyor-startup-bench");
+        // Another build of the services to compare with this one (e.g. a fast-jar copy), each variant on both.
+        Optional<Path> baseline = Optional.ofNullable(System.getProperty("conveyor.bench.baseline")).filter(
+                s -> !s.isBlank()).map(Path::of);
+        Path aot = data.resolve("aot");
+        Path baselineAot = data.resolve("aot-baseline");
+        ServiceJvm jdk25aot = ServiceJvm.of(Path.of(jdk25Home), true);
+        Map<String, Variant> variants = new LinkedHashMap<>();
+        variants.put("JDK " + Runtime.version().feature(), new Variant(ServiceJvm.current(false), project, aot));
+        if (baseline.isEmpty()) {
+            variants.put("JDK 25", new Variant(ServiceJvm.of(Path.of(jdk25Home), false), project, aot));
+        } else {
+            variants.put("JDK " + Runtime.version().feature() + " base", new Variant(ServiceJvm.current(false),
+                    baseline.get(), baselineAot));
+        }
+        variants.put("JDK 25+AOT", new Variant(jdk25aot, project, aot));
+        baseline.ifPresent(b -> variants.put("JDK 25+AOT base", new Variant(jdk25aot, b, baselineAot)));
+        System.out.println("JVM options: " + String.join(" ", options));
+        baseline.ifPresent(b -> System.out.println("baseline (\"base\" variants): the services built in " + b));
+
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        LocalStack stack = new LocalStack(project, data, classpath, System.out).withServiceJvm(variants.get(
-                "JDK 25+AOT")).withServiceJvmOptions(options);
+        LocalStack stack = new LocalStack(project, data, classpath, System.out).withServiceJvm(jdk25aot)
+                .withServiceJvmOptions(options).withServiceBuilds(project, aot);
         List<Sample> samples = new ArrayList<>();
         // Free ports for the services, not their preferred 8080…: another stack on this machine may take those between
         // the choice and the start (then a probe answers for the other stack's service).
@@ -83,41 +100,18 @@ public final class StartupBench {
         }
         stack.layout().writePorts(ports);
         try {
-            long t = System.nanoTime();
-            LocalStack.Running running = stack.up(Optional.empty());
-            System.out.printf("training: stack up on JDK 25 (every service a training run) in %.1f s, load %s%n",
-                    seconds(t), load());
-            Demo demo = new Demo(running, stack.layout(), quiet);
-            t = System.nanoTime();
-            Pipeline.RunEvents cd = demo.cd(2, "feat: first release");
-            Pipeline.RunEvents ci = demo.pr(3, "feature/SHOP-3-train", 3, "SHOP-3 train");
-            System.out.printf("training workload: one CD run (%s) and one CI run (%s) in %.1f s%n", cd.succeeded()
-                    ? "succeeded"
-                    : "FAILED", ci.succeeded() ? "succeeded" : "FAILED", seconds(t));
-            t = System.nanoTime();
-            stopServices(stack);
-            System.out.printf("services stopped (SIGTERM), caches written in %.1f s%n", seconds(t));
-            // A service that did not exit on SIGTERM (killed after the wait) wrote no cache: train it on its start-up
-            // alone (start, ready, SIGTERM at once), and say so.
-            for (String service : services) {
-                LocalStack.ServiceLaunch launch = stack.serviceLaunch(service);
-                if (ServiceJvm.training(launch.command())) {
-                    t = System.nanoTime();
-                    Process p = stack.startServiceProcess(launch);
-                    awaitReady(p, service, "training", launch, "http://127.0.0.1:" + port(stack, service)
-                            + "/q/health/ready");
-                    p.destroy();
-                    boolean exited = p.waitFor(LocalStack.TRAINING_EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-                    if (!exited) {
-                        p.destroyForcibly().waitFor();
-                    }
-                    System.out.printf("  %-18s did not exit on SIGTERM after the workload: trained on its start-up "
-                            + "alone instead (%s, %.1f s)%n", service, exited ? "cache written" : "FAILED", seconds(t));
-                }
+            train(stack, services, quiet, 2);
+            if (baseline.isPresent()) {
+                train(stack.withServiceBuilds(baseline.get(), baselineAot), services, quiet, 4);
+                stack.withServiceBuilds(project, aot);
             }
-            try (var files = Files.list(stack.aotDir())) {
-                files.sorted().forEach(f -> System.out.printf("  %-60s %5d MiB%n", f.getFileName(), size(f)
-                        / 1024 / 1024));
+            for (Path dir : List.of(aot, baselineAot)) {
+                if (Files.isDirectory(dir)) {
+                    try (var files = Files.list(dir)) {
+                        files.sorted().forEach(f -> System.out.printf("  %-60s %5d MiB%n", data.relativize(f),
+                                size(f) / 1024 / 1024));
+                    }
+                }
             }
 
             List<String> names = new ArrayList<>(variants.keySet());
@@ -125,7 +119,9 @@ public final class StartupBench {
                 for (String service : services) {
                     for (int v = 0; v < names.size(); v++) {
                         String variant = names.get((v + round) % names.size());
-                        Sample s = startOnce(stack.withServiceJvm(variants.get(variant)), service, variant);
+                        Variant v2 = variants.get(variant);
+                        Sample s = startOnce(stack.withServiceJvm(v2.jvm()).withServiceBuilds(v2.project(), v2.aot()),
+                                service, variant);
                         samples.add(s);
                         System.out.printf("round %d  %-18s %-11s ready %6.2f s  RSS %4d MiB (%4d MiB 2 s later)  "
                                 + "load %s%n", round + 1, service, variant, s.readySeconds(), s.rssMiB(),
@@ -162,6 +158,51 @@ public final class StartupBench {
         }
     }
 
+    /** What the AOT variants run on: the JVM, the services' build and where their caches are. */
+    record Variant(ServiceJvm jvm, Path project, Path aot) {
+    }
+
+    /**
+     * Trains the caches of the stack's current build: the stack up on JDK 25 (every service a training run), one CD
+     * and one CI run (sample app changes {@code change} and {@code change + 1}), every service stopped with SIGTERM.
+     */
+    private static void train(LocalStack stack, List<String> services, PrintStream quiet, int change)
+            throws Exception {
+        long t = System.nanoTime();
+        LocalStack.Running running = stack.up(Optional.empty());
+        System.out.printf("training: stack up on JDK 25 (every service a training run) in %.1f s, load %s%n",
+                seconds(t), load());
+        Demo demo = new Demo(running, stack.layout(), quiet);
+        t = System.nanoTime();
+        Pipeline.RunEvents cd = demo.cd(change, "feat: release " + change);
+        Pipeline.RunEvents ci = demo.pr(change + 1, "feature/SHOP-" + (change + 1) + "-train", change + 1,
+                "SHOP-" + (change + 1) + " train");
+        System.out.printf("training workload: one CD run (%s) and one CI run (%s) in %.1f s%n", cd.succeeded()
+                ? "succeeded"
+                : "FAILED", ci.succeeded() ? "succeeded" : "FAILED", seconds(t));
+        t = System.nanoTime();
+        stopServices(stack);
+        System.out.printf("services stopped (SIGTERM), caches written in %.1f s%n", seconds(t));
+        // A service that did not exit on SIGTERM (killed after the wait) wrote no cache: train it on its start-up
+        // alone (start, ready, SIGTERM at once), and say so.
+        for (String service : services) {
+            LocalStack.ServiceLaunch launch = stack.serviceLaunch(service);
+            if (ServiceJvm.training(launch.command())) {
+                t = System.nanoTime();
+                Process p = stack.startServiceProcess(launch);
+                awaitReady(p, service, "training", launch, "http://127.0.0.1:" + port(stack, service)
+                        + "/q/health/ready");
+                p.destroy();
+                boolean exited = p.waitFor(LocalStack.TRAINING_EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+                if (!exited) {
+                    p.destroyForcibly().waitFor();
+                }
+                System.out.printf("  %-18s did not exit on SIGTERM after the workload: trained on its start-up "
+                        + "alone instead (%s, %.1f s)%n", service, exited ? "cache written" : "FAILED", seconds(t));
+            }
+        }
+    }
+
     /** Stops every service of the stack with SIGTERM and waits until each has exited (writing its cache). */
     private static void stopServices(LocalStack stack) {
         Map<String, String> procs = stack.layout().processes();
@@ -173,7 +214,7 @@ public final class StartupBench {
                         stopping.add(h);
                     });
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long deadline = System.nanoTime() + LocalStack.TRAINING_EXIT_TIMEOUT.toNanos();
         for (ProcessHandle h : stopping) {
             try {
                 h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -185,7 +226,7 @@ public final class StartupBench {
 
     private static Sample startOnce(LocalStack stack, String service, String variant) throws Exception {
         LocalStack.ServiceLaunch launch = stack.serviceLaunch(service);
-        if (variant.endsWith("AOT") && launch.command().stream().noneMatch(a -> a.startsWith("-XX:AOTCache="))) {
+        if (variant.contains("AOT") && launch.command().stream().noneMatch(a -> a.startsWith("-XX:AOTCache="))) {
             throw new IllegalStateException(service + " has no AOT cache (its training failed): " + launch.command());
         }
         String url = "http://127.0.0.1:" + port(stack, service) + "/q/health/ready";

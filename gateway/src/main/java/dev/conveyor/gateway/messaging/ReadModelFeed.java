@@ -1,6 +1,7 @@
 package dev.conveyor.gateway.messaging;
 
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -56,13 +57,15 @@ public class ReadModelFeed implements HealthCheck {
 
     void start(@Observes StartupEvent startup) {
         GatewayConfig.History h = config.history();
-        if (h.createTopic()) {
-            RunHistoryTopic.ensure(bootstrapServers, Map.of(), h.topic(), h.topicPartitions());
-        }
+        // Off the start path: creating the topic waits for the broker (up to 30 s when it is down), and nothing before
+        // the first snapshot write needs it (RunHistoryTopic.ensureInBackground).
+        CompletableFuture<Void> historyTopic = h.createTopic()
+                ? RunHistoryTopic.ensureInBackground(bootstrapServers, Map.of(), h.topic(), h.topicPartitions())
+                : CompletableFuture.completedFuture(null);
         feed = new RunHistoryFeed(readModel, new RunHistoryFeed.Settings(bootstrapServers, Map.of(),
                 config.readModel().pollTimeout(), config.readModel().topicRefresh(), h.topic(), h.publishBatch(),
-                h.publishInterval(), config.hook().publishTimeout()), recorded -> metrics.consumed(recorded.type()))
-                .start();
+                h.publishInterval(), config.hook().publishTimeout()), recorded -> metrics.consumed(recorded.type()),
+                historyTopic::isDone).start();
         Gauge.builder(RECORDS_READ, feed.reader(), EventLogReader::recordsRead)
                 .description("Records the run read model read since this start (events and run snapshots)")
                 .register(registry);

@@ -2,6 +2,7 @@ package dev.conveyor.gateway.messaging;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 import org.apache.kafka.common.TopicPartition;
@@ -41,6 +42,7 @@ public final class RunHistoryFeed implements EventLogReader.Sink, AutoCloseable 
     private final Settings settings;
     private final Consumer<RecordedEvent> onEvent;
     private final RunHistoryTopic history;
+    private final BooleanSupplier historyTopicSettled;
     private EventLogReader reader;
     private long nextPublish;
 
@@ -48,9 +50,20 @@ public final class RunHistoryFeed implements EventLogReader.Sink, AutoCloseable 
      * @param onEvent told of every event read from an event topic (metrics), before it is folded
      */
     public RunHistoryFeed(RunReadModel readModel, Settings settings, Consumer<RecordedEvent> onEvent) {
+        this(readModel, settings, onEvent, () -> true);
+    }
+
+    /**
+     * @param onEvent told of every event read from an event topic (metrics), before it is folded
+     * @param historyTopicSettled whether the history topic has been asked for ({@link RunHistoryTopic#ensure}
+     *        returned): until then snapshots are not written (they stay pending), while the log is read as usual
+     */
+    public RunHistoryFeed(RunReadModel readModel, Settings settings, Consumer<RecordedEvent> onEvent,
+            BooleanSupplier historyTopicSettled) {
         this.readModel = readModel;
         this.settings = settings;
         this.onEvent = onEvent;
+        this.historyTopicSettled = historyTopicSettled;
         this.history = new RunHistoryTopic(settings.bootstrapServers(), settings.kafka(), settings.historyTopic(),
                 settings.publishTimeout());
     }
@@ -90,7 +103,8 @@ public final class RunHistoryFeed implements EventLogReader.Sink, AutoCloseable 
         readModel.commit(positions);
         long now = System.nanoTime();
         // While catching up, runs change many times: their snapshots wait (durably) and are written once, after.
-        if (!readModel.caughtUp() || now < nextPublish) {
+        // Nor before the history topic was asked for: a write would create it with the broker's defaults.
+        if (!readModel.caughtUp() || now < nextPublish || !historyTopicSettled.getAsBoolean()) {
             return;
         }
         try {

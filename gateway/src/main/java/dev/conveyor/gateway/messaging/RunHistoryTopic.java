@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -83,6 +84,28 @@ public final class RunHistoryTopic implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * {@link #ensure} on its own thread, off the gateway's start: the read model reads the log (and the history topic,
+     * once it exists) meanwhile, so the gateway is ready without waiting for the broker's answer; what waits for the
+     * returned future is the first write of a snapshot, so no write can create the topic with the broker's defaults
+     * (not compacted) before {@code ensure} has asked for it. The future completes once {@code ensure} has returned,
+     * whatever its outcome (as before, a topic that could not be created is written to as the broker allows).
+     */
+    public static CompletableFuture<Void> ensureInBackground(String bootstrapServers, Map<String, Object> extra,
+            String topic, int partitions) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                ensure(bootstrapServers, extra, topic, partitions);
+            } finally {
+                done.complete(null);
+            }
+        }, "conveyor-gateway-history-topic");
+        t.setDaemon(true);
+        t.start();
+        return done;
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -25,6 +26,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -229,6 +232,42 @@ class RunHistoryIT {
                         .isEqualTo(new String(b.model().snapshotOf(run.runId())));
             }
         });
+    }
+
+    @Test
+    void aReplicaServesRunsBeforeItsHistoryTopicIsAskedForAndWritesSnapshotsOnlyOnceItIs() throws Exception {
+        // The gateway asks for its history topic off the start path (RunHistoryTopic.ensureInBackground): until that
+        // returned, the read model reads and serves as usual and keeps its snapshots pending, so that no write
+        // creates the topic with the broker's defaults (this broker creates topics on first use: not compacted).
+        String topic = "conveyor.gateway.runs.late";
+        RunEvents run = RunEvents.cd("history-late", 1, T0);
+        publish(run.all());
+        AtomicBoolean asked = new AtomicBoolean();
+        RunReadModel model = new RunReadModel(RunStore.inMemory(), null, 50);
+        RunHistoryFeed feed = new RunHistoryFeed(model, new RunHistoryFeed.Settings(broker.bootstrapServers(),
+                Map.of(), Duration.ofMillis(100), Duration.ofMillis(300), topic, 100, Duration.ofMillis(100),
+                Duration.ofSeconds(10)), e -> {
+                }, asked::get).start();
+        open.add(new Replica(model, feed));
+
+        await().atMost(Duration.ofSeconds(30)).until(model::caughtUp);
+        await().atMost(Duration.ofSeconds(30)).until(() -> model.get(run.run().runId())
+                .map(v -> v.status() == Status.SUCCEEDED).orElse(false));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+                .until(() -> !model.pendingSnapshots(1).isEmpty());
+        try (Admin admin = broker.admin()) {
+            assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).doesNotContain(topic);
+        }
+
+        RunHistoryTopic.ensureInBackground(broker.bootstrapServers(), Map.of(), topic, 2).get(30, TimeUnit.SECONDS);
+        asked.set(true);
+        awaitSnapshotsWritten(new Replica(model, feed));
+        try (Admin admin = broker.admin()) {
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            assertThat(admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource)
+                    .get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo(TopicConfig.CLEANUP_POLICY_COMPACT);
+        }
+        assertThat(model.get(run.run().runId()).orElseThrow().events()).hasSize(run.all().size());
     }
 
     /** The last record of every key of the history topic. */
