@@ -117,6 +117,19 @@ final class Applier {
     }
 
     /**
+     * The object as this sync listed it, when the kind was listed (by an apply of this sync) and the list holds it;
+     * empty otherwise. Only for objects this sync has not written since: the list is not updated by applies.
+     */
+    Optional<Map<String, Object>> listed(LiveObjects live, dev.conveyor.fluxsync.domain.ObjectRef ref) {
+        CompletableFuture<Optional<Map<String, Map<String, Object>>>> listed = live.byKind.get(ref.apiVersion() + " "
+                + ref.kind());
+        if (listed == null || !listed.isDone() || listed.isCompletedExceptionally()) {
+            return Optional.empty();
+        }
+        return listed.join().map(objects -> objects.get(ref.id()));
+    }
+
+    /**
      * The problem of a rendering that holds kinds the server does not serve (every such kind named, with what replaces
      * a removed built-in API), or empty when all are served.
      */

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -417,11 +418,17 @@ public final class RepoReconciler {
         // write conditions on the release objects
         state.fence.run();
         phase = System.nanoTime();
+        // each release's writes in the serial order; the releases at once on the apply pool (bounded), unless serial
+        Map<String, List<Runnable>> writes = new LinkedHashMap<>();
         for (ReleaseSpec release : plan.desired().releases()) {
-            conditions.write(state, release.id(), release.object().ref(), out.results().get(release.id()), rev);
+            writes.computeIfAbsent(release.id(), k -> new ArrayList<>()).add(() -> conditions.write(state, release
+                    .id(), release.object().ref(), out.results().get(release.id()), rev));
         }
-        out.brokenReleases().forEach((id, ref) -> conditions.write(state, id, ref, out.results().get(id), rev));
-        plan.undecrypted().forEach((id, u) -> conditions.write(state, id, u.ref(), out.results().get(id), rev));
+        out.brokenReleases().forEach((id, ref) -> writes.computeIfAbsent(id, k -> new ArrayList<>()).add(
+                () -> conditions.write(state, id, ref, out.results().get(id), rev)));
+        plan.undecrypted().forEach((id, u) -> writes.computeIfAbsent(id, k -> new ArrayList<>()).add(
+                () -> conditions.write(state, id, u.ref(), out.results().get(id), rev)));
+        runAll(writes.values(), pools.apply());
         timings.since(SyncTimings.CONDITIONS, phase);
         phase = System.nanoTime();
         // report: problems as log lines and Kubernetes events; what is not applied (DesiredState.skipped()) in the
@@ -453,6 +460,24 @@ public final class RepoReconciler {
                 summary, applied.drifted(), List.copyOf(problems), List.copyOf(out.results().values()), duration, Map
                         .copyOf(out.pending()),
                 state.syncs, List.copyOf(skipped), timings);
+    }
+
+    /**
+     * Runs each list of tasks in its order, the lists at once on {@code executor} (on this thread one after the other
+     * when it is null); returns when all are done, throwing the first failure.
+     */
+    private static void runAll(java.util.Collection<List<Runnable>> tasks, Executor executor) {
+        if (executor == null || tasks.size() < 2) {
+            tasks.forEach(list -> list.forEach(Runnable::run));
+            return;
+        }
+        CompletableFuture<?>[] running = tasks.stream().map(list -> CompletableFuture.runAsync(() -> list.forEach(
+                Runnable::run), executor)).toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(running).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 
     /**
