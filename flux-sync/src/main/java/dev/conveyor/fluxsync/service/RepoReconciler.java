@@ -377,7 +377,12 @@ public final class RepoReconciler {
         // plan
         long phase = System.nanoTime();
         String planKey = rev + "\n" + repo.url() + "\n" + repo.branch() + "\n" + repo.path();
-        Planner.Plan plan = planKey.equals(state.planKey) ? state.plan : planner.plan(repo, revision.snapshot());
+        boolean kept = planKey.equals(state.planKey);
+        Planner.Plan plan = kept ? state.plan : planner.plan(repo, revision.snapshot());
+        if (!kept) {
+            // a new plan: what earlier syncs prepared is dropped (prepared again once by this sync)
+            state.prepared.clear();
+        }
         // A plan is kept for the next sync of the same revision only when no file of it is SOPS-encrypted: a
         // decryption depends on the identities, which may change between syncs.
         boolean keep = plan.sensitive().isEmpty() && plan.undecrypted().isEmpty() && plan.problems().stream()
@@ -389,7 +394,7 @@ public final class RepoReconciler {
         // apply: namespaces, CRDs, manifests and the release objects themselves, in kind order (a tier at once)
         state.fence.run();
         phase = System.nanoTime();
-        Applier.LiveObjects live = new Applier.LiveObjects(timings);
+        Applier.LiveObjects live = new Applier.LiveObjects(timings, state.prepared);
         Applier.Applied objects = applier.apply(repo, live, plan.desired().objects(), plan.sensitive(), pools.apply());
         timings.since(SyncTimings.APPLY, phase);
         // releases, each after the releases it depends on are healthy

@@ -50,9 +50,4 @@ final class ApiCalls {
     List<String> writes() {
         return calls.stream().filter(c -> !c.startsWith("GET ")).toList();
     }
-
-    /** The {@code GET}s of one object (not lists): a path that ends with a name, not with the plural of a list. */
-    List<String> gets(String pathPart) {
-        return calls.stream().filter(c -> c.startsWith("GET ") && c.contains(pathPart)).toList();
-    }
 }

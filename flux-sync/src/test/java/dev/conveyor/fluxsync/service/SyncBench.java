@@ -32,11 +32,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  *
  * <pre>
  * bench/run flux-sync dev.conveyor.fluxsync.service.SyncBench [objects] [releases] [resyncs] [rounds] [render] [apply]
+ *     [modes]
  * </pre>
  *
  * Defaults {@code 1000 100 7 2}: 1,300 objects (10 namespaces, 990 plain manifests, 100 release objects, 200 rendered
  * objects); {@code 10000 1000 5 1} gives 13,000. {@code rounds} serial/parallel pairs, the order of each pair
- * alternating.
+ * alternating; {@code modes} {@code serial,parallel} (the default), or {@code parallel} (or {@code serial}) alone:
+ * {@code rounds} runs of that mode. Every request of a no-op resync is counted on the wire ({@link ApiCalls}): the
+ * median no-op's calls and writes are printed with each no-op's.
  */
 public final class SyncBench {
 
