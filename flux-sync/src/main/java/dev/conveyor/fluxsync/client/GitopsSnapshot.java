@@ -62,6 +62,8 @@ public final class GitopsSnapshot {
     private final Set<String> allPaths;
     private final Map<String, ObjectId> blobs;
     private final Map<String, Symlink> symlinks;
+    /** {@link #contentKey} by directory, computed once: the snapshot does not change. */
+    private final Map<String, String> contentKeys = new java.util.concurrent.ConcurrentHashMap<>();
 
     private GitopsSnapshot(Repository repo, String revision, Map<String, String> yamlFiles, Set<String> allPaths,
             Map<String, ObjectId> blobs, Map<String, Symlink> symlinks) {
@@ -237,6 +239,11 @@ public final class GitopsSnapshot {
 
     /** A content key of the directory {@code dir}: changes when any file below it changes. */
     public String contentKey(String dir) {
+        // asked once per release at every sync, with the same chart directory by many releases
+        return contentKeys.computeIfAbsent(dir, this::computeContentKey);
+    }
+
+    private String computeContentKey(String dir) {
         StringBuilder sb = new StringBuilder();
         blobs.entrySet().stream().filter(e -> e.getKey().startsWith(dir + "/")).sorted(Map.Entry.comparingByKey())
                 .forEach(e -> sb.append(e.getKey()).append('=').append(e.getValue().name()).append('\n'));

@@ -23,9 +23,17 @@ public final class WorkloadHealth {
         READY, PROGRESSING, FAILED
     }
 
-    @SuppressWarnings("unchecked")
+    /** The verdict on {@code live}, judged by its own {@code kind}. */
     public static Verdict evaluate(Map<String, Object> live) {
-        String kind = String.valueOf(live.get("kind"));
+        return evaluate(String.valueOf(live.get("kind")), live);
+    }
+
+    /**
+     * The verdict on {@code live} judged as a {@code kind}: an object taken from a list has no {@code kind} of its
+     * own when a real API server answered (the list's kind is its items' kind).
+     */
+    @SuppressWarnings("unchecked")
+    public static Verdict evaluate(String kind, Map<String, Object> live) {
         Map<String, Object> metadata = map(live.get("metadata"));
         Map<String, Object> spec = map(live.get("spec"));
         Map<String, Object> status = map(live.get("status"));

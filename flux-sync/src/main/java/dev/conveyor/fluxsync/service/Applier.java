@@ -68,13 +68,24 @@ final class Applier {
     static final class LiveObjects {
         private final Map<String, CompletableFuture<Optional<Map<String, Map<String, Object>>>>> byKind = new ConcurrentHashMap<>();
         private final SyncTimings timings;
+        private final Map<String, Prepared> prepared;
 
         LiveObjects() {
             this(new SyncTimings());
         }
 
         LiveObjects(SyncTimings timings) {
+            this(timings, new ConcurrentHashMap<>());
+        }
+
+        /**
+         * @param prepared the objects as applied (labelled, with their hash) by earlier syncs, kept by the caller
+         *     between syncs: an object of the same {@link Manifest} (the same instance: a kept plan, a rendering read
+         *     once) is not copied and hashed again
+         */
+        LiveObjects(SyncTimings timings, Map<String, Prepared> prepared) {
             this.timings = timings;
+            this.prepared = prepared;
         }
 
         SyncTimings timings() {
@@ -114,6 +125,19 @@ final class Applier {
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
+    }
+
+    /**
+     * The object as this sync listed it, when the kind was listed (by an apply of this sync) and the list holds it;
+     * empty otherwise. Only for objects this sync has not written since: the list is not updated by applies.
+     */
+    Optional<Map<String, Object>> listed(LiveObjects live, dev.conveyor.fluxsync.domain.ObjectRef ref) {
+        CompletableFuture<Optional<Map<String, Map<String, Object>>>> listed = live.byKind.get(ref.apiVersion() + " "
+                + ref.kind());
+        if (listed == null || !listed.isDone() || listed.isCompletedExceptionally()) {
+            return Optional.empty();
+        }
+        return listed.join().map(objects -> objects.get(ref.id()));
     }
 
     /**
@@ -234,6 +258,35 @@ final class Applier {
         }
     }
 
+    /**
+     * An object as applied: {@code body} labelled and stamped with its {@code hash}, made from {@code source} (never
+     * changed after).
+     */
+    record Prepared(Manifest source, Map<String, Object> body, String hash) {
+    }
+
+    /**
+     * {@code m} labelled with the repository and stamped with its hash; taken from {@code live}'s prepared objects
+     * when made from this very manifest. Objects that hold values decrypted from SOPS are never kept.
+     */
+    @SuppressWarnings("unchecked")
+    private static Prepared prepare(RepoSpec repo, LiveObjects live, Manifest m, boolean sensitive) {
+        String key = m.owner() + "\n" + m.ref().id();
+        Prepared p = sensitive ? null : live.prepared.get(key);
+        if (p != null && p.source() == m) {
+            return p;
+        }
+        Map<String, Object> body = labelled(repo, m.body());
+        String hash = LiveComparison.hash(body);
+        ((Map<String, Object>) ((Map<String, Object>) body.get("metadata")).computeIfAbsent("annotations",
+                k -> new LinkedHashMap<>())).put(LiveComparison.HASH_ANNOTATION, hash);
+        p = new Prepared(m, body, hash);
+        if (!sensitive) {
+            live.prepared.put(key, p);
+        }
+        return p;
+    }
+
     /** What applying one object did: its state before (null when it was not applied) or its problem. */
     private record Outcome(LiveComparison.State state, SyncProblem problem) {
     }
@@ -249,10 +302,9 @@ final class Applier {
                             .ref().apiVersion(), m.ref().kind())));
         }
         long start = System.nanoTime();
-        Map<String, Object> body = labelled(repo, m.body());
-        String hash = LiveComparison.hash(body);
-        ((Map<String, Object>) ((Map<String, Object>) body.get("metadata")).computeIfAbsent("annotations",
-                k -> new LinkedHashMap<>())).put(LiveComparison.HASH_ANNOTATION, hash);
+        Prepared prepared = prepare(repo, live, m, sensitive.contains(m.owner()));
+        Map<String, Object> body = prepared.body();
+        String hash = prepared.hash();
         Map<String, Object> current = ofKind.get().get(m.ref().id());
         LiveComparison.State s = LiveComparison.compare(body, hash, current);
         live.timings.since(SyncTimings.COMPARE, start);

@@ -2,6 +2,9 @@ package dev.conveyor.fluxsync.service;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
 
 import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.fluxsync.domain.ObjectRef;
@@ -76,7 +79,17 @@ final class HealthCheck {
      * the release was last found unhealthy for.
      */
     ReleaseResult once(Target target, ProblemReason stillReason) {
-        Probe p = probe(target);
+        return once(target, stillReason, w -> Optional.empty());
+    }
+
+    /**
+     * Reads the workloads once like {@link #once(Target, ProblemReason)}, taking each workload from {@code listed}
+     * when it holds it (the object as listed by this sync, which has not written it since) and reading the others
+     * from the API server.
+     */
+    ReleaseResult once(Target target, ProblemReason stillReason,
+            Function<ObjectRef, Optional<Map<String, Object>>> listed) {
+        Probe p = probe(target, listed);
         if (p.result != null) {
             return p.result;
         }
@@ -87,12 +100,17 @@ final class HealthCheck {
     }
 
     private Probe probe(Target target) {
+        return probe(target, w -> Optional.empty());
+    }
+
+    private Probe probe(Target target, Function<ObjectRef, Optional<Map<String, Object>>> listed) {
         for (ObjectRef w : target.workloads()) {
-            var live = cluster.get(w).orElse(null);
+            var live = listed.apply(w).or(() -> cluster.get(w)).orElse(null);
             if (live == null) {
                 return new Probe(null, w + " is missing");
             }
-            WorkloadHealth.Verdict v = WorkloadHealth.evaluate(live);
+            // judged by the kind asked for: the items of a real API server's list carry no kind
+            WorkloadHealth.Verdict v = WorkloadHealth.evaluate(w.kind(), live);
             if (v.status() == WorkloadHealth.Status.FAILED) {
                 return new Probe(target.result(ReleaseResult.State.DEGRADED, ProblemReason.ROLLOUT_FAILED, w + ": " + v
                         .message()), null);
@@ -101,7 +119,15 @@ final class HealthCheck {
                 return new Probe(null, w + ": " + v.message());
             }
         }
-        return new Probe(target.result(ReleaseResult.State.HEALTHY, ProblemReason.SUCCEEDED, "all " + target
-                .workloads().size() + " workloads are ready"), null);
+        return new Probe(ready(target), null);
+    }
+
+    /**
+     * The result of a release whose workloads are ready: seen now, or seen at this rendering by an earlier sync (the
+     * same message, so an unchanged release's conditions do not change).
+     */
+    static ReleaseResult ready(Target target) {
+        return target.result(ReleaseResult.State.HEALTHY, ProblemReason.SUCCEEDED, "all " + target.workloads().size()
+                + " workloads are ready");
     }
 }

@@ -105,8 +105,7 @@ final class ReleaseRenderer {
         ChartRenderer.Resolved chart;
         try {
             chart = release.chart() instanceof ChartSource.GitPath g
-                    ? ChartRenderer.Resolved.ofChartYaml(snapshot.contentKey(g.path()), g.path() + "/Chart.yaml",
-                            chartYaml(snapshot, g), release.releaseName())
+                    ? gitPathChart(snapshot, g, release.releaseName())
                     : renderer.resolve(release.chart());
         } catch (ChartRenderer.RenderException e) {
             throw failure(release, e, sensitive);
@@ -135,12 +134,43 @@ final class ReleaseRenderer {
             }
             if (state.renders.size() > 2_000) {
                 state.renders.clear();
+                state.parsed.clear();
             }
             state.renders.put(key, yaml);
         }
-        List<String> hooks = new ArrayList<>();
-        List<Manifest> manifests = parse(release, yaml, hooks);
-        return new Rendering(manifests, List.copyOf(hooks), key, withoutHooks(release, yaml), values, chart);
+        // the objects of a rendering read once per render key and release (a no-op sync does not parse them again);
+        // they are never changed after (applies copy them)
+        String parsedKey = key + "\n" + release.owner();
+        RepoState.Parsed parsed = state.parsed.get(parsedKey);
+        if (parsed == null || !parsed.yaml().equals(yaml)) {
+            List<String> hooks = new ArrayList<>();
+            List<Manifest> manifests = parse(release, yaml, hooks);
+            parsed = new RepoState.Parsed(yaml, List.copyOf(manifests), List.copyOf(hooks), withoutHooks(release,
+                    yaml));
+            if (state.parsed.size() > 2_000) {
+                state.parsed.clear();
+            }
+            state.parsed.put(parsedKey, parsed);
+        }
+        return new Rendering(parsed.manifests(), parsed.hooks(), key, parsed.withoutHooks(), values, chart);
+    }
+
+    /** Chart.yaml of a chart of this repository, by content key, path and release name: read once, not per sync. */
+    private final Map<String, ChartRenderer.Resolved> gitPathCharts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private ChartRenderer.Resolved gitPathChart(GitopsSnapshot snapshot, ChartSource.GitPath g, String releaseName) {
+        String contentKey = snapshot.contentKey(g.path());
+        String cacheKey = contentKey + "\n" + g.path() + "\n" + releaseName;
+        ChartRenderer.Resolved resolved = gitPathCharts.get(cacheKey);
+        if (resolved == null) {
+            resolved = ChartRenderer.Resolved.ofChartYaml(contentKey, g.path() + "/Chart.yaml", chartYaml(snapshot, g),
+                    releaseName);
+            if (gitPathCharts.size() > 4_000) {
+                gitPathCharts.clear();
+            }
+            gitPathCharts.put(cacheKey, resolved);
+        }
+        return resolved;
     }
 
     private static Failure failure(ReleaseSpec release, ChartRenderer.RenderException e, boolean sensitive) {

@@ -332,7 +332,8 @@ final class ReleaseSync {
                 }
             }
         } else if (rendering.key().equals(state.healthy.get(release.owner()))) {
-            result = target.result(ReleaseResult.State.HEALTHY, ProblemReason.SUCCEEDED, "release is up to date");
+            // seen ready at this rendering: not read again, reported as when it was seen
+            result = HealthCheck.ready(target);
         } else {
             // Not seen healthy at this render (it timed out, failed, or this process has not checked it yet): read
             // its workloads again on every sync until they are ready.
@@ -341,7 +342,10 @@ final class ReleaseSync {
                     .reason() == ProblemReason.ROLLOUT_TIMEOUT || last.ready().reason() == ProblemReason.ROLLOUT_FAILED)
                             ? last.ready().reason()
                             : ProblemReason.PROGRESSING;
-            result = health.once(target, still);
+            // Nothing of the release was written by this sync (untouched), so its workloads as this sync listed
+            // them (labelled with the repository, listed once per kind) are what the API server holds: read from the
+            // list, not one GET each; a workload the list does not hold is read by itself.
+            result = health.once(target, still, ref -> applier.listed(live, ref));
         }
         timings.since(SyncTimings.HEALTH, healthStart);
         if (result.state() == ReleaseResult.State.HEALTHY) {

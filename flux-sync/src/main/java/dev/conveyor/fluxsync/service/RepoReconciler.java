@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -376,7 +377,12 @@ public final class RepoReconciler {
         // plan
         long phase = System.nanoTime();
         String planKey = rev + "\n" + repo.url() + "\n" + repo.branch() + "\n" + repo.path();
-        Planner.Plan plan = planKey.equals(state.planKey) ? state.plan : planner.plan(repo, revision.snapshot());
+        boolean kept = planKey.equals(state.planKey);
+        Planner.Plan plan = kept ? state.plan : planner.plan(repo, revision.snapshot());
+        if (!kept) {
+            // a new plan: what earlier syncs prepared is dropped (prepared again once by this sync)
+            state.prepared.clear();
+        }
         // A plan is kept for the next sync of the same revision only when no file of it is SOPS-encrypted: a
         // decryption depends on the identities, which may change between syncs.
         boolean keep = plan.sensitive().isEmpty() && plan.undecrypted().isEmpty() && plan.problems().stream()
@@ -388,7 +394,7 @@ public final class RepoReconciler {
         // apply: namespaces, CRDs, manifests and the release objects themselves, in kind order (a tier at once)
         state.fence.run();
         phase = System.nanoTime();
-        Applier.LiveObjects live = new Applier.LiveObjects(timings);
+        Applier.LiveObjects live = new Applier.LiveObjects(timings, state.prepared);
         Applier.Applied objects = applier.apply(repo, live, plan.desired().objects(), plan.sensitive(), pools.apply());
         timings.since(SyncTimings.APPLY, phase);
         // releases, each after the releases it depends on are healthy
@@ -417,11 +423,17 @@ public final class RepoReconciler {
         // write conditions on the release objects
         state.fence.run();
         phase = System.nanoTime();
+        // each release's writes in the serial order; the releases at once on the apply pool (bounded), unless serial
+        Map<String, List<Runnable>> writes = new LinkedHashMap<>();
         for (ReleaseSpec release : plan.desired().releases()) {
-            conditions.write(state, release.id(), release.object().ref(), out.results().get(release.id()), rev);
+            writes.computeIfAbsent(release.id(), k -> new ArrayList<>()).add(() -> conditions.write(state, release
+                    .id(), release.object().ref(), out.results().get(release.id()), rev));
         }
-        out.brokenReleases().forEach((id, ref) -> conditions.write(state, id, ref, out.results().get(id), rev));
-        plan.undecrypted().forEach((id, u) -> conditions.write(state, id, u.ref(), out.results().get(id), rev));
+        out.brokenReleases().forEach((id, ref) -> writes.computeIfAbsent(id, k -> new ArrayList<>()).add(
+                () -> conditions.write(state, id, ref, out.results().get(id), rev)));
+        plan.undecrypted().forEach((id, u) -> writes.computeIfAbsent(id, k -> new ArrayList<>()).add(
+                () -> conditions.write(state, id, u.ref(), out.results().get(id), rev)));
+        runAll(writes.values(), pools.apply());
         timings.since(SyncTimings.CONDITIONS, phase);
         phase = System.nanoTime();
         // report: problems as log lines and Kubernetes events; what is not applied (DesiredState.skipped()) in the
@@ -453,6 +465,24 @@ public final class RepoReconciler {
                 summary, applied.drifted(), List.copyOf(problems), List.copyOf(out.results().values()), duration, Map
                         .copyOf(out.pending()),
                 state.syncs, List.copyOf(skipped), timings);
+    }
+
+    /**
+     * Runs each list of tasks in its order, the lists at once on {@code executor} (on this thread one after the other
+     * when it is null); returns when all are done, throwing the first failure.
+     */
+    private static void runAll(java.util.Collection<List<Runnable>> tasks, Executor executor) {
+        if (executor == null || tasks.size() < 2) {
+            tasks.forEach(list -> list.forEach(Runnable::run));
+            return;
+        }
+        CompletableFuture<?>[] running = tasks.stream().map(list -> CompletableFuture.runAsync(() -> list.forEach(
+                Runnable::run), executor)).toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(running).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 
     /**

@@ -38,6 +38,19 @@ final class RepoState {
     String skippedLogged;
     /** Rendered YAML by render key. */
     final Map<String, String> renders = new ConcurrentHashMap<>();
+
+    /**
+     * A rendering read into objects: the rendered YAML it was read from, the objects (never changed after), the hooks
+     * not run and the manifest without hooks.
+     */
+    record Parsed(String yaml, List<dev.conveyor.fluxsync.domain.Manifest> manifests, List<String> hooks,
+            String withoutHooks) {
+    }
+
+    /** The objects as last applied (labelled, hashed), by owner and object: see {@link Applier.LiveObjects}. */
+    final Map<String, Applier.Prepared> prepared = new ConcurrentHashMap<>();
+    /** Renderings read into objects, by render key and release owner. */
+    final Map<String, Parsed> parsed = new ConcurrentHashMap<>();
     /** Render key last recorded in Helm's storage, per release owner. */
     final Map<String, String> helmRecorded = new ConcurrentHashMap<>();
     /** Release owners that have Helm records. */

@@ -3,7 +3,10 @@ package dev.conveyor.fluxsync.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import org.junit.jupiter.api.AfterAll;
@@ -43,6 +46,11 @@ class HealthCheckIT {
     }
 
     static void status(String namespace, String name, boolean failed) {
+        status(kube, namespace, name, failed);
+    }
+
+    /** Plays the Deployment controller: the Deployment rolled out, or failed ({@code ProgressDeadlineExceeded}). */
+    static void status(KubernetesApiStandIn kube, String namespace, String name, boolean failed) {
         Deployment d = kube.client().apps().deployments().inNamespace(namespace).withName(name).get();
         var s = new DeploymentStatusBuilder().withReplicas(1).withObservedGeneration(d.getMetadata().getGeneration());
         if (failed) {
@@ -81,6 +89,28 @@ class HealthCheckIT {
         ReleaseResult failed = health.await(bad);
         assertThat(failed.reason()).isEqualTo(ProblemReason.ROLLOUT_FAILED);
         assertThat(failed.message()).contains("progress deadline exceeded");
+    }
+
+    @Test
+    void aWorkloadTakenFromAListIsJudgedByItsKindAndNotReadAgain() {
+        HealthCheck.Target t = deployment("h4", "listed");
+        // a real API server's list items carry no kind nor apiVersion: still a Deployment that is not rolled out
+        Map<String, Object> item = new LinkedHashMap<>(PhasesStandIn.cluster(kube).get(t.workloads().get(0))
+                .orElseThrow());
+        item.remove("kind");
+        item.remove("apiVersion");
+        ReleaseResult fromList = health.once(t, ProblemReason.PROGRESSING, w -> Optional.of(item));
+        assertThat(fromList.state()).isEqualTo(ReleaseResult.State.DEGRADED);
+        assertThat(fromList.reason()).isEqualTo(ProblemReason.PROGRESSING);
+        assertThat(fromList.message()).contains("Deployment h4/listed: 0 of 1 replicas updated");
+
+        // the list is what is judged (the API server is not asked): rolled out in the cluster, not in the list
+        status("h4", "listed", false);
+        assertThat(health.once(t, ProblemReason.PROGRESSING, w -> Optional.of(item)).state()).isEqualTo(
+                ReleaseResult.State.DEGRADED);
+        // a workload the list does not hold is read from the API server
+        assertThat(health.once(t, ProblemReason.PROGRESSING, w -> Optional.empty()).state()).isEqualTo(
+                ReleaseResult.State.HEALTHY);
     }
 
     @Test

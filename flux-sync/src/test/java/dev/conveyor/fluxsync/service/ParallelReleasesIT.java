@@ -135,7 +135,8 @@ class ParallelReleasesIT {
     }
 
     /** One sync of the repository on a fresh stand-in; what it gave and what the cluster holds after it. */
-    record Synced(SyncResult result, Map<String, String> releases, Set<String> objects) {
+    record Synced(SyncResult result, Map<String, String> releases, Set<String> objects,
+            Map<String, String> conditions) {
     }
 
     static Synced sync(String name, int render, int apply) {
@@ -157,7 +158,15 @@ class ParallelReleasesIT {
                     .getMetadata().getName()));
             client.genericKubernetesResources("example.com/v1", "Gizmo").inNamespace("apps").list().getItems()
                     .forEach(g -> objects.add("Gizmo/" + g.getMetadata().getName()));
-            return new Synced(result, releases, objects);
+            // the conditions written on the release objects (written at once when not serial), transition times aside
+            Map<String, String> conditions = new TreeMap<>();
+            client.genericKubernetesResources("helm.integrations.flux.weave.works/v1alpha2", "FluxHelmRelease")
+                    .inNamespace("apps").list().getItems().forEach(r -> {
+                        Object status = r.getAdditionalProperties().get("status");
+                        String text = String.valueOf(status instanceof Map<?, ?> m ? m.get("conditions") : null);
+                        conditions.put(r.getMetadata().getName(), text.replaceAll("lastTransitionTime=[^,}]*", ""));
+                    });
+            return new Synced(result, releases, objects, conditions);
         }
     }
 
@@ -188,6 +197,8 @@ class ParallelReleasesIT {
         assertThat(parallel.result().problems()).isEqualTo(serial.result().problems());
         assertThat(parallel.result().summary()).isEqualTo(serial.result().summary());
         assertThat(parallel.objects()).isEqualTo(serial.objects());
+        assertThat(parallel.conditions()).hasSize(RELEASES + 5).isEqualTo(serial.conditions());
+        assertThat(parallel.conditions().get("bad")).contains("status=False").contains("this chart is broken");
 
         // renders ran at once, never more than the bound; the serial sync rendered one at a time
         assertThat(parallel.result().timings().rendersAtOnce()).isBetween(2, BOUND);

@@ -32,16 +32,20 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  *
  * <pre>
  * bench/run flux-sync dev.conveyor.fluxsync.service.SyncBench [objects] [releases] [resyncs] [rounds] [render] [apply]
+ *     [modes]
  * </pre>
  *
  * Defaults {@code 1000 100 7 2}: 1,300 objects (10 namespaces, 990 plain manifests, 100 release objects, 200 rendered
  * objects); {@code 10000 1000 5 1} gives 13,000. {@code rounds} serial/parallel pairs, the order of each pair
- * alternating.
+ * alternating; {@code modes} {@code serial,parallel} (the default), or {@code parallel} (or {@code serial}) alone:
+ * {@code rounds} runs of that mode. Every request of a no-op resync is counted on the wire ({@link ApiCalls}): the
+ * median no-op's calls and writes are printed with each no-op's.
  */
 public final class SyncBench {
 
     private record Run(String mode, long initial, long noopMedian, long noopMin, long noopMax, long oneChanged,
-            String load, Map<String, Duration> initialPhases, Map<String, Duration> noopPhases) {
+            String load, Map<String, Duration> initialPhases, Map<String, Duration> noopPhases, int noopCalls,
+            int noopWrites) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -51,6 +55,7 @@ public final class SyncBench {
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         int render = args.length > 4 ? Integer.parseInt(args[4]) : RepoReconciler.Settings.defaultRenderConcurrency();
         int apply = args.length > 5 ? Integer.parseInt(args[5]) : RepoReconciler.Settings.defaultApplyConcurrency();
+        List<String> modes = List.of((args.length > 6 ? args[6] : "serial,parallel").split(","));
         Path work = Files.createTempDirectory("flux-sync-bench");
         List<Run> runs = new ArrayList<>();
         try (GitRepos repos = new GitRepos(); GitAccess access = GitAccess.create(GitCredentials.none())) {
@@ -79,8 +84,8 @@ public final class SyncBench {
             int n = 0;
             for (int round = 0; round < rounds; round++) {
                 boolean serialFirst = round % 2 == 0;
-                for (int k = 0; k < 2; k++) {
-                    boolean serial = (k == 0) == serialFirst;
+                for (int k = 0; k < modes.size(); k++) {
+                    boolean serial = modes.size() == 2 ? (k == 0) == serialFirst : modes.get(0).equals("serial");
                     runs.add(run(serial ? "serial" : "parallel", serial ? 1 : render, serial ? 1 : apply, repo,
                             access, work.resolve("run-" + n), resyncs, n));
                     n++;
@@ -89,12 +94,12 @@ public final class SyncBench {
         }
         System.out.println();
         System.out.println("| run | load avg (1/5/15 min) at start | initial sync | no-op resync median (min–max) | "
-                + "one release changed |");
-        System.out.println("|---|---|---|---|---|");
+                + "one release changed | API calls of the median no-op (writes) |");
+        System.out.println("|---|---|---|---|---|---|");
         for (Run r : runs) {
-            System.out.printf("| %s | %s | %.1f s | %d ms (%d–%d) | %d ms |%n", r.mode(), r.load(),
-                    r.initial() / 1000.0,
-                    r.noopMedian(), r.noopMin(), r.noopMax(), r.oneChanged());
+            System.out.printf("| %s | %s | %.1f s | %d ms (%d–%d) | %d ms | %d (%d) |%n", r.mode(), r.load(),
+                    r.initial() / 1000.0, r.noopMedian(), r.noopMin(), r.noopMax(), r.oneChanged(), r.noopCalls(), r
+                            .noopWrites());
         }
         // The stand-in's and the client's threads are not daemons.
         System.exit(0);
@@ -104,9 +109,10 @@ public final class SyncBench {
             int resyncs, int n) throws Exception {
         String[] avg = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
         String load = String.join(" ", avg[0], avg[1], avg[2]);
+        ApiCalls calls = new ApiCalls();
         try (KubernetesApiStandIn kube = KubernetesApiStandIn.start()) {
             RepoReconciler reconciler = new RepoReconciler(new RepoMirrors(work.resolve("mirrors"), access),
-                    new KubeCluster(kube.newClient(), "conveyor-flux-sync"), new ChartRenderer(work.resolve("work")),
+                    new KubeCluster(calls.client(kube), "conveyor-flux-sync"), new ChartRenderer(work.resolve("work")),
                     new RepoReconciler.Settings("charts", "conveyor", Duration.ZERO, Duration.ofMillis(1), work
                             .resolve("work"), render, apply),
                     new SimpleMeterRegistry(), Clock.systemUTC());
@@ -119,8 +125,12 @@ public final class SyncBench {
                     .println("  where the time went: " + SyncTimings.describe(initial.phases()) + "; renders at once: "
                             + initial.timings().rendersAtOnce());
             List<SyncResult> noops = new ArrayList<>();
+            Map<SyncResult, List<String>> callsOf = new java.util.IdentityHashMap<>();
             for (int i = 0; i < resyncs; i++) {
-                noops.add(reconciler.sync(spec, Set.of()));
+                calls.reset();
+                SyncResult noop = reconciler.sync(spec, Set.of());
+                noops.add(noop);
+                callsOf.put(noop, calls.all());
             }
             List<SyncResult> sorted = new ArrayList<>(noops);
             sorted.sort((a, b) -> a.duration().compareTo(b.duration()));
@@ -131,6 +141,15 @@ public final class SyncBench {
                             .duration().toMillis(),
                     resyncs, median.summary());
             System.out.println("  where the time went (median no-op): " + SyncTimings.describe(median.phases()));
+            List<String> medianCalls = callsOf.get(median);
+            List<String> medianWrites = medianCalls.stream().filter(c -> !c.startsWith("GET ")).toList();
+            System.out.printf("  API calls of the median no-op: %d, of which writes %d%s%n", medianCalls.size(),
+                    medianWrites.size(), medianWrites.isEmpty() ? "" : " (first: " + medianWrites.get(0) + ")");
+            for (int i = 0; i < noops.size(); i++) {
+                List<String> c = callsOf.get(noops.get(i));
+                System.out.printf("    no-op %d: %d ms, %d API calls, %d writes%n", i + 1, noops.get(i).duration()
+                        .toMillis(), c.size(), c.stream().filter(x -> !x.startsWith("GET ")).count());
+            }
 
             repo.writer().file("releases/helm/ns0/rel0.yaml", SeedRepo.fluxHelmRelease("rel0", "ns0",
                     "example/app:changed-" + n, "")).message("one release changed").commit();
@@ -140,7 +159,7 @@ public final class SyncBench {
             return new Run(mode, initial.duration().toMillis(), median.duration().toMillis(), sorted.get(0).duration()
                     .toMillis(), sorted.get(sorted.size() - 1).duration().toMillis(), one.duration().toMillis(),
                     load, new LinkedHashMap<>(initial.phases()),
-                    new LinkedHashMap<>(median.phases()));
+                    new LinkedHashMap<>(median.phases()), medianCalls.size(), medianWrites.size());
         }
     }
 }
