@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -36,7 +37,25 @@ public final class LiveComparison {
         if (!desiredHash.equals(liveHash)) {
             return State.CHANGED_IN_GIT;
         }
-        return contains(live, desired) ? State.UNCHANGED : State.DRIFTED;
+        return contains(live, withoutTypeLiveLacks(desired, live)) ? State.UNCHANGED : State.DRIFTED;
+    }
+
+    /**
+     * {@code desired} without the top-level {@code apiVersion} / {@code kind} that {@code live} lacks: a real API
+     * server leaves them out of the items of a list (kubernetes/kubernetes#3030), and the object was listed as that
+     * kind, so their absence is not drift.
+     */
+    private static Map<String, Object> withoutTypeLiveLacks(Map<String, Object> desired, Map<String, Object> live) {
+        if (live.containsKey("apiVersion") && live.containsKey("kind")) {
+            return desired;
+        }
+        Map<String, Object> expected = new LinkedHashMap<>(desired);
+        for (String key : List.of("apiVersion", "kind")) {
+            if (!live.containsKey(key)) {
+                expected.remove(key);
+            }
+        }
+        return expected;
     }
 
     private static Map<?, ?> nested(Map<String, Object> object, String a, String b) {

@@ -65,6 +65,20 @@ class PlanningTest {
     }
 
     @Test
+    void anUnchangedObjectListedWithoutItsTypeIsNotDrift() {
+        Map<String, Object> desired = Map.of("apiVersion", "v1", "kind", "ConfigMap", "metadata", Map.of("name", "c"),
+                "data", Map.of("a", "1"));
+        String hash = LiveComparison.hash(desired);
+        // A real API server's list items carry neither apiVersion nor kind (kubernetes/kubernetes#3030).
+        Map<String, Object> listed = Map.of("metadata", Map.of("name", "c", "uid", "u", "annotations", Map.of(
+                LiveComparison.HASH_ANNOTATION, hash)), "data", Map.of("a", "1"));
+        assertThat(LiveComparison.compare(desired, hash, listed)).isEqualTo(LiveComparison.State.UNCHANGED);
+        Map<String, Object> otherKind = new java.util.HashMap<>(listed);
+        otherKind.put("kind", "Secret");
+        assertThat(LiveComparison.compare(desired, hash, otherKind)).isEqualTo(LiveComparison.State.DRIFTED);
+    }
+
+    @Test
     void rolloutsAreJudgedLikeKubectlRolloutStatus() {
         Map<String, Object> progressing = Map.of("kind", "Deployment", "metadata", Map.of("generation", 2),
                 "spec", Map.of("replicas", 3), "status", Map.of("observedGeneration", 2, "replicas", 3,
