@@ -83,10 +83,16 @@ final class ChrootContainer implements AutoCloseable {
     static ChrootContainer start(Path root, ImageRoot.Config image, int port, String bootstrapServers,
             String javaToolOptions, Path log) throws IOException {
         int[] user = image.uidGid();
+        // In new mount and PID namespaces: the root bind-mounted onto itself, so that "/" is a mount point inside it as
+        // after a runtime's pivot_root (JGit, for one, looks its file store up in /proc/self/mounts), and a /proc of
+        // the new PID namespace; then chroot, working directory and user, and the entrypoint as PID 1.
+        String script = "mount --rbind \"$1\" \"$1\" && mount -t proc proc \"$1/proc\" && r=\"$1\" w=\"$2\" "
+                + "u=\"$3\" g=\"$4\" && shift 4 && exec unshare --root=\"$r\" --wd=\"$w\" --setuid=\"$u\" "
+                + "--setgid=\"$g\" -- \"$@\"";
         List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--pid", "--fork", "--kill-child",
-                "--mount-proc", "--root=" + root, "--wd=" + image.workingDir(), "--setuid=" + user[0], "--setgid="
-                        + user[1],
-                "--"));
+                "--propagation", "private", "/bin/sh", "-c", script, "container", root.toString(), image
+                        .workingDir(),
+                Integer.toString(user[0]), Integer.toString(user[1])));
         command.addAll(image.entrypoint());
         command.addAll(image.cmd());
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -102,9 +108,10 @@ final class ChrootContainer implements AutoCloseable {
         return new ChrootContainer(builder.start(), log, port, started);
     }
 
-    /** The container's JVM: the child {@code unshare} forked (PID 1 of its namespace). */
+    /** The container's JVM: the child {@code unshare} forked (PID 1 of its namespace, once the shell exec'd it). */
     Optional<ProcessHandle> jvm() {
-        return unshare.toHandle().children().findFirst();
+        return unshare.toHandle().children().findFirst().filter(p -> p.info().command().map(c -> c.endsWith(
+                "/bin/java")).orElse(false));
     }
 
     /**

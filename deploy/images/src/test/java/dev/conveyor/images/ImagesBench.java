@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.conveyor.testkit.TempDirs;
+import dev.conveyor.testkit.git.GitServers;
 import dev.conveyor.testkit.kafka.KafkaBroker;
 import dev.conveyor.testkit.registry.OciRegistry;
 
@@ -62,7 +63,9 @@ public final class ImagesBench {
                 + "]");
 
         Path work = TempDirs.create("images-bench");
-        try (KafkaBroker broker = KafkaBroker.start(); OciRegistry registry = OciRegistry.start()) {
+        try (KafkaBroker broker = KafkaBroker.start();
+                OciRegistry registry = OciRegistry.start();
+                GitServers git = GitServers.start(false)) {
             String host = registry.host();
             List<Path> natives = new ArrayList<>();
             for (String service : services) {
@@ -80,21 +83,30 @@ public final class ImagesBench {
                     .digest().equals(base.digest()) ? "same digest" : "DIFFERENT DIGEST");
 
             Map<String, ImageChain.Pushed> finals = new LinkedHashMap<>();
+            Map<String, Workloads.Workload> workloads = new LinkedHashMap<>();
             for (String service : services) {
+                Workloads.Workload workload = service.equals("versioner")
+                        ? Workloads.versioner(broker, git)
+                        : Workloads.none();
+                workloads.put(service, workload);
                 Path dir = Files.createDirectories(work.resolve(service));
                 t = System.nanoTime();
                 ImageChain.Pushed image = ImageChain.pushService(host, base, service, app(project, service),
                         "bench-untrained", dir);
                 long built = ms(t);
-                ImageChain.Training training = ImageChain.train(host, service, "bench-untrained", Map.of(), broker
-                        .bootstrapServers(), JAVA_TOOL_OPTIONS, null, dir);
+                ImageChain.Training training = ImageChain.train(host, service, "bench-untrained", workload.config(),
+                        broker.bootstrapServers(), JAVA_TOOL_OPTIONS, workload.run(), dir);
                 ImageChain.Pushed trained = ImageChain.pushWithCache(host, service, image, training.cache(), "bench",
                         dir);
                 finals.put(service, trained);
                 System.out.printf(
-                        "%s: image %d ms; training ready %d ms, total %d ms, cache %.1f MiB; %s %s  [load %s]%n",
-                        service, built, training.ready().toMillis(), training.total().toMillis(), training.bytes()
-                                / 1048576.0,
+                        "%s: image %d ms; training (%s) ready %d ms, total %d ms, cache %.1f MiB; %s %s  [load %s]%n",
+                        service, built, workload.run() == null
+                                ? "start-up"
+                                : "start-up + " + Workloads.BUILDS
+                                        + " builds",
+                        training.ready().toMillis(), training.total().toMillis(), training
+                                .bytes() / 1048576.0,
                         trained.reference(), trained.digest(), load());
             }
 
@@ -113,7 +125,8 @@ public final class ImagesBench {
                                 ? " -XX:AOTCache=" + ServiceImage.AOT_CACHE
                                         + " -XX:AOTMode=on -Xlog:aot=info:file=/tmp/aot.log"
                                 : "");
-                        long[] m = measure(host, service, root, first, options, broker.bootstrapServers());
+                        long[] m = measure(host, service, root, first, options, broker.bootstrapServers(), workloads
+                                .get(service).config());
                         first = false;
                         (cache ? with : without).add(m);
                         System.out.printf("%-18s %-9s %3d  %8d  %7.1f  %s%n", service, cache ? "aot" : "no-aot", run,
@@ -132,10 +145,10 @@ public final class ImagesBench {
 
     /** One start of the final image: {ready ms, RSS KiB at ready}. The root is unpacked on the first start only. */
     private static long[] measure(String host, String service, Path root, boolean unpack, String options,
-            String bootstrap) throws Exception {
+            String bootstrap, Map<String, String> config) throws Exception {
         ChrootContainer container;
         if (unpack) {
-            container = ImageChain.run(host, service, "bench", Map.of(), bootstrap, options, root, ImageChain
+            container = ImageChain.run(host, service, "bench", config, bootstrap, options, root, ImageChain
                     .freePort());
         } else {
             ImageRoot.Config image = ImageRoot.unpackedConfig(root);
