@@ -39,6 +39,7 @@ final class ChrootContainer implements AutoCloseable {
     private final Path log;
     private final int port;
     private final long started;
+    private volatile Duration readyTime;
 
     private ChrootContainer(Process unshare, Path log, int port, long started) {
         this.unshare = unshare;
@@ -127,7 +128,8 @@ final class ChrootContainer implements AutoCloseable {
                 HttpResponse<Void> response = HTTP.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2))
                         .GET().build(), HttpResponse.BodyHandlers.discarding());
                 if (response.statusCode() == 200) {
-                    return Duration.ofNanos(System.nanoTime() - started);
+                    readyTime = Duration.ofNanos(System.nanoTime() - started);
+                    return readyTime;
                 }
             } catch (IOException e) {
                 // not listening yet
@@ -150,6 +152,11 @@ final class ChrootContainer implements AutoCloseable {
                 throw new IllegalStateException("interrupted while waiting for " + ready, e);
             }
         }
+    }
+
+    /** What {@link #awaitReady} returned, null before it did. */
+    Duration readyTime() {
+        return readyTime;
     }
 
     /** The JVM's resident set size in KiB ({@code VmRSS} of its {@code /proc/<pid>/status}). */

@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -82,88 +81,112 @@ public final class ImagesBench {
             System.out.printf("base rebuilt with empty caches: %s in %d ms — %s%n", again.digest(), ms(t), again
                     .digest().equals(base.digest()) ? "same digest" : "DIFFERENT DIGEST");
 
-            Map<String, ImageChain.Pushed> finals = new LinkedHashMap<>();
-            Map<String, Workloads.Workload> workloads = new LinkedHashMap<>();
+            List<String> failed = new ArrayList<>();
             for (String service : services) {
-                Workloads.Workload workload = service.equals("versioner")
-                        ? Workloads.versioner(broker, git)
-                        : Workloads.none();
-                workloads.put(service, workload);
-                Path dir = Files.createDirectories(work.resolve(service));
-                t = System.nanoTime();
-                ImageChain.Pushed image = ImageChain.pushService(host, base, service, app(project, service),
-                        "bench-untrained", dir);
-                long built = ms(t);
-                ImageChain.Training training = ImageChain.train(host, service, "bench-untrained", workload.config(),
-                        broker.bootstrapServers(), JAVA_TOOL_OPTIONS, workload.run(), dir);
-                ImageChain.Pushed trained = ImageChain.pushWithCache(host, service, image, training.cache(), "bench",
-                        dir);
-                finals.put(service, trained);
-                System.out.printf(
-                        "%s: image %d ms; training (%s) ready %d ms, total %d ms, cache %.1f MiB; %s %s  [load %s]%n",
-                        service, built, workload.run() == null
-                                ? "start-up"
-                                : "start-up + " + Workloads.BUILDS
-                                        + " builds",
-                        training.ready().toMillis(), training.total().toMillis(), training
-                                .bytes() / 1048576.0,
-                        trained.reference(), trained.digest(), load());
-            }
-
-            System.out.println();
-            System.out.println("service            variant   run  ready_ms  rss_mib  load1");
-            for (String service : services) {
-                Path root = work.resolve(service).resolve("measure-root");
-                boolean first = true;
-                List<long[]> with = new ArrayList<>();
-                List<long[]> without = new ArrayList<>();
-                for (int run = 1; run <= runs; run++) {
-                    // Alternate which variant goes first, so a drift in the machine's load hits both alike.
-                    boolean cacheFirst = run % 2 == 1;
-                    for (boolean cache : cacheFirst ? new boolean[]{true, false} : new boolean[]{false, true}) {
-                        String options = JAVA_TOOL_OPTIONS + (cache
-                                ? " -XX:AOTCache=" + ServiceImage.AOT_CACHE
-                                        + " -XX:AOTMode=on -Xlog:aot=info:file=/tmp/aot.log"
-                                : "");
-                        long[] m = measure(host, service, root, first, options, broker.bootstrapServers(), workloads
-                                .get(service).config());
-                        first = false;
-                        (cache ? with : without).add(m);
-                        System.out.printf("%-18s %-9s %3d  %8d  %7.1f  %s%n", service, cache ? "aot" : "no-aot", run,
-                                m[0], m[1] / 1024.0, load());
-                    }
+                try {
+                    benchService(service, project, host, base, broker, git, runs, work);
+                } catch (RuntimeException e) {
+                    // One service that cannot start here does not hide the others' figures.
+                    failed.add(service);
+                    System.out.printf("%s: FAILED: %s%n", service, e.getMessage());
                 }
-                System.out.printf(
-                        "%-18s median ready %d ms with the cache, %d ms without; median RSS %.1f / %.1f MiB%n",
-                        service, median(with, 0), median(without, 0), median(with, 1) / 1024.0, median(without, 1)
-                                / 1024.0);
+            }
+            if (!failed.isEmpty()) {
+                throw new IllegalStateException("failed: " + failed);
             }
         } finally {
             TempDirs.deleteQuietly(work);
         }
     }
 
+    /** Builds, trains, pushes and measures one service; prints as it goes. */
+    private static void benchService(String service, Path project, String host, ImageChain.Pushed base,
+            KafkaBroker broker, GitServers git, int runs, Path work) throws java.io.IOException {
+        Workloads.Workload workload = service.equals("versioner")
+                ? Workloads.versioner(broker, git)
+                : Workloads.none();
+        Path dir = Files.createDirectories(work.resolve(service));
+        long t = System.nanoTime();
+        ImageChain.Pushed image = ImageChain.pushService(host, base, service, app(project, service),
+                "bench-untrained", dir);
+        long built = ms(t);
+        ImageChain.Training training = ImageChain.train(host, service, "bench-untrained", workload.config(), broker
+                .bootstrapServers(), JAVA_TOOL_OPTIONS, workload.run(), dir);
+        ImageChain.Pushed trained = ImageChain.pushWithCache(host, service, image, training.cache(), "bench", dir);
+        System.out.printf("%s: image %d ms; training (%s) ready %d ms, total %d ms, cache %.1f MiB; %s %s  [load %s]%n",
+                service, built, workload.run() == null ? "start-up" : "start-up + " + Workloads.BUILDS + " builds",
+                training.ready().toMillis(), training.total().toMillis(), training.bytes() / 1048576.0, trained
+                        .reference(),
+                trained.digest(), load());
+
+        System.out.println("service            variant   run  ready_ms  rss_mib  load1");
+        Path root = dir.resolve("measure-root");
+        boolean first = true;
+        List<long[]> with = new ArrayList<>();
+        List<long[]> without = new ArrayList<>();
+        for (int run = 1; run <= runs; run++) {
+            // Alternate which variant goes first, so a drift in the machine's load hits both alike.
+            boolean cacheFirst = run % 2 == 1;
+            for (boolean cache : cacheFirst ? new boolean[]{true, false} : new boolean[]{false, true}) {
+                String options = JAVA_TOOL_OPTIONS + (cache
+                        ? " -XX:AOTCache=" + ServiceImage.AOT_CACHE
+                                + " -XX:AOTMode=on -Xlog:aot=info:file=/tmp/aot.log"
+                        : "");
+                long[] m;
+                try {
+                    m = measure(host, service, root, first, options, broker.bootstrapServers(), workload.config());
+                } catch (RuntimeException | java.io.IOException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                first = false;
+                (cache ? with : without).add(m);
+                System.out.printf("%-18s %-9s %3d  %8d  %7.1f  %s%n", service, cache ? "aot" : "no-aot", run, m[0],
+                        m[1] / 1024.0, load());
+            }
+        }
+        System.out.printf("%-18s median ready %d ms with the cache, %d ms without; median RSS %.1f / %.1f MiB%n",
+                service, median(with, 0), median(without, 0), median(with, 1) / 1024.0, median(without, 1) / 1024.0);
+    }
+
     /** One start of the final image: {ready ms, RSS KiB at ready}. The root is unpacked on the first start only. */
     private static long[] measure(String host, String service, Path root, boolean unpack, String options,
             String bootstrap, Map<String, String> config) throws Exception {
-        ChrootContainer container;
         if (unpack) {
-            container = ImageChain.run(host, service, "bench", config, bootstrap, options, root, ImageChain
-                    .freePort());
-        } else {
-            ImageRoot.Config image = ImageRoot.unpackedConfig(root);
-            container = ChrootContainer.start(root, image, ImageChain.freePort(), bootstrap, options, root
-                    .resolveSibling("measure.log"));
+            ImageRoot.unpack(host, ImageChain.repository(service), "bench", root);
+            ChrootContainer.preparePod(root, service, config);
         }
+        Files.deleteIfExists(root.resolve("tmp/aot.log"));
+        ChrootContainer container = startReady(root, bootstrap, options);
         try (container) {
-            Duration ready = container.awaitReady(Duration.ofSeconds(120));
             long rss = container.rssKib();
             container.stop(Duration.ofSeconds(30));
             if (options.contains("AOTCache=") && !Files.readString(root.resolve("tmp/aot.log")).contains(
                     "Opened AOT cache")) {
                 throw new IllegalStateException(service + ": the JVM did not open the AOT cache");
             }
-            return new long[]{ready.toMillis(), rss};
+            return new long[]{container.readyTime().toMillis(), rss};
+        }
+    }
+
+    /**
+     * Starts the unpacked root and waits until it is ready; a start that lost its free port to another process
+     * before binding it (Quarkus: "seems to be in use") is retried on a new port, up to three times.
+     */
+    private static ChrootContainer startReady(Path root, String bootstrap, String options) throws Exception {
+        for (int attempt = 1;; attempt++) {
+            ChrootContainer container = ChrootContainer.start(root, ImageRoot.unpackedConfig(root), ImageChain
+                    .freePort(), bootstrap, options, root.resolveSibling("measure.log"));
+            try {
+                container.awaitReady(Duration.ofSeconds(120));
+                return container;
+            } catch (IllegalStateException e) {
+                container.close();
+                if (attempt >= 3 || !String.valueOf(e.getMessage()).contains("seems to be in use")) {
+                    throw e;
+                }
+            }
         }
     }
 

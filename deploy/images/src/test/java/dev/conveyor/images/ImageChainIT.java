@@ -23,7 +23,7 @@ import dev.conveyor.testkit.registry.OciRegistry;
  * the final image pulled into a fresh root and started with the chart's {@code -XX:AOTCache}: the JVM maps the cache
  * and the service becomes ready.
  */
-class ImageChainTest {
+class ImageChainIT {
 
     private static KafkaBroker broker;
     private static OciRegistry registry;
@@ -32,7 +32,7 @@ class ImageChainTest {
     @BeforeAll
     static void start() {
         // Fails, never skips: CI runs as root with a JDK 25, so a missing part is a broken machine, not a choice.
-        Jdk25.missing().ifPresent(m -> fail("ImageChainTest needs " + m + "see deploy/images/README.md"));
+        Jdk25.missing().ifPresent(m -> fail("ImageChainIT needs " + m + "see deploy/images/README.md"));
         broker = KafkaBroker.start();
         registry = OciRegistry.start();
         work = TempDirs.create("images-test");
