@@ -47,6 +47,10 @@ import dev.conveyor.events.v1.VersionResolved;
  * bench/run deploy/local dev.conveyor.local.PipelineBench [apps, default 100] [rounds, default 1,10,100] \
  *     [processes per service, default 1] [GitOps repositories, default 10] [partitions per topic, default 6]
  * </pre>
+ *
+ * With {@code CONVEYOR_JAVA} naming a JDK 25 and {@code -Dconveyor.bench.aot-dir=<dir>} (with {@code bench/run}: in
+ * {@code BENCH_JAVA_OPTS}), the services' AOT caches are kept in {@code <dir>}: the first run trains them, the
+ * next starts on them.
  */
 public final class PipelineBench {
 
@@ -82,6 +86,12 @@ public final class PipelineBench {
                 .trim();
         Path data = Files.createTempDirectory("conveyor-bench");
         LocalStack stack = new LocalStack(project, data, classpath, System.out).withReplicas(replicas);
+        // -Dconveyor.bench.aot-dir=<dir>: the services' AOT caches (JDK 25, CONVEYOR_JAVA) outlive this run's data, so
+        // a second run starts on the caches the first one trained: its cold run is the first run after a cached start.
+        String aotDir = System.getProperty("conveyor.bench.aot-dir", "");
+        if (!aotDir.isBlank()) {
+            stack.withServiceBuilds(project, Path.of(aotDir).toAbsolutePath());
+        }
         System.out.printf("PipelineBench: %d apps over %d GitOps repositories, %d partitions per topic, %d process(es)"
                 + " per service; rounds %s; load average %s%n", apps, gitopsRepos, partitions, replicas, rounds,
                 loadAverage());
