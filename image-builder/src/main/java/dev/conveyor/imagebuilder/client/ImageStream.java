@@ -91,6 +91,14 @@ final class ImageStream {
                 throw new EOFException("blob " + hex + " is cut short");
             }
             small.put(hex, bytes);
+            // Kept in memory, but still a base layer when the base cache holds it: a candidate for a mount, as on the
+            // model path.
+            for (Path cache : caches) {
+                if (cachedLayer(cache, hex, size) != null) {
+                    fromBase.put(hex, cache.equals(baseCache));
+                    break;
+                }
+            }
             return;
         }
         for (Path cache : caches) {

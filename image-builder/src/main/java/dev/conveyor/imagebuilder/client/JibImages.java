@@ -74,6 +74,7 @@ public final class JibImages {
     private final Path appCache;
     private final RegistryCredentials credentials;
     private final RegistryApi registries;
+    private final boolean readModel;
 
     /**
      * @param baseCache Jib's base image layer cache, kept between builds
@@ -81,10 +82,20 @@ public final class JibImages {
      *     it instead of being compressed again
      */
     public JibImages(Path baseCache, Path appCache, RegistryCredentials credentials, RegistryApi registries) {
+        this(baseCache, appCache, credentials, registries, true);
+    }
+
+    /**
+     * @param readModel whether {@link #build} reads the image from Jib's model (by reflection); {@code false} always
+     *     takes the fallback, streaming Jib's tarball through {@link ImageStream}: for the tests that compare the two
+     */
+    public JibImages(Path baseCache, Path appCache, RegistryCredentials credentials, RegistryApi registries,
+            boolean readModel) {
         this.baseCache = baseCache;
         this.appCache = appCache;
         this.credentials = credentials;
         this.registries = registries;
+        this.readModel = readModel;
     }
 
     /** Pushes the image under every tag of the plan and returns its digest. */
@@ -167,6 +178,9 @@ public final class JibImages {
      * (nothing is copied), else by streaming the tarball through {@link ImageStream} (every layer is read once).
      */
     private BuiltImage describe(ImageTarball tarball, Path work) throws IOException {
+        if (!readModel) {
+            return stream(tarball, work);
+        }
         Image image = null;
         try {
             java.lang.reflect.Field field = ImageTarball.class.getDeclaredField("image");

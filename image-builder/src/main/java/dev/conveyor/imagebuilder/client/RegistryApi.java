@@ -179,17 +179,24 @@ public final class RegistryApi {
         return image.digest();
     }
 
-    /** Whether the repository holds a blob (a registry may answer a HEAD with a redirect to its storage: it has it). */
+    /**
+     * Whether the repository holds a blob. The OCI distribution spec wants a 200 for a blob that exists; registries on
+     * object storage (distribution's storage redirect, S3, GCS, Azure) answer a {@code 307} to a signed storage URL
+     * instead, and only after they found the blob linked in this repository, so a 307 is "present" and is not followed
+     * (its host is storage, outside the registry's origin). Any other redirect (a {@code 302} of a proxy or a login
+     * page) says nothing about the blob: it counts as absent and the blob is uploaded, which the registry then
+     * verifies.
+     */
     public boolean blobExists(String registry, String repository, String digest) {
         HttpResponse<byte[]> response = send(registry, repository, true, HttpRequest.newBuilder(URI.create(base(
                 registry) + "/v2/" + repository + "/blobs/" + digest)).method("HEAD", HttpRequest.BodyPublishers
                         .noBody()));
         int status = response.statusCode();
-        if (status == 404) {
-            return false;
-        }
-        if (status == 307 || status == 302) {
+        if (status == 307) {
             return true;
+        }
+        if (status == 404 || status >= 300 && status < 400) {
+            return false;
         }
         expect(response, 200, registry, repository);
         return true;
@@ -242,11 +249,12 @@ public final class RegistryApi {
                 null));
         URI base = URI.create(base(registry) + "/");
         URI resolved = base.resolve(location);
-        if (!resolved.getScheme().equals(base.getScheme()) || !resolved.getRawAuthority().equalsIgnoreCase(base
+        if (!base.getScheme().equals(resolved.getScheme()) || !base.getRawAuthority().equalsIgnoreCase(resolved
                 .getRawAuthority())) {
             throw StageException.terminal(ImageBuilderFailure.IMAGE_BUILD_FAILED, "registry " + registry
                     + " asked for the upload of " + repository + " to go to " + resolved.getScheme() + "://"
-                    + resolved.getHost() + ", another origin; refused", Map.of("registry", registry));
+                    + resolved.getHost() + (resolved.getPort() == -1 ? "" : ":" + resolved.getPort())
+                    + ", another origin than " + base(registry) + "; refused", Map.of("registry", registry));
         }
         return resolved;
     }
