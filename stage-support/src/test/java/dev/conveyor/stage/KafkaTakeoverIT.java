@@ -73,12 +73,8 @@ class KafkaTakeoverIT {
             long started = System.nanoTime();
             try (KafkaConsumer<String, String> replacement = new KafkaConsumer<>(config(broker.bootstrapServers()))) {
                 replacement.subscribe(List.of(TOPIC));
-                Set<TopicPartition> owned = Set.of();
                 // Poll until it owns everything, within a bound the 45 s default session timeout could not meet.
-                while (owned.size() < PARTITIONS && System.nanoTime() - started < Duration.ofSeconds(30).toNanos()) {
-                    replacement.poll(Duration.ofMillis(200));
-                    owned = replacement.assignment();
-                }
+                Set<TopicPartition> owned = pollUntilOwned(replacement, started, Duration.ofSeconds(30));
                 Duration takeover = Duration.ofNanos(System.nanoTime() - started);
                 System.out.printf("takeover: the replacement owned %d of %d partitions %d ms after it started%n",
                         owned.size(), PARTITIONS, takeover.toMillis());
@@ -138,21 +134,36 @@ class KafkaTakeoverIT {
         }
     }
 
-    /** The consumer that dies: joins the group, says when it holds every partition, and polls until killed. */
-    public static final class Holder {
-        public static void main(String[] args) {
-            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config(args[0]))) {
-                consumer.subscribe(List.of(TOPIC));
-                boolean told = false;
-                while (true) {
-                    consumer.poll(Duration.ofMillis(200));
-                    if (!told && consumer.assignment().size() == PARTITIONS) {
-                        System.out.println("ASSIGNED " + PARTITIONS);
-                        System.out.flush();
-                        told = true;
-                    }
+    /** Polls {@code consumer} until it owns all {@link #PARTITIONS} or {@code bound} has passed since {@code started}. */
+    static Set<TopicPartition> pollUntilOwned(KafkaConsumer<String, String> consumer, long started, Duration bound) {
+        Set<TopicPartition> owned = Set.of();
+        while (owned.size() < PARTITIONS && System.nanoTime() - started < bound.toNanos()) {
+            consumer.poll(Duration.ofMillis(200));
+            owned = consumer.assignment();
+        }
+        return owned;
+    }
+
+    /** In the dying process: joins with {@code config}, says when it holds every partition, and polls until killed. */
+    static void hold(Map<String, Object> config, String topic) {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config)) {
+            consumer.subscribe(List.of(topic));
+            boolean told = false;
+            while (true) {
+                consumer.poll(Duration.ofMillis(200));
+                if (!told && consumer.assignment().size() == PARTITIONS) {
+                    System.out.println("ASSIGNED " + PARTITIONS);
+                    System.out.flush();
+                    told = true;
                 }
             }
+        }
+    }
+
+    /** The consumer that dies. */
+    public static final class Holder {
+        public static void main(String[] args) {
+            hold(config(args[0]), TOPIC);
         }
     }
 }

@@ -31,7 +31,7 @@ class StaticMembershipIT {
     static final String TOPIC = "conveyor.static-membership.test";
     static final String GROUP = "conveyor-static-membership-test";
     static final String CHANNEL = "conveyor.static-membership.test";
-    static final int PARTITIONS = 3;
+    static final int PARTITIONS = KafkaTakeoverIT.PARTITIONS;
 
     static KafkaBroker broker;
 
@@ -62,11 +62,7 @@ class StaticMembershipIT {
             long started = System.nanoTime();
             try (KafkaConsumer<String, String> restarted = new KafkaConsumer<>(config(broker.bootstrapServers()))) {
                 restarted.subscribe(List.of(TOPIC));
-                Set<TopicPartition> owned = Set.of();
-                while (owned.size() < PARTITIONS && System.nanoTime() - started < Duration.ofSeconds(20).toNanos()) {
-                    restarted.poll(Duration.ofMillis(200));
-                    owned = restarted.assignment();
-                }
+                Set<TopicPartition> owned = KafkaTakeoverIT.pollUntilOwned(restarted, started, Duration.ofSeconds(20));
                 System.out.printf("static rejoin: the restarted process owned %d of %d partitions %d ms after it"
                         + " started (session timeout 45 s)%n", owned.size(), PARTITIONS,
                         Duration.ofNanos(System
@@ -87,21 +83,10 @@ class StaticMembershipIT {
         return new StaticMembership(Optional.of("versioner-2")).customize(CHANNEL, null, config);
     }
 
-    /** The process that dies: joins as a static member, says when it holds every partition, polls until killed. */
+    /** The process that dies: joins as a static member and polls until killed. */
     public static final class Holder {
         public static void main(String[] args) {
-            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config(args[0]))) {
-                consumer.subscribe(List.of(TOPIC));
-                boolean told = false;
-                while (true) {
-                    consumer.poll(Duration.ofMillis(200));
-                    if (!told && consumer.assignment().size() == PARTITIONS) {
-                        System.out.println("ASSIGNED " + PARTITIONS);
-                        System.out.flush();
-                        told = true;
-                    }
-                }
-            }
+            KafkaTakeoverIT.hold(config(args[0]), TOPIC);
         }
     }
 }
