@@ -18,6 +18,7 @@ import dev.conveyor.fluxsync.client.KubeCluster;
 import dev.conveyor.fluxsync.domain.KindOrder;
 import dev.conveyor.fluxsync.domain.LiveComparison;
 import dev.conveyor.fluxsync.domain.Manifest;
+import dev.conveyor.fluxsync.domain.ObjectRef;
 import dev.conveyor.fluxsync.domain.ProblemReason;
 import dev.conveyor.fluxsync.domain.SyncProblem;
 
@@ -131,7 +132,7 @@ final class Applier {
      * The object as this sync listed it, when the kind was listed (by an apply of this sync) and the list holds it;
      * empty otherwise. Only for objects this sync has not written since: the list is not updated by applies.
      */
-    Optional<Map<String, Object>> listed(LiveObjects live, dev.conveyor.fluxsync.domain.ObjectRef ref) {
+    Optional<Map<String, Object>> listed(LiveObjects live, ObjectRef ref) {
         CompletableFuture<Optional<Map<String, Map<String, Object>>>> listed = live.byKind.get(ref.apiVersion() + " "
                 + ref.kind());
         if (listed == null || !listed.isDone() || listed.isCompletedExceptionally()) {

@@ -9,6 +9,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import dev.conveyor.fluxsync.domain.DesiredState;
 import dev.conveyor.fluxsync.domain.Inventory;
+import dev.conveyor.fluxsync.domain.Manifest;
 
 /**
  * What the reconciler remembers of one repository between its syncs (in this process). The maps the releases of a
@@ -43,7 +44,7 @@ final class RepoState {
      * A rendering read into objects: the rendered YAML it was read from, the objects (never changed after), the hooks
      * not run and the manifest without hooks.
      */
-    record Parsed(String yaml, List<dev.conveyor.fluxsync.domain.Manifest> manifests, List<String> hooks,
+    record Parsed(String yaml, List<Manifest> manifests, List<String> hooks,
             String withoutHooks) {
     }
 

@@ -10,12 +10,18 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -46,7 +52,7 @@ public final class RegistryApi {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Runs the blob checks and uploads of a push side by side. */
-    private static final java.util.concurrent.ExecutorService TRANSFERS = java.util.concurrent.Executors
+    private static final ExecutorService TRANSFERS = Executors
             .newCachedThreadPool(runnable -> {
                 Thread thread = new Thread(runnable, "image-builder-blob-transfer");
                 thread.setDaemon(true);
@@ -62,8 +68,8 @@ public final class RegistryApi {
      * The Authorization header that last worked per registry, repository and scope (pull or push), sent up front so a
      * push is not two requests per call; a 401 drops it and answers the challenge again. In memory only.
      */
-    private final Map<String, String> authorizations = new java.util.concurrent.ConcurrentHashMap<>();
-    private final Map<String, Object> challengeLocks = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String> authorizations = new ConcurrentHashMap<>();
+    private final Map<String, Object> challengeLocks = new ConcurrentHashMap<>();
 
     public RegistryApi(HttpClient http, RegistryCredentials credentials, Set<String> insecure, Duration timeout) {
         this.http = http;
@@ -146,21 +152,21 @@ public final class RegistryApi {
         List<BuiltImage.Blob> blobs = new ArrayList<>(image.layers());
         blobs.add(image.config());
         // Every blob is checked (and, when missing, mounted or uploaded) at the same time, on pooled connections.
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        List<java.util.concurrent.CompletableFuture<Void>> transfers = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        List<CompletableFuture<Void>> transfers = new ArrayList<>();
         for (BuiltImage.Blob blob : blobs) {
             if (seen.add(blob.digest())) {
-                transfers.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                transfers.add(CompletableFuture.runAsync(() -> {
                     if (!blobExists(registry, repository, blob.digest())) {
                         upload(registry, repository, blob, blob.fromBase() ? mountFrom : Optional.empty());
                     }
                 }, TRANSFERS));
             }
         }
-        for (java.util.concurrent.CompletableFuture<Void> transfer : transfers) {
+        for (CompletableFuture<Void> transfer : transfers) {
             try {
                 transfer.join();
-            } catch (java.util.concurrent.CompletionException e) {
+            } catch (CompletionException e) {
                 transfers.forEach(other -> other.cancel(true));
                 if (e.getCause() instanceof RuntimeException cause) {
                     throw cause;
