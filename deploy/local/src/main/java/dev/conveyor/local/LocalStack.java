@@ -818,7 +818,7 @@ public final class LocalStack {
         List<String> command = new ArrayList<>(detached());
         command.add(serviceJvm.java().toString());
         command.addAll(serviceJvmOptions);
-        if (serviceJvm.caches()) {
+        if (serviceJvm.caches(s.name())) {
             Path cache = serviceJvm.cacheFile(aotDir(), s.name(), serviceJvmOptions, ProcessFingerprint.build(s
                     .appDir(projectDir)));
             command.addAll(serviceJvm.aotOptions(cache, replica == 1));

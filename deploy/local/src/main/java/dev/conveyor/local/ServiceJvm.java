@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -119,6 +120,18 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
     /** Whether services get a cache: a JDK 13 or newer, and not {@code CONVEYOR_AOT=off}. */
     boolean caches() {
         return aot && feature >= CDS_FEATURE;
+    }
+
+    /**
+     * Services that get no dynamic CDS archive: flux-sync's JDK 17 training runs exited on {@code SIGTERM} in the stack
+     * without writing one (twice, root BENCHMARKS.md; not isolated — it renders through helm-java, Go's runtime in the
+     * process), so each of its starts would be a training run and each exit wait for a dump that never comes.
+     */
+    static final Set<String> WITHOUT_CDS = Set.of("flux-sync");
+
+    /** Whether a service gets a cache on this JVM ({@link #caches}, and not in {@link #WITHOUT_CDS} before JDK 25). */
+    boolean caches(String service) {
+        return caches() && (feature >= AOT_FEATURE || !WITHOUT_CDS.contains(service));
     }
 
     /** What this JVM's cache is called in {@code up}'s output: {@code AOT cache} or {@code CDS archive}. */

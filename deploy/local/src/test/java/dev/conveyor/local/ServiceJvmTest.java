@@ -90,6 +90,9 @@ class ServiceJvmTest {
         Files.writeString(cache, "a complete archive");
         assertThat(jvm.aotOptions(cache, false)).containsExactly("-XX:+VerifySharedSpaces", "-XX:SharedArchiveFile="
                 + cache);
+        assertThat(jvm.caches("versioner")).isTrue();
+        assertThat(jvm.caches("flux-sync")).as("writes no archive in the stack").isFalse();
+        assertThat(ServiceJvm.of(fakeJdk("25.0.3"), true).caches("flux-sync")).as("its AOT cache works").isTrue();
         assertThat(ServiceJvm.training(List.of("java", "-XX:ArchiveClassesAtExit=" + cache))).isTrue();
         assertThat(ServiceJvm.usesCache(List.of("java", "-XX:SharedArchiveFile=" + cache))).isTrue();
         assertThat(ServiceJvm.of(fakeJdk("17.0.15"), false).aotOptions(cache, true)).as("CONVEYOR_AOT=off").isEmpty();
