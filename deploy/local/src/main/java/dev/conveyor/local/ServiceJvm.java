@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -214,7 +215,11 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
         Optional<Path> used = option(command, USE);
         if (used.isPresent()) {
             if (!Files.exists(sizeFile(used.get())) && Files.isRegularFile(used.get())) {
-                Files.writeString(sizeFile(used.get()), Long.toString(Files.size(used.get())));
+                // Written aside and moved: a start reading it meanwhile never sees it half-written.
+                Path part = Files.createTempFile(used.get().toAbsolutePath().getParent(), ".size", ".part");
+                Files.writeString(part, Long.toString(Files.size(used.get())));
+                Files.move(part, sizeFile(used.get()), StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
             }
             return;
         }
