@@ -85,11 +85,13 @@ public final class LocalStack {
         this.classpath = classpath;
         this.out = out;
         this.serviceJvm = ServiceJvm.fromEnvironment(System.getenv());
+        this.aotDir = Optional.ofNullable(System.getenv("CONVEYOR_AOT_DIR")).filter(d -> !d.isBlank()).map(d -> Path
+                .of(d).toAbsolutePath().normalize()).orElse(null);
     }
 
     /**
-     * Runs the services on another JVM than {@code $CONVEYOR_JAVA} names (benchmarks, tests): a JDK 25 or newer with
-     * {@code aot} gets AOT caches ({@link ServiceJvm}).
+     * Runs the services on another JVM than {@code $CONVEYOR_JAVA} names (benchmarks, tests): with {@code aot}, each
+     * service gets its cache ({@link ServiceJvm}: an AOT cache on JDK 25+, a dynamic CDS archive before).
      */
     LocalStack withServiceJvm(ServiceJvm jvm) {
         this.serviceJvm = jvm;
@@ -457,12 +459,12 @@ public final class LocalStack {
     record ServiceLaunch(List<String> command, Path dir, Path log, Map<String, String> env,
             Map<String, String> config, Path configFile, Path appDir) {
 
-        /** Of the command without its AOT options: a training run is not restarted once its cache exists. */
+        /** Of the command without its cache options: a training run is not restarted once its cache exists. */
         String launchDigest() {
             return ProcessFingerprint.launch(ServiceJvm.withoutAot(command), env, config);
         }
 
-        /** Whether this start trains the service's AOT cache (written when the JVM exits). */
+        /** Whether this start trains the service's cache (written when the JVM exits). */
         boolean trainsCache() {
             return ServiceJvm.training(command);
         }
@@ -806,7 +808,7 @@ public final class LocalStack {
 
     /**
      * How replica {@code replica} of a service is started now (nothing is written or started): on {@link #serviceJvm}
-     * with {@link #serviceJvmOptions}, plus its AOT cache options ({@link ServiceJvm#aotOptions}: replica 1 trains the
+     * with {@link #serviceJvmOptions}, plus its cache options ({@link ServiceJvm#aotOptions}: replica 1 trains the
      * cache when there is none, every replica uses it once it exists).
      */
     private ServiceLaunch serviceLaunch(ServiceSpec s, int replica, Map<String, String> stack,
@@ -816,7 +818,7 @@ public final class LocalStack {
         List<String> command = new ArrayList<>(detached());
         command.add(serviceJvm.java().toString());
         command.addAll(serviceJvmOptions);
-        if (serviceJvm.caches()) {
+        if (serviceJvm.caches(s.name())) {
             Path cache = serviceJvm.cacheFile(aotDir(), s.name(), serviceJvmOptions, ProcessFingerprint.build(s
                     .appDir(projectDir)));
             command.addAll(serviceJvm.aotOptions(cache, replica == 1));
@@ -833,24 +835,25 @@ public final class LocalStack {
         try {
             Files.createDirectories(l.configFile().getParent());
             StackLayout.write(l.configFile(), l.config(), true);
-            if (l.trainsCache()) {
-                ServiceJvm.prepareTraining(l.command());
-            }
+            ServiceJvm.prepareStart(l.command());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return launch(l.command(), l.dir(), l.log(), l.env());
     }
 
-    /** How a service was started, for {@code up}'s output: {@code , JDK 25.0.3, AOT cache}; empty on JDK < 25. */
+    /**
+     * How a service was started, for {@code up}'s output: {@code , JDK 25.0.3, AOT cache} or {@code , JDK 17.0.15,
+     * training its CDS archive}; empty on a JDK < 25 without a cache ({@code CONVEYOR_AOT=off}).
+     */
     private String jvmNote(String name) {
-        if (serviceJvm.feature() < ServiceJvm.AOT_FEATURE) {
+        if (!serviceJvm.caches() && serviceJvm.feature() < ServiceJvm.AOT_FEATURE) {
             return "";
         }
         String aot = layout.processes().get(name + ".aot");
         return ", JDK " + serviceJvm.version() + ("training".equals(aot)
-                ? ", training its AOT cache"
-                : "cache".equals(aot) ? ", AOT cache" : "");
+                ? ", training its " + serviceJvm.cacheKind()
+                : "cache".equals(aot) ? ", " + serviceJvm.cacheKind() : "");
     }
 
     /**
@@ -862,10 +865,13 @@ public final class LocalStack {
     static final List<String> SERVICE_JVM_OPTIONS = List.of("-Xmx384m", "-Xms32m", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1");
 
-    /** How long a service training its AOT cache may take to exit (the JVM writes the cache as it exits). */
+    /** How long a service training its cache (AOT or CDS) may take to exit (the JVM writes the cache as it exits). */
     static final Duration TRAINING_EXIT_TIMEOUT = Duration.ofSeconds(120);
 
-    /** Where the services' AOT caches are kept: {@code aot/} in the data directory ({@link ServiceJvm}). */
+    /**
+     * Where the services' caches are kept ({@link ServiceJvm}): {@code $CONVEYOR_AOT_DIR} when set (shared by several
+     * stacks, e.g. every IT of one {@code verify}), else {@code aot/} in the data directory.
+     */
     Path aotDir() {
         return aotDir != null ? aotDir : layout.root().resolve("aot");
     }
@@ -905,10 +911,10 @@ public final class LocalStack {
             // What it was started with: up restarts it when either differs from what it would start now.
             procs.put(m.name() + ".build", ProcessFingerprint.build(plan.appDir()));
             procs.put(m.name() + ".launch", plan.launchDigest());
-            // How its AOT cache is used: down gives a training run time to write it.
+            // How its cache is used: down gives a training run time to write it.
             if (plan.trainsCache()) {
                 procs.put(m.name() + ".aot", "training");
-            } else if (plan.command().stream().anyMatch(a -> a.startsWith("-XX:AOTCache="))) {
+            } else if (ServiceJvm.usesCache(plan.command())) {
                 procs.put(m.name() + ".aot", "cache");
             }
         }
@@ -1006,9 +1012,9 @@ public final class LocalStack {
         for (Map.Entry<ProcessHandle, String> e : stopping.entrySet()) {
             ProcessHandle h = e.getKey();
             String name = e.getValue();
-            // A service training its AOT cache writes it as it exits: once Quarkus has logged that it stopped (the JVM
-            // then records and forks a JVM that writes the cache), it gets up to TRAINING_EXIT_TIMEOUT; one that never
-            // stops 20 s, like any other.
+            // A service training its cache writes it as it exits: once Quarkus has logged that it stopped (the JVM then
+            // writes the CDS archive itself, or records and forks a JVM that writes the AOT cache), it gets up to
+            // TRAINING_EXIT_TIMEOUT; one that never stops 20 s, like any other.
             boolean training = "training".equals(procs.get(name + ".aot"));
             while (alive(h.pid())) {
                 long waited = System.nanoTime() - began;

@@ -1,10 +1,12 @@
 package dev.conveyor.local;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -12,36 +14,62 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
- * The JVM the local stack runs the services on, and each service's AOT cache (JDK 25's one-step
- * {@code -XX:AOTCacheOutput}, JEP 514/515).
+ * The JVM the local stack runs the services on, and each service's class cache: on JDK 25 or newer an AOT cache (the
+ * one-step {@code -XX:AOTCacheOutput}, JEP 514/515), on JDK 13–24 a dynamic AppCDS archive
+ * ({@code -XX:ArchiveClassesAtExit}, JEP 350).
  *
  * <p>
  * Which JVM: {@code $CONVEYOR_JAVA} (a JDK home, or its {@code bin/java}), else the launcher's own. The {@code conveyor}
  * script sets {@code CONVEYOR_JAVA} to the newest JDK &ge; 25 it finds in {@code /usr/lib/jvm} when it is not set;
- * {@code ./mvnw verify} runs the stack on the JDK Maven runs on. {@code CONVEYOR_AOT=off} runs a JDK 25 without a cache.
+ * {@code ./mvnw verify} runs the stack on the JDK Maven runs on. {@code CONVEYOR_AOT=off} runs without a cache.
  *
  * <p>
- * The cache, when the JVM is 25 or newer: each service's first replica is started with
- * {@code -XX:AOTCacheOutput=<file>} when its cache does not exist (a training run: the JVM records what the service
- * loads and runs, and writes the cache when it exits normally — {@code down}, or a restart), and with
- * {@code -XX:AOTCache=<file>} once it does. The file is {@code aot/<service>-jdk<version>-<key>.aot} in the data
- * directory, the key a digest of the service's build ({@link ProcessFingerprint#build}), the JVM's version and path and
- * the JVM options: a new build, JDK or option list never finds an old cache, so a stale cache is never named; an older
- * file of the service is deleted when a new one is trained. The JVM's own default ({@code -XX:AOTMode=auto}) ignores a
- * cache it cannot use, with a warning, and starts without it. The AOT options are not part of the launch digest
- * ({@link ProcessFingerprint#launch}): a service started as a training run is not restarted once its cache exists.
+ * The cache: each service's first replica is started with the training option ({@code -XX:AOTCacheOutput=<file>},
+ * {@code -XX:ArchiveClassesAtExit=<file>}) when its cache does not exist (a training run: the JVM records what the
+ * service loads, and writes the file when it exits normally — {@code down}, or a restart), and with the option that
+ * uses it ({@code -XX:AOTCache=<file>}, {@code -XX:SharedArchiveFile=<file>}) once it does. The file is
+ * {@code <service>-jdk<version>-<key>.aot} (JDK 25+) or {@code .jsa} in the cache directory, the key a digest of the
+ * service's build ({@link ProcessFingerprint#build}), the JVM's version and path and the JVM options: a new build, JDK
+ * or option list never finds an old cache, so a stale cache is never named; an older file of the service is deleted
+ * when a new one is trained. The cache options are not part of the launch digest ({@link ProcessFingerprint#launch}):
+ * a service started as a training run is not restarted once its cache exists.
+ *
+ * <p>
+ * Crash points. The JVM writes a cache's header (at offset 0) after everything else, so a JVM killed while writing
+ * leaves a file whose first bytes are zero: that is no cache ({@link #usable}), and the next first replica trains again.
+ * The first start that uses a complete cache records its size next to it ({@code <file>.size}, {@link #prepareStart});
+ * a cache whose size differs later (truncated) is no cache either: JDK 17 does not check the size of a dynamic archive
+ * and dies with {@code SIGBUS} on a truncated one. A cache whose bytes are damaged but whose size is unchanged: JDK 25
+ * ignores it with a warning ({@code -XX:AOTMode=auto}); on JDK 13–24 the archive carries checksums that every start
+ * verifies ({@code -XX:+VerifySharedSpaces}, {@link #CDS_OPTIONS}: without, JDK 17 dies with {@code SIGSEGV}), and the
+ * JVM starts without it, printing {@code Unable to use shared archive}.
  */
 record ServiceJvm(Path java, String version, int feature, boolean aot) {
 
     /** The first JDK with {@code -XX:AOTCacheOutput}. */
     static final int AOT_FEATURE = 25;
+    /** The first JDK with {@code -XX:ArchiveClassesAtExit}. */
+    static final int CDS_FEATURE = 13;
 
-    /** The part of a cache file's name after the service's: {@code -jdk<version>-<key>.aot[.config]}. */
-    private static final String CACHE_FILE = "-jdk[^-]*-[0-9a-f]+\\.aot(\\.config)?$";
+    /** The options of every start with a dynamic AppCDS archive, training or using it (see the class comment). */
+    static final List<String> CDS_OPTIONS = List.of("-XX:+VerifySharedSpaces");
+
+    /** The options that train a cache, by the JDK that writes it: each names the file after its {@code =}. */
+    private static final List<String> TRAIN = List.of("-XX:AOTCacheOutput=", "-XX:ArchiveClassesAtExit=");
+    /** The options that use a cache. */
+    private static final List<String> USE = List.of("-XX:AOTCache=", "-XX:SharedArchiveFile=");
+
+    /**
+     * The part of a cache file's name after the service's: {@code -jdk<version>-<key>.aot|.jsa}, and the JVM's
+     * temporary configuration file ({@code .aot.config}) or its recorded size ({@code .size}).
+     */
+    private static final String CACHE_FILE = "-jdk[^-]*-[0-9a-f]+\\.(aot|jsa)(\\.config|\\.size)?$";
 
     private static final Pattern JAVA_VERSION = Pattern.compile("^JAVA_VERSION=\"([^\"]+)\"", Pattern.MULTILINE);
 
@@ -90,9 +118,31 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
         return m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 
-    /** Whether services get an AOT cache: a JDK 25 or newer, and not {@code CONVEYOR_AOT=off}. */
+    /** Whether services get a cache: a JDK 13 or newer, and not {@code CONVEYOR_AOT=off}. */
     boolean caches() {
-        return aot && feature >= AOT_FEATURE;
+        return aot && feature >= CDS_FEATURE;
+    }
+
+    /**
+     * Services that get no dynamic CDS archive: flux-sync's JDK 17 training runs exited on {@code SIGTERM} in the stack
+     * without writing one (twice, root BENCHMARKS.md; not isolated — it renders through helm-java, Go's runtime in the
+     * process), so each of its starts would be a training run and each exit wait for a dump that never comes.
+     */
+    static final Set<String> WITHOUT_CDS = Set.of("flux-sync");
+
+    /** Whether a service gets a cache on this JVM ({@link #caches}, and not in {@link #WITHOUT_CDS} before JDK 25). */
+    boolean caches(String service) {
+        return caches() && (feature >= AOT_FEATURE || !WITHOUT_CDS.contains(service));
+    }
+
+    /** What this JVM's cache is called in {@code up}'s output: {@code AOT cache} or {@code CDS archive}. */
+    String cacheKind() {
+        return feature >= AOT_FEATURE ? "AOT cache" : "CDS archive";
+    }
+
+    /** The JVM options every start with a cache adds before its cache option (none on JDK 25+). */
+    List<String> cacheJvmOptions() {
+        return caches() && feature < AOT_FEATURE ? CDS_OPTIONS : List.of();
     }
 
     /** The cache file of a service for this JVM, its JVM options and its build. */
@@ -106,35 +156,74 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
         sha.update((version + "\0" + java.toAbsolutePath().normalize() + "\0" + String.join("\0", jvmOptions) + "\0"
                 + buildDigest).getBytes(StandardCharsets.UTF_8));
         return aotDir.resolve(service + "-jdk" + version.replaceAll("[^0-9A-Za-z.]", "_") + "-" + HexFormat.of()
-                .formatHex(sha.digest()).substring(0, 16) + ".aot");
+                .formatHex(sha.digest()).substring(0, 16) + (feature >= AOT_FEATURE ? ".aot" : ".jsa"));
     }
 
     /**
-     * The AOT options of one start: {@code -XX:AOTCache} when the cache exists, else {@code -XX:AOTCacheOutput} when
-     * this start may train it ({@code train}: the service's first replica), else none. Reads only; a training start
-     * calls {@link #prepareTraining} before it starts.
+     * The cache options of one start: the option that uses the cache when it is {@link #usable}, else the training
+     * option when this start may train it ({@code train}: the service's first replica), else none; with
+     * {@link #cacheJvmOptions} before either. Reads only; the start calls {@link #prepareStart} before it starts.
      */
     List<String> aotOptions(Path cache, boolean train) {
         if (!caches()) {
             return List.of();
         }
-        try {
-            if (Files.isRegularFile(cache) && Files.size(cache) > 0) {
-                return List.of("-XX:AOTCache=" + cache);
-            }
-        } catch (IOException e) {
-            // Unreadable: train a new one (or start without when this start may not).
+        int kind = feature >= AOT_FEATURE ? 0 : 1;
+        List<String> options = new ArrayList<>(cacheJvmOptions());
+        if (usable(cache)) {
+            options.add(USE.get(kind) + cache);
+        } else if (train) {
+            options.add(TRAIN.get(kind) + cache);
+        } else {
+            return List.of();
         }
-        return train ? List.of("-XX:AOTCacheOutput=" + cache) : List.of();
+        return options;
     }
 
     /**
-     * Before a training start ({@code -XX:AOTCacheOutput=<file>} in {@code command}): creates the cache directory and
-     * deletes the service's other cache files (older builds, JDKs or options), which no start will name again.
+     * Whether a cache file is complete: it exists, its first bytes (the header, written last) are not all zero, and
+     * its size is the one recorded at its first use, if any (see the class comment).
      */
-    static void prepareTraining(List<String> command) throws IOException {
-        Optional<Path> cache = command.stream().filter(a -> a.startsWith("-XX:AOTCacheOutput=")).findFirst().map(
-                a -> Path.of(a.substring("-XX:AOTCacheOutput=".length())));
+    static boolean usable(Path cache) {
+        try {
+            if (!Files.isRegularFile(cache) || Files.size(cache) < 8) {
+                return false;
+            }
+            byte[] head;
+            try (InputStream in = Files.newInputStream(cache)) {
+                head = in.readNBytes(8);
+            }
+            boolean written = false;
+            for (byte b : head) {
+                written |= b != 0;
+            }
+            Path size = sizeFile(cache);
+            return written && (!Files.exists(size) || Files.readString(size).strip().equals(Long.toString(Files
+                    .size(cache))));
+        } catch (IOException | RuntimeException e) {
+            // Unreadable: train a new one (or start without when this start may not).
+            return false;
+        }
+    }
+
+    /**
+     * Before a start with a cache option in {@code command}: a training start creates the cache directory and deletes
+     * the service's other cache files (older builds, JDKs or options, which no start will name again, and the file it
+     * is about to replace with its size); a start that uses a cache records its size when none is recorded yet.
+     */
+    static void prepareStart(List<String> command) throws IOException {
+        Optional<Path> used = option(command, USE);
+        if (used.isPresent()) {
+            if (!Files.exists(sizeFile(used.get())) && Files.isRegularFile(used.get())) {
+                // Written aside and moved: a start reading it meanwhile never sees it half-written.
+                Path part = Files.createTempFile(used.get().toAbsolutePath().getParent(), ".size", ".part");
+                Files.writeString(part, Long.toString(Files.size(used.get())));
+                Files.move(part, sizeFile(used.get()), StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+            }
+            return;
+        }
+        Optional<Path> cache = option(command, TRAIN);
         if (cache.isEmpty()) {
             return;
         }
@@ -143,8 +232,9 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
         String name = cache.get().getFileName().toString();
         String service = name.replaceFirst(CACHE_FILE, "");
         List<Path> old = new ArrayList<>();
-        // The caches and the JVM's temporary configuration files (left by a training run killed before its exit).
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, service + "-jdk*.aot*")) {
+        // The caches, their recorded sizes and the JVM's temporary configuration files (left by a training run
+        // killed before its exit).
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, service + "-jdk*")) {
             files.forEach(old::add);
         }
         for (Path p : old) {
@@ -154,16 +244,34 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
                 Files.deleteIfExists(p);
             }
         }
+        // An incomplete file of this name (a dump interrupted, a truncated file) goes: should this training run be
+        // killed too, no file of a header and a wrong size is left for the next start.
+        Files.deleteIfExists(sizeFile(cache.get()));
+        Files.deleteIfExists(cache.get());
     }
 
     /** Whether a command line trains a cache (the JVM writes it at exit, which takes seconds). */
     static boolean training(List<String> command) {
-        return command.stream().anyMatch(a -> a.startsWith("-XX:AOTCacheOutput="));
+        return option(command, TRAIN).isPresent();
     }
 
-    /** A command line without its AOT options: what the launch digest is taken of. */
+    /** Whether a command line uses a cache. */
+    static boolean usesCache(List<String> command) {
+        return option(command, USE).isPresent();
+    }
+
+    /** A command line without its cache options: what the launch digest is taken of. */
     static List<String> withoutAot(List<String> command) {
-        return command.stream().filter(a -> !a.startsWith("-XX:AOTCache=") && !a.startsWith(
-                "-XX:AOTCacheOutput=")).toList();
+        return command.stream().filter(a -> !CDS_OPTIONS.contains(a) && Stream.concat(TRAIN.stream(), USE.stream())
+                .noneMatch(a::startsWith)).toList();
+    }
+
+    private static Optional<Path> option(List<String> command, List<String> options) {
+        return command.stream().flatMap(a -> options.stream().filter(a::startsWith).map(o -> Path.of(a.substring(o
+                .length())))).findFirst();
+    }
+
+    private static Path sizeFile(Path cache) {
+        return cache.resolveSibling(cache.getFileName() + ".size");
     }
 }

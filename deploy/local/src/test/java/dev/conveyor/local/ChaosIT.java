@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code up} does; every run must keep every invariant of {@link ChaosInvariants}. The kills are counted: a kill that
  * landed after the process's output for the run does not count, and extra runs make up for it.
  */
+// After the other ITs (failsafe's class order, deploy/local/pom.xml): it kills every service, so it trains no cache and
+// gains most from those the other ITs' downs wrote. Only its speed depends on that.
+@Order(Order.DEFAULT + 1)
 class ChaosIT {
 
     /** No run starts after this (CI: 2 cores, the whole build well under 30 min); the timeout below is the backstop. */

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * brings the killed one back only once the run has ended. Every run must keep every invariant of
  * {@link ChaosInvariants}, exactly as with one replica ({@link ChaosIT}).
  */
+// After the other ITs (failsafe's class order, deploy/local/pom.xml): it kills every service, so it trains no cache and
+// gains most from those the other ITs' downs wrote. Only its speed depends on that.
+@Order(Order.DEFAULT + 1)
 class ChaosReplicasIT {
 
     /** Processes per service. */

@@ -18,13 +18,14 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Start-up of each service alone, side by side: JDK 17 (the launcher's JVM), JDK 25, and JDK 25 with the AOT cache the
- * local stack trains ({@link ServiceJvm}), on one machine state, alternating the three in every round.
+ * Start-up of each service alone, side by side: JDK 17 (the launcher's JVM), JDK 17 with the dynamic CDS archive the
+ * local stack trains, JDK 25, and JDK 25 with the AOT cache it trains ({@link ServiceJvm}), on one machine state,
+ * alternating the variants in every round. {@code -Dconveyor.bench.variants=JDK 17,JDK 17+CDS} keeps only those named.
  *
  * <ol>
- * <li>Training: the stack up on JDK 25 (every service a training run), one CD run and one CI run of the sample app
- * through the whole pipeline, then every service stopped with {@code SIGTERM} (the JVM writes its cache as it exits;
- * the bench waits as long as {@code down} waits for a training service).
+ * <li>Training, for each variant with a cache: the stack up on that JDK (every service a training run), one CD run and
+ * one CI run of the sample app through the whole pipeline, then every service stopped with {@code SIGTERM} (the JVM
+ * writes its cache as it exits; the bench waits as long as {@code down} waits for a training service).
  * </li>
  * <li>Rounds: with the broker, registry and stack host still up, each service is started alone, exactly as
  * {@code up} starts it (same command line, configuration and working directory), in each variant — the order of the
@@ -72,11 +73,15 @@ public final class StartupBench {
         Optional<Path> baseline = Optional.ofNullable(System.getProperty("conveyor.bench.baseline")).filter(
                 s -> !s.isBlank()).map(Path::of);
         Path aot = data.resolve("aot");
+        Path cds = data.resolve("cds");
         Path baselineAot = data.resolve("aot-baseline");
         ServiceJvm jdk25aot = ServiceJvm.of(Path.of(jdk25Home), true);
         Map<String, Variant> variants = new LinkedHashMap<>();
-        variants.put("JDK " + Runtime.version().feature(), new Variant(ServiceJvm.current(false), project, aot));
+        String jdk = "JDK " + Runtime.version().feature();
+        variants.put(jdk, new Variant(ServiceJvm.current(false), project, aot));
         if (baseline.isEmpty()) {
+            // Its own directory: a training start deletes the service's other caches in its directory.
+            variants.put(jdk + "+CDS", new Variant(ServiceJvm.current(true), project, cds));
             variants.put("JDK 25", new Variant(ServiceJvm.of(Path.of(jdk25Home), false), project, aot));
         } else {
             variants.put("JDK " + Runtime.version().feature() + " base", new Variant(ServiceJvm.current(false),
@@ -84,6 +89,11 @@ public final class StartupBench {
         }
         variants.put("JDK 25+AOT", new Variant(jdk25aot, project, aot));
         baseline.ifPresent(b -> variants.put("JDK 25+AOT base", new Variant(jdk25aot, b, baselineAot)));
+        String only = System.getProperty("conveyor.bench.variants", "");
+        if (!only.isBlank()) {
+            variants.keySet().retainAll(List.of(only.split("\\s*,\\s*")));
+        }
+        System.out.println("variants: " + String.join(", ", variants.keySet()));
         System.out.println("JVM options: " + String.join(" ", options));
         baseline.ifPresent(b -> System.out.println("baseline (\"base\" variants): the services built in " + b));
 
@@ -100,12 +110,18 @@ public final class StartupBench {
         }
         stack.layout().writePorts(ports);
         try {
-            train(stack, services, quiet, 2);
+            if (variants.containsKey("JDK 25+AOT")) {
+                train(stack, services, quiet, 2);
+            }
             if (baseline.isPresent()) {
                 train(stack.withServiceBuilds(baseline.get(), baselineAot), services, quiet, 4);
                 stack.withServiceBuilds(project, aot);
             }
-            for (Path dir : List.of(aot, baselineAot)) {
+            if (variants.containsKey(jdk + "+CDS")) {
+                train(stack.withServiceJvm(ServiceJvm.current(true)).withServiceBuilds(project, cds), services, quiet,
+                        6);
+            }
+            for (Path dir : List.of(aot, cds, baselineAot)) {
                 if (Files.isDirectory(dir)) {
                     try (var files = Files.list(dir)) {
                         files.sorted().forEach(f -> System.out.printf("  %-60s %5d MiB%n", data.relativize(f),
@@ -170,8 +186,8 @@ public final class StartupBench {
             throws Exception {
         long t = System.nanoTime();
         LocalStack.Running running = stack.up(Optional.empty());
-        System.out.printf("training: stack up on JDK 25 (every service a training run) in %.1f s, load %s%n",
-                seconds(t), load());
+        System.out.printf("training: stack up on JDK %s (every service a training run) in %.1f s, load %s%n",
+                stack.serviceJvm().version(), seconds(t), load());
         Demo demo = new Demo(running, stack.layout(), quiet);
         t = System.nanoTime();
         Pipeline.RunEvents cd = demo.cd(change, "feat: release " + change);
@@ -226,8 +242,8 @@ public final class StartupBench {
 
     private static Sample startOnce(LocalStack stack, String service, String variant) throws Exception {
         LocalStack.ServiceLaunch launch = stack.serviceLaunch(service);
-        if (variant.contains("AOT") && launch.command().stream().noneMatch(a -> a.startsWith("-XX:AOTCache="))) {
-            throw new IllegalStateException(service + " has no AOT cache (its training failed): " + launch.command());
+        if ((variant.contains("AOT") || variant.contains("CDS")) && !ServiceJvm.usesCache(launch.command())) {
+            throw new IllegalStateException(service + " has no cache (its training failed): " + launch.command());
         }
         String url = "http://127.0.0.1:" + port(stack, service) + "/q/health/ready";
         String load = load();
