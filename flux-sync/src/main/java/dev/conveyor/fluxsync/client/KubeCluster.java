@@ -29,9 +29,11 @@ import io.fabric8.kubernetes.client.dsl.Resource;
  * Unsupported Media Type; from then on this instance uses the fallback for good (logged once): create when the object
  * is absent, otherwise replace it with git's version, keeping the live object's labels and annotations that git does
  * not set and its resourceVersion (so a concurrent writer makes the replace fail and the next interval
- * retries). A 404 answer to an apply (object and endpoint exist, but the server will not create through apply) falls
- * back to create for that object. The fallback does not merge fields other managers own inside {@code spec}: use
- * server-side apply on real clusters.
+ * retries). A 404 answer to an apply of an object the caller found absent falls back to create for that object; once
+ * such a create succeeded (so the namespace and the kind were there: the server answers 404 because it will not
+ * create through apply, which a real API server never does), this instance creates absent objects at once, one
+ * request instead of two, and still applies objects that exist. The fallback does not merge fields other managers
+ * own inside {@code spec}: use server-side apply on real clusters.
  */
 public final class KubeCluster {
 
@@ -62,6 +64,8 @@ public final class KubeCluster {
     private final KubernetesClient client;
     private final String fieldManager;
     private volatile boolean serverSideApply = true;
+    /** False once the server answered an apply of an absent object with 404 and then took its create. */
+    private volatile boolean applyCreates = true;
 
     public KubeCluster(KubernetesClient client, String fieldManager) {
         this.client = client;
@@ -75,6 +79,11 @@ public final class KubeCluster {
     /** Whether server-side apply is in use (false once the server answered 415). */
     public boolean serverSideApply() {
         return serverSideApply;
+    }
+
+    /** Whether absent objects are created through server-side apply (false once the server showed it does not). */
+    public boolean applyCreates() {
+        return applyCreates;
     }
 
     private MixedOperation<GenericKubernetesResource, GenericKubernetesResourceList, Resource<GenericKubernetesResource>> ops(
@@ -133,7 +142,8 @@ public final class KubeCluster {
     public void apply(Map<String, Object> body, Map<String, Object> live) throws ApplyException {
         GenericKubernetesResource desired = fromMap(body);
         try {
-            if (serverSideApply) {
+            boolean applyAnswered404 = false;
+            if (serverSideApply && (live != null || applyCreates)) {
                 try {
                     client.resource(desired).fieldManager(fieldManager).forceConflicts().serverSideApply();
                     return;
@@ -141,7 +151,9 @@ public final class KubeCluster {
                     if (e.getCode() == 415) {
                         serverSideApply = false;
                         LOG.warn("the API server does not support server-side apply (415): using create/replace");
-                    } else if (e.getCode() != 404) {
+                    } else if (e.getCode() == 404) {
+                        applyAnswered404 = true;
+                    } else {
                         throw e;
                     }
                 }
@@ -149,6 +161,13 @@ public final class KubeCluster {
             if (live == null) {
                 try {
                     client.resource(desired).create();
+                    if (applyAnswered404 && applyCreates) {
+                        // namespace and kind exist (the create took), yet apply answered 404: this server does not
+                        // create through apply, so absent objects go straight to create from now on
+                        applyCreates = false;
+                        LOG.info("the API server does not create objects through server-side apply (404, then the"
+                                + " create succeeded): absent objects are created directly");
+                    }
                     return;
                 } catch (KubernetesClientException e) {
                     if (e.getCode() != 409) {

@@ -30,6 +30,11 @@ final class HealthCheck {
         }
     }
 
+    /** How the message of a release that a wait gave up on begins. */
+    private static final String WAITED = "not ready after ";
+    /** How the message of a release a look found not ready begins. */
+    private static final String LOOKED = "not ready yet: ";
+
     private final KubeCluster cluster;
     private final Duration timeout;
     private final Duration poll;
@@ -61,8 +66,8 @@ final class HealthCheck {
                 return p.result;
             }
             if (System.nanoTime() > deadline) {
-                return target.result(ReleaseResult.State.DEGRADED, ProblemReason.ROLLOUT_TIMEOUT, "not ready after "
-                        + timeout.toSeconds() + " s: " + p.waitingFor);
+                return target.result(ReleaseResult.State.DEGRADED, ProblemReason.ROLLOUT_TIMEOUT, WAITED + timeout
+                        .toSeconds() + " s: " + p.waitingFor);
             }
             try {
                 Thread.sleep(poll.toMillis());
@@ -93,7 +98,23 @@ final class HealthCheck {
         if (p.result != null) {
             return p.result;
         }
-        return target.result(ReleaseResult.State.DEGRADED, stillReason, "not ready yet: " + p.waitingFor);
+        return target.result(ReleaseResult.State.DEGRADED, stillReason, LOOKED + p.waitingFor);
+    }
+
+    /**
+     * The message of a look that finds a release still waiting for what a wait gave up on: the wait's message
+     * ({@code lastMessage}, "not ready after N s: X") when the look says "not ready yet: X" for the same X, so a release
+     * that is just as unready as it was keeps its conditions (they are not rewritten on every sync after the one that
+     * waited); otherwise {@code nowMessage}.
+     */
+    static String stillWaiting(String lastMessage, String nowMessage) {
+        if (lastMessage == null || !lastMessage.startsWith(WAITED) || !nowMessage.startsWith(LOOKED)) {
+            return nowMessage;
+        }
+        int seconds = lastMessage.indexOf(" s: ", WAITED.length());
+        return seconds > 0 && lastMessage.substring(seconds + 4).equals(nowMessage.substring(LOOKED.length()))
+                ? lastMessage
+                : nowMessage;
     }
 
     private record Probe(ReleaseResult result, String waitingFor) {

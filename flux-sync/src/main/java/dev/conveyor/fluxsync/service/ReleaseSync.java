@@ -308,6 +308,7 @@ final class ReleaseSync {
         ReleaseResult result;
         CompletableFuture<ReleaseResult> pending = null;
         long healthStart = System.nanoTime();
+        ReleaseConditions looked = null;
         if (healthExecutor != null && !dependedOn && (touched || wanted || running != null)) {
             // The rollout is waited for off the sync (a rollout already being waited for is not waited twice).
             if (touched || running == null) {
@@ -346,6 +347,7 @@ final class ReleaseSync {
             // them (labelled with the repository, listed once per kind) are what the API server holds: read from the
             // list, not one GET each; a workload the list does not hold is read by itself.
             result = health.once(target, still, ref -> applier.listed(live, ref));
+            looked = last;
         }
         timings.since(SyncTimings.HEALTH, healthStart);
         if (result.state() == ReleaseResult.State.HEALTHY) {
@@ -354,6 +356,11 @@ final class ReleaseSync {
         if (!rendering.skippedHooks().isEmpty()) {
             result = result.withMessage(result.message() + "; Helm hooks not run: " + String.join(", ", rendering
                     .skippedHooks()));
+        }
+        if (looked != null && result.state() == ReleaseResult.State.DEGRADED && result.reason() == looked.ready()
+                .reason()) {
+            // as unready as when the last wait gave up: keep its message, so its conditions are not written again
+            result = result.withMessage(HealthCheck.stillWaiting(looked.ready().message(), result.message()));
         }
         return new One(result, applied, false, Optional.empty(), pending);
     }

@@ -1,5 +1,6 @@
 package dev.conveyor.fluxsync.service;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -39,13 +40,43 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * objects); {@code 10000 1000 5 1} gives 13,000. {@code rounds} serial/parallel pairs, the order of each pair
  * alternating; {@code modes} {@code serial,parallel} (the default), or {@code parallel} (or {@code serial}) alone:
  * {@code rounds} runs of that mode. Every request of a no-op resync is counted on the wire ({@link ApiCalls}): the
- * median no-op's calls and writes are printed with each no-op's.
+ * median no-op's calls and writes are printed with each no-op's. The median is over the no-ops after the first (the
+ * first after an initial sync is printed by itself). Each sync's cost is printed too: its requests, the stand-in's
+ * own handling of them (time and CPU of its threads, {@link KubernetesApiStandIn#serverNanos()}) and this process's
+ * CPU, so the time of the stand-in (which scans everything it stores on each request) is told from flux-sync's.
  */
 public final class SyncBench {
 
     private record Run(String mode, long initial, long noopMedian, long noopMin, long noopMax, long oneChanged,
             String load, Map<String, Duration> initialPhases, Map<String, Duration> noopPhases, int noopCalls,
-            int noopWrites) {
+            int noopWrites, long firstNoop, int firstNoopWrites, Cost initialCost) {
+    }
+
+    /**
+     * What one sync cost: requests on the wire, the stand-in's own handling of them (time from request read to
+     * response composed, and the CPU of its threads meanwhile, both summed over its threads), and this process's CPU.
+     */
+    private record Cost(int requests, int writes, long standInMillis, long standInCpuMillis, long processCpuMillis) {
+
+        static long processCpu() {
+            return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getProcessCpuTime();
+        }
+
+        static Cost since(ApiCalls calls, KubernetesApiStandIn kube, long serverNanos, long serverCpu,
+                long processCpu) {
+            List<String> all = calls.all();
+            return new Cost(all.size(), (int) all.stream().filter(c -> !c.startsWith("GET ")).count(),
+                    (kube.serverNanos() - serverNanos) / 1_000_000, (kube.serverCpuNanos() - serverCpu) / 1_000_000,
+                    (processCpu() - processCpu) / 1_000_000);
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%d requests (%d writes); stand-in handling %d ms (CPU %d ms) summed over its "
+                    + "threads; process CPU %d ms, of which not the stand-in's %d ms", requests, writes,
+                    standInMillis, standInCpuMillis, processCpuMillis, processCpuMillis - standInCpuMillis);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -93,12 +124,18 @@ public final class SyncBench {
             }
         }
         System.out.println();
-        System.out.println("| run | load avg (1/5/15 min) at start | initial sync | no-op resync median (min–max) | "
-                + "one release changed | API calls of the median no-op (writes) |");
-        System.out.println("|---|---|---|---|---|---|");
+        System.out.println("| run | load avg (1/5/15 min) at start | initial sync | its requests (writes) | stand-in "
+                + "handling, summed (CPU) | first no-op (writes) | no-op median (min–max) | one release changed | "
+                + "API calls of the median no-op (writes) |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
         for (Run r : runs) {
-            System.out.printf("| %s | %s | %.1f s | %d ms (%d–%d) | %d ms | %d (%d) |%n", r.mode(), r.load(),
-                    r.initial() / 1000.0, r.noopMedian(), r.noopMin(), r.noopMax(), r.oneChanged(), r.noopCalls(), r
+            System.out.printf("| %s | %s | %.1f s | %d (%d) | %.1f s (%.1f s) | %d ms (%d) | %d ms (%d–%d) | %d ms | "
+                    + "%d (%d) |%n", r.mode(), r.load(), r.initial() / 1000.0, r.initialCost().requests(),
+                    r
+                            .initialCost().writes(),
+                    r.initialCost().standInMillis() / 1000.0, r.initialCost().standInCpuMillis() / 1000.0, r
+                            .firstNoop(),
+                    r.firstNoopWrites(), r.noopMedian(), r.noopMin(), r.noopMax(), r.oneChanged(), r.noopCalls(), r
                             .noopWrites());
         }
         // The stand-in's and the client's threads are not daemons.
@@ -118,28 +155,42 @@ public final class SyncBench {
                     new SimpleMeterRegistry(), Clock.systemUTC());
             RepoSpec spec = new RepoSpec("bench", repo.fileUrl(), "main", "", Duration.ofMinutes(5), true, false);
 
+            calls.reset();
+            long server = kube.serverNanos();
+            long serverCpu = kube.serverCpuNanos();
+            long cpu = Cost.processCpu();
             SyncResult initial = reconciler.sync(spec, Set.of());
+            Cost initialCost = Cost.since(calls, kube, server, serverCpu, cpu);
             System.out.printf("%n[%s, render %d, apply %d, load %s] initial sync: %d ms (%s; %d problems)%n", mode,
                     render, apply, load, initial.duration().toMillis(), initial.summary(), initial.problems().size());
+            System.out.println("  initial sync cost: " + initialCost);
             System.out
                     .println("  where the time went: " + SyncTimings.describe(initial.phases()) + "; renders at once: "
                             + initial.timings().rendersAtOnce());
             List<SyncResult> noops = new ArrayList<>();
             Map<SyncResult, List<String>> callsOf = new java.util.IdentityHashMap<>();
+            Map<SyncResult, Cost> costOf = new java.util.IdentityHashMap<>();
+            System.out.println("  no-op resyncs from " + java.time.LocalTime.now());
             for (int i = 0; i < resyncs; i++) {
                 calls.reset();
+                server = kube.serverNanos();
+                serverCpu = kube.serverCpuNanos();
+                cpu = Cost.processCpu();
                 SyncResult noop = reconciler.sync(spec, Set.of());
                 noops.add(noop);
                 callsOf.put(noop, calls.all());
+                costOf.put(noop, Cost.since(calls, kube, server, serverCpu, cpu));
             }
-            List<SyncResult> sorted = new ArrayList<>(noops);
+            // the first no-op after the initial sync is not counted in the median (it may have things to catch up)
+            List<SyncResult> steady = resyncs > 2 ? noops.subList(1, noops.size()) : noops;
+            List<SyncResult> sorted = new ArrayList<>(steady);
             sorted.sort((a, b) -> a.duration().compareTo(b.duration()));
             SyncResult median = sorted.get(sorted.size() / 2);
             System.out.printf("  no-op resync: median %d ms, min %d ms, max %d ms over %d runs (%s)%n", median
                     .duration().toMillis(), sorted.get(0).duration().toMillis(),
                     sorted.get(sorted.size() - 1)
                             .duration().toMillis(),
-                    resyncs, median.summary());
+                    sorted.size(), median.summary());
             System.out.println("  where the time went (median no-op): " + SyncTimings.describe(median.phases()));
             List<String> medianCalls = callsOf.get(median);
             List<String> medianWrites = medianCalls.stream().filter(c -> !c.startsWith("GET ")).toList();
@@ -147,8 +198,8 @@ public final class SyncBench {
                     medianWrites.size(), medianWrites.isEmpty() ? "" : " (first: " + medianWrites.get(0) + ")");
             for (int i = 0; i < noops.size(); i++) {
                 List<String> c = callsOf.get(noops.get(i));
-                System.out.printf("    no-op %d: %d ms, %d API calls, %d writes%n", i + 1, noops.get(i).duration()
-                        .toMillis(), c.size(), c.stream().filter(x -> !x.startsWith("GET ")).count());
+                System.out.printf("    no-op %d: %d ms, %s%n", i + 1, noops.get(i).duration().toMillis(), costOf.get(
+                        noops.get(i)));
             }
 
             repo.writer().file("releases/helm/ns0/rel0.yaml", SeedRepo.fluxHelmRelease("rel0", "ns0",
@@ -159,7 +210,9 @@ public final class SyncBench {
             return new Run(mode, initial.duration().toMillis(), median.duration().toMillis(), sorted.get(0).duration()
                     .toMillis(), sorted.get(sorted.size() - 1).duration().toMillis(), one.duration().toMillis(),
                     load, new LinkedHashMap<>(initial.phases()),
-                    new LinkedHashMap<>(median.phases()), medianCalls.size(), medianWrites.size());
+                    new LinkedHashMap<>(median.phases()), medianCalls.size(), medianWrites.size(), noops.get(0)
+                            .duration().toMillis(),
+                    costOf.get(noops.get(0)).writes(), initialCost);
         }
     }
 }

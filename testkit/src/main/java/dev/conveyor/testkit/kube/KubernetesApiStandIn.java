@@ -2,12 +2,15 @@ package dev.conveyor.testkit.kube;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.conveyor.testkit.Ports;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -19,6 +22,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 
 /**
  * A Kubernetes API server stand-in for tests and the local stack: fabric8's {@link KubernetesMockServer} in CRUD mode,
@@ -44,6 +49,13 @@ import io.fabric8.mockwebserver.MockWebServer;
  * there for tools that insist on having credentials.</li>
  * </ul>
  * Several stand-ins can run in one JVM and several JVMs can run at once: each has its own port and its own store.
+ *
+ * <p>
+ * <strong>It is slow at scale.</strong> fabric8's CRUD dispatcher keeps every object in one map and answers each
+ * request by scanning all of it (a get, a create's existence check and a list are each O(objects stored)), under one
+ * lock for writes: a request costs time in proportion to what the stand-in holds, unlike a real API server's indexed
+ * store. {@link #requests()}, {@link #serverNanos()} and {@link #serverCpuNanos()} say how much of a test's or a bench's time was the stand-in's
+ * own handling.
  */
 public final class KubernetesApiStandIn implements AutoCloseable {
 
@@ -53,19 +65,65 @@ public final class KubernetesApiStandIn implements AutoCloseable {
     private static final int START_ATTEMPTS = 5;
 
     private final KubernetesMockServer server;
+    private final TimedDispatcher dispatcher;
     private final KubernetesClient client;
 
-    private KubernetesApiStandIn(KubernetesMockServer server) {
+    private KubernetesApiStandIn(KubernetesMockServer server, TimedDispatcher dispatcher) {
         this.server = server;
+        this.dispatcher = dispatcher;
         this.client = newClient(url());
+    }
+
+    /** The CRUD dispatcher, counting the requests it answered and the time it took to answer them. */
+    private static final class TimedDispatcher extends KubernetesCrudDispatcher {
+        private final AtomicLong requests = new AtomicLong();
+        private final AtomicLong nanos = new AtomicLong();
+        private final AtomicLong cpuNanos = new AtomicLong();
+        private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+
+        TimedDispatcher() {
+            super(List.of());
+        }
+
+        @Override
+        public MockResponse dispatch(RecordedRequest request) {
+            long start = System.nanoTime();
+            long cpu = threads.getCurrentThreadCpuTime();
+            try {
+                return super.dispatch(request);
+            } finally {
+                cpuNanos.addAndGet(threads.getCurrentThreadCpuTime() - cpu);
+                nanos.addAndGet(System.nanoTime() - start);
+                requests.incrementAndGet();
+            }
+        }
+    }
+
+    /** Requests the stand-in has answered since it started (the CRD creates at start included). */
+    public long requests() {
+        return dispatcher.requests.get();
+    }
+
+    /**
+     * Time the stand-in spent answering requests since it started, summed over its threads: from the request read to
+     * the response composed (the HTTP transfer aside).
+     */
+    public long serverNanos() {
+        return dispatcher.nanos.get();
+    }
+
+    /** CPU time of the stand-in's threads while answering requests since it started, summed over its threads. */
+    public long serverCpuNanos() {
+        return dispatcher.cpuNanos.get();
     }
 
     /** Starts a stand-in and registers the release CRDs in it. */
     public static KubernetesApiStandIn start() {
-        KubernetesMockServer server = listen();
+        TimedDispatcher dispatcher = new TimedDispatcher();
+        KubernetesMockServer server = listen(dispatcher);
         KubernetesApiStandIn standIn;
         try {
-            standIn = new KubernetesApiStandIn(server);
+            standIn = new KubernetesApiStandIn(server, dispatcher);
         } catch (RuntimeException e) {
             server.destroy();
             throw e;
@@ -83,13 +141,13 @@ public final class KubernetesApiStandIn implements AutoCloseable {
         }
     }
 
-    private static KubernetesMockServer listen() {
+    private static KubernetesMockServer listen(TimedDispatcher dispatcher) {
         InetAddress loopback = InetAddress.getLoopbackAddress();
         RuntimeException failure = null;
         // Another JVM may take the free port before we bind it: try a few.
         for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
             KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                    new KubernetesCrudDispatcher(List.of()), false);
+                    dispatcher, false);
             try {
                 server.init(loopback, Ports.free());
                 return server;
