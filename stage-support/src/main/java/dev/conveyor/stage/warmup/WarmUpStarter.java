@@ -2,23 +2,24 @@ package dev.conveyor.stage.warmup;
 
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
+import jakarta.interceptor.Interceptor;
 
 import org.apache.kafka.clients.producer.Producer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import dev.conveyor.stage.messaging.StageEdge;
+import io.quarkus.runtime.StartupEvent;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaProducer;
 
@@ -52,36 +53,44 @@ public class WarmUpStarter {
         this.kafka = kafka;
     }
 
-    void onStart(@Observes @Initialized(ApplicationScoped.class) Object started) {
-        List<WarmUp> all = warmUps.stream().toList();
-        if (!enabled || all.isEmpty()) {
+    // After the other start-up observers (SmallRye's channel wiring among them): the runtime configuration and the
+    // beans a warm-up uses exist by then; @Initialized(ApplicationScoped) comes before the runtime configuration.
+    void onStart(@Observes @Priority(Interceptor.Priority.LIBRARY_AFTER + 1000) StartupEvent started) {
+        if (!enabled || warmUps.isUnsatisfied()) {
             LOG.debugf("[%s] no warm-up (%s)", stage, enabled ? "none in this service" : ENABLED + "=false");
             result.complete(WarmUpResult.skipped());
             return;
         }
-        Thread thread = new Thread(() -> result.complete(warmUp(all)), "conveyor-warm-up");
+        Thread thread = new Thread(this::warmUp, "conveyor-warm-up");
         thread.setDaemon(true);
         thread.setPriority(Thread.MIN_PRIORITY);
         thread.start();
     }
 
-    /** Completes once the warm-up has ended (at once when it is turned off or there is none). */
+    /**
+     * Completes once the stage's warm-ups have ended (at once when turned off or when there is none); the output topics'
+     * metadata is fetched after that.
+     */
     public CompletionStage<WarmUpResult> result() {
         return result;
     }
 
-    private WarmUpResult warmUp(List<WarmUp> all) {
-        WarmUpResult done = new WarmUps(Path.of(System.getProperty("java.io.tmpdir"))).run(stage, all);
-        Set<String> topics = new LinkedHashSet<>();
-        all.forEach(w -> topics.addAll(w.outputTopics()));
-        if (!topics.isEmpty()) {
-            warmProducer(topics);
+    private void warmUp() {
+        WarmUpResult done = WarmUpResult.skipped();
+        try {
+            done = new WarmUps(Path.of(System.getProperty("java.io.tmpdir"))).run(stage, warmUps.stream().toList());
+        } finally {
+            result.complete(done);
         }
-        return done;
+        if (done.outcome() == WarmUpResult.Outcome.DONE) {
+            warmProducer();
+        }
     }
 
-    private void warmProducer(Set<String> topics) {
+    private void warmProducer() {
         try {
+            Set<String> topics = new LinkedHashSet<>();
+            warmUps.forEach(w -> topics.addAll(w.outputTopics()));
             if (!kafka.isResolvable()) {
                 return;
             }
