@@ -3,6 +3,7 @@ package dev.conveyor.imagebuilder.config;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -28,12 +29,14 @@ import dev.conveyor.imagebuilder.client.RegistryCredentials;
 import dev.conveyor.imagebuilder.domain.ArtifactKind;
 import dev.conveyor.imagebuilder.domain.ImageDefaults;
 import dev.conveyor.imagebuilder.service.ImageBuildService;
+import dev.conveyor.imagebuilder.service.ImageBuilderWarmUp;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
 import dev.conveyor.stage.git.GitAccess;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.stage.net.OutboundPolicy;
+import dev.conveyor.stage.warmup.WarmUp;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration. */
@@ -85,6 +88,36 @@ public class ImageBuilderBeans {
                 config.directoryBaseImage(), kind, config.pushLatest());
         return new ImageBuildService(new AppSources(new RepoMirrors(config.mirrorDir(), access)),
                 fetcher, unpacker, images, registries, defaults, config.workDir(), clock, outbound);
+    }
+
+    /**
+     * Run once after start by stage-support's {@code WarmUpStarter} ({@code conveyor.warm-up.enabled}): the service
+     * wired as {@link #create} does, with everything it touches under the warm-up's scratch directory.
+     */
+    @Produces
+    @ApplicationScoped
+    WarmUp warmUp(ImageBuilderConfig config, GitAccess shared) {
+        return new ImageBuilderWarmUp(scratch -> scratchService(config, shared, scratch));
+    }
+
+    static ImageBuildService scratchService(ImageBuilderConfig config, GitAccess shared, Path scratch) {
+        // Only the warm-up's own file: URLs, under its scratch directory.
+        OutboundPolicy local = OutboundPolicy.builder().schemes(List.of("file")).fileRoots(List.of(scratch)).build();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+        RegistryCredentials none = new RegistryCredentials(Map.of());
+        RegistryApi registries = new RegistryApi(http, none, Set.of(), config.registryTimeout());
+        ArtifactFetcher fetcher = new ArtifactFetcher(http, config.artifact().maxBytes(), config.artifact().timeout(),
+                List.of(scratch), Map.of(), local);
+        ArtifactUnpacker unpacker = new ArtifactUnpacker(config.artifact().maxUnpackedBytes(), config.artifact()
+                .maxFiles());
+        JibImages images = new JibImages(scratch.resolve("base-cache"), scratch.resolve("app-cache"), none,
+                registries);
+        String base = JibImages.DOCKER_ARCHIVE + scratch.resolve(ImageBuilderWarmUp.BASE_TAR);
+        ImageDefaults defaults = new ImageDefaults(OciLayout.PREFIX + scratch.resolve(ImageBuilderWarmUp.LAYOUT),
+                config.namespace(), base, base, ArtifactKind.JAR, config.pushLatest());
+        return new ImageBuildService(new AppSources(new RepoMirrors(scratch.resolve("mirrors"), shared)), fetcher,
+                unpacker, images, registries, defaults, scratch.resolve("work"), Clock.systemUTC(), local);
     }
 
     @Produces

@@ -114,6 +114,20 @@ public final class ImageBuildService {
 
     /** Builds and pushes the run's image; failures are classified {@link StageException}s. */
     public Result build(VersionResolved version, String causationId) {
+        Result result = buildQuietly(version, causationId);
+        ImagePushed image = result.event();
+        PipelineRun run = version.run();
+        LOG.infof("[image-builder] %s run %s: %s %s@%s (%s, %d bytes)", run.app(), run.runId(), result.pushed()
+                ? "pushed"
+                : "already present, skipped", image.repository(), image.digest(), image.tags(), image.sizeBytes());
+        return result;
+    }
+
+    /**
+     * {@link #build} without the run's log line: the warm-up ({@code ImageBuilderWarmUp}) runs the same path on a
+     * throw-away input, which must not show up as a run.
+     */
+    Result buildQuietly(VersionResolved version, String causationId) {
         PipelineRun run = version.run();
         Phases phases = new Phases();
         AppSources.AtCommit source = sources.read(run.repoUrl(), run.commit());
@@ -215,9 +229,6 @@ public final class ImageBuildService {
                 size = registries.imageSize(plan.registry(), plan.repository(), digest);
             }
             phases.end("size");
-            LOG.infof("[image-builder] %s run %s: %s %s@%s (%s, %d bytes)", run.app(), run.runId(), pushed
-                    ? "pushed"
-                    : "already present, skipped", plan.fullRepository(), digest, tags, size);
             return new Result(new ImagePushed(run, clock.instant(), causationId, version.version(), plan
                     .fullRepository(), tags, digest, size), pushed, phases.millis);
         } catch (IOException e) {

@@ -3,10 +3,14 @@ package dev.conveyor.imagebuilder.messaging;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import jakarta.inject.Inject;
 
@@ -31,6 +35,8 @@ import dev.conveyor.events.v1.StageFailed;
 import dev.conveyor.events.v1.Topics;
 import dev.conveyor.events.v1.VersionResolved;
 import dev.conveyor.imagebuilder.support.Artifacts;
+import dev.conveyor.stage.warmup.WarmUpResult;
+import dev.conveyor.stage.warmup.WarmUpStarter;
 import dev.conveyor.testkit.TempDirs;
 import dev.conveyor.testkit.git.BareRepo;
 import dev.conveyor.testkit.git.GitServerResource;
@@ -70,6 +76,27 @@ class ImageBuilderMessagingIT {
     @AfterEach
     void clean() {
         TempDirs.deleteQuietly(scratch);
+    }
+
+    @Inject
+    WarmUpStarter warmUp;
+
+    @Test
+    void theWarmUpRunsOnceAfterStartEmitsNothingPushesNothingAndLeavesNoScratchDirectory() throws Exception {
+        WarmUpResult result = warmUp.result().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        System.out.printf("image-builder warm-up: %s in %d ms%n", result.outcome(), result.took().toMillis());
+
+        assertThat(result.failure()).isEmpty();
+        assertThat(result.outcome()).isEqualTo(WarmUpResult.Outcome.DONE);
+        // Everything on the stage's output topics so far: no record of the warm-up's run; the registry has no image.
+        List<ConsumerRecord<String, byte[]>> out = companion.consume(String.class, byte[].class)
+                .fromTopics(Set.of(Topics.IMAGE_PUSHED, Topics.STAGE_FAILED), Duration.ofSeconds(5))
+                .awaitCompletion(Duration.ofSeconds(30)).getRecords();
+        assertThat(out).noneMatch(r -> "warm-up".equals(r.key()));
+        assertThat(registry.tags("warm-up")).isEmpty();
+        try (Stream<Path> left = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("conveyor-warm-up-"));
+        }
     }
 
     @Test

@@ -25,6 +25,7 @@ import dev.conveyor.manifests.domain.schema.BuiltinSchemas;
 import dev.conveyor.manifests.domain.schema.SchemaRegistry;
 import dev.conveyor.manifests.service.RenderService;
 import dev.conveyor.manifests.service.RenderSettings;
+import dev.conveyor.manifests.service.RendererWarmUp;
 import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageMetrics;
 import dev.conveyor.stage.StageRunner;
@@ -33,6 +34,7 @@ import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.stage.net.OutboundPolicy;
+import dev.conveyor.stage.warmup.WarmUp;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration. */
@@ -79,6 +81,13 @@ public class ManifestRendererBeans {
                 new ManifestsCommitter(restricted),
                 redactor, builtins,
                 locations, settings, Clock.systemUTC(), race);
+    }
+
+    /** Run once after start by stage-support's {@code WarmUpStarter} ({@code conveyor.warm-up.enabled}). */
+    @Produces
+    @ApplicationScoped
+    WarmUp warmUp(RenderService service, GitAccess access) {
+        return new RendererWarmUp(service, access);
     }
 
     @Produces

@@ -94,6 +94,37 @@ public final class RenderService {
 
     /** Renders, validates and (CD) commits or (CI) diffs; failures are classified {@link StageException}s. */
     public ManifestsValidated render(ImagePushed image, String causationId) {
+        ManifestsValidated done = renderQuietly(image, causationId);
+        PipelineRun run = image.run();
+        LOG.infof("[manifest-renderer] %s run %s: %d objects valid (%s), %s", run.app(), run.runId(),
+                done.objectCount(), done.renderedDigest(), run.flow() == Flow.CD
+                        ? (done.manifestsCommit() == null
+                                ? "manifests unchanged"
+                                : "committed " + done
+                                        .manifestsCommit())
+                        : "diff of " + (done.diff() == null ? 0 : done.diff().length()) + " characters");
+        return done;
+    }
+
+    /** The same rules and settings with other git plumbing and work directory: the warm-up's, in its scratch space. */
+    RenderService with(RepoMirrors otherMirrors, ManifestsCommitter otherCommitter, PushRace otherRace,
+            Path workDir) {
+        RenderSettings s = settings;
+        RenderSettings scratch = new RenderSettings(workDir, s.kubernetesVersion(), s.defaultNamespace(), s
+                .defaultBaseBranch(), s.manifestsDir(), s.validation(), s.limits(), s.lint(), s.maxDiffChars(),
+                s
+                        .maxProblemsInMessage(),
+                s.maxFileBytes(), s.maxFiles(), s.committerName(), s
+                        .committerEmail());
+        return new RenderService(otherMirrors, helm, otherCommitter, redactor, builtins, locations, scratch, clock,
+                otherRace);
+    }
+
+    /**
+     * {@link #render} without the run's log line: the warm-up ({@code RendererWarmUp}) runs the same path on a
+     * throw-away repository, which must not show up as a run.
+     */
+    ManifestsValidated renderQuietly(ImagePushed image, String causationId) {
         PipelineRun run = image.run();
         String url = run.repoUrl();
         ReentrantLock lock = mirrors.lock(url);
@@ -122,10 +153,6 @@ public final class RenderService {
             } else {
                 diff = diffAgainstBase(repo, config, image, files);
             }
-            LOG.infof("[manifest-renderer] %s run %s: %d objects valid (%s), %s", run.app(), run.runId(),
-                    files.size(), files.digest(), run.flow() == Flow.CD
-                            ? (manifestsCommit == null ? "manifests unchanged" : "committed " + manifestsCommit)
-                            : "diff of " + (diff == null ? 0 : diff.length()) + " characters");
             return new ManifestsValidated(run, clock.instant(), causationId, image.version(), image.repository(),
                     image.digest(), rendered.chartName(), config.chartPath(), manifestsCommit, files.size(),
                     files.digest(), diff, warnings);

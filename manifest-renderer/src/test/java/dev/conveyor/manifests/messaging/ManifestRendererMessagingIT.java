@@ -3,9 +3,16 @@ package dev.conveyor.manifests.messaging;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -25,6 +32,8 @@ import dev.conveyor.events.v1.Stage;
 import dev.conveyor.events.v1.StageFailed;
 import dev.conveyor.events.v1.Topics;
 import dev.conveyor.manifests.service.TestCharts;
+import dev.conveyor.stage.warmup.WarmUpResult;
+import dev.conveyor.stage.warmup.WarmUpStarter;
 import dev.conveyor.testkit.git.BareRepo;
 import dev.conveyor.testkit.git.GitServerResource;
 import dev.conveyor.testkit.git.GitServers;
@@ -48,6 +57,26 @@ class ManifestRendererMessagingIT {
 
     @InjectGitServers
     GitServers git;
+
+    @Inject
+    WarmUpStarter warmUp;
+
+    @Test
+    void theWarmUpRunsOnceAfterStartEmitsNothingAndLeavesNoScratchDirectory() throws Exception {
+        WarmUpResult result = warmUp.result().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        System.out.printf("manifest-renderer warm-up: %s in %d ms%n", result.outcome(), result.took().toMillis());
+
+        assertThat(result.failure()).isEmpty();
+        assertThat(result.outcome()).isEqualTo(WarmUpResult.Outcome.DONE);
+        // Everything on the stage's output topics so far: no record of the warm-up's run.
+        List<ConsumerRecord<String, byte[]>> out = companion.consume(String.class, byte[].class)
+                .fromTopics(Set.of(Topics.MANIFESTS_VALIDATED, Topics.STAGE_FAILED), Duration.ofSeconds(5))
+                .awaitCompletion(Duration.ofSeconds(30)).getRecords();
+        assertThat(out).noneMatch(r -> "warm-up".equals(r.key()));
+        try (Stream<Path> left = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("conveyor-warm-up-"));
+        }
+    }
 
     private void serde() {
         companion.registerSerde(ConveyorEvent.class,

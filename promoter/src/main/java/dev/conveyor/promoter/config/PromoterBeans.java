@@ -28,6 +28,7 @@ import dev.conveyor.promoter.domain.PromotionTarget;
 import dev.conveyor.promoter.domain.TargetRule;
 import dev.conveyor.promoter.domain.Targets;
 import dev.conveyor.promoter.service.ChartRepositoryRule;
+import dev.conveyor.promoter.service.PromoterWarmUp;
 import dev.conveyor.promoter.service.PromotionService;
 import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.StageMetrics;
@@ -37,6 +38,7 @@ import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.stage.net.OutboundPolicy;
+import dev.conveyor.stage.warmup.WarmUp;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration; a bad setting fails the start with the key's name. */
@@ -99,6 +101,13 @@ public class PromoterBeans {
             default -> throw new IllegalArgumentException("conveyor.promoter.chart-repositories." + id
                     + ".type must be oci, git or chartmuseum, not " + repo.type());
         };
+    }
+
+    /** Run once after start by stage-support's {@code WarmUpStarter} ({@code conveyor.warm-up.enabled}). */
+    @Produces
+    @ApplicationScoped
+    WarmUp warmUp(PromotionService service, GitAccess shared, PromoterConfig config) {
+        return new PromoterWarmUp(service, shared, config.committer().name(), config.committer().email());
     }
 
     @Produces

@@ -78,15 +78,28 @@ public final class PromotionService {
     private final GitHubPullRequests pullRequests;
     private final Settings settings;
     private final Clock clock;
+    /** No run log lines: the warm-up's copy ({@code PromoterWarmUp}), whose work must not show up as a run. */
+    private final boolean quiet;
 
     public PromotionService(RepoMirrors appMirrors, ChartPackager packager, GitCommitter gitops,
             GitHubPullRequests pullRequests, Settings settings, Clock clock) {
+        this(appMirrors, packager, gitops, pullRequests, settings, clock, false);
+    }
+
+    private PromotionService(RepoMirrors appMirrors, ChartPackager packager, GitCommitter gitops,
+            GitHubPullRequests pullRequests, Settings settings, Clock clock, boolean quiet) {
         this.appMirrors = appMirrors;
         this.packager = packager;
         this.gitops = gitops;
         this.pullRequests = pullRequests;
         this.settings = settings;
         this.clock = clock;
+        this.quiet = quiet;
+    }
+
+    /** The same packager with other git plumbing and settings, logging no run: the warm-up's, in its scratch space. */
+    PromotionService quietWith(RepoMirrors otherAppMirrors, GitCommitter otherGitops, Settings otherSettings) {
+        return new PromotionService(otherAppMirrors, packager, otherGitops, pullRequests, otherSettings, clock, true);
     }
 
     /** Publishes and promotes the run's chart; CI runs produce nothing. Failures are {@link StageException}s. */
@@ -109,11 +122,13 @@ public final class PromotionService {
             for (ChartRepositoryRule rule : settings.chartRepositories()) {
                 if (rule.matches(run.app(), chart.name())) {
                     ChartRepository.Outcome outcome = rule.repository().publish(chart, run.runId());
-                    LOG.infof("[promoter] %s run %s: chart %s %s %s to %s", run.app(), run.runId(), chart.name(),
-                            chart.version(), outcome == ChartRepository.Outcome.PUBLISHED
-                                    ? "published"
-                                    : "already published",
-                            rule.repository().url());
+                    if (!quiet) {
+                        LOG.infof("[promoter] %s run %s: chart %s %s %s to %s", run.app(), run.runId(), chart.name(),
+                                chart.version(), outcome == ChartRepository.Outcome.PUBLISHED
+                                        ? "published"
+                                        : "already published",
+                                rule.repository().url());
+                    }
                     published.add(rule.repository().url());
                 }
             }
@@ -204,9 +219,11 @@ public final class PromotionService {
             GitCommitter.Committed committed = gitops.commit(target.gitopsRepo(), target.branch(), subject, body,
                     trailer, edit);
             gitopsCommit = committed.commit();
-            LOG.infof("[promoter] %s run %s: %s %s in %s (%s)", run.app(), run.runId(), target.label(),
-                    committed.created() ? "committed" : "already promoted", GitUrls.redact(target.gitopsRepo()),
-                    gitopsCommit);
+            if (!quiet) {
+                LOG.infof("[promoter] %s run %s: %s %s in %s (%s)", run.app(), run.runId(), target.label(),
+                        committed.created() ? "committed" : "already promoted", GitUrls.redact(target.gitopsRepo()),
+                        gitopsCommit);
+            }
         } else {
             String head = "conveyor/" + target.environment() + "/" + target.release() + "-" + input.version();
             GitHubPullRequests.RepoSlug slug = GitHubPullRequests.slug(target.gitopsRepo());
@@ -224,8 +241,10 @@ public final class PromotionService {
                         trailer, edit).commit();
                 pullRequestUrl = pullRequests.ensure(slug, head, target.branch(), subject, body + "\n\n" + trailer);
             }
-            LOG.infof("[promoter] %s run %s: %s proposed in %s", run.app(), run.runId(), target.label(),
-                    pullRequestUrl);
+            if (!quiet) {
+                LOG.infof("[promoter] %s run %s: %s proposed in %s", run.app(), run.runId(), target.label(),
+                        pullRequestUrl);
+            }
         }
         return new ReleasePromoted(run, clock.instant(), causationId, input.chartName(), input.version(), GitUrls
                 .redact(target.gitopsRepo()), target.environment(), target.namespace(), target.release(),

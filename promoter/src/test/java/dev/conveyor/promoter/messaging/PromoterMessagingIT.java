@@ -3,9 +3,17 @@ package dev.conveyor.promoter.messaging;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -25,6 +33,8 @@ import dev.conveyor.events.v1.PromotionMode;
 import dev.conveyor.events.v1.ReleasePromoted;
 import dev.conveyor.events.v1.StageFailed;
 import dev.conveyor.events.v1.Topics;
+import dev.conveyor.stage.warmup.WarmUpResult;
+import dev.conveyor.stage.warmup.WarmUpStarter;
 import dev.conveyor.testkit.git.BareRepo;
 import dev.conveyor.testkit.git.GitServerResource;
 import dev.conveyor.testkit.git.GitServers;
@@ -76,6 +86,28 @@ class PromoterMessagingIT {
 
     @InjectOciRegistry
     OciRegistry registry;
+
+    @Inject
+    WarmUpStarter warmUp;
+
+    @Test
+    void theWarmUpRunsOnceAfterStartEmitsNothingPushesNothingAndLeavesNoScratchDirectory() throws Exception {
+        WarmUpResult result = warmUp.result().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        System.out.printf("promoter warm-up: %s in %d ms%n", result.outcome(), result.took().toMillis());
+
+        assertThat(result.failure()).isEmpty();
+        assertThat(result.outcome()).isEqualTo(WarmUpResult.Outcome.DONE);
+        // Everything on the stage's output topics so far: no record of the warm-up's run; the registry has no chart.
+        List<ConsumerRecord<String, byte[]>> out = companion.consume(String.class, byte[].class)
+                .fromTopics(Set.of(Topics.CHART_PUBLISHED, Topics.RELEASE_PROMOTED, Topics.STAGE_FAILED), Duration
+                        .ofSeconds(5))
+                .awaitCompletion(Duration.ofSeconds(30)).getRecords();
+        assertThat(out).noneMatch(r -> "warm-up".equals(r.key()));
+        assertThat(registry.tags("warm-up")).isEmpty();
+        try (Stream<Path> left = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("conveyor-warm-up-"));
+        }
+    }
 
     ManifestsValidated validated(String app, BareRepo repo, String commit, Flow flow, String chartPath) {
         return new ManifestsValidated(PipelineRun.start(app, git.daemon().url(repo), commit, flow == Flow.CD

@@ -20,9 +20,11 @@ import dev.conveyor.stage.git.PushRace;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.stage.net.OutboundPolicy;
+import dev.conveyor.stage.warmup.WarmUp;
 import dev.conveyor.versioner.client.TagPublisher;
 import dev.conveyor.versioner.domain.SemVer;
 import dev.conveyor.versioner.service.VersionService;
+import dev.conveyor.versioner.service.VersionerWarmUp;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Wires the plain stage classes from configuration. */
@@ -44,6 +46,13 @@ public class VersionerBeans {
                 .tagPushAttempts(), Duration.ofMillis(10), Duration.ofMillis(500)));
         return new VersionService(race, new TagPublisher(access), config.tagPrefix(), initial, config.tagger().name(),
                 config.tagger().email(), Clock.systemUTC());
+    }
+
+    /** Run once after start by stage-support's {@code WarmUpStarter} ({@code conveyor.warm-up.enabled}). */
+    @Produces
+    @ApplicationScoped
+    WarmUp warmUp(VersionService service, GitAccess shared) {
+        return new VersionerWarmUp(service, shared);
     }
 
     @Produces

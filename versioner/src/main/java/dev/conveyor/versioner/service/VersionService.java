@@ -71,8 +71,27 @@ public final class VersionService {
         this.clock = clock;
     }
 
+    /** The same rules and tagger with other git plumbing: the warm-up's, on a throw-away repository. */
+    VersionService with(PushRace otherRace, TagPublisher otherPublisher) {
+        return new VersionService(otherRace, otherPublisher, defaultPrefix, defaultInitial, taggerName, taggerEmail,
+                clock);
+    }
+
     /** Resolves (and in CD tags) the version of the build; failures are classified {@link StageException}s. */
     public VersionResolved resolve(BuildSucceeded build, String causationId) {
+        VersionResolved resolved = resolveQuietly(build, causationId);
+        PipelineRun run = build.run();
+        LOG.infof("[versioner] %s run %s: %s %s (%s, previous %s)", run.app(), run.runId(), resolved.taggedNow()
+                ? "tagged"
+                : "resolved", resolved.version(), resolved.bump(), resolved.previousVersion());
+        return resolved;
+    }
+
+    /**
+     * {@link #resolve} without the run's log line: the warm-up ({@code VersionerWarmUp}) runs the same path on a
+     * throw-away repository, which must not show up as a run.
+     */
+    VersionResolved resolveQuietly(BuildSucceeded build, String causationId) {
         PipelineRun run = build.run();
         String url = run.repoUrl();
         AtomicReference<String> rejectedTag = new AtomicReference<>();
@@ -98,8 +117,6 @@ public final class VersionService {
                 }
                 taggedNow = true;
             }
-            LOG.infof("[versioner] %s run %s: %s %s (%s, previous %s)", run.app(), run.runId(),
-                    taggedNow ? "tagged" : "resolved", resolution.version(), resolution.bump(), resolution.previous());
             return Optional.of(new VersionResolved(run, clock.instant(), causationId, resolution.version().toString(),
                     resolution.tagName(), taggedNow,
                     resolution.previous() == null ? null : resolution.previous().toString(), resolution.bump(),
