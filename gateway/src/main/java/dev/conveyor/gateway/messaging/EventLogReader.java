@@ -167,11 +167,17 @@ public final class EventLogReader implements AutoCloseable {
             boolean caughtUp = false;
             while (running) {
                 if (System.nanoTime() >= nextRefresh) {
-                    refresh(c, assigned);
-                    nextRefresh = System.nanoTime() + topicRefresh.toNanos();
-                    if (endAtStart == null) {
+                    boolean listed = refresh(c, assigned);
+                    nextRefresh = System.nanoTime() + (listed ? topicRefresh.toNanos() : 0);
+                    // Not before the broker answered: an unreachable broker is not an empty log.
+                    if (endAtStart == null && listed) {
                         endAtStart = c.endOffsets(assigned);
                     }
+                }
+                // Before polling: a poll with nothing to read waits the whole poll timeout, and a log already read to
+                // its end (a restart with nothing new, empty topics) must not hold readiness up for that.
+                if (!caughtUp && endAtStart != null && reached(c, endAtStart)) {
+                    caughtUp = caughtUp(c, endAtStart, heads);
                 }
                 if (assigned.isEmpty()) {
                     pause(); // no topic exists yet: nothing to poll
@@ -204,11 +210,7 @@ public final class EventLogReader implements AutoCloseable {
                     align(c, assigned, endAtStart, heads);
                 }
                 if (!caughtUp && endAtStart != null && reached(c, endAtStart)) {
-                    caughtUp = true;
-                    c.resume(c.paused());
-                    heads.clear();
-                    LOG.infof("read model caught up with the event log (%d partitions)", endAtStart.size());
-                    onCaughtUp.run();
+                    caughtUp = caughtUp(c, endAtStart, heads);
                 }
             }
         } catch (WakeupException e) {
@@ -220,6 +222,15 @@ public final class EventLogReader implements AutoCloseable {
         }
     }
 
+    private boolean caughtUp(KafkaConsumer<String, byte[]> c, Map<TopicPartition, Long> endAtStart,
+            Map<TopicPartition, Long> heads) {
+        c.resume(c.paused());
+        heads.clear();
+        LOG.infof("read model caught up with the event log (%d partitions)", endAtStart.size());
+        onCaughtUp.run();
+        return true;
+    }
+
     private void pause() {
         try {
             Thread.sleep(pollTimeout.toMillis());
@@ -229,21 +240,24 @@ public final class EventLogReader implements AutoCloseable {
         }
     }
 
-    private void refresh(KafkaConsumer<String, byte[]> c, Set<TopicPartition> assigned) {
-        List<TopicPartition> added = new ArrayList<>();
+    /** @return whether the broker listed its topics (false: unreachable, nothing changed) */
+    private boolean refresh(KafkaConsumer<String, byte[]> c, Set<TopicPartition> assigned) {
         List<String> topics = topics();
         if (historyTopic != null) {
             topics.add(historyTopic);
         }
+        // One metadata request for every topic (as a pattern subscription makes), not one round trip per topic: at
+        // start this is on the way to readiness.
+        Map<String, List<PartitionInfo>> existing;
+        try {
+            existing = c.listTopics(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            LOG.debugf("topics not readable yet: %s", e.getMessage());
+            return false;
+        }
+        List<TopicPartition> added = new ArrayList<>();
         for (String topic : topics) {
-            List<PartitionInfo> partitions;
-            try {
-                partitions = c.partitionsFor(topic, Duration.ofSeconds(5));
-            } catch (RuntimeException e) {
-                LOG.debugf("topic %s not readable yet: %s", topic, e.getMessage());
-                continue;
-            }
-            for (PartitionInfo p : partitions == null ? List.<PartitionInfo>of() : partitions) {
+            for (PartitionInfo p : existing.getOrDefault(topic, List.of())) {
                 TopicPartition tp = new TopicPartition(p.topic(), p.partition());
                 if (assigned.add(tp)) {
                     added.add(tp);
@@ -265,6 +279,7 @@ public final class EventLogReader implements AutoCloseable {
                 c.seekToBeginning(fresh); // never with an empty list: that would rewind every assigned partition
             }
         }
+        return true;
     }
 
     /**

@@ -29,17 +29,34 @@ public final class HttpCalls {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_ERROR_CHARS = 200;
 
-    private final HttpClient http;
+    private volatile HttpClient http;
     private final Duration timeout;
     private final List<String> secrets;
     private final Clock clock;
 
     public HttpCalls(Duration timeout, List<String> secrets, Clock clock) {
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER)
-                .build();
         this.timeout = timeout;
         this.secrets = new ArrayList<>(secrets.stream().filter(s -> s != null && !s.isBlank()).toList());
         this.clock = clock;
+    }
+
+    /**
+     * The HTTP client, built on the first call rather than at start: building one reads the JDK's trust store and
+     * starts a selector thread, which the service's start need not wait for.
+     */
+    private HttpClient client() {
+        HttpClient c = http;
+        if (c == null) {
+            synchronized (this) {
+                c = http;
+                if (c == null) {
+                    c = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER)
+                            .build();
+                    http = c;
+                }
+            }
+        }
+        return c;
     }
 
     /**
@@ -65,7 +82,7 @@ public final class HttpCalls {
         }
         HttpResponse<String> response;
         try {
-            response = http.send(req.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            response = client().send(req.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (IOException e) {
             // the exception's message may carry the URL (a Slack webhook URL is a secret): only its type is kept
             throw new DeliveryException(false, 0, null, what + ": network failure (" + e.getClass().getSimpleName()

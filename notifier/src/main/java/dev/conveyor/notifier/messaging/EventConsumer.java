@@ -111,6 +111,7 @@ public final class EventConsumer implements AutoCloseable {
     private final Map<TopicPartition, OffsetAndMetadata> handled = new HashMap<>();
     private final Thread thread;
     private volatile boolean running = true;
+    private volatile boolean prepared;
     private volatile boolean polling;
     private volatile RuntimeException failure;
     private volatile Set<Integer> owned = Set.of();
@@ -135,24 +136,31 @@ public final class EventConsumer implements AutoCloseable {
     }
 
     /**
-     * Prepares the state topic (and reads an old journal into it), then starts consuming on its own thread.
+     * Starts consuming on its own thread, which first prepares the state topic (and reads an old journal into it):
+     * the caller does not wait for the broker ({@link #ready()} says when that is done).
      */
     public static EventConsumer start(NotifierService notifier, Settings settings, Clock clock) {
         EventConsumer c = new EventConsumer(notifier, settings, clock);
-        try {
-            int partitions = c.ensureStateTopic();
-            settings.legacyJournal().ifPresent(journal -> c.migrate(journal, partitions));
-        } catch (RuntimeException e) {
-            c.closeClients();
-            throw e;
-        }
         c.thread.start();
         return c;
     }
 
-    /** Whether the loop runs (false once it stopped on an error). */
+    /** Whether the loop runs (false once it stopped on an error, also one preparing the state topic). */
     public boolean alive() {
         return thread.isAlive() && failure == null;
+    }
+
+    /**
+     * Whether the state topic is prepared (created or grown, an old journal read into it) and the loop runs. Records are
+     * handled only after that, and each partition's only once its state is read.
+     */
+    public boolean ready() {
+        return prepared && alive();
+    }
+
+    /** Whether the state topic is prepared (created or grown, an old journal read into it). */
+    public boolean prepared() {
+        return prepared;
     }
 
     /** Whether the consumer has polled at least once (joined its group). */
@@ -172,6 +180,11 @@ public final class EventConsumer implements AutoCloseable {
 
     private void loop() {
         try {
+            // Here rather than before the service is up: it waits for the broker (up to 30 s when it is down, then
+            // the loop stops on the error and the health checks are down).
+            int partitions = ensureStateTopic();
+            settings.legacyJournal().ifPresent(journal -> migrate(journal, partitions));
+            prepared = true;
             consumer.subscribe(TOPICS, new Rebalance());
             while (running) {
                 Set<TopicPartition> again = new HashSet<>();
@@ -201,7 +214,9 @@ public final class EventConsumer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            LOG.errorf("the notifier's event consumer stopped: %s", e.getMessage());
+            if (running) {
+                LOG.errorf("the notifier's event consumer stopped: %s", e.getMessage());
+            }
             failure = e;
         } finally {
             try {
@@ -358,14 +373,17 @@ public final class EventConsumer implements AutoCloseable {
      * @return the event topics' partition count (1 when none exists yet)
      */
     private int ensureStateTopic() {
-        Map<String, Integer> counts = partitionCounts(TOPICS);
+        // one request for the event topics and the state topic
+        List<String> topics = new ArrayList<>(TOPICS);
+        topics.add(settings.stateTopic());
+        Map<String, Integer> counts = partitionCounts(topics);
+        Integer state = counts.remove(settings.stateTopic());
         Set<Integer> distinct = new HashSet<>(counts.values());
         if (distinct.size() > 1) {
             throw new IllegalStateException("the notifier needs every event topic to have the same number of "
                     + "partitions (a run's events share a partition index only then): " + new TreeMap<>(counts));
         }
         int partitions = distinct.isEmpty() ? 1 : distinct.iterator().next();
-        Integer state = partitionCounts(List.of(settings.stateTopic())).get(settings.stateTopic());
         try {
             if (state == null) {
                 admin.createTopics(List.of(new NewTopic(settings.stateTopic(), Optional.of(partitions),
@@ -529,6 +547,10 @@ public final class EventConsumer implements AutoCloseable {
     public void close() {
         running = false;
         consumer.wakeup();
+        if (!prepared) {
+            // still preparing the state topic (a broker that does not answer): end the admin's wait, not after 30 s
+            admin.close(Duration.ZERO);
+        }
         try {
             thread.join(30_000);
         } catch (InterruptedException e) {
@@ -544,9 +566,6 @@ public final class EventConsumer implements AutoCloseable {
             } catch (Exception e) {
                 LOG.debugf("closing a Kafka client: %s", e.getMessage());
             }
-        }
-        if (!thread.isAlive() && thread.getState() == Thread.State.NEW) {
-            consumer.close();
         }
     }
 }

@@ -24,11 +24,11 @@ import io.smallrye.common.annotation.Identifier;
 
 /**
  * Starts the event consumer with the service and stops it before the service; its health is the service's: down when
- * the consumer loop stopped on an error (the pod is restarted, the records are read again).
+ * the consumer loop stopped on an error (the pod is restarted, the records are read again), and not ready until the
+ * state topic is prepared ({@link Ready}).
  */
 @ApplicationScoped
 @Liveness
-@Readiness
 public class EventConsumerLifecycle implements HealthCheck {
 
     @Inject
@@ -77,10 +77,35 @@ public class EventConsumerLifecycle implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
+        return health(false);
+    }
+
+    // not private: called through the client proxy by Ready
+    HealthCheckResponse health(boolean readiness) {
         EventConsumer c = consumer;
+        boolean up = c != null && (readiness ? c.ready() : c.alive());
         return HealthCheckResponse.named("notifier-events")
-                .status(c != null && c.alive())
+                .status(up)
                 .withData("error", c == null ? "not started" : c.failure().map(Throwable::getMessage).orElse("none"))
+                .withData("state-topic", c != null && c.prepared() ? "prepared" : "not prepared")
                 .build();
+    }
+
+    /**
+     * Ready once the state topic is prepared (created or grown, an old journal read into it) and while the loop runs:
+     * preparing waits for the broker, off the start path, so a notifier that cannot reach its state is not ready.
+     */
+    @ApplicationScoped
+    @Readiness
+    static class Ready implements HealthCheck {
+
+        @Inject
+        @Liveness // its qualifier as a health check
+        EventConsumerLifecycle lifecycle;
+
+        @Override
+        public HealthCheckResponse call() {
+            return lifecycle.health(true);
+        }
     }
 }

@@ -101,6 +101,8 @@ class JournalMigrationIT {
         consumer = EventConsumer.start(service, new EventConsumer.Settings(s.bootstrapServers(), s.groupId(),
                 s.stateTopic(), s.retention(), s.restoreTimeout(), Optional.of(journal), s.clients()),
                 Clock.systemUTC());
+        // the journal is read into the state topic before the consumer is ready
+        await().atMost(Duration.ofSeconds(60)).until(consumer::ready);
         assertThat(journal).doesNotExist();
         assertThat(journal.resolveSibling(StateStore.FILE + ".migrated")).exists();
 

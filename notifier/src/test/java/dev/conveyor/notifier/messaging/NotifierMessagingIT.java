@@ -14,6 +14,10 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,6 +55,7 @@ import dev.conveyor.testkit.kafka.KafkaBrokerResource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kafka.InjectKafkaCompanion;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
@@ -78,6 +83,9 @@ class NotifierMessagingIT {
     @Inject
     MeterRegistry registry;
 
+    @TestHTTPResource("/q/health/ready")
+    URL health;
+
     @BeforeEach
     void stubs() {
         companion.registerSerde(ConveyorEvent.class,
@@ -101,6 +109,18 @@ class NotifierMessagingIT {
                         .withBody("{\"id\":\"10000\"}")));
         wiremock.stubFor(post(urlPathMatching("/jira/rest/api/3/issue/[A-Z]+-[0-9]+/transitions"))
                 .willReturn(aResponse().withStatus(204)));
+    }
+
+    @Test
+    void readyOnceItsStateTopicIsPrepared() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            HttpResponse<String> ready = http.send(HttpRequest.newBuilder(health.toURI()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).isEqualTo(200);
+            assertThat(ready.body()).containsPattern("\"state-topic\"\\s*:\\s*\"prepared\"");
+        });
+        assertThat(companion.topics().list()).contains(EventConsumer.STATE_TOPIC);
     }
 
     boolean settled() {

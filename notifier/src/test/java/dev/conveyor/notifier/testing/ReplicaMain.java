@@ -28,7 +28,7 @@ public final class ReplicaMain {
                 Map.of())), Harness.engine(), new SimpleMeterRegistry(), Clock.systemUTC(),
                 (app, runId, url, commit) -> AppNotifySettings.none());
         EventConsumer consumer = EventConsumer.start(service, settings(args[0], args[3], args[4]), Clock.systemUTC());
-        while (!consumer.polling()) {
+        while (!consumer.polling() && consumer.failure().isEmpty()) {
             Thread.sleep(50);
         }
         System.out.println(READY);
