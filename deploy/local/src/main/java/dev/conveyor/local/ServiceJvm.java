@@ -48,7 +48,12 @@ import java.util.stream.Stream;
  * and dies with {@code SIGBUS} on a truncated one. A cache whose bytes are damaged but whose size is unchanged: JDK 25
  * ignores it with a warning ({@code -XX:AOTMode=auto}); on JDK 13–24 the archive carries checksums that every start
  * verifies ({@code -XX:+VerifySharedSpaces}, {@link #CDS_OPTIONS}: without, JDK 17 dies with {@code SIGSEGV}), and the
- * JVM starts without it, printing {@code Unable to use shared archive}.
+ * JVM starts without it, printing {@code Unable to use shared archive}. A JVM that crashes while it writes the cache
+ * leaves none: JDK 17.0.15's dynamic dump dies with {@code SIGSEGV} in {@code adjust_lambda_proxy_class_dictionary}
+ * (an {@code hs_err_pid*.log} in the service's directory) once a service has run its warm-up or real work (the
+ * versioner, image-builder, manifest-renderer and promoter do; the gateway and notifier write theirs). Each cache file
+ * therefore gets {@link #TRAINING_STARTS} training starts, counted in {@code <file>.tries}; after that the service
+ * starts without a cache until the build, JDK or options change.
  */
 record ServiceJvm(Path java, String version, int feature, boolean aot) {
 
@@ -69,7 +74,14 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
      * The part of a cache file's name after the service's: {@code -jdk<version>-<key>.aot|.jsa}, and the JVM's
      * temporary configuration file ({@code .aot.config}) or its recorded size ({@code .size}).
      */
-    private static final String CACHE_FILE = "-jdk[^-]*-[0-9a-f]+\\.(aot|jsa)(\\.config|\\.size)?$";
+    private static final String CACHE_FILE = "-jdk[^-]*-[0-9a-f]+\\.(aot|jsa)(\\.config|\\.size|\\.tries)?$";
+
+    /**
+     * How many training starts a cache file gets before the launcher gives up on it (for this build, JDK and options):
+     * a JVM that crashes while it writes the cache (JDK 17.0.15 does, in {@code adjust_lambda_proxy_class_dictionary},
+     * once a service has run its warm-up or real work) would otherwise train, and crash at its exit, at every start.
+     */
+    static final int TRAINING_STARTS = 2;
 
     private static final Pattern JAVA_VERSION = Pattern.compile("^JAVA_VERSION=\"([^\"]+)\"", Pattern.MULTILINE);
 
@@ -161,7 +173,8 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
 
     /**
      * The cache options of one start: the option that uses the cache when it is {@link #usable}, else the training
-     * option when this start may train it ({@code train}: the service's first replica), else none; with
+     * option when this start may train it ({@code train}: the service's first replica) and the cache has had fewer than
+     * {@link #TRAINING_STARTS} training starts, else none; with
      * {@link #cacheJvmOptions} before either. Reads only; the start calls {@link #prepareStart} before it starts.
      */
     List<String> aotOptions(Path cache, boolean train) {
@@ -172,7 +185,7 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
         List<String> options = new ArrayList<>(cacheJvmOptions());
         if (usable(cache)) {
             options.add(USE.get(kind) + cache);
-        } else if (train) {
+        } else if (train && trainingStarts(cache) < TRAINING_STARTS) {
             options.add(TRAIN.get(kind) + cache);
         } else {
             return List.of();
@@ -215,11 +228,7 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
         Optional<Path> used = option(command, USE);
         if (used.isPresent()) {
             if (!Files.exists(sizeFile(used.get())) && Files.isRegularFile(used.get())) {
-                // Written aside and moved: a start reading it meanwhile never sees it half-written.
-                Path part = Files.createTempFile(used.get().toAbsolutePath().getParent(), ".size", ".part");
-                Files.writeString(part, Long.toString(Files.size(used.get())));
-                Files.move(part, sizeFile(used.get()), StandardCopyOption.ATOMIC_MOVE,
-                        StandardCopyOption.REPLACE_EXISTING);
+                writeAside(sizeFile(used.get()), Long.toString(Files.size(used.get())));
             }
             return;
         }
@@ -239,8 +248,9 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
         }
         for (Path p : old) {
             String file = p.getFileName().toString();
-            if (!file.equals(name) && !file.equals(name + ".config") && file.replaceFirst(CACHE_FILE, "").equals(
-                    service)) {
+            if (!file.equals(name) && !file.equals(name + ".config") && !file.equals(name + ".tries") && file
+                    .replaceFirst(CACHE_FILE, "").equals(
+                            service)) {
                 Files.deleteIfExists(p);
             }
         }
@@ -248,6 +258,26 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
         // killed too, no file of a header and a wrong size is left for the next start.
         Files.deleteIfExists(sizeFile(cache.get()));
         Files.deleteIfExists(cache.get());
+        // Counted before the JVM starts: a training run that ends without a usable cache (killed, or crashed while
+        // writing it) has used one of its TRAINING_STARTS.
+        writeAside(triesFile(cache.get()), Integer.toString(trainingStarts(cache.get()) + 1));
+    }
+
+    /** How many training starts this cache file has had (its {@code .tries} file; 0 when none). */
+    static int trainingStarts(Path cache) {
+        try {
+            Path tries = triesFile(cache);
+            return Files.exists(tries) ? Integer.parseInt(Files.readString(tries).strip()) : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0; // unreadable: as if never trained
+        }
+    }
+
+    /** Writes a small file aside and moves it in place: a start reading it meanwhile never sees it half-written. */
+    private static void writeAside(Path file, String content) throws IOException {
+        Path part = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".part");
+        Files.writeString(part, content);
+        Files.move(part, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** Whether a command line trains a cache (the JVM writes it at exit, which takes seconds). */
@@ -269,6 +299,10 @@ record ServiceJvm(Path java, String version, int feature, boolean aot) {
     private static Optional<Path> option(List<String> command, List<String> options) {
         return command.stream().flatMap(a -> options.stream().filter(a::startsWith).map(o -> Path.of(a.substring(o
                 .length())))).findFirst();
+    }
+
+    private static Path triesFile(Path cache) {
+        return cache.resolveSibling(cache.getFileName() + ".tries");
     }
 
     private static Path sizeFile(Path cache) {

@@ -106,6 +106,11 @@ public final class PipelineBench {
                     seconds(begin), loadAverage());
             running.startMillis().forEach((s, ms) -> System.out.printf("  %-20s ready after %5.1f s%n", s, ms
                     / 1000.0));
+            // -Dconveyor.bench.wait-warm-up=true: the first run waits for the stages' background warm-ups (their
+            // "warm-up done" log line) instead of starting the moment the stack is ready.
+            if (Boolean.getBoolean("conveyor.bench.wait-warm-up")) {
+                awaitWarmUps(stack.layout(), begin);
+            }
             Bench bench = new Bench(stack, running, fleet);
             bench.first();
             int offset = 1;
@@ -131,6 +136,26 @@ public final class PipelineBench {
             System.out.printf("down in %.1f s%n", seconds(t));
             Conveyor.deleteTree(data);
         }
+    }
+
+    /** The services with a warm-up (stage-support's {@code WarmUpStarter} logs "warm-up done" when it ends). */
+    private static final List<String> WARMED = List.of("versioner", "image-builder", "manifest-renderer",
+            "promoter");
+
+    /** Waits (at most 120 s) until every warmed service's log says its warm-up is done; prints when. */
+    private static void awaitWarmUps(StackLayout layout, long begin) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        for (String service : WARMED) {
+            Path log = layout.log(service);
+            while (!(Files.exists(log) && Files.readString(log).contains("warm-up done"))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(service + ": no \"warm-up done\" in " + log + " within 120 s");
+                }
+                Thread.sleep(100);
+            }
+        }
+        System.out.printf("warm-ups done %.1f s after the stack's start; load average %s%n", seconds(begin),
+                loadAverage());
     }
 
     /** The stack under test and what the rounds share. */

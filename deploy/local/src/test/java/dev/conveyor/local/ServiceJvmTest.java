@@ -122,6 +122,33 @@ class ServiceJvmTest {
         assertThat(Path.of(cache + ".size")).doesNotExist();
     }
 
+    /** A JVM that dies while writing its cache (JDK 17.0.15 does) must not train, and crash, at every start. */
+    @Test
+    void aCacheThatTrainingStartsNeverWroteIsNotTrainedAgain() throws IOException {
+        ServiceJvm jvm = ServiceJvm.of(fakeJdk("17.0.15"), true);
+        Path aot = Files.createDirectories(dir.resolve("aot"));
+        Path cache = jvm.cacheFile(aot, "versioner", OPTIONS, "build-1");
+        for (int start = 0; start < ServiceJvm.TRAINING_STARTS; start++) {
+            List<String> options = jvm.aotOptions(cache, true);
+            assertThat(options).as("training start %d", start + 1).contains("-XX:ArchiveClassesAtExit=" + cache);
+            ServiceJvm.prepareStart(options); // ... and the JVM dies writing the archive: nothing is left
+        }
+        assertThat(jvm.aotOptions(cache, true)).as("after %d training starts without a cache",
+                ServiceJvm.TRAINING_STARTS).isEmpty();
+        Path next = jvm.cacheFile(aot, "versioner", OPTIONS, "build-2");
+        assertThat(jvm.aotOptions(next, true)).as("a new build trains again").contains("-XX:ArchiveClassesAtExit="
+                + next);
+        ServiceJvm.prepareStart(jvm.aotOptions(next, true));
+        assertThat(Path.of(cache + ".tries")).as("the old build's count goes with its cache").doesNotExist();
+
+        Path other = jvm.cacheFile(aot, "gateway", OPTIONS, "build-1");
+        List<String> training = jvm.aotOptions(other, true);
+        ServiceJvm.prepareStart(training);
+        Files.writeString(other, "a complete archive"); // written at its exit
+        assertThat(jvm.aotOptions(other, true)).as("a cache written on the first training start is used").contains(
+                "-XX:SharedArchiveFile=" + other);
+    }
+
     @Test
     void aTrainingStartDeletesOnlyTheServicesOtherCaches() throws IOException {
         ServiceJvm jvm = ServiceJvm.of(fakeJdk("25.0.3"), true);
