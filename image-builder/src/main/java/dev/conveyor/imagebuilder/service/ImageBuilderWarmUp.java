@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
@@ -30,7 +29,6 @@ import dev.conveyor.events.v1.Artifact;
 import dev.conveyor.events.v1.BumpReason;
 import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.PipelineRun;
-import dev.conveyor.events.v1.Topics;
 import dev.conveyor.events.v1.VersionResolved;
 import dev.conveyor.imagebuilder.client.JibImages;
 import dev.conveyor.stage.warmup.WarmUp;
@@ -103,8 +101,4 @@ public final class ImageBuilderWarmUp implements WarmUp {
         }
     }
 
-    @Override
-    public Set<String> outputTopics() {
-        return Set.of(Topics.IMAGE_PUSHED, Topics.STAGE_FAILED);
-    }
 }

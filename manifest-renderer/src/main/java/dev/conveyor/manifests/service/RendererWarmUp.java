@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
-import java.util.Set;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.PersonIdent;
@@ -19,7 +18,6 @@ import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.ImagePushed;
 import dev.conveyor.events.v1.ManifestsValidated;
 import dev.conveyor.events.v1.PipelineRun;
-import dev.conveyor.events.v1.Topics;
 import dev.conveyor.manifests.client.ManifestsCommitter;
 import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.git.GitAccess;
@@ -93,8 +91,4 @@ public final class RendererWarmUp implements WarmUp {
         }
     }
 
-    @Override
-    public Set<String> outputTopics() {
-        return Set.of(Topics.MANIFESTS_VALIDATED, Topics.STAGE_FAILED);
-    }
 }

@@ -21,7 +21,6 @@ import dev.conveyor.events.v1.ManifestsValidated;
 import dev.conveyor.events.v1.PipelineRun;
 import dev.conveyor.events.v1.PromotionMode;
 import dev.conveyor.events.v1.ReleasePromoted;
-import dev.conveyor.events.v1.Topics;
 import dev.conveyor.promoter.client.GitCommitter;
 import dev.conveyor.promoter.client.GitIndexChartRepository;
 import dev.conveyor.promoter.domain.PromotionTarget;
@@ -117,8 +116,4 @@ public final class PromoterWarmUp implements WarmUp {
         return url;
     }
 
-    @Override
-    public Set<String> outputTopics() {
-        return Set.of(Topics.CHART_PUBLISHED, Topics.RELEASE_PROMOTED, Topics.STAGE_FAILED);
-    }
 }

@@ -1,7 +1,6 @@
 package dev.conveyor.stage.warmup;
 
 import java.nio.file.Path;
-import java.util.Set;
 
 /**
  * A stage's warm-up: its real code paths driven once on throw-away local input, so that the first real piece of work
@@ -19,12 +18,4 @@ public interface WarmUp {
 
     /** Runs the stage's code paths once; may throw, the starter logs and ignores it. */
     void run(Path scratch) throws Exception;
-
-    /**
-     * The topics the stage emits to: the starter fetches their metadata through the producer of the stage's outgoing
-     * channel (no record is sent), so the first real send does not wait for it.
-     */
-    default Set<String> outputTopics() {
-        return Set.of();
-    }
 }

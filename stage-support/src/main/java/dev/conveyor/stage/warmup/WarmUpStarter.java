@@ -1,8 +1,6 @@
 package dev.conveyor.stage.warmup;
 
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -14,20 +12,16 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.interceptor.Interceptor;
 
-import org.apache.kafka.clients.producer.Producer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import dev.conveyor.stage.messaging.StageEdge;
 import io.quarkus.runtime.StartupEvent;
-import io.smallrye.reactive.messaging.kafka.KafkaClientService;
-import io.smallrye.reactive.messaging.kafka.KafkaProducer;
 
 /**
  * Runs the service's {@link WarmUp}s once after start-up, on one daemon thread, so the start (and readiness) never
- * waits for them and a real message that arrives first simply runs; then fetches the metadata of the warm-ups' output
- * topics through the producer of {@link StageEdge#CHANNEL} (no record is sent), so the first real send does not wait
- * for it. Turned off with {@value #ENABLED}{@code =false}. A CDI bean of every service (the jar's Jandex index).
+ * waits for them and a real message that arrives first simply runs. It does not touch Kafka: asking for an output
+ * topic's metadata before the topic exists makes a broker with {@code auto.create.topics.enable} create it with its
+ * default partition count (seen in {@code ChaosReplicasIT}). Turned off with {@value #ENABLED}{@code =false}. A CDI bean of every service (the jar's Jandex index).
  */
 @ApplicationScoped
 public class WarmUpStarter {
@@ -40,17 +34,15 @@ public class WarmUpStarter {
     private final boolean enabled;
     private final String stage;
     private final Instance<WarmUp> warmUps;
-    private final Instance<KafkaClientService> kafka;
     private final CompletableFuture<WarmUpResult> result = new CompletableFuture<>();
 
     @Inject
     public WarmUpStarter(@ConfigProperty(name = ENABLED, defaultValue = "true") boolean enabled,
             @ConfigProperty(name = "quarkus.application.name", defaultValue = "stage") String stage,
-            @Any Instance<WarmUp> warmUps, @Any Instance<KafkaClientService> kafka) {
+            @Any Instance<WarmUp> warmUps) {
         this.enabled = enabled;
         this.stage = stage.replaceFirst("^conveyor-", "");
         this.warmUps = warmUps;
-        this.kafka = kafka;
     }
 
     // After the other start-up observers (SmallRye's channel wiring among them): the runtime configuration and the
@@ -68,8 +60,7 @@ public class WarmUpStarter {
     }
 
     /**
-     * Completes once the stage's warm-ups have ended (at once when turned off or when there is none); the output topics'
-     * metadata is fetched after that.
+     * Completes once the stage's warm-ups have ended (at once when turned off or when there is none).
      */
     public CompletionStage<WarmUpResult> result() {
         return result;
@@ -81,32 +72,6 @@ public class WarmUpStarter {
             done = new WarmUps(Path.of(System.getProperty("java.io.tmpdir"))).run(stage, warmUps.stream().toList());
         } finally {
             result.complete(done);
-        }
-        if (done.outcome() == WarmUpResult.Outcome.DONE) {
-            warmProducer();
-        }
-    }
-
-    private void warmProducer() {
-        try {
-            Set<String> topics = new LinkedHashSet<>();
-            warmUps.forEach(w -> topics.addAll(w.outputTopics()));
-            if (!kafka.isResolvable()) {
-                return;
-            }
-            KafkaProducer<Object, Object> producer = kafka.get().getProducer(StageEdge.CHANNEL);
-            if (producer == null) {
-                return;
-            }
-            // partitionsFor on the client itself, from this thread: it waits for metadata (at most the producer's
-            // max.block.ms) without sending, and never holds the channel's sending thread.
-            Producer<Object, Object> client = producer.unwrap();
-            for (String topic : topics) {
-                client.partitionsFor(topic);
-            }
-        } catch (Exception e) {
-            LOG.debugf("[%s] warm-up: output topic metadata not fetched, ignored: %s", stage, e.getClass()
-                    .getSimpleName());
         }
     }
 }

@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.Set;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.PersonIdent;
@@ -16,7 +15,6 @@ import dev.conveyor.events.v1.Artifact;
 import dev.conveyor.events.v1.BuildSucceeded;
 import dev.conveyor.events.v1.Flow;
 import dev.conveyor.events.v1.PipelineRun;
-import dev.conveyor.events.v1.Topics;
 import dev.conveyor.events.v1.VersionResolved;
 import dev.conveyor.stage.Backoff;
 import dev.conveyor.stage.git.GitAccess;
@@ -76,8 +74,4 @@ public final class VersionerWarmUp implements WarmUp {
         }
     }
 
-    @Override
-    public Set<String> outputTopics() {
-        return Set.of(Topics.VERSION_RESOLVED, Topics.STAGE_FAILED);
-    }
 }
