@@ -538,7 +538,9 @@ public final class ChartRenderer {
                     out.write(buffer, 0, n);
                 }
             }
-            Files.move(tmp, cached, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            // rename(2) replaces in one step: REPLACE_EXISTING alone deletes the target first, and a render reading it
+            // then (another release of the same chart, in parallel) finds no file.
+            Files.move(tmp, cached, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             return cached;
         } catch (IOException e) {
             throw new RenderException("cannot fetch chart " + repo.chart() + " " + entry.version + " from " + base

@@ -233,7 +233,9 @@ final class OciPuller {
                 throw new RenderException(what + ": the chart layer pulled from " + s.oci.host() + " has the digest "
                         + actual + ", its manifest names " + layer.digest() + " (digest mismatch)");
             }
-            Files.move(tmp, cached, StandardCopyOption.REPLACE_EXISTING);
+            // rename(2) replaces in one step: REPLACE_EXISTING alone deletes the target first, and a render of the same
+            // chart by a parallel release would find no file (OciChartsIT saw it once).
+            Files.move(tmp, cached, StandardCopyOption.ATOMIC_MOVE);
             tmp = null;
             return cached;
         } catch (IOException e) {
