@@ -21,12 +21,12 @@ import io.quarkus.runtime.StartupEvent;
  * Runs the service's {@link WarmUp}s once after start-up, on one daemon thread, so the start (and readiness) never
  * waits for them and a real message that arrives first simply runs. It does not touch Kafka: asking for an output
  * topic's metadata before the topic exists makes a broker with {@code auto.create.topics.enable} create it with its
- * default partition count (seen in {@code ChaosReplicasIT}). Turned off with {@value #ENABLED}{@code =false}. A CDI bean of every service (the jar's Jandex index).
+ * default partition count (seen in {@code ChaosReplicasIT}). Off unless {@value #ENABLED}{@code =true}. A CDI bean of every service (the jar's Jandex index).
  */
 @ApplicationScoped
 public class WarmUpStarter {
 
-    /** The switch (environment {@code CONVEYOR_WARM_UP_ENABLED}); on by default. */
+    /** The switch (environment {@code CONVEYOR_WARM_UP_ENABLED}); off by default (stage-support README, "Warm-up"). */
     public static final String ENABLED = "conveyor.warm-up.enabled";
 
     private static final Logger LOG = Logger.getLogger(WarmUpStarter.class);
@@ -37,7 +37,7 @@ public class WarmUpStarter {
     private final CompletableFuture<WarmUpResult> result = new CompletableFuture<>();
 
     @Inject
-    public WarmUpStarter(@ConfigProperty(name = ENABLED, defaultValue = "true") boolean enabled,
+    public WarmUpStarter(@ConfigProperty(name = ENABLED, defaultValue = "false") boolean enabled,
             @ConfigProperty(name = "quarkus.application.name", defaultValue = "stage") String stage,
             @Any Instance<WarmUp> warmUps) {
         this.enabled = enabled;
