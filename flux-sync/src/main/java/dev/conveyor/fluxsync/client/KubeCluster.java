@@ -61,6 +61,14 @@ public final class KubeCluster {
         }
     }
 
+    /** A list of live objects failed for another reason than the kind not being served. */
+    public static final class ListException extends RuntimeException {
+
+        public ListException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private final KubernetesClient client;
     private final String fieldManager;
     private volatile boolean serverSideApply = true;
@@ -99,8 +107,10 @@ public final class KubeCluster {
 
     /**
      * Objects of one kind labelled with the repository, by {@link ObjectRef#id()}; empty when the API server does not
-     * serve the kind (a removed built-in API version, a CRD not installed). Any other failure to list lists nothing
-     * (applying then reports the problem per object).
+     * serve the kind (a removed built-in API version, a CRD not installed).
+     *
+     * @throws ListException when the list failed otherwise (the server's error, a timeout, the connection): what is
+     *     live is then not known, which is not the same as nothing being live
      */
     public Optional<Map<String, Map<String, Object>>> listServed(String apiVersion, String kind, String repo) {
         Map<String, Map<String, Object>> out = new HashMap<>();
@@ -115,7 +125,7 @@ public final class KubeCluster {
             if (unknown(e)) {
                 return Optional.empty();
             }
-            LOG.debugf("cannot list %s %s: %s", apiVersion, kind, e.getMessage());
+            throw new ListException(kind + " (" + apiVersion + ") could not be listed: " + message(e), e);
         } catch (IllegalArgumentException | IllegalStateException e) {
             return Optional.empty();
         }

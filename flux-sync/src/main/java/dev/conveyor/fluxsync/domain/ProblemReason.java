@@ -52,7 +52,7 @@ public enum ProblemReason {
      * release is applied, and the message names the version that replaces it.
      */
     REMOVED_API("RemovedApi", true),
-    /** The API server refused the object. */
+    /** The API server refused the object, or the live objects of its kind could not be listed to compare it. */
     APPLY_FAILED("ApplyFailed", false),
     /**
      * A SOPS-encrypted file cannot be decrypted: no configured age identity opens it, a value or the MAC does not

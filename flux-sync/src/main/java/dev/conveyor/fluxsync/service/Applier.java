@@ -112,6 +112,10 @@ final class Applier {
             long start = System.nanoTime();
             try {
                 mine.complete(cluster.listServed(m.ref().apiVersion(), m.ref().kind(), repo.name()));
+            } catch (KubeCluster.ListException e) {
+                // kept for this sync: every object of the kind reports it, none asks again
+                mine.completeExceptionally(e);
+                throw e;
             } catch (RuntimeException e) {
                 live.byKind.remove(key, mine);
                 mine.completeExceptionally(e);
@@ -149,7 +153,13 @@ final class Applier {
         Set<String> missing = new LinkedHashSet<>();
         boolean removed = false;
         for (Manifest m : manifests) {
-            if (live(repo, live, m).isEmpty()) {
+            Optional<Map<String, Map<String, Object>>> ofKind;
+            try {
+                ofKind = live(repo, live, m);
+            } catch (KubeCluster.ListException e) {
+                continue; // served or not is unknown: the apply reports the failed list
+            }
+            if (ofKind.isEmpty()) {
                 missing.add(RemovedApis.notServed(m.ref().apiVersion(), m.ref().kind()));
                 removed |= RemovedApis.builtIn(m.ref().apiVersion());
             }
@@ -294,7 +304,15 @@ final class Applier {
 
     @SuppressWarnings("unchecked")
     private Outcome applyOne(RepoSpec repo, LiveObjects live, Manifest m, Set<String> sensitive) {
-        Optional<Map<String, Map<String, Object>>> ofKind = live(repo, live, m);
+        Optional<Map<String, Map<String, Object>>> ofKind;
+        try {
+            ofKind = live(repo, live, m);
+        } catch (KubeCluster.ListException e) {
+            // Not applied: without the live objects an unchanged object would look absent and be written again (and
+            // the whole kind with it). Retried at the next sync; the object stays as it is, and is not pruned.
+            return new Outcome(null, new SyncProblem(m.owner(), ProblemReason.APPLY_FAILED, ownerText(m) + ": " + m
+                    .ref() + ": not applied: " + e.getMessage()));
+        }
         if (ofKind.isEmpty()) {
             return new Outcome(null, new SyncProblem(m.owner(), RemovedApis.builtIn(m.ref().apiVersion())
                     ? ProblemReason.REMOVED_API

@@ -1,5 +1,6 @@
 package dev.conveyor.fluxsync.service;
 
+import java.net.URI;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -20,6 +21,17 @@ import io.fabric8.kubernetes.client.http.Interceptor;
 final class ApiCalls {
 
     private final List<String> calls = new CopyOnWriteArrayList<>();
+    private volatile String failing;
+    private volatile URI failingTo;
+
+    /**
+     * From now on every request for {@code path} (a list: {@code /api/v1/configmaps}) goes to {@code to} instead of the
+     * stand-in, a server that answers the way an overloaded API server does; {@code null} sends them back.
+     */
+    void redirect(String path, URI to) {
+        failing = path;
+        failingTo = to;
+    }
 
     /** A client of {@code kube} (like {@link KubernetesApiStandIn#newClient()}) whose requests this records. */
     KubernetesClient client(KubernetesApiStandIn kube) {
@@ -30,6 +42,10 @@ final class ApiCalls {
             public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
                 String query = request.uri().getRawQuery();
                 calls.add(request.method() + " " + request.uri().getRawPath() + (query == null ? "" : "?" + query));
+                String path = failing;
+                if (path != null && request.uri().getRawPath().equals(path)) {
+                    builder.uri(failingTo.resolve(path + (query == null ? "" : "?" + query)));
+                }
             }
         };
         return new KubernetesClientBuilder().withConfig(config).withHttpClientBuilderConsumer(b -> b

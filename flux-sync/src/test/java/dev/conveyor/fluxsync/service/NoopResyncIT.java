@@ -2,6 +2,10 @@ package dev.conveyor.fluxsync.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -14,6 +18,8 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import com.sun.net.httpserver.HttpServer;
 
 import dev.conveyor.events.v1.SyncSummary;
 import dev.conveyor.fluxsync.client.ChartRenderer;
@@ -117,6 +123,75 @@ class NoopResyncIT {
             assertThat(calls.writes()).isEmpty();
             assertThat(second.releases()).isEqualTo(first.releases());
             assertThat(calls.all()).noneSatisfy(c -> assertThat(c).matches("GET .*/deployments/.*"));
+        }
+    }
+
+    @Test
+    void aFailedListOfAKindLeavesItsObjectsAsTheyAreAndNamesTheFailure() throws Exception {
+        BareRepo repo = repos.createBare("failed-list");
+        SeedRepo.chart(repo.writer()).file("namespaces/apps.yaml", SeedRepo.namespace("apps"))
+                .file("releases/manifests/apps/a.yaml", SeedRepo.configMap("a", "1"))
+                .file("releases/manifests/apps/b.yaml", SeedRepo.configMap("b", "2"))
+                .message("two config maps").commit();
+        ApiCalls calls = new ApiCalls();
+        // what an API server under load answers a list with
+        HttpServer overloaded = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        overloaded.createContext("/", exchange -> {
+            byte[] body = ("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":"
+                    + "\"the server is currently unable to handle the request\",\"reason\":\"ServiceUnavailable\","
+                    + "\"code\":503}").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(503, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        overloaded.start();
+        try (KubernetesApiStandIn kube = KubernetesApiStandIn.start()) {
+            RepoReconciler reconciler = new RepoReconciler(new RepoMirrors(work.resolve("mirrors"), access),
+                    new KubeCluster(calls.client(kube), "conveyor-flux-sync"), new ChartRenderer(work.resolve(
+                            "work")),
+                    new RepoReconciler.Settings("charts", "conveyor", Duration.ZERO, Duration.ofMillis(1), work
+                            .resolve("work"), 2, 4),
+                    new SimpleMeterRegistry(), Clock.systemUTC());
+            RepoSpec spec = new RepoSpec("failed-list", repo.fileUrl(), "main", "", Duration.ofMinutes(5), true,
+                    false);
+            SyncResult initial = reconciler.sync(spec, Set.of());
+            assertThat(initial.problems()).isEmpty();
+            kube.client().configMaps().inNamespace("apps").withName("a").edit(c -> {
+                c.getData().put("value", "changed in the cluster");
+                return c;
+            });
+
+            calls.redirect("/api/v1/configmaps", URI.create("http://127.0.0.1:" + overloaded.getAddress().getPort()));
+            calls.reset();
+            SyncResult failed = reconciler.sync(spec, Set.of());
+
+            // nothing of the kind written: neither the unchanged b (which an empty list would make look absent) nor
+            // the drifted a, which waits for a sync that can see it
+            assertThat(calls.writes()).noneSatisfy(c -> assertThat(c).contains("/namespaces/apps/configmaps"));
+            assertThat(failed.problems()).hasSize(2).allSatisfy(p -> {
+                assertThat(p.reason()).isEqualTo(ProblemReason.APPLY_FAILED);
+                assertThat(p.message()).contains("not applied: ConfigMap (v1) could not be listed: HTTP 503");
+            });
+            assertThat(kube.client().configMaps().inNamespace("apps").withName("b").get().getData()).containsEntry(
+                    "value", "2");
+            // one list asked for the whole sync, not one per object
+            assertThat(calls.all()).filteredOn(c -> c.startsWith("GET /api/v1/configmaps?")).hasSize(1);
+
+            calls.redirect(null, null);
+            calls.reset();
+            SyncResult after = reconciler.sync(spec, Set.of());
+
+            assertThat(after.problems()).isEmpty();
+            assertThat(after.drifted()).isEqualTo(1);
+            // the drifted a repaired (the stand-in takes no server-side apply: a PATCH answered 415, then a PUT), b not
+            // written
+            assertThat(calls.writes()).filteredOn(c -> c.contains("/namespaces/apps/configmaps")).isNotEmpty()
+                    .allSatisfy(c -> assertThat(c).contains("/configmaps/a"));
+            assertThat(kube.client().configMaps().inNamespace("apps").withName("a").get().getData()).containsEntry(
+                    "value", "1");
+        } finally {
+            overloaded.stop(0);
         }
     }
 
