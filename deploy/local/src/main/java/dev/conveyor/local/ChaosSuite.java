@@ -719,7 +719,7 @@ public final class ChaosSuite {
             if (!pending || System.nanoTime() > until) {
                 return facts;
             }
-            pause(1000);
+            pause(250);
         }
     }
 
