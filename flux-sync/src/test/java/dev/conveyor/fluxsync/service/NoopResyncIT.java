@@ -62,6 +62,15 @@ class NoopResyncIT {
         repos.close();
     }
 
+    /** A reconciler whose requests to {@code kube} {@code calls} records. */
+    static RepoReconciler reconciler(ApiCalls calls, KubernetesApiStandIn kube) {
+        return new RepoReconciler(new RepoMirrors(work.resolve("mirrors"), access), new KubeCluster(calls.client(kube),
+                "conveyor-flux-sync"), new ChartRenderer(work.resolve("work")),
+                new RepoReconciler.Settings("charts",
+                        "conveyor", Duration.ZERO, Duration.ofMillis(1), work.resolve("work"), 2, 4),
+                new SimpleMeterRegistry(), Clock.systemUTC());
+    }
+
     static Map<String, String> states(SyncResult result) {
         Map<String, String> out = new TreeMap<>();
         result.releases().forEach(r -> out.put(r.namespace() + "/" + r.name(), r.state() + " " + r.reason()));
@@ -80,12 +89,7 @@ class NoopResyncIT {
         w.message("three releases").commit();
         ApiCalls calls = new ApiCalls();
         try (KubernetesApiStandIn kube = KubernetesApiStandIn.start()) {
-            RepoReconciler reconciler = new RepoReconciler(new RepoMirrors(work.resolve("mirrors"), access),
-                    new KubeCluster(calls.client(kube), "conveyor-flux-sync"), new ChartRenderer(work.resolve(
-                            "work")),
-                    new RepoReconciler.Settings("charts", "conveyor", Duration.ZERO, Duration.ofMillis(1), work
-                            .resolve("work"), 2, 4),
-                    new SimpleMeterRegistry(), Clock.systemUTC());
+            RepoReconciler reconciler = reconciler(calls, kube);
             RepoSpec spec = new RepoSpec("noop", repo.fileUrl(), "main", "", Duration.ofMinutes(5), true, false);
 
             SyncResult initial = reconciler.sync(spec, Set.of());
@@ -147,12 +151,7 @@ class NoopResyncIT {
         });
         overloaded.start();
         try (KubernetesApiStandIn kube = KubernetesApiStandIn.start()) {
-            RepoReconciler reconciler = new RepoReconciler(new RepoMirrors(work.resolve("mirrors"), access),
-                    new KubeCluster(calls.client(kube), "conveyor-flux-sync"), new ChartRenderer(work.resolve(
-                            "work")),
-                    new RepoReconciler.Settings("charts", "conveyor", Duration.ZERO, Duration.ofMillis(1), work
-                            .resolve("work"), 2, 4),
-                    new SimpleMeterRegistry(), Clock.systemUTC());
+            RepoReconciler reconciler = reconciler(calls, kube);
             RepoSpec spec = new RepoSpec("failed-list", repo.fileUrl(), "main", "", Duration.ofMinutes(5), true,
                     false);
             SyncResult initial = reconciler.sync(spec, Set.of());
