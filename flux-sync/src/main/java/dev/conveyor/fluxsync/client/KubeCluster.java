@@ -100,11 +100,6 @@ public final class KubeCluster {
         return client.genericKubernetesResources(apiVersion, kind);
     }
 
-    /** Objects of one kind labelled with the repository, by {@link ObjectRef#id()}. */
-    public Map<String, Map<String, Object>> listManaged(String apiVersion, String kind, String repo) {
-        return listServed(apiVersion, kind, repo).orElseGet(HashMap::new);
-    }
-
     /**
      * Objects of one kind labelled with the repository, by {@link ObjectRef#id()}; empty when the API server does not
      * serve the kind (a removed built-in API version, a CRD not installed).

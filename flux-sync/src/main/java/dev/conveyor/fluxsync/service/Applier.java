@@ -112,12 +112,10 @@ final class Applier {
             long start = System.nanoTime();
             try {
                 mine.complete(cluster.listServed(m.ref().apiVersion(), m.ref().kind(), repo.name()));
-            } catch (KubeCluster.ListException e) {
-                // kept for this sync: every object of the kind reports it, none asks again
-                mine.completeExceptionally(e);
-                throw e;
             } catch (RuntimeException e) {
-                live.byKind.remove(key, mine);
+                if (!(e instanceof KubeCluster.ListException)) {
+                    live.byKind.remove(key, mine); // a failed list is kept for this sync: no object asks again
+                }
                 mine.completeExceptionally(e);
                 throw e;
             } finally {

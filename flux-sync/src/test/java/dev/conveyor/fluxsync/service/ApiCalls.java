@@ -21,16 +21,18 @@ import io.fabric8.kubernetes.client.http.Interceptor;
 final class ApiCalls {
 
     private final List<String> calls = new CopyOnWriteArrayList<>();
-    private volatile String failing;
-    private volatile URI failingTo;
+    /** Requests for {@code path} go to {@code to}. */
+    private record Redirect(String path, URI to) {
+    }
+
+    private volatile Redirect redirect;
 
     /**
      * From now on every request for {@code path} (a list: {@code /api/v1/configmaps}) goes to {@code to} instead of the
      * stand-in, a server that answers the way an overloaded API server does; {@code null} sends them back.
      */
     void redirect(String path, URI to) {
-        failing = path;
-        failingTo = to;
+        redirect = path == null ? null : new Redirect(path, to);
     }
 
     /** A client of {@code kube} (like {@link KubernetesApiStandIn#newClient()}) whose requests this records. */
@@ -42,9 +44,9 @@ final class ApiCalls {
             public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
                 String query = request.uri().getRawQuery();
                 calls.add(request.method() + " " + request.uri().getRawPath() + (query == null ? "" : "?" + query));
-                String path = failing;
-                if (path != null && request.uri().getRawPath().equals(path)) {
-                    builder.uri(failingTo.resolve(path + (query == null ? "" : "?" + query)));
+                Redirect to = redirect;
+                if (to != null && request.uri().getRawPath().equals(to.path())) {
+                    builder.uri(to.to().resolve(to.path() + (query == null ? "" : "?" + query)));
                 }
             }
         };
