@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The chaos suite on a stack of two replicas of every service ({@code up --replicas 2}): each run kills ONE replica of
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 // After the other ITs (failsafe's class order, deploy/local/pom.xml): it kills every service, so it trains no cache and
 // gains most from those the other ITs' downs wrote. Only its speed depends on that.
-@Order(Order.DEFAULT + 1)
+@ResourceLock(TestStacks.CHAOS_LANE)
+@Order(2)
 class ChaosReplicasIT {
 
     /** Processes per service. */
@@ -53,7 +55,7 @@ class ChaosReplicasIT {
 
     @BeforeAll
     static void up() throws IOException {
-        stack = TestStacks.stack(data)
+        stack = TestStacks.chaosStack(data)
                 .withReplicas(REPLICAS);
     }
 
