@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The chaos suite at CI size, on the local stack exactly as {@code ./conveyor up} starts it: every service killed
@@ -26,9 +25,9 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * {@code up} does; every run must keep every invariant of {@link ChaosInvariants}. The kills are counted: a kill that
  * landed after the process's output for the run does not count, and extra runs make up for it.
  */
-// The chaos lane, beside the stack lane's ITs (TestStacks); first in its lane (deploy/local/pom.xml: the class order).
-@ResourceLock(TestStacks.CHAOS_LANE)
-@Order(1)
+// After the other ITs (failsafe's class order, deploy/local/pom.xml): it kills every service, so it trains no cache and
+// gains most from those the other ITs' downs wrote. Only its speed depends on that.
+@Order(Order.DEFAULT + 1)
 class ChaosIT {
 
     /** No run starts after this (CI: 2 cores, the whole build well under 30 min); the timeout below is the backstop. */
@@ -46,7 +45,7 @@ class ChaosIT {
 
     @BeforeAll
     static void up() throws IOException {
-        stack = TestStacks.chaosStack(data);
+        stack = TestStacks.stack(data);
     }
 
     @AfterAll

@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The chaos suite on a stack of two replicas of every service ({@code up --replicas 2}): each run kills ONE replica of
@@ -28,8 +27,7 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  */
 // After the other ITs (failsafe's class order, deploy/local/pom.xml): it kills every service, so it trains no cache and
 // gains most from those the other ITs' downs wrote. Only its speed depends on that.
-@ResourceLock(TestStacks.CHAOS_LANE)
-@Order(2)
+@Order(Order.DEFAULT + 1)
 class ChaosReplicasIT {
 
     /** Processes per service. */
@@ -55,7 +53,7 @@ class ChaosReplicasIT {
 
     @BeforeAll
     static void up() throws IOException {
-        stack = TestStacks.chaosStack(data)
+        stack = TestStacks.stack(data)
                 .withReplicas(REPLICAS);
     }
 

@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,10 +24,8 @@ import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.treewalk.TreeWalk;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -56,8 +55,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
  * its own JVM, the registry, the git daemon, the API stand-in, the notification stubs, every service from its packaged
  * {@code quarkus-app} in its own process), driven by Jenkins hooks, with every effect checked where it lives.
  */
-@ResourceLock(TestStacks.STACK_LANE)
-@Order(4)
 class LocalStackIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -72,8 +69,12 @@ class LocalStackIT {
 
     @BeforeAll
     static void up() throws IOException {
+        Path project = Path.of(System.getProperty("conveyor.project.dir")).toAbsolutePath().normalize();
+        Path target = project.resolve("deploy/local/target");
+        String classpath = target.resolve("classes") + ":" + Files.readString(target.resolve("classpath.txt"))
+                .trim();
         PrintStream out = new PrintStream(new TeeStream(System.out, progress), true, StandardCharsets.UTF_8);
-        stack = TestStacks.stack(data, out);
+        stack = new LocalStack(project, data, classpath, out);
         running = stack.up(Optional.empty());
         demo = new Demo(running, stack.layout(), out);
     }

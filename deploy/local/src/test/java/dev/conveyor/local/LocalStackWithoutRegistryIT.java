@@ -11,10 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,8 +29,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
  * The local stack where no OCI registry can run: images go to an OCI image layout (built from a base image tarball),
  * charts to a chart repository kept in git, and a commit still reaches the cluster.
  */
-@ResourceLock(TestStacks.STACK_LANE)
-@Order(3)
 class LocalStackWithoutRegistryIT {
 
     @TempDir

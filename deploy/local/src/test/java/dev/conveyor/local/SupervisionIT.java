@@ -29,10 +29,8 @@ import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.Ref;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.Jib;
@@ -50,8 +48,6 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
  * program makes {@code up} fail naming the process and the port. Only the API of {@link LocalStack#up} and
  * {@code processes.properties} is used, so the test runs against any version of the stack.
  */
-@ResourceLock(TestStacks.STACK_LANE)
-@Order(5)
 class SupervisionIT {
 
     @TempDir
