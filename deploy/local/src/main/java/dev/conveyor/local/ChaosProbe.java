@@ -51,7 +51,8 @@ final class ChaosProbe {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StackLayout layout;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(3)).build();
     /** Every stub request seen so far, by WireMock id. */
     private final Map<String, ChaosStubRequest> stubJournal = new LinkedHashMap<>();
 

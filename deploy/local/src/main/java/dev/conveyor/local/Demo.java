@@ -127,10 +127,16 @@ public final class Demo {
         }
     }
 
+    /**
+     * The stubs speak HTTP/1.1: a client that offers an upgrade to h2c got the journal's JSON read as HTTP/2 frames
+     * ({@code Frame type(67) ... exceeds MAX_FRAME_SIZE}, seen once in {@code LocalStackIT}).
+     */
+    private static final HttpClient STUBS_HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
     /** Requests the notification stubs received, as {@code METHOD path}, in order. */
     public List<String> notifications() {
         try {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(stack.stack()
+            HttpResponse<String> r = STUBS_HTTP.send(HttpRequest.newBuilder(URI.create(stack.stack()
                     .get(StackLayout.STUBS) + "/__admin/requests")).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             JsonNode requests = JSON.readTree(r.body()).path("requests");

@@ -67,7 +67,8 @@ public final class LocalStack {
     private final StackLayout layout;
     private final String classpath;
     private final PrintStream out;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(PROBE_TIMEOUT).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(PROBE_TIMEOUT).build();
     private boolean withoutRegistry;
     private Integer requestedReplicas;
     private ServiceJvm serviceJvm;

@@ -53,7 +53,8 @@ public final class Pipeline {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final LocalStack.Running stack;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     public Pipeline(LocalStack.Running stack) {
         this.stack = stack;

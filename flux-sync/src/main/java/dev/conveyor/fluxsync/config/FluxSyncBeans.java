@@ -40,6 +40,7 @@ import dev.conveyor.fluxsync.client.RepoLeases;
 import dev.conveyor.fluxsync.client.SopsDecryptor;
 import dev.conveyor.fluxsync.client.SshIdentity;
 import dev.conveyor.fluxsync.service.FluxSyncService;
+import dev.conveyor.fluxsync.service.FluxSyncWarmUp;
 import dev.conveyor.fluxsync.service.Replicas;
 import dev.conveyor.fluxsync.service.RepoReconciler;
 import dev.conveyor.fluxsync.service.RepoSpec;
@@ -51,6 +52,7 @@ import dev.conveyor.stage.git.GitCredentials;
 import dev.conveyor.stage.git.RepoMirrors;
 import dev.conveyor.stage.messaging.StageEdge;
 import dev.conveyor.stage.net.OutboundPolicy;
+import dev.conveyor.stage.warmup.WarmUp;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -64,6 +66,13 @@ public class FluxSyncBeans {
 
     /** The per-repository git clients, closed at shutdown. */
     private final List<GitAccess> ownAccess = new ArrayList<>();
+
+    /** Run once after start by stage-support's {@code WarmUpStarter} ({@code conveyor.warm-up.enabled}). */
+    @Produces
+    @ApplicationScoped
+    WarmUp warmUp(KubernetesClient client) {
+        return new FluxSyncWarmUp(client.getKubernetesSerialization());
+    }
 
     @Produces
     @ApplicationScoped

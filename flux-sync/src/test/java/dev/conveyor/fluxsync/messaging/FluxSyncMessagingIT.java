@@ -9,10 +9,17 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -34,6 +41,8 @@ import dev.conveyor.events.v1.ReleasePromoted;
 import dev.conveyor.events.v1.RepoSynced;
 import dev.conveyor.events.v1.Topics;
 import dev.conveyor.fluxsync.rest.WebhookSignature;
+import dev.conveyor.stage.warmup.WarmUpResult;
+import dev.conveyor.stage.warmup.WarmUpStarter;
 import dev.conveyor.testkit.git.BareRepo;
 import dev.conveyor.testkit.git.GitServerResource;
 import dev.conveyor.testkit.git.GitServers;
@@ -78,6 +87,9 @@ class FluxSyncMessagingIT {
     @TestHTTPResource("/")
     URL http;
 
+    @Inject
+    WarmUpStarter warmUp;
+
     @BeforeEach
     void serde() {
         companion.registerSerde(ConveyorEvent.class,
@@ -99,6 +111,27 @@ class FluxSyncMessagingIT {
                 "main", null, Flow.CD);
         return new ReleasePromoted(run, Instant.now(), null, "chart1", "0.1.0", repo.fileUrl(), "prod", namespace,
                 release, commit, PromotionMode.AUTO, null);
+    }
+
+    @Test
+    void theWarmUpRunsOnceAfterStartAndLeavesTheClusterTheTopicsAndTheTempDirectoryAsTheyWere() throws Exception {
+        WarmUpResult result = warmUp.result().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        System.out.printf("flux-sync warm-up: %s in %d ms%n", result.outcome(), result.took().toMillis());
+
+        assertThat(result.failure()).isEmpty();
+        assertThat(result.outcome()).isEqualTo(WarmUpResult.Outcome.DONE);
+        // Its repository asks for the namespace warm-up, a ConfigMap and a release: none of it reached the cluster.
+        assertThat(kube.client().namespaces().withName("warm-up").get()).isNull();
+        assertThat(kube.client().apps().deployments().inAnyNamespace().list().getItems()).noneMatch(d -> "warm-up"
+                .equals(d.getMetadata().getNamespace()));
+        List<ConsumerRecord<String, ConveyorEvent>> out = companion.consume(String.class, ConveyorEvent.class)
+                .fromTopics(Set.of(Topics.REPO_SYNCED, Topics.RELEASE_HEALTHY, Topics.RELEASE_DEGRADED), Duration
+                        .ofSeconds(3))
+                .awaitCompletion(Duration.ofSeconds(30)).getRecords();
+        assertThat(out).noneMatch(r -> r.value().toString().contains("warm-up"));
+        try (Stream<Path> left = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("conveyor-warm-up-"));
+        }
     }
 
     @Test

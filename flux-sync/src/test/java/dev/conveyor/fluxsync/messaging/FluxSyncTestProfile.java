@@ -19,6 +19,6 @@ public class FluxSyncTestProfile implements QuarkusTestProfile {
         return Map.of("conveyor.flux-sync.repos.gitops.url", "file://${conveyor.testkit.git.root}/" + REPO + ".git",
                 "conveyor.flux-sync.repos.gitops.webhook-secret", WEBHOOK_SECRET,
                 "conveyor.flux-sync.repos.gitops-b.url", "file://${conveyor.testkit.git.root}/" + REPO_B + ".git",
-                "conveyor.flux-sync.health.timeout", "6s");
+                "conveyor.flux-sync.health.timeout", "6s", "conveyor.warm-up.enabled", "true");
     }
 }

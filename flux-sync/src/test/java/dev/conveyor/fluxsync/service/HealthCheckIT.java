@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,6 +92,19 @@ class HealthCheckIT {
         ReleaseResult failed = health.await(bad);
         assertThat(failed.reason()).isEqualTo(ProblemReason.ROLLOUT_FAILED);
         assertThat(failed.message()).contains("progress deadline exceeded");
+    }
+
+    @Test
+    void aRolloutThatEndsSoonAfterTheFirstLookIsSeenLongBeforeThePollInterval() throws Exception {
+        HealthCheck slow = new HealthCheck(PhasesStandIn.cluster(kube), Duration.ofSeconds(60), Duration.ofSeconds(20));
+        HealthCheck.Target t = deployment("h5", "soon");
+        long before = kube.requests();
+        CompletableFuture<ReleaseResult> waited = CompletableFuture.supplyAsync(() -> slow.await(t));
+        // the first look found it not rolled out; then the controller reports it rolled out
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> kube.requests() > before);
+        status("h5", "soon", false);
+        // a fixed 20 s interval would look again after 20 s; the looks after the first come 0.1, 0.2, 0.4 s… apart
+        assertThat(waited.get(10, TimeUnit.SECONDS).reason()).isEqualTo(ProblemReason.SUCCEEDED);
     }
 
     @Test

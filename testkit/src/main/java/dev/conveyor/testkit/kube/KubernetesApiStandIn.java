@@ -4,12 +4,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.lang.reflect.Field;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.AbstractMap;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.conveyor.testkit.Ports;
@@ -18,10 +26,15 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.crud.Attribute;
+import io.fabric8.mockwebserver.crud.AttributeSet;
+import io.fabric8.mockwebserver.crud.AttributeType;
+import io.fabric8.mockwebserver.crud.CrudDispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 
@@ -51,11 +64,12 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
  * Several stand-ins can run in one JVM and several JVMs can run at once: each has its own port and its own store.
  *
  * <p>
- * <strong>It is slow at scale.</strong> fabric8's CRUD dispatcher keeps every object in one map and answers each
- * request by scanning all of it (a get, a create's existence check and a list are each O(objects stored)), under one
- * lock for writes: a request costs time in proportion to what the stand-in holds, unlike a real API server's indexed
- * store. {@link #requests()}, {@link #serverNanos()} and {@link #serverCpuNanos()} say how much of a test's or a bench's time was the stand-in's
- * own handling.
+ * <strong>Its cost at scale.</strong> fabric8's CRUD dispatcher keeps every object in one map and finds an object by
+ * comparing the request with every stored one. Here the objects are also indexed by name ({@link IndexedStore}), so a
+ * get, a create's existence check, an update and a patch look at the objects of that name only, as a real API server
+ * looks an object up by key; a list still reads every stored object (a real server reads those of the kind), under one
+ * lock for writes. {@link #requests()}, {@link #serverNanos()} and {@link #serverCpuNanos()} say how much of a test's
+ * or a bench's time was the stand-in's own handling.
  */
 public final class KubernetesApiStandIn implements AutoCloseable {
 
@@ -81,8 +95,36 @@ public final class KubernetesApiStandIn implements AutoCloseable {
         private final AtomicLong cpuNanos = new AtomicLong();
         private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
 
+        private final IndexedStore store = new IndexedStore();
+        private final Map<AttributeSet, String> synchronizedStore = Collections.synchronizedMap(store);
+
         TimedDispatcher() {
             super(List.of());
+            try {
+                // The dispatcher's store (a synchronized LinkedHashMap, only read and written through this field):
+                // replaced, still empty, by one that keeps the index.
+                Field map = CrudDispatcher.class.getDeclaredField("map");
+                map.setAccessible(true);
+                map.set(this, synchronizedStore);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                throw new IllegalStateException("cannot index the stand-in's store (fabric8 mock server "
+                        + "changed?)", e);
+            }
+        }
+
+        /**
+         * The first stored object matching {@code query}, as the dispatcher finds it (the first in insertion order),
+         * among the objects of the query's name only when the query names one.
+         */
+        @Override
+        public Map.Entry<AttributeSet, String> findResource(AttributeSet query) {
+            Attribute name = query.getAttribute(KubernetesAttributesExtractor.NAME);
+            if (name == null || name.getType() != AttributeType.WITH) {
+                return super.findResource(query);
+            }
+            synchronized (synchronizedStore) {
+                return store.first(name, query);
+            }
         }
 
         @Override
@@ -96,6 +138,131 @@ public final class KubernetesApiStandIn implements AutoCloseable {
                 nanos.addAndGet(System.nanoTime() - start);
                 requests.incrementAndGet();
             }
+        }
+    }
+
+    /**
+     * The CRUD dispatcher's store with an index by name: a stored object matches a query's {@code name} attribute
+     * ({@link AttributeType#WITH}) exactly when it holds an equal attribute ({@link AttributeSet#matches}), so the
+     * objects holding it are the only candidates. Kept in step by the three ways the dispatcher changes its store:
+     * {@code put}, {@code remove} and {@code clear}; the others, and changes through its views, are refused.
+     */
+    static final class IndexedStore extends LinkedHashMap<AttributeSet, String> {
+        private static final long serialVersionUID = 1L;
+
+        private final Map<Attribute, Set<AttributeSet>> byName = new HashMap<>();
+
+        /** The first object (insertion order, as in the map) of {@code name} that matches {@code query}, or null. */
+        Map.Entry<AttributeSet, String> first(Attribute name, AttributeSet query) {
+            for (AttributeSet key : byName.getOrDefault(name, Set.of())) {
+                if (key.matches(query)) {
+                    return new AbstractMap.SimpleImmutableEntry<>(key, get(key));
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public String put(AttributeSet key, String value) {
+            String old = super.put(key, value);
+            Attribute name = key.getAttribute(KubernetesAttributesExtractor.NAME);
+            if (name != null) {
+                byName.computeIfAbsent(name, n -> new LinkedHashSet<>()).add(key);
+            }
+            return old;
+        }
+
+        @Override
+        public String remove(Object key) {
+            boolean held = containsKey(key);
+            String old = super.remove(key);
+            if (held && key instanceof AttributeSet set) {
+                Attribute name = set.getAttribute(KubernetesAttributesExtractor.NAME);
+                Set<AttributeSet> keys = name == null ? null : byName.get(name);
+                if (keys != null) {
+                    keys.remove(set);
+                    if (keys.isEmpty()) {
+                        byName.remove(name);
+                    }
+                }
+            }
+            return old;
+        }
+
+        @Override
+        public void clear() {
+            super.clear();
+            byName.clear();
+        }
+
+        @Override
+        public Set<Map.Entry<AttributeSet, String>> entrySet() {
+            return Collections.unmodifiableSet(super.entrySet());
+        }
+
+        @Override
+        public Set<AttributeSet> keySet() {
+            return Collections.unmodifiableSet(super.keySet());
+        }
+
+        @Override
+        public Collection<String> values() {
+            return Collections.unmodifiableCollection(super.values());
+        }
+
+        @Override
+        public void putAll(Map<? extends AttributeSet, ? extends String> m) {
+            m.forEach(this::put);
+        }
+
+        @Override
+        public String putIfAbsent(AttributeSet key, String value) {
+            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+        }
+
+        @Override
+        public boolean remove(Object key, Object value) {
+            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+        }
+
+        @Override
+        public String replace(AttributeSet key, String value) {
+            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+        }
+
+        @Override
+        public boolean replace(AttributeSet key, String oldValue, String newValue) {
+            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+        }
+
+        @Override
+        public String compute(AttributeSet key,
+                java.util.function.BiFunction<? super AttributeSet, ? super String, ? extends String> f) {
+            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+        }
+
+        @Override
+        public String computeIfAbsent(AttributeSet key,
+                java.util.function.Function<? super AttributeSet, ? extends String> f) {
+            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+        }
+
+        @Override
+        public String computeIfPresent(AttributeSet key,
+                java.util.function.BiFunction<? super AttributeSet, ? super String, ? extends String> f) {
+            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+        }
+
+        @Override
+        public String merge(AttributeSet key, String value,
+                java.util.function.BiFunction<? super String, ? super String, ? extends String> f) {
+            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+        }
+
+        @Override
+        public void replaceAll(
+                java.util.function.BiFunction<? super AttributeSet, ? super String, ? extends String> f) {
+            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
         }
     }
 

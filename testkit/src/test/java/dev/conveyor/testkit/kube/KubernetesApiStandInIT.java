@@ -234,6 +234,48 @@ class KubernetesApiStandInIT {
     }
 
     @Test
+    void objectsOfOneNameInSeveralNamespacesAndKindsAreEachFoundChangedAndDeletedByThemselves() {
+        KubernetesClient client = standIn.client();
+        for (String ns : List.of("same-a", "same-b")) {
+            client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+                    .create();
+            client.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName("same")
+                    .endMetadata().addToData("in", ns).build()).create();
+            client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                    .withNewMetadata().withName("same").endMetadata().addToStringData("in", ns).build()).create();
+        }
+        // each get finds its own object, not the first of that name
+        assertThat(client.configMaps().inNamespace("same-b").withName("same").get().getData()).containsEntry("in",
+                "same-b");
+        assertThat(client.secrets().inNamespace("same-a").withName("same").get().getKind()).isEqualTo("Secret");
+        // a create of an existing one is a conflict, in its namespace only
+        assertThatThrownBy(() -> client.configMaps().inNamespace("same-a").resource(new ConfigMapBuilder()
+                .withNewMetadata().withName("same").endMetadata().build()).create()).isInstanceOfSatisfying(
+                        KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(409));
+        // an update changes that one object
+        ConfigMap a = client.configMaps().inNamespace("same-a").withName("same").get();
+        a.setData(Map.of("in", "changed"));
+        client.configMaps().inNamespace("same-a").resource(a).update();
+        assertThat(client.configMaps().inNamespace("same-a").withName("same").get().getData()).containsEntry("in",
+                "changed");
+        assertThat(client.configMaps().inNamespace("same-b").withName("same").get().getData()).containsEntry("in",
+                "same-b");
+        // a delete removes that one object; a new one of the name can be created again
+        client.configMaps().inNamespace("same-a").withName("same").delete();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> client.configMaps().inNamespace("same-a")
+                .withName("same").get() == null);
+        assertThat(client.configMaps().inNamespace("same-b").withName("same").get()).isNotNull();
+        assertThat(client.secrets().inNamespace("same-a").withName("same").get()).isNotNull();
+        client.configMaps().inNamespace("same-a").resource(new ConfigMapBuilder().withNewMetadata().withName("same")
+                .endMetadata().addToData("in", "again").build()).create();
+        assertThat(client.configMaps().inNamespace("same-a").withName("same").get().getData()).containsEntry("in",
+                "again");
+        assertThat(client.configMaps().inAnyNamespace().list().getItems()).filteredOn(c -> c.getMetadata().getName()
+                .equals("same")).extracting(c -> c.getMetadata().getNamespace()).containsExactlyInAnyOrder("same-a",
+                        "same-b");
+    }
+
+    @Test
     void closingStopsTheServer() {
         KubernetesApiStandIn transientStandIn = KubernetesApiStandIn.start();
         String url = transientStandIn.url();
