@@ -195,6 +195,10 @@ public final class KubernetesApiStandIn implements AutoCloseable {
             byName.clear();
         }
 
+        private static UnsupportedOperationException refused() {
+            return new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+        }
+
         @Override
         public Set<Map.Entry<AttributeSet, String>> entrySet() {
             return Collections.unmodifiableSet(super.entrySet());
@@ -217,52 +221,52 @@ public final class KubernetesApiStandIn implements AutoCloseable {
 
         @Override
         public String putIfAbsent(AttributeSet key, String value) {
-            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+            throw refused();
         }
 
         @Override
         public boolean remove(Object key, Object value) {
-            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+            throw refused();
         }
 
         @Override
         public String replace(AttributeSet key, String value) {
-            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+            throw refused();
         }
 
         @Override
         public boolean replace(AttributeSet key, String oldValue, String newValue) {
-            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+            throw refused();
         }
 
         @Override
         public String compute(AttributeSet key,
                 java.util.function.BiFunction<? super AttributeSet, ? super String, ? extends String> f) {
-            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+            throw refused();
         }
 
         @Override
         public String computeIfAbsent(AttributeSet key,
                 java.util.function.Function<? super AttributeSet, ? extends String> f) {
-            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+            throw refused();
         }
 
         @Override
         public String computeIfPresent(AttributeSet key,
                 java.util.function.BiFunction<? super AttributeSet, ? super String, ? extends String> f) {
-            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+            throw refused();
         }
 
         @Override
         public String merge(AttributeSet key, String value,
                 java.util.function.BiFunction<? super String, ? super String, ? extends String> f) {
-            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+            throw refused();
         }
 
         @Override
         public void replaceAll(
                 java.util.function.BiFunction<? super AttributeSet, ? super String, ? extends String> f) {
-            throw new UnsupportedOperationException("the stand-in's store is changed by put, remove and clear only");
+            throw refused();
         }
     }
 
