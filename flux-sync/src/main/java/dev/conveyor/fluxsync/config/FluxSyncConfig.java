@@ -166,7 +166,7 @@ public interface FluxSyncConfig {
         @WithDefault("5m")
         Duration timeout();
 
-        /** How often rollout status is read. */
+        /** The longest pause between two reads of a rollout's status (the first is 100 ms, then twice the last). */
         @WithDefault("2s")
         Duration pollInterval();
 
