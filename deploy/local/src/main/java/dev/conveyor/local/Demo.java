@@ -37,6 +37,13 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 public final class Demo {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * The stubs speak HTTP/1.1: a client that offers an upgrade to h2c got the journal's JSON read as HTTP/2 frames
+     * ({@code Frame type(67) ... exceeds MAX_FRAME_SIZE}, seen once in {@code LocalStackIT}).
+     */
+    private static final HttpClient STUBS_HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
     static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
 
     private final LocalStack.Running stack;
@@ -126,12 +133,6 @@ public final class Demo {
                     : ns + "/" + item.getMetadata().getName());
         }
     }
-
-    /**
-     * The stubs speak HTTP/1.1: a client that offers an upgrade to h2c got the journal's JSON read as HTTP/2 frames
-     * ({@code Frame type(67) ... exceeds MAX_FRAME_SIZE}, seen once in {@code LocalStackIT}).
-     */
-    private static final HttpClient STUBS_HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /** Requests the notification stubs received, as {@code METHOD path}, in order. */
     public List<String> notifications() {

@@ -12,7 +12,6 @@ import java.util.Map;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.PersonIdent;
-import org.eclipse.jgit.revwalk.RevCommit;
 
 import dev.conveyor.fluxsync.client.ChartRenderer;
 import dev.conveyor.fluxsync.client.GitopsSnapshot;
@@ -117,7 +116,6 @@ public final class FluxSyncWarmUp implements WarmUp {
     @Override
     public void run(Path scratch) throws Exception {
         Path dir = scratch.resolve("gitops");
-        String head;
         try (Git git = Git.init().setInitialBranch("main").setDirectory(dir.toFile()).call()) {
             for (Map.Entry<String, String> file : FILES.entrySet()) {
                 Path target = dir.resolve(file.getKey());
@@ -126,8 +124,7 @@ public final class FluxSyncWarmUp implements WarmUp {
             }
             git.add().addFilepattern(".").call();
             PersonIdent who = new PersonIdent("warm-up", "warm-up@conveyor.invalid", Instant.EPOCH, ZoneOffset.UTC);
-            RevCommit commit = git.commit().setMessage("warm-up").setAuthor(who).setCommitter(who).call();
-            head = commit.name();
+            String head = git.commit().setMessage("warm-up").setAuthor(who).setCommitter(who).call().name();
             RepoSpec repo = new RepoSpec("warm-up", dir.toUri().toString(), "main", "", Duration.ofMinutes(1), true,
                     false);
             GitopsSnapshot snapshot = GitopsSnapshot.read(git.getRepository(), head, repo.path());

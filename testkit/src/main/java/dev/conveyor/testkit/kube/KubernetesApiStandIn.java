@@ -174,9 +174,8 @@ public final class KubernetesApiStandIn implements AutoCloseable {
 
         @Override
         public String remove(Object key) {
-            boolean held = containsKey(key);
             String old = super.remove(key);
-            if (held && key instanceof AttributeSet set) {
+            if (key instanceof AttributeSet set) {
                 Attribute name = set.getAttribute(KubernetesAttributesExtractor.NAME);
                 Set<AttributeSet> keys = name == null ? null : byName.get(name);
                 if (keys != null) {
